@@ -1,0 +1,55 @@
+# cyberhub — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+VENDOR := src/cyberhub/web/static/vendor
+PYTEST_ARGS ?=
+
+.PHONY: run serve install assets test test-quick test-browser lint format system-deps postgres clean
+
+run: install assets ## install, migrate, load the demo community and serve on :8000
+	$(VENV)/bin/cyberhub db upgrade
+	$(VENV)/bin/cyberhub demo
+	$(VENV)/bin/cyberhub serve --host 127.0.0.1 --port 8000
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+assets: $(VENDOR)/htmx.min.js
+
+$(VENDOR)/htmx.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+
+system-deps: ## Debian packages the tests need: Chromium, and PostgreSQL when absent
+	bash scripts/system-deps.sh
+
+postgres: ## start PostgreSQL if it is installed and not running; record a test URL
+	bash scripts/ensure-postgres.sh
+
+test: install assets system-deps postgres ## the whole suite, on SQLite and PostgreSQL
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-quick: install assets ## inner loop: SQLite only, no browser
+	CYBERHUB_TEST_ENGINES=sqlite $(PY) -m pytest -n 2 -m "not browser" $(PYTEST_ARGS)
+
+test-browser: install assets system-deps postgres
+	$(PY) -m pytest -m browser $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff check --fix src tests bench
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

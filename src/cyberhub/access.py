@@ -1,0 +1,194 @@
+"""Who may see what: the only place visibility is decided.
+
+Every read path (REST, web pages, search, exports, correlation hits, notifications,
+federation) loads and lists shareable records through :func:`visible`,
+:func:`select_visible` and :func:`load`. The rules are FIRST TLP 2.0 applied to a hub:
+
+============  =====================================================================
+CLEAR         everyone with access to the hub (anonymous visitors too, if public
+              pages are enabled)
+GREEN         every active member of the hub's community
+AMBER         the audience: named organisations (all their users), named users, and
+              groups (their member organisations' users and their member users)
+AMBER+STRICT  the named organisations only: audience organisations and the member
+              organisations of audience groups; named users do not widen it
+RED           the named individual users only: audience users and the member users
+              of audience groups, plus the user who created the record
+============  =====================================================================
+
+The owning organisation always sees its records, except RED ones, which belong to
+the person who wrote them and the people they named. Hub administrators moderate the
+hub and may read AMBER records, but never another organisation's RED or
+AMBER+STRICT ones. A record that is not visible is indistinguishable from one that
+does not exist: :func:`load` raises :class:`NotFound` for both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from cyberhub import audit
+from cyberhub.community.models import GroupMember, Role, User
+from cyberhub.errors import NotFound
+from cyberhub.sharing import TLP, AudienceEntry, Shareable
+
+T = TypeVar("T", bound=Shareable)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking. ``user_id`` is None for an anonymous visitor."""
+
+    user_id: uuid.UUID | None
+    org_id: uuid.UUID | None
+    role: Role | None
+    label: str = "anonymous"
+    ip: str | None = None
+    # Groups in which the viewer's organisation is a member.
+    org_group_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    # Groups in which the viewer is a member by name.
+    user_group_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+
+    # The hub operator at the command line: administers, reads nothing shared.
+    is_system: bool = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None or self.is_system
+
+    @property
+    def is_hub_admin(self) -> bool:
+        return self.role is Role.HUB_ADMIN
+
+    @property
+    def actor(self) -> audit.Actor:
+        return audit.Actor(self.user_id, self.org_id, self.label, self.ip)
+
+
+ANONYMOUS = Viewer(None, None, None)
+
+
+def system_viewer(label: str = "operator (command line)") -> Viewer:
+    return Viewer(None, None, Role.HUB_ADMIN, label=label, is_system=True)
+
+
+def viewer_for(session: Session, user: User, ip: str | None = None) -> Viewer:
+    """Build the viewer for an active user, with the groups they belong to."""
+    if not user.is_active:
+        return ANONYMOUS
+    rows = session.execute(
+        select(GroupMember.group_id, GroupMember.org_id, GroupMember.user_id).where(
+            or_(GroupMember.org_id == user.org_id, GroupMember.user_id == user.id))
+    ).all()
+    org_groups = frozenset(r.group_id for r in rows if r.org_id == user.org_id)
+    user_groups = frozenset(r.group_id for r in rows if r.user_id == user.id)
+    return Viewer(
+        user_id=user.id, org_id=user.org_id, role=user.role,
+        label=f"{user.email} ({user.organisation.name})", ip=ip,
+        org_group_ids=org_groups, user_group_ids=user_groups,
+    )
+
+
+def _audience_has(model: type[Shareable], *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    if not conditions:
+        return false()
+    return exists().where(AudienceEntry.record_id == model.id, or_(*conditions))
+
+
+def _group_in(ids: frozenset[uuid.UUID]) -> list[ColumnElement[bool]]:
+    return [AudienceEntry.group_id.in_(sorted(ids))] if ids else []
+
+
+def visible(model: type[Shareable], viewer: Viewer) -> ColumnElement[bool]:
+    """SQL predicate: the rows of ``model`` that ``viewer`` may see."""
+    if viewer.user_id is None or viewer.org_id is None:
+        # Anonymous visitors, and the operator's CLI, which administers but never reads.
+        return model.tlp == TLP.CLEAR
+    amber_audience = _audience_has(
+        model,
+        AudienceEntry.org_id == viewer.org_id,
+        AudienceEntry.user_id == viewer.user_id,
+        *_group_in(viewer.org_group_ids | viewer.user_group_ids),
+    )
+    strict_audience = _audience_has(
+        model, AudienceEntry.org_id == viewer.org_id, *_group_in(viewer.org_group_ids))
+    red_audience = _audience_has(
+        model, AudienceEntry.user_id == viewer.user_id, *_group_in(viewer.user_group_ids))
+    return or_(
+        model.tlp.in_([TLP.CLEAR, TLP.GREEN]),
+        and_(model.owner_org_id == viewer.org_id, model.tlp != TLP.RED),
+        and_(model.tlp == TLP.AMBER, true() if viewer.is_hub_admin else amber_audience),
+        and_(model.tlp == TLP.AMBER_STRICT, strict_audience),
+        and_(model.tlp == TLP.RED, or_(model.created_by_id == viewer.user_id, red_audience)),
+    )
+
+
+def select_visible(model: type[T], viewer: Viewer) -> Select[T]:
+    return select(model).where(visible(model, viewer))
+
+
+def load(session: Session, model: type[T], record_id: uuid.UUID | str, viewer: Viewer,
+         *, purpose: str = "read") -> T:
+    """Load one record the viewer may see, or raise NotFound. Sensitive reads are audited."""
+    try:
+        rid = record_id if isinstance(record_id, uuid.UUID) else uuid.UUID(str(record_id))
+    except ValueError:
+        raise NotFound() from None
+    record = session.scalars(
+        select(model).where(model.id == rid, visible(model, viewer))).one_or_none()
+    if record is None:
+        raise NotFound()
+    if record.tlp.is_sensitive:
+        audit.record(session, viewer.actor, f"record.{purpose}",
+                     target_type=model.__tablename__, target_id=record.id,  # type: ignore[attr-defined]
+                     details={"tlp": record.tlp.value})
+    return record
+
+
+def audit_listing(session: Session, model: type[Shareable], records: Sequence[Shareable],
+                  viewer: Viewer) -> None:
+    """A listing that shows sensitive records is a read of each of them."""
+    sensitive = [str(r.id) for r in records if r.tlp.is_sensitive]
+    if sensitive:
+        audit.record(session, viewer.actor, "record.list",
+                     target_type=model.__tablename__,  # type: ignore[attr-defined]
+                     details={"ids": sensitive})
+
+
+def can_edit(record: Shareable, viewer: Viewer) -> bool:
+    """The author, and the admins of the owning organisation, may change a record they see."""
+    if viewer.user_id is None or viewer.role is Role.READER:
+        return False
+    if record.created_by_id == viewer.user_id:
+        return True
+    return (viewer.role is Role.ORG_ADMIN and record.owner_org_id == viewer.org_id
+            and record.tlp is not TLP.RED)
+
+
+def can_contribute(viewer: Viewer) -> bool:
+    return viewer.user_id is not None and viewer.role is not Role.READER
+
+
+def audience_of(session: Session, record_id: uuid.UUID) -> list[AudienceEntry]:
+    return list(session.scalars(
+        select(AudienceEntry).where(AudienceEntry.record_id == record_id)))
+
+
+def describe_rule(tlp: TLP) -> dict[str, Any]:
+    """What a marking means here, for forms and the API."""
+    from cyberhub.i18n import _
+
+    return {
+        TLP.CLEAR: {"who": _("Everyone with access to the hub"), "leaves_hub": True},
+        TLP.GREEN: {"who": _("Every member of the hub's community"), "leaves_hub": True},
+        TLP.AMBER: {"who": _("The named organisations, groups and users"),
+                    "leaves_hub": True},
+        TLP.AMBER_STRICT: {"who": _("The named organisations only"), "leaves_hub": False},
+        TLP.RED: {"who": _("The named individual users only"), "leaves_hub": False},
+    }[tlp]

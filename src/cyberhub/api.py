@@ -1,0 +1,10 @@
+"""The REST API under /api/v1."""
+
+from fastapi import APIRouter
+
+from cyberhub.community.api import router as community_router
+from cyberhub.notes.api import router as notes_router
+
+api_router = APIRouter()
+api_router.include_router(community_router)
+api_router.include_router(notes_router)

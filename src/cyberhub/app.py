@@ -1,0 +1,158 @@
+"""create_app(): mounts the REST API and the web app, error handlers and security headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cyberhub import __version__
+from cyberhub.config import Settings, get_settings, set_settings
+from cyberhub.db import Database
+from cyberhub.errors import HubError, NotFound, PayloadTooLarge, TooManyRequests
+from cyberhub.i18n import _
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+     b"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+     b"form-action 'self'; frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: headers on every response, and a cap on request bodies."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
+                await _send_json(send, PayloadTooLarge(
+                    _("The request body is larger than %(n)d bytes.") % {"n": self.max_body}))
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise _BodyTooLarge()
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _v in headers}
+                headers.extend((k, v) for k, v in SECURITY_HEADERS if k not in present)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except _BodyTooLarge:
+            await _send_json(send_with_headers, PayloadTooLarge(
+                _("The request body is larger than %(n)d bytes.") % {"n": self.max_body}))
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _send_json(send: Send, error: HubError) -> None:
+    import orjson
+
+    body = orjson.dumps(error.body())
+    await send({"type": "http.response.start", "status": error.status_code,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "") or not path.startswith("/api")
+
+
+def _error_response(request: Request, error: HubError) -> Response:
+    headers: dict[str, str] = {}
+    if isinstance(error, TooManyRequests):
+        headers["Retry-After"] = str(error.retry_after)
+    if error.status_code == 401 and request.url.path.startswith("/api/"):
+        headers["WWW-Authenticate"] = 'Bearer realm="cyberhub"'
+    if _wants_html(request):
+        from cyberhub.web.render import error_page
+
+        return error_page(request, error, headers=headers)
+    return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    if settings is not None:
+        set_settings(settings)
+    settings = get_settings()
+    settings.resolved_secret_key()
+    database = database or Database(settings.resolved_database_url())
+
+    from cyberhub.api import api_router
+    from cyberhub.web.pages import web_router
+
+    app = FastAPI(
+        title="cyberhub", version=__version__,
+        description="REST API of a cyberhub: organisations, users, groups, tokens and "
+                    "shareable records under TLP 2.0.",
+        openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database
+
+    @app.exception_handler(HubError)
+    async def hub_error(request: Request, exc: HubError) -> Response:
+        return _error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        details: list[dict[str, Any]] = [
+            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+             "problem": e.get("msg", "")} for e in exc.errors()]
+        err = HubError(_("The request is not valid: %(what)s")
+                       % {"what": "; ".join(f"{d['field']}: {d['problem']}" for d in details)},
+                       details=details, code="invalid_input")
+        err.status_code = 422
+        return _error_response(request, err)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return _error_response(request, NotFound(_("No such page or record.")))
+        err = HubError(str(exc.detail), code="http_error")
+        err.status_code = exc.status_code
+        return _error_response(request, err)
+
+    app.include_router(api_router, prefix="/api/v1")
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    app.add_middleware(SecurityHeaders, max_body=settings.max_body_bytes)
+    return app

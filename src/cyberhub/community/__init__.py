@@ -1,0 +1,1 @@
+"""Organisations, users, roles, groups, sign-in sessions and API tokens."""

@@ -1,0 +1,279 @@
+"""Sign-in, sessions, second factor and API tokens.
+
+Session cookies and API tokens are 256-bit random secrets; the database keeps only
+their SHA-256, so a copy of the database signs nobody in.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from cyberhub import audit
+from cyberhub.community import security
+from cyberhub.community.models import ApiToken, SigninFailure, TokenScope, User, WebSession
+from cyberhub.community.validation import clean_text
+from cyberhub.config import get_settings
+from cyberhub.db import utcnow
+from cyberhub.errors import InvalidInput, NotAuthenticated, NotFound, TooManyRequests
+from cyberhub.i18n import _
+
+TOKEN_PREFIX = "chub_"  # noqa: S105 - a public prefix, not a secret
+
+
+def _actor(user: User | None, ip: str | None, label: str | None = None) -> audit.Actor:
+    if user is None:
+        return audit.Actor(None, None, label or "anonymous", ip)
+    return audit.Actor(user.id, user.org_id, f"{user.email} ({user.organisation.name})", ip)
+
+
+# ---------------------------------------------------------------- throttling
+
+
+def _check_throttle(session: Session, email: str, ip: str | None) -> None:
+    s = get_settings()
+    since = utcnow() - timedelta(minutes=s.signin_window_minutes)
+    by_email = session.scalar(select(func.count()).select_from(SigninFailure).where(
+        SigninFailure.email == email, SigninFailure.at >= since)) or 0
+    by_ip = 0
+    if ip:
+        by_ip = session.scalar(select(func.count()).select_from(SigninFailure).where(
+            SigninFailure.ip == ip, SigninFailure.at >= since)) or 0
+    # An address may try several accounts (a shared office), but not endlessly.
+    if by_email >= s.signin_max_failures or by_ip >= s.signin_max_failures * 4:
+        raise TooManyRequests(
+            _("Too many failed sign-ins. Wait %(n)d minutes and try again.")
+            % {"n": s.signin_window_minutes}, retry_after=s.signin_window_minutes * 60)
+
+
+def _record_failure(session: Session, email: str, ip: str | None, reason: str) -> None:
+    session.add(SigninFailure(email=email, ip=ip))
+    audit.record(session, audit.Actor(None, None, email[:254], ip), "signin.failure",
+                 details={"email": email[:254], "reason": reason})
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+@dataclass
+class SigninResult:
+    user: User
+    session_token: str
+    needs_second_factor: bool
+    must_enrol_second_factor: bool
+
+
+def sign_in(session: Session, email: str, password: str, *, ip: str | None,
+            user_agent: str | None) -> SigninResult:
+    """Check the password and open a fresh session (rotated: never reuse an old id).
+
+    Raises NotAuthenticated with one message for unknown e-mail, wrong password and
+    inactive account alike, so sign-in does not reveal who has an account."""
+    email = (email or "").strip().lower()[:254]
+    _check_throttle(session, email, ip)
+    user = session.scalar(select(User).where(User.email == email))
+    ok = security.verify_password(user.password_hash if user else None, password or "")
+    if user is None or not ok or not user.is_active:
+        reason = "unknown" if user is None else ("password" if not ok else "inactive")
+        _record_failure(session, email, ip, reason)
+        raise NotAuthenticated(_("Wrong e-mail or password."), keep_changes=True)
+    if user.password_hash and security.needs_rehash(user.password_hash):
+        user.password_hash = security.hash_password(password)
+    needs_2fa = user.totp_enabled
+    must_enrol = not user.totp_enabled and user.organisation.require_2fa
+    token = _open_session(session, user, ip=ip, user_agent=user_agent,
+                          fully_authenticated=not needs_2fa)
+    session.execute(delete(SigninFailure).where(SigninFailure.email == email))
+    audit.record(session, _actor(user, ip), "signin.password",
+                 details={"second_factor_pending": needs_2fa})
+    return SigninResult(user, token, needs_2fa, must_enrol)
+
+
+def _open_session(session: Session, user: User, *, ip: str | None, user_agent: str | None,
+                  fully_authenticated: bool) -> str:
+    s = get_settings()
+    token = security.new_secret(32)
+    session.add(WebSession(
+        token_hash=security.sha256_hex(token), user_id=user.id,
+        fully_authenticated=fully_authenticated,
+        expires_at=utcnow() + timedelta(hours=s.session_max_hours),
+        ip=ip, user_agent=(user_agent or "")[:300] or None))
+    session.flush()
+    return token
+
+
+def resolve_session(session: Session, token: str | None) -> WebSession | None:
+    """The live session for a cookie value, touched; None if missing, expired or revoked."""
+    if not token or len(token) > 128:
+        return None
+    ws = session.scalar(select(WebSession).where(
+        WebSession.token_hash == security.sha256_hex(token)))
+    if ws is None or ws.revoked_at is not None:
+        return None
+    now = utcnow()
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    if ws.expires_at <= now or ws.last_seen_at + idle <= now or not ws.user.is_active:
+        return None
+    # Touch at most once a minute: a read-mostly page load need not write.
+    if now - ws.last_seen_at > timedelta(minutes=1):
+        ws.last_seen_at = now
+    return ws
+
+
+def complete_second_factor(session: Session, ws: WebSession, code: str, *,
+                           ip: str | None) -> str:
+    """Check a TOTP code for a half-open session; rotate it into a full one."""
+    user = ws.user
+    _check_throttle(session, user.email, ip)
+    secret = security.decrypt_secret(user.totp_secret_enc or "")
+    step = None
+    if secret and user.totp_enabled:
+        step = security.totp_match_step(secret, code, at=time.time(), last_step=user.totp_last_step)
+    if step is None:
+        _record_failure(session, user.email, ip, "totp")
+        raise InvalidInput(_("That code is not right. Enter the current 6-digit code from your "
+                             "authenticator app."), details={"field": "code"}, keep_changes=True)
+    user.totp_last_step = step
+    ws.revoked_at = utcnow()
+    token = _open_session(session, user, ip=ip, user_agent=ws.user_agent, fully_authenticated=True)
+    audit.record(session, _actor(user, ip), "signin.totp")
+    return token
+
+
+def sign_out(session: Session, ws: WebSession, *, ip: str | None) -> None:
+    ws.revoked_at = utcnow()
+    audit.record(session, _actor(ws.user, ip), "signout")
+
+
+def revoke_all_sessions(session: Session, user_id: uuid.UUID) -> int:
+    result = session.execute(update(WebSession).where(
+        WebSession.user_id == user_id, WebSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def sign_out_everywhere(session: Session, user: User, *, ip: str | None) -> int:
+    n = revoke_all_sessions(session, user.id)
+    audit.record(session, _actor(user, ip), "signout.everywhere", details={"sessions": n})
+    return n
+
+
+def list_sessions(session: Session, user: User) -> list[WebSession]:
+    return list(session.scalars(select(WebSession).where(
+        WebSession.user_id == user.id, WebSession.revoked_at.is_(None),
+        WebSession.expires_at > utcnow()).order_by(WebSession.last_seen_at.desc())))
+
+
+# ---------------------------------------------------------------- TOTP enrolment
+
+
+def begin_totp_enrolment(session: Session, user: User) -> str:
+    """A fresh secret, stored encrypted and not yet enabled; returns the otpauth URI."""
+    if user.totp_enabled:
+        raise InvalidInput(_("Two-factor sign-in is already on."))
+    secret = security.new_totp_secret()
+    user.totp_secret_enc = security.encrypt_secret(secret)
+    session.flush()
+    return security.totp_uri(secret, user.email, get_settings().hub_name)
+
+
+def pending_totp_secret(user: User) -> str | None:
+    if user.totp_enabled or not user.totp_secret_enc:
+        return None
+    return security.decrypt_secret(user.totp_secret_enc)
+
+
+def confirm_totp_enrolment(session: Session, user: User, code: str, *, ip: str | None) -> None:
+    secret = pending_totp_secret(user)
+    if secret is None:
+        raise InvalidInput(_("Start the enrolment again: no pending authenticator secret."))
+    step = security.totp_match_step(secret, code, at=time.time(), last_step=None)
+    if step is None:
+        raise InvalidInput(_("That code is not right. Check your device's clock and enter the "
+                             "current 6-digit code."), details={"field": "code"})
+    user.totp_enabled = True
+    user.totp_last_step = step
+    session.flush()
+    audit.record(session, _actor(user, ip), "totp.enable", target_type="user", target_id=user.id)
+
+
+def disable_totp(session: Session, user: User, password: str, *, ip: str | None) -> None:
+    if user.organisation.require_2fa:
+        raise InvalidInput(_("Your organisation requires two-factor sign-in."))
+    if not security.verify_password(user.password_hash, password):
+        raise InvalidInput(_("Wrong password."), details={"field": "password"})
+    user.totp_enabled = False
+    user.totp_secret_enc = None
+    user.totp_last_step = None
+    session.flush()
+    audit.record(session, _actor(user, ip), "totp.disable", target_type="user", target_id=user.id)
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+def create_token(session: Session, user: User, *, name: str, scope: str = "read",
+                 expires_days: int | None = 90, ip: str | None = None) -> tuple[ApiToken, str]:
+    """Create a token for the user themself. The secret is returned once, never stored."""
+    try:
+        scope_ = TokenScope(scope)
+    except ValueError:
+        raise InvalidInput(_("Unknown scope %(value)r; use read or write.") % {"value": scope},
+                           details={"field": "scope"}) from None
+    if expires_days is not None and not 1 <= expires_days <= 366:
+        raise InvalidInput(_("A token expires after 1 to 366 days."),
+                           details={"field": "expires_days"})
+    secret = TOKEN_PREFIX + security.new_secret(32)
+    token = ApiToken(
+        user_id=user.id, name=clean_text(name, "name", max_len=100), scope=scope_,
+        prefix=secret[:12], token_hash=security.sha256_hex(secret),
+        expires_at=utcnow() + timedelta(days=expires_days) if expires_days else None)
+    session.add(token)
+    session.flush()
+    audit.record(session, _actor(user, ip), "token.create", target_type="api_token",
+                 target_id=token.id, details={"name": token.name, "scope": scope_.value})
+    return token, secret
+
+
+def authenticate_token(session: Session, secret: str, *, ip: str | None) -> ApiToken:
+    """The live token for a bearer secret; records its use. Raises NotAuthenticated."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 128:
+        raise NotAuthenticated(_("The API token is not valid."))
+    token = session.scalar(select(ApiToken).where(
+        ApiToken.token_hash == security.sha256_hex(secret)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        raise NotAuthenticated(_("The API token is not valid."))
+    if token.expires_at is not None and token.expires_at <= now:
+        raise NotAuthenticated(_("The API token has expired. Create a new one in your profile."))
+    first_use_today = token.last_used_at is None or now - token.last_used_at > timedelta(hours=1)
+    token.last_used_at = now
+    if first_use_today:
+        # Token use is audited at most hourly per token so the log stays readable.
+        audit.record(session, _actor(token.user, ip), "token.use", target_type="api_token",
+                     target_id=token.id)
+    return token
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)
+    ).order_by(ApiToken.created_at.desc())))
+
+
+def revoke_token(session: Session, user: User, token_id: uuid.UUID | str, *,
+                 ip: str | None) -> None:
+    try:
+        tid = token_id if isinstance(token_id, uuid.UUID) else uuid.UUID(str(token_id))
+    except ValueError:
+        raise NotFound() from None
+    token = session.get(ApiToken, tid)
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        raise NotFound()
+    token.revoked_at = utcnow()
+    audit.record(session, _actor(user, ip), "token.revoke", target_type="api_token",
+                 target_id=token.id)

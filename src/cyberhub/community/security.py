@@ -1,0 +1,132 @@
+"""Passwords, secrets, TOTP: the cryptographic primitives of sign-in."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from functools import lru_cache
+
+import pyotp
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from cryptography.fernet import Fernet, InvalidToken
+from zxcvbn import zxcvbn
+
+from cyberhub.config import get_settings
+from cyberhub.errors import InvalidInput
+from cyberhub.i18n import _
+
+# A real argon2id hash of a random password: verifying against it when the e-mail is
+# unknown makes "no such user" cost the same time as "wrong password".
+_DUMMY_PASSWORD = secrets.token_urlsafe(16)
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    s = get_settings()
+    return PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib,
+                          parallelism=1, type=Type.ID)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher().hash(_DUMMY_PASSWORD)
+
+
+def reset_caches() -> None:
+    _hasher.cache_clear()
+    _dummy_hash.cache_clear()
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher().verify(password_hash or _dummy_hash(), password) and bool(password_hash)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher().check_needs_rehash(password_hash)
+
+
+def check_password_strength(password: str, *, user_inputs: list[str]) -> None:
+    """Raise InvalidInput when a password is too short or too easy to guess."""
+    s = get_settings()
+    if len(password) < s.password_min_length:
+        raise InvalidInput(
+            _("The password must be at least %(n)d characters long.")
+            % {"n": s.password_min_length},
+            details={"field": "password"})
+    if len(password) > 1024:
+        raise InvalidInput(_("The password must be at most 1024 characters long."),
+                           details={"field": "password"})
+    result = zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])
+    if result["score"] < s.password_min_score:
+        hint = result["feedback"].get("warning") or ""
+        raise InvalidInput(
+            _("The password is too easy to guess. Use a longer passphrase of unrelated words.")
+            + (f" ({hint})" if hint else ""),
+            details={"field": "password"})
+
+
+def new_secret(nbytes: int = 32) -> str:
+    return secrets.token_urlsafe(nbytes)
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def hmac_hex(key: str, message: str) -> str:
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _fernet() -> Fernet:
+    key = hashlib.sha256(("totp:" + get_settings().resolved_secret_key()).encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt_secret(value: str) -> str:
+    return _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt_secret(token: str) -> str | None:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        return None
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, email: str, issuer: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
+
+
+def totp_match_step(secret: str, code: str, *, at: float, last_step: int | None) -> int | None:
+    """The time step a valid code belongs to (±1 step of drift), or None.
+
+    A step at or before ``last_step`` is refused so a code cannot be replayed."""
+    code = code.strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    step = int(at // totp.interval)
+    for candidate in (step, step - 1, step + 1):
+        if last_step is not None and candidate <= last_step:
+            continue
+        if hmac.compare_digest(totp.generate_otp(candidate), code):
+            return candidate
+    return None

@@ -1,0 +1,69 @@
+"""Settings from ``CYBERHUB_*`` environment variables.
+
+The secret key is generated on first start and kept under the var directory, so a
+newcomer never has to invent one, and restarts keep sessions and TOTP secrets valid.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CYBERHUB_", extra="ignore")
+
+    var_dir: Path = Field(default=Path("var"), description="Where the hub keeps its files.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; SQLite under var/ if empty.")
+    secret_key: str = Field(default="", description="Signs CSRF tokens, encrypts TOTP secrets.")
+    hub_name: str = "cyberhub"
+    public_pages: bool = False
+    secure_cookies: bool = False
+    session_idle_minutes: int = 8 * 60
+    session_max_hours: int = 7 * 24
+    signin_max_failures: int = 5
+    signin_window_minutes: int = 15
+    password_min_length: int = 12
+    password_min_score: int = 3
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    max_body_bytes: int = 1_048_576
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.var_dir / 'cyberhub.sqlite3').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        self.secret_key = path.read_text().strip()
+        return self.secret_key
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = Settings()
+    return _settings
+
+
+def set_settings(settings: Settings) -> None:
+    """Make ``settings`` the hub's settings (the app factory and the tests call this)."""
+    global _settings
+    _settings = settings
+    from cyberhub.community import security
+
+    security.reset_caches()

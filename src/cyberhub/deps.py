@@ -1,0 +1,134 @@
+"""Request boundary: one transaction per request, and who is asking.
+
+Routes receive a :class:`Ctx` and hand its session and viewer to services. The
+transaction commits when the route returns and rolls back when it raises (unless
+the error asks to keep what was written, as a failed sign-in does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from cyberhub import access
+from cyberhub.access import Viewer
+from cyberhub.community import auth
+from cyberhub.community.models import ApiToken, TokenScope, User, WebSession
+from cyberhub.db import Database
+from cyberhub.errors import HubError, NotAuthenticated, PermissionDenied
+from cyberhub.i18n import _
+from cyberhub.web import csrf
+
+SESSION_COOKIE = "cyberhub_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    database: Database = request.app.state.database
+    session = database.sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except HubError as exc:
+        if exc.keep_changes:
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
+
+
+@dataclass
+class Ctx:
+    """Everything a route needs to call a service on behalf of the requester."""
+
+    session: Session
+    viewer: Viewer
+    request: Request
+    user: User | None = None
+    web_session: WebSession | None = None
+    token: ApiToken | None = None
+    session_cookie: str | None = None
+
+    @property
+    def ip(self) -> str | None:
+        return client_ip(self.request)
+
+    def require_user(self) -> User:
+        if self.user is None:
+            raise NotAuthenticated(_("Sign in first."))
+        return self.user
+
+
+def _from_session(request: Request, session: Session) -> Ctx:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    ws = auth.resolve_session(session, cookie)
+    if ws is None or not ws.fully_authenticated:
+        return Ctx(session, access.ANONYMOUS, request, web_session=ws, session_cookie=cookie)
+    viewer = access.viewer_for(session, ws.user, client_ip(request))
+    return Ctx(session, viewer, request, user=ws.user, web_session=ws, session_cookie=cookie)
+
+
+def _must_enrol(ctx: Ctx) -> bool:
+    u = ctx.user
+    return u is not None and u.organisation.require_2fa and not u.totp_enabled
+
+
+def api_ctx(request: Request, session: DbSession) -> Ctx:
+    """REST: a Bearer token, or the browser session (then unsafe methods need the CSRF
+    header). Read tokens may only read."""
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _sep, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise NotAuthenticated(_("Use 'Authorization: Bearer <token>'."))
+        token = auth.authenticate_token(session, secret.strip(), ip=client_ip(request))
+        if request.method not in SAFE_METHODS and token.scope is not TokenScope.WRITE:
+            raise PermissionDenied(_("This token may only read; create a write token to make "
+                                     "changes."))
+        viewer = access.viewer_for(session, token.user, client_ip(request))
+        return Ctx(session, viewer, request, user=token.user, token=token)
+    ctx = _from_session(request, session)
+    if ctx.user is None:
+        raise NotAuthenticated(_("Sign in, or send an API token as 'Authorization: Bearer "
+                                 "<token>'."))
+    if _must_enrol(ctx):
+        raise PermissionDenied(_("Your organisation requires two-factor sign-in; enrol in your "
+                                 "profile first."))
+    if request.method not in SAFE_METHODS:
+        csrf.check(request, ctx.session_cookie, request.headers.get(csrf.HEADER))
+    return ctx
+
+
+ApiCtx = Annotated[Ctx, Depends(api_ctx)]
+
+
+async def web_ctx(request: Request, session: DbSession) -> Ctx:
+    """Web pages: the browser session; every unsafe method carries a CSRF token."""
+    ctx = _from_session(request, session)
+    if request.method not in SAFE_METHODS:
+        token = request.headers.get(csrf.HEADER)
+        if token is None:
+            form = await request.form()
+            value = form.get(csrf.FIELD)
+            token = value if isinstance(value, str) else None
+        csrf.check(request, ctx.session_cookie, token)
+    return ctx
+
+
+WebCtx = Annotated[Ctx, Depends(web_ctx)]

@@ -1,0 +1,75 @@
+"""One error tree for the whole hub.
+
+Services raise these; the boundary renders them as the JSON error body
+``{"error": {"code", "message", "details"}}``, as an HTML page, or (later) as a TAXII
+error. Messages say what was wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HubError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: Any = None, code: str | None = None,
+                 keep_changes: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        # True when what the service wrote before failing must still be committed
+        # (a failed sign-in is counted and audited even though the request fails).
+        self.keep_changes = keep_changes
+        if code is not None:
+            self.code = code
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class InvalidInput(HubError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class Conflict(HubError):
+    status_code = 409
+    code = "conflict"
+
+
+class NotAuthenticated(HubError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class PermissionDenied(HubError):
+    """The caller is known but may not perform the action (never used to hide records)."""
+
+    status_code = 403
+    code = "permission_denied"
+
+
+class NotFound(HubError):
+    """Missing, or not visible to the caller: the two are indistinguishable on purpose."""
+
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self, message: str = "No such record.", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+
+
+class TooManyRequests(HubError):
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class PayloadTooLarge(HubError):
+    status_code = 413
+    code = "payload_too_large"

@@ -1,0 +1,31 @@
+"""Alembic environment. The URL comes from the hub's settings unless the caller set one."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection
+
+from cyberhub.config import get_settings
+from cyberhub.db import make_engine
+from cyberhub.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=True, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    url = config.get_main_option("sqlalchemy.url") or get_settings().resolved_database_url()
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()

@@ -1,0 +1,20 @@
+"""Imports every model so that metadata (Alembic, tests) sees the whole schema."""
+
+from cyberhub.audit import AuditEntry, AuditHead
+from cyberhub.community.models import (
+    ApiToken,
+    Group,
+    GroupMember,
+    Organisation,
+    SigninFailure,
+    User,
+    WebSession,
+)
+from cyberhub.db import Base
+from cyberhub.notes.models import Note
+from cyberhub.sharing import AudienceEntry
+
+__all__ = [
+    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "Group", "GroupMember",
+    "Note", "Organisation", "SigninFailure", "User", "WebSession",
+]

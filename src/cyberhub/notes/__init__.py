@@ -1,0 +1,1 @@
+"""Notes: the first shareable record type (title, sanitised Markdown body, markings)."""

@@ -1,0 +1,7 @@
+"""Web pages: notes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,35 @@
+"""CSRF tokens bound to the browser session.
+
+A signed-in browser's token is an HMAC of its session secret; before sign-in, of a
+random pre-session cookie. Forged or missing tokens are refused with 403.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from cyberhub.community import security
+from cyberhub.config import get_settings
+from cyberhub.errors import PermissionDenied
+from cyberhub.i18n import _
+
+FIELD = "csrf_token"
+HEADER = "x-csrf-token"
+ANON_COOKIE = "cyberhub_presession"
+
+
+def token_for(session_cookie: str | None, anon_cookie: str | None) -> str:
+    key = get_settings().resolved_secret_key()
+    if session_cookie:
+        return security.hmac_hex(key, "csrf:session:" + session_cookie)
+    return security.hmac_hex(key, "csrf:anon:" + (anon_cookie or ""))
+
+
+def check(request: Request, session_cookie: str | None, given: str | None) -> None:
+    anon = request.cookies.get(ANON_COOKIE)
+    if not given or (not session_cookie and not anon):
+        raise PermissionDenied(_("The form has expired or was not sent by this site. Reload the "
+                                 "page and try again."), code="csrf_failed")
+    if not security.constant_time_equal(given, token_for(session_cookie, anon)):
+        raise PermissionDenied(_("The form has expired or was not sent by this site. Reload the "
+                                 "page and try again."), code="csrf_failed")

@@ -1,0 +1,12 @@
+"""All web page routes, gathered from each domain's pages module."""
+
+from fastapi import APIRouter
+
+from cyberhub.community.pages import router as community_pages
+from cyberhub.notes.pages import router as notes_pages
+from cyberhub.web.common import router as common_pages
+
+web_router = APIRouter(include_in_schema=False)
+web_router.include_router(common_pages)
+web_router.include_router(community_pages)
+web_router.include_router(notes_pages)

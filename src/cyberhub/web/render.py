@@ -1,0 +1,73 @@
+"""Jinja2 environment and page rendering: translations, CSRF token, current user."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from cyberhub import __version__, i18n
+from cyberhub.config import get_settings
+from cyberhub.errors import HubError
+from cyberhub.web import csrf
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html", "xml"], default=True),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+RTL_LOCALES = frozenset({"ar", "he", "fa", "ur"})
+
+
+def _csrf_for(request: Request) -> tuple[str, str | None]:
+    """The CSRF token for this browser, and a new pre-session cookie if one is needed."""
+    session_cookie = request.cookies.get("cyberhub_session")
+    anon = request.cookies.get(csrf.ANON_COOKIE)
+    new_anon = None
+    if not session_cookie and not anon:
+        anon = new_anon = secrets.token_urlsafe(32)
+    return csrf.token_for(session_cookie, anon), new_anon
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
+           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    token, new_anon = _csrf_for(request)
+    locale = i18n.get_locale()
+    ctx = {
+        "request": request,
+        "csrf_token": token,
+        "hub_name": get_settings().hub_name,
+        "version": __version__,
+        "locale": locale,
+        "direction": "rtl" if locale.split("_")[0] in RTL_LOCALES else "ltr",
+        "user": None,
+        "viewer": None,
+        **(context or {}),
+    }
+    html = env.get_template(template).render(ctx)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    response.headers["cache-control"] = "no-store"
+    if new_anon:
+        response.set_cookie(csrf.ANON_COOKIE, new_anon, httponly=True, samesite="strict",
+                            secure=get_settings().secure_cookies, path="/")
+    return response
+
+
+def error_page(request: Request, error: HubError, *,
+               headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A failed form re-renders its own page with the message (routes set
+    ``request.state.error_template``); anything else gets the error page."""
+    ctx = getattr(request.state, "page_context", None) or {}
+    template = getattr(request.state, "error_template", None) or "error.html"
+    return render(request, template, {**ctx, "error": error},
+                  status_code=error.status_code, headers=headers)

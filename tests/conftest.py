@@ -1,0 +1,117 @@
+"""Test fixtures: every database test runs on SQLite and on PostgreSQL.
+
+Each test gets an empty, migrated database: on SQLite a copy of a migrated template
+file, on PostgreSQL the per-worker test database with every table truncated.
+``CYBERHUB_TEST_ENGINES=sqlite`` narrows the run for a quick inner loop; otherwise an
+unreachable PostgreSQL fails the run rather than silently skipping half of it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from cyberhub import migrate
+from cyberhub.app import create_app
+from cyberhub.config import Settings, set_settings
+from cyberhub.db import Database
+from cyberhub.models import Base
+from tests.factories import Community
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINES = [e.strip() for e in os.environ.get("CYBERHUB_TEST_ENGINES", "sqlite,postgresql")
+           .split(",") if e.strip()]
+
+
+def pg_admin_url() -> str:
+    url = os.environ.get("CYBERHUB_TEST_PG_URL")
+    if not url:
+        recorded = ROOT / "var" / "test-postgres-url"
+        url = recorded.read_text().strip() if recorded.exists() else \
+            "postgresql://postgres@127.0.0.1:5432/postgres"
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    admin = pg_admin_url()
+    name = f"cyberhub_test_{_worker()}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # pragma: no cover - environment problem, said plainly
+        pytest.exit(f"PostgreSQL is not reachable at {admin} ({exc}). Run 'make postgres', or "
+                    "set CYBERHUB_TEST_ENGINES=sqlite for a SQLite-only run.", returncode=3)
+    url = admin.rsplit("/", 1)[0] + "/" + name
+    migrate.upgrade(url)
+    yield url
+    engine.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "hub.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("pg_url")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    s = Settings(database_url=database_url, var_dir=tmp_path / "var", secret_key="test-secret-key",
+                 argon2_time_cost=1, argon2_memory_kib=8192)
+    set_settings(s)
+    return s
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    db = Database(settings.resolved_database_url())
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database):  # type: ignore[no-untyped-def]
+    return create_app(settings, database)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def community(database: Database) -> Community:
+    return Community(database)
