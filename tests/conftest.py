@@ -52,7 +52,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     admin = pg_admin_url()
-    name = f"cyberhub_test_{_worker()}"
+    # Unique per process: parallel runs (and xdist workers) never share a database.
+    name = f"cyberhub_test_{_worker()}_{os.getpid()}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
@@ -64,6 +65,8 @@ def pg_url() -> Iterator[str]:
     url = admin.rsplit("/", 1)[0] + "/" + name
     migrate.upgrade(url)
     yield url
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
 
 
