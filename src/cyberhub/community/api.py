@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from cyberhub.community import auth, service
 from cyberhub.community.models import Group
@@ -26,6 +28,9 @@ from cyberhub.deps import ApiCtx
 
 router = APIRouter()
 
+Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of the page before")]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
 
 def _group_out(group: Group) -> GroupOut:
     return GroupOut(
@@ -44,9 +49,11 @@ def me(ctx: ApiCtx) -> MeOut:
 
 
 @router.get("/organisations", response_model=Paged[OrganisationOut], tags=["organisations"])
-def list_organisations(ctx: ApiCtx) -> Paged[OrganisationOut]:
-    orgs = service.list_organisations(ctx.session, ctx.viewer)
-    return Paged(items=[OrganisationOut.model_validate(o) for o in orgs])
+def list_organisations(ctx: ApiCtx, cursor: Cursor = None,
+                       limit: Limit = 50) -> Paged[OrganisationOut]:
+    page = service.page_organisations(ctx.session, ctx.viewer, cursor=cursor, limit=limit)
+    return Paged(items=[OrganisationOut.model_validate(o) for o in page.items],
+                 next_cursor=page.next_cursor)
 
 
 @router.post("/organisations", response_model=OrganisationOut, status_code=201,
@@ -70,10 +77,12 @@ def update_organisation(org_id: str, body: OrganisationPatch, ctx: ApiCtx) -> Or
 
 
 @router.get("/users", response_model=Paged[UserOut], tags=["users"])
-def list_users(ctx: ApiCtx, org_id: str | None = None) -> Paged[UserOut]:
+def list_users(ctx: ApiCtx, org_id: str | None = None, cursor: Cursor = None,
+               limit: Limit = 50) -> Paged[UserOut]:
     oid = service.get_organisation(ctx.session, ctx.viewer, org_id).id if org_id else None
-    users = service.list_users(ctx.session, ctx.viewer, org_id=oid)
-    return Paged(items=[UserOut.model_validate(u) for u in users])
+    page = service.page_users(ctx.session, ctx.viewer, org_id=oid, cursor=cursor, limit=limit)
+    return Paged(items=[UserOut.model_validate(u) for u in page.items],
+                 next_cursor=page.next_cursor)
 
 
 @router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
@@ -96,8 +105,9 @@ def update_user(user_id: str, body: UserPatch, ctx: ApiCtx) -> UserOut:
 
 
 @router.get("/groups", response_model=Paged[GroupOut], tags=["groups"])
-def list_groups(ctx: ApiCtx) -> Paged[GroupOut]:
-    return Paged(items=[_group_out(g) for g in service.list_groups(ctx.session, ctx.viewer)])
+def list_groups(ctx: ApiCtx, cursor: Cursor = None, limit: Limit = 50) -> Paged[GroupOut]:
+    page = service.page_groups(ctx.session, ctx.viewer, cursor=cursor, limit=limit)
+    return Paged(items=[_group_out(g) for g in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("/groups", response_model=GroupOut, status_code=201, tags=["groups"])

@@ -23,6 +23,7 @@ from cyberhub.community.validation import (
 )
 from cyberhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cyberhub.i18n import _
+from cyberhub.pagination import Page, paginate
 
 # ---------------------------------------------------------------- permissions
 
@@ -119,6 +120,13 @@ def find_organisation(session: Session, name: str) -> Organisation | None:
     return session.scalar(select(Organisation).where(Organisation.name_key == name_key(name)))
 
 
+def page_organisations(session: Session, viewer: Viewer, *, cursor: str | None,
+                       limit: int) -> Page[Organisation]:
+    require_member(viewer)
+    return paginate(session, select(Organisation), Organisation.created_at, Organisation.id,
+                    cursor=cursor, limit=limit)
+
+
 def list_organisations(session: Session, viewer: Viewer) -> list[Organisation]:
     """The community directory: every member may see which organisations take part."""
     require_member(viewer)
@@ -182,6 +190,15 @@ def list_users(session: Session, viewer: Viewer, *, org_id: uuid.UUID | None = N
     if org_id is not None:
         q = q.where(User.org_id == org_id)
     return list(session.scalars(q))
+
+
+def page_users(session: Session, viewer: Viewer, *, org_id: uuid.UUID | None = None,
+               cursor: str | None, limit: int) -> Page[User]:
+    require_member(viewer)
+    q = select(User)
+    if org_id is not None:
+        q = q.where(User.org_id == org_id)
+    return paginate(session, q, User.created_at, User.id, cursor=cursor, limit=limit)
 
 
 def update_user(
@@ -305,6 +322,13 @@ def get_group(session: Session, viewer: Viewer, group_id: uuid.UUID | str) -> Gr
     if group is None:
         raise NotFound()
     return group
+
+
+def page_groups(session: Session, viewer: Viewer, *, cursor: str | None,
+                limit: int) -> Page[Group]:
+    require_member(viewer)
+    return paginate(session, select(Group), Group.created_at, Group.id, cursor=cursor,
+                    limit=limit)
 
 
 def list_groups(session: Session, viewer: Viewer) -> list[Group]:
