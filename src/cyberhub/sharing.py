@@ -55,11 +55,19 @@ class Shareable:
     """Mixin for every shareable record type. Ids are UUIDs, unique across types, so
     one audience table serves them all."""
 
+    # No index on tlp: five values make it useless for lookups, and on SQLite it lures
+    # the planner into a multi-index OR that materialises and sorts every visible row
+    # instead of walking (created_at, id) newest-first and stopping after one page
+    # (bench/bench_access.py: 95 ms → 0.2 ms for a page at 50,000 notes).
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    tlp: Mapped[TLP] = mapped_column(tlp_column_type(), index=True)
+    tlp: Mapped[TLP] = mapped_column(tlp_column_type())
     pap: Mapped[PAP | None] = mapped_column(pap_column_type(), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index, ...]:
+        return (Index(f"ix_{cls.__tablename__}_created_at_id", "created_at", "id"),)  # type: ignore[attr-defined]
 
     @declared_attr
     def owner_org_id(cls) -> Mapped[uuid.UUID]:

@@ -141,10 +141,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notes'))
     )
     with op.batch_alter_table('notes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_notes_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_notes_created_at_id', ['created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notes_created_by_id'), ['created_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notes_owner_org_id'), ['owner_org_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_notes_tlp'), ['tlp'], unique=False)
 
     op.create_table('web_sessions',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -245,10 +244,9 @@ def downgrade() -> None:
 
     op.drop_table('web_sessions')
     with op.batch_alter_table('notes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_notes_tlp'))
         batch_op.drop_index(batch_op.f('ix_notes_owner_org_id'))
         batch_op.drop_index(batch_op.f('ix_notes_created_by_id'))
-        batch_op.drop_index(batch_op.f('ix_notes_created_at'))
+        batch_op.drop_index('ix_notes_created_at_id')
 
     op.drop_table('notes')
     op.drop_table('groups')
