@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 VENDOR := src/cyberhub/web/static/vendor
 PYTEST_ARGS ?=
 
-.PHONY: run serve install assets test test-quick test-browser lint format system-deps postgres clean
+.PHONY: run serve install assets test test-quick test-browser lint format system-deps postgres bench messages clean
 
 run: install assets ## install, migrate, load the demo community and serve on :8000
 	$(VENV)/bin/cyberhub db upgrade
@@ -47,6 +47,15 @@ test-browser: install assets system-deps postgres
 lint: install
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
+
+bench: install postgres ## benchmarks, each beside a baseline measured in the same run
+	$(PY) bench/bench_access.py --engine sqlite --notes 50000
+	$(PY) bench/bench_access.py --engine postgresql --notes 50000 --pg-url "$$(cat var/test-postgres-url)"
+
+messages: install ## extract every translatable string into the catalogue template
+	mkdir -p src/cyberhub/locale
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output \
+	  -o src/cyberhub/locale/messages.pot src/cyberhub
 
 format: install
 	$(VENV)/bin/ruff check --fix src tests bench
