@@ -74,7 +74,12 @@ def _truncate_all(url: str) -> None:
     engine = create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
+        # The audit triggers refuse TRUNCATE; replica mode (superuser) lets the fixture
+        # reset the database between tests.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("INSERT INTO audit_head (id, last_seq, last_hash) "
+                          "VALUES (1, 0, :genesis)"), {"genesis": "0" * 64})
     engine.dispose()
 
 

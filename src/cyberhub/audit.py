@@ -132,12 +132,14 @@ class VerifyResult:
         return not self.problems
 
 
-def iter_entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
+def iter_entries(session: Session, batch: int = 5000,
+                 upto: int | None = None) -> Iterator[AuditEntry]:
     last = 0
     while True:
-        rows = session.scalars(
-            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
-        ).all()
+        query = select(AuditEntry).where(AuditEntry.seq > last)
+        if upto is not None:
+            query = query.where(AuditEntry.seq <= upto)
+        rows = session.scalars(query.order_by(AuditEntry.seq).limit(batch)).all()
         if not rows:
             return
         yield from rows
@@ -146,10 +148,16 @@ def iter_entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
 
 
 def verify(session: Session) -> VerifyResult:
-    """Walk the chain; report edited, inserted, reordered or deleted entries."""
+    """Walk the chain; report edited, inserted, reordered or deleted entries.
+
+    Run it in a snapshot (``Database.snapshot``): the head is read first and the walk
+    stops at the head's entry, so appends made meanwhile are not mistaken for damage."""
     problems: list[str] = []
     expected_seq, prev, count = 1, GENESIS, 0
-    for entry in iter_entries(session):
+    head_row = session.execute(select(AuditHead.last_seq, AuditHead.last_hash)
+                               .where(AuditHead.id == 1)).one_or_none()
+    upto = head_row[0] if head_row is not None else None
+    for entry in iter_entries(session, upto=upto):
         count += 1
         if entry.seq != expected_seq:
             problems.append(f"entries {expected_seq}..{entry.seq - 1} are missing (deleted)")
@@ -158,14 +166,65 @@ def verify(session: Session) -> VerifyResult:
         if _digest(entry) != entry.hash:
             problems.append(f"entry {entry.seq} was altered after it was written")
         prev, expected_seq = entry.hash, entry.seq + 1
-    head = session.get(AuditHead, 1)
-    if head is not None:
-        if head.last_seq != expected_seq - 1:
+    if head_row is not None:
+        last_seq, last_hash = head_row
+        if last_seq != expected_seq - 1:
             problems.append(
-                f"the log should end at entry {head.last_seq} but ends at {expected_seq - 1}"
+                f"the log should end at entry {last_seq} but ends at {expected_seq - 1}"
                 " (entries at the end were deleted)")
-        elif head.last_hash != prev:
+        elif last_hash != prev:
             problems.append("the last entry does not match the recorded head of the chain")
-    elif count:
-        problems.append("the head of the chain is missing")
+    else:
+        # The migration writes the head; without it the log itself was removed.
+        problems.append("the head of the chain is missing (the log was emptied or replaced)")
     return VerifyResult(count, problems)
+
+
+@dataclass
+class SearchPage:
+    entries: list[AuditEntry]
+    # Pass as ``before_seq`` for the next (older) page; None on the last page.
+    next_before: int | None
+
+
+def search(
+    session: Session,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_seq: int | None = None,
+    limit: int = 50,
+) -> SearchPage:
+    """Entries newest first, filtered for the audit browser.
+
+    ``action`` matches an action exactly or as a prefix ("note" finds "note.create");
+    ``actor`` is a case-insensitive substring of the actor label; ``since`` is
+    inclusive and ``until`` exclusive."""
+    from sqlalchemy import func, or_
+
+    limit = max(1, min(limit, 500))
+    query = select(AuditEntry)
+    if action:
+        query = query.where(or_(AuditEntry.action == action,
+                                AuditEntry.action.startswith(action.rstrip(".") + ".",
+                                                             autoescape=True)))
+    if actor:
+        query = query.where(func.lower(AuditEntry.actor_label).contains(
+            actor.lower(), autoescape=True))
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
+    if before_seq is not None:
+        query = query.where(AuditEntry.seq < before_seq)
+    rows = list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return SearchPage(rows, rows[-1].seq if more and rows else None)
+
+
+def actions(session: Session) -> list[str]:
+    """Every action the log holds, for the browser's filter."""
+    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))

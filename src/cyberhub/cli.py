@@ -169,7 +169,7 @@ def token_create(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; exit 1 if any entry was edited or deleted."""
-    with _database().transaction() as session, out.status(_("Verifying the audit log…")):
+    with _database().snapshot() as session, out.status(_("Verifying the audit log…")):
         result = audit.verify(session)
     if result.ok:
         out.print("[green]✓[/] " + _("The audit log is intact: %(n)d entries.")

@@ -1,7 +1,8 @@
 """Settings from ``CYBERHUB_*`` environment variables.
 
 The secret key is generated on first start and kept under the var directory, so a
-newcomer never has to invent one, and restarts keep sessions and TOTP secrets valid.
+newcomer never has to invent one. It signs CSRF tokens and encrypts TOTP secrets:
+changing it invalidates open forms and every enrolled authenticator.
 """
 
 from __future__ import annotations

@@ -82,7 +82,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     if url.startswith("postgresql://"):
@@ -97,6 +98,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # Long reads (audit verification, exports) see one consistent snapshot and do
+        # not hold SQLite's write lock while they walk.
+        snapshot_engine = (self.engine.execution_options(sqlite_begin="DEFERRED")
+                           if self.engine.dialect.name == "sqlite"
+                           else self.engine.execution_options(isolation_level="REPEATABLE READ"))
+        self.snapshot_sessionmaker = sessionmaker(snapshot_engine, expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -109,6 +116,16 @@ class Database:
             session.rollback()
             raise
         finally:
+            session.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only unit of work over one consistent snapshot; never commits."""
+        session = self.snapshot_sessionmaker()
+        try:
+            yield session
+        finally:
+            session.rollback()
             session.close()
 
     def dispose(self) -> None:

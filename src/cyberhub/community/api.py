@@ -25,6 +25,8 @@ from cyberhub.community.schemas import (
     UserPatch,
 )
 from cyberhub.deps import ApiCtx
+from cyberhub.errors import PermissionDenied
+from cyberhub.i18n import _
 
 router = APIRouter()
 
@@ -44,7 +46,7 @@ def _group_out(group: Group) -> GroupOut:
 def me(ctx: ApiCtx) -> MeOut:
     user = ctx.require_user()
     return MeOut.model_validate(
-        {**UserOut.model_validate(user).model_dump(),
+        {**UserOut.model_validate(user).model_dump(), "totp_enabled": user.totp_enabled,
          "organisation": OrganisationOut.model_validate(user.organisation)})
 
 
@@ -135,6 +137,10 @@ def list_tokens(ctx: ApiCtx) -> Paged[TokenOut]:
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201, tags=["tokens"])
 def create_token(body: TokenIn, ctx: ApiCtx) -> TokenCreated:
+    if ctx.token is not None:
+        # A token must not mint tokens: a leaked one would otherwise outlive its expiry.
+        raise PermissionDenied(_("Create API tokens while signed in (profile page or command "
+                                 "line), not with another token."))
     token, secret = auth.create_token(ctx.session, ctx.require_user(), name=body.name,
                                       scope=body.scope, expires_days=body.expires_days, ip=ctx.ip)
     return TokenCreated.model_validate({**TokenOut.model_validate(token).model_dump(),

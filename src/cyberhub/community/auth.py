@@ -217,21 +217,22 @@ def disable_totp(session: Session, user: User, password: str, *, ip: str | None)
 
 
 def create_token(session: Session, user: User, *, name: str, scope: str = "read",
-                 expires_days: int | None = 90, ip: str | None = None) -> tuple[ApiToken, str]:
-    """Create a token for the user themself. The secret is returned once, never stored."""
+                 expires_days: int = 90, ip: str | None = None) -> tuple[ApiToken, str]:
+    """Create a token for the user themself. The secret is returned once, never stored.
+    Every token expires (1 to 366 days): a leaked token must not live for ever."""
     try:
         scope_ = TokenScope(scope)
     except ValueError:
         raise InvalidInput(_("Unknown scope %(value)r; use read or write.") % {"value": scope},
                            details={"field": "scope"}) from None
-    if expires_days is not None and not 1 <= expires_days <= 366:
+    if not 1 <= expires_days <= 366:
         raise InvalidInput(_("A token expires after 1 to 366 days."),
                            details={"field": "expires_days"})
     secret = TOKEN_PREFIX + security.new_secret(32)
     token = ApiToken(
         user_id=user.id, name=clean_text(name, "name", max_len=100), scope=scope_,
         prefix=secret[:12], token_hash=security.sha256_hex(secret),
-        expires_at=utcnow() + timedelta(days=expires_days) if expires_days else None)
+        expires_at=utcnow() + timedelta(days=expires_days))
     session.add(token)
     session.flush()
     audit.record(session, _actor(user, ip), "token.create", target_type="api_token",
@@ -277,3 +278,13 @@ def revoke_token(session: Session, user: User, token_id: uuid.UUID | str, *,
     token.revoked_at = utcnow()
     audit.record(session, _actor(user, ip), "token.revoke", target_type="api_token",
                  target_id=token.id)
+
+
+def revoke_other_sessions(session: Session, user_id: uuid.UUID, keep: uuid.UUID | None) -> int:
+    """Sign a user out everywhere except the session ``keep`` (after a password change)."""
+    query = update(WebSession).where(
+        WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(WebSession.id != keep)
+    result = session.execute(query.values(revoked_at=utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -103,7 +103,9 @@ class GroupMember(Base):
     __table_args__ = (
         CheckConstraint(
             "(org_id IS NULL) <> (user_id IS NULL)", name="org_xor_user"),
-        UniqueConstraint("group_id", "org_id", "user_id", name="uq_group_members_member"),
+        # NULLs are distinct in unique constraints, so one constraint per member kind.
+        UniqueConstraint("group_id", "org_id", name="uq_group_members_group_org"),
+        UniqueConstraint("group_id", "user_id", name="uq_group_members_group_user"),
         Index("ix_group_members_org", "org_id"),
         Index("ix_group_members_user", "user_id"),
     )

@@ -51,7 +51,6 @@ class UserOut(Out):
     org_id: uuid.UUID
     role: Role
     is_active: bool
-    totp_enabled: bool
     is_demo: bool
     created_at: datetime
 
@@ -73,6 +72,9 @@ class UserPatch(BaseModel):
 
 
 class MeOut(UserOut):
+    # Only shown to the user themself: a directory of who lacks a second factor would
+    # be a list of the easiest accounts to attack.
+    totp_enabled: bool
     organisation: OrganisationOut
 
 
@@ -120,7 +122,7 @@ class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(max_length=100)
     scope: str = Field(default="read", max_length=16)
-    expires_days: int | None = Field(default=90, ge=1, le=366)
+    expires_days: int = Field(default=90, ge=1, le=366)
 
 
 class Paged(BaseModel, Generic[T]):

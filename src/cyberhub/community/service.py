@@ -238,6 +238,10 @@ def update_user(
 
 
 def set_password(session: Session, viewer: Viewer, user: User, password: str) -> None:
+    """Set a user's password: the user themself, or an admin who manages their org."""
+    if viewer.user_id != user.id and not can_manage_org_users(viewer, user.org_id):
+        raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
+                                 "set its users' passwords."))
     security.check_password_strength(
         password, user_inputs=[user.email, user.display_name, user.organisation.name])
     user.password_hash = security.hash_password(password)
@@ -338,3 +342,35 @@ def list_groups(session: Session, viewer: Viewer) -> list[Group]:
 
 def find_group(session: Session, name: str) -> Group | None:
     return session.scalar(select(Group).where(Group.name_key == name_key(name)))
+
+
+# ---------------------------------------------------------------- own profile
+
+
+def set_own_display_name(session: Session, viewer: Viewer, user: User, display_name: str) -> User:
+    """Every user may rename themself; roles and activation stay with the admins."""
+    if viewer.user_id != user.id:
+        raise PermissionDenied(_("You may only change your own name here."))
+    user.display_name = clean_text(display_name, "display_name", max_len=120)
+    session.flush()
+    audit.record(session, viewer.actor, "user.update", target_type="user", target_id=user.id,
+                 details={"display_name": user.display_name})
+    return user
+
+
+def change_own_password(session: Session, viewer: Viewer, user: User, *, current: str,
+                        new: str, keep_session_id: uuid.UUID | None = None) -> int:
+    """Check the current password, set a strong new one and sign out every other session.
+    Returns how many other sessions were signed out."""
+    if viewer.user_id != user.id:
+        raise PermissionDenied(_("You may only change your own password here."))
+    if not security.verify_password(user.password_hash, current or ""):
+        raise InvalidInput(_("The current password is wrong."),
+                           details={"field": "current_password"})
+    if new == current:
+        raise InvalidInput(_("The new password must differ from the current one."),
+                           details={"field": "password"})
+    set_password(session, viewer, user, new)
+    from cyberhub.community import auth
+
+    return auth.revoke_other_sessions(session, user.id, keep_session_id)
