@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
@@ -148,7 +148,21 @@ def load(session: Session, model: type[T], record_id: uuid.UUID | str, viewer: V
         audit.record(session, viewer.actor, f"record.{purpose}",
                      target_type=model.__tablename__, target_id=record.id,  # type: ignore[attr-defined]
                      details={"tlp": record.tlp.value})
+    elif record.tlp is TLP.AMBER and viewer.is_hub_admin and not _sees_as_member(
+            session, model, record.id, viewer):
+        # A moderator reading AMBER that was not shared with them leaves a trace.
+        audit.record(session, viewer.actor, f"record.moderation_{purpose}",
+                     target_type=model.__tablename__, target_id=record.id,  # type: ignore[attr-defined]
+                     details={"tlp": record.tlp.value})
     return record
+
+
+def _sees_as_member(session: Session, model: type[Shareable], record_id: uuid.UUID,
+                    viewer: Viewer) -> bool:
+    """Would the viewer see the record without their hub-admin role?"""
+    as_member = replace(viewer, role=Role.ANALYST)
+    return session.scalar(
+        select(exists().where(model.id == record_id, visible(model, as_member)))) is True
 
 
 def audit_listing(session: Session, model: type[Shareable], records: Sequence[Shareable],

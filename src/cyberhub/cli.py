@@ -55,8 +55,10 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
 
     get_settings().resolved_secret_key()
     out.print(f"[bold]cyberhub[/] on http://{host}:{port}")
+    proxies = get_settings().trusted_proxies.strip()
     uvicorn.run("cyberhub.app:create_app", factory=True, host=host, port=port,
-                proxy_headers=False, log_level="info")
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+                log_level="info")
 
 
 @db_app.command("upgrade")
@@ -142,6 +144,24 @@ def user_create(
                       f"{organisation.name})", highlight=False)
     except HubError as exc:
         raise _fail(exc) from None
+
+
+@user_app.command("reset-2fa")
+def user_reset_2fa(email: str) -> None:
+    """Turn off a user's second factor (lost device, or a changed secret key)."""
+    from cyberhub.community import service
+
+    try:
+        with _database().transaction() as session:
+            user = service.find_user(session, email)
+            if user is None:
+                raise HubError(_("No user with the e-mail %(email)s.") % {"email": email})
+            service.reset_second_factor(session, _operator(), user.id)
+    except HubError as exc:
+        raise _fail(exc) from None
+    out.print("[green]✓[/] " + _("Two-factor sign-in is off for %(email)s; they enrol again at "
+                                  "their next sign-in if their organisation requires it.")
+              % {"email": email}, highlight=False)
 
 
 @token_app.command("create")

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     max_body_bytes: int = 1_048_576
+    # Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.
+    # Empty: the peer address is the client (throttling per address stays per client
+    # only when the hub is reached directly or this names the proxy).
+    trusted_proxies: str = ""
 
     def resolved_database_url(self) -> str:
         if self.database_url:

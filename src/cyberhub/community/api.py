@@ -16,7 +16,6 @@ from cyberhub.community.schemas import (
     OrganisationIn,
     OrganisationOut,
     OrganisationPatch,
-    Paged,
     TokenCreated,
     TokenIn,
     TokenOut,
@@ -27,6 +26,7 @@ from cyberhub.community.schemas import (
 from cyberhub.deps import ApiCtx
 from cyberhub.errors import PermissionDenied
 from cyberhub.i18n import _
+from cyberhub.schemas import Paged
 
 router = APIRouter()
 

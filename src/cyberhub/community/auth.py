@@ -251,9 +251,9 @@ def authenticate_token(session: Session, secret: str, *, ip: str | None) -> ApiT
         raise NotAuthenticated(_("The API token is not valid."))
     if token.expires_at is not None and token.expires_at <= now:
         raise NotAuthenticated(_("The API token has expired. Create a new one in your profile."))
-    first_use_today = token.last_used_at is None or now - token.last_used_at > timedelta(hours=1)
+    due_for_audit = token.last_used_at is None or now - token.last_used_at > timedelta(hours=1)
     token.last_used_at = now
-    if first_use_today:
+    if due_for_audit:
         # Token use is audited at most hourly per token so the log stays readable.
         audit.record(session, _actor(token.user, ip), "token.use", target_type="api_token",
                      target_id=token.id)

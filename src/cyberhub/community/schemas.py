@@ -2,13 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cyberhub.community.models import OrgKind, Role, TokenScope
-
-T = TypeVar("T")
 
 
 class Out(BaseModel):
@@ -123,8 +120,3 @@ class TokenIn(BaseModel):
     name: str = Field(max_length=100)
     scope: str = Field(default="read", max_length=16)
     expires_days: int = Field(default=90, ge=1, le=366)
-
-
-class Paged(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None = None

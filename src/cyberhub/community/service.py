@@ -249,6 +249,24 @@ def set_password(session: Session, viewer: Viewer, user: User, password: str) ->
     audit.record(session, viewer.actor, "user.password", target_type="user", target_id=user.id)
 
 
+def reset_second_factor(session: Session, viewer: Viewer, user_id: uuid.UUID) -> User:
+    """An admin turns off a user's second factor, e.g. after a lost phone; the user's
+    sessions end so the next sign-in asks for (re-)enrolment where it is required."""
+    user = get_user(session, viewer, user_id)
+    if not can_manage_org_users(viewer, user.org_id):
+        raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
+                                 "reset its users' second factor."))
+    user.totp_enabled = False
+    user.totp_secret_enc = None
+    user.totp_last_step = None
+    from cyberhub.community import auth
+
+    auth.revoke_all_sessions(session, user.id)
+    session.flush()
+    audit.record(session, viewer.actor, "user.reset_2fa", target_type="user", target_id=user.id)
+    return user
+
+
 # ---------------------------------------------------------------- groups
 
 

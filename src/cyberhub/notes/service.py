@@ -86,6 +86,22 @@ def _write_audience(session: Session, record_id: uuid.UUID, audience: Audience) 
         + [AudienceEntry(record_id=record_id, user_id=i) for i in audience.user_ids])
 
 
+def audiences_of(session: Session, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, Audience]:
+    """The audiences of many records in one query (for listings)."""
+    result = {rid: Audience() for rid in record_ids}
+    if record_ids:
+        for e in session.scalars(select(AudienceEntry).where(
+                AudienceEntry.record_id.in_(record_ids))):
+            aud = result[e.record_id]
+            if e.org_id:
+                aud.org_ids.append(e.org_id)
+            elif e.group_id:
+                aud.group_ids.append(e.group_id)
+            elif e.user_id:
+                aud.user_ids.append(e.user_id)
+    return result
+
+
 def audience_of(session: Session, record_id: uuid.UUID) -> Audience:
     entries = access.audience_of(session, record_id)
     return Audience([e.org_id for e in entries if e.org_id],
@@ -138,7 +154,7 @@ def update_note(session: Session, viewer: Viewer, note_id: uuid.UUID | str, *,
     if body is not None:
         note.body_markdown = _clean_body(body)
         note.body_html = markdown.render(note.body_markdown)
-    if pap is not None:
+    if pap is not None:  # "" clears the marking
         note.pap = clean_pap(pap)
     if tlp is not None or audience is not None:
         new_tlp = clean_tlp(tlp) if tlp is not None else note.tlp
