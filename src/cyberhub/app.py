@@ -44,21 +44,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
-                await _send_json(send, PayloadTooLarge(
-                    _("The request body is larger than %(n)d bytes.") % {"n": self.max_body}))
-                return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body:
-                    raise _BodyTooLarge()
-            return message
+        too_large = PayloadTooLarge(
+            _("The request body is larger than %(n)d bytes.") % {"n": self.max_body})
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -68,11 +55,40 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
+                await _send_json(send_with_headers, too_large)
+                return
+        received = 0
+        exceeded = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    exceeded = True
+                    raise _BodyTooLarge()
+            return message
+
+        answered = False
+
+        async def send_or_refuse(message: Message) -> None:
+            # A streamed body went over the cap: whatever the framework made of the
+            # interrupted read (a 400, usually), the client gets the 413 it deserves.
+            nonlocal answered
+            if not exceeded:
+                await send_with_headers(message)
+            elif not answered:
+                answered = True
+                await _send_json(send_with_headers, too_large)
+
         try:
-            await self.app(scope, limited_receive, send_with_headers)
+            await self.app(scope, limited_receive, send_or_refuse)
         except _BodyTooLarge:
-            await _send_json(send_with_headers, PayloadTooLarge(
-                _("The request body is larger than %(n)d bytes.") % {"n": self.max_body}))
+            if not answered:
+                await _send_json(send_with_headers, too_large)
 
 
 class _BodyTooLarge(Exception):
@@ -117,13 +133,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     database = database or Database(settings.resolved_database_url())
 
     from cyberhub.api import api_router
+    from cyberhub.web.common import RedirectRequired, redirect_response
     from cyberhub.web.pages import web_router
 
     app = FastAPI(
         title="cyberhub", version=__version__,
         description="REST API of a cyberhub: organisations, users, groups, tokens and "
                     "shareable records under TLP 2.0.",
-        openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None,
+        openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -131,6 +148,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> Response:
         return _error_response(request, exc)
+
+    @app.exception_handler(RedirectRequired)
+    async def redirect_required(request: Request, exc: RedirectRequired) -> Response:
+        return redirect_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -1,12 +1,21 @@
-"""Helpers shared by page routes, and the pages that belong to no domain (home)."""
+"""Helpers shared by page routes, and the pages that belong to no domain (home).
+
+Pages render *views*: plain snapshots of the records they show, taken before a form's
+service call. A failed form rolls the transaction back, which expires every ORM object
+of the request; the snapshots survive, so the form re-renders with what was there.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from cyberhub.community.models import Role
 from cyberhub.deps import Ctx, WebCtx
 from cyberhub.i18n import _
 from cyberhub.web.render import render
@@ -14,25 +23,146 @@ from cyberhub.web.render import render
 router = APIRouter()
 
 # Messages shown after a redirect, chosen by key so a URL cannot inject text.
-FLASH = {
+FLASH: dict[str, Callable[[], str]] = {
     "signed-in": lambda: _("Welcome back."),
     "signed-out": lambda: _("You are signed out."),
     "signed-out-everywhere": lambda: _("You are signed out on every device."),
     "saved": lambda: _("Saved."),
     "deleted": lambda: _("Deleted."),
+    "created": lambda: _("Created."),
     "totp-on": lambda: _("Two-factor sign-in is on."),
     "totp-off": lambda: _("Two-factor sign-in is off."),
     "token-revoked": lambda: _("The token is revoked."),
+    "password-changed": lambda: _("Your password is changed. Other devices are signed out."),
+    "user-added": lambda: _("The user is added. Give them their initial password in person "
+                            "or over a second channel."),
+    "note-created": lambda: _("The note is shared."),
 }
+
+
+# ---------------------------------------------------------------- who is signed in
+
+
+@dataclass(frozen=True)
+class Me:
+    """The signed-in user as the layout shows them: a snapshot, safe after a rollback."""
+
+    id: str
+    email: str
+    display_name: str
+    role: Role
+    org_id: str
+    org_name: str
+    org_is_demo: bool
+    totp_enabled: bool
+    must_enrol: bool
+
+    @property
+    def is_hub_admin(self) -> bool:
+        return self.role is Role.HUB_ADMIN
+
+    @property
+    def is_org_admin(self) -> bool:
+        return self.role in (Role.ORG_ADMIN, Role.HUB_ADMIN)
+
+
+def must_enrol(ctx: Ctx) -> bool:
+    """Signed in, but the organisation requires a second factor the user has not set up."""
+    u = ctx.user
+    return u is not None and u.organisation.require_2fa and not u.totp_enabled
+
+
+def me_of(ctx: Ctx) -> Me | None:
+    u = ctx.user
+    if u is None:
+        return None
+    return Me(id=str(u.id), email=u.email, display_name=u.display_name, role=u.role,
+              org_id=str(u.org_id), org_name=u.organisation.name,
+              org_is_demo=u.organisation.is_demo, totp_enabled=u.totp_enabled,
+              must_enrol=must_enrol(ctx))
+
+
+def view(obj: Any, *fields: str, **extra: Any) -> SimpleNamespace:
+    """A plain snapshot of ``fields`` of an ORM object (plus ``extra``) for a template."""
+    return SimpleNamespace(**{f: getattr(obj, f) for f in fields}, **extra)
+
+
+# ---------------------------------------------------------------- access to pages
+
+
+class RedirectRequired(Exception):
+    """Raised by page guards; the app answers with a 303 to ``url`` (see app.py)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+def redirect_response(request: Request, exc: RedirectRequired) -> Response:
+    response: Response = RedirectResponse(exc.url, status_code=303)
+    if request.headers.get("hx-request"):
+        # htmx follows a redirect inside the swap; ask it to load the whole page instead.
+        response = Response(status_code=204, headers={"HX-Redirect": exc.url})
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def _signin_url(request: Request) -> str:
+    from urllib.parse import quote
+
+    path = request.url.path if request.method == "GET" else "/"
+    return "/signin?next=" + quote(path, safe="/")
+
+
+def signed_in(ctx: WebCtx) -> Ctx:
+    """A signed-in user, even one who still has to enrol a second factor."""
+    if ctx.user is None:
+        raise RedirectRequired(_signin_url(ctx.request))
+    # Errors raised before the page renders (a 404) still show the signed-in layout.
+    ctx.request.state.page_context = {**_base(ctx), "user": None, "flash": None}
+    return ctx
+
+
+def member(ctx: WebCtx) -> Ctx:
+    """A signed-in user who may use the hub: enrolled in 2FA where the organisation
+    requires it (everyone else is sent to the enrolment page first)."""
+    signed_in(ctx)
+    if must_enrol(ctx):
+        raise RedirectRequired("/profile/2fa")
+    return ctx
+
+
+UserCtx = Annotated[Ctx, Depends(signed_in)]
+MemberCtx = Annotated[Ctx, Depends(member)]
+
+
+# ---------------------------------------------------------------- responses
+
+
+def _base(ctx: Ctx) -> dict[str, Any]:
+    flash_key = ctx.request.query_params.get("flash", "")
+    return {"user": ctx.user, "me": me_of(ctx), "viewer": ctx.viewer,
+            "flash": FLASH[flash_key]() if flash_key in FLASH else None}
 
 
 def page(ctx: Ctx, template: str, context: dict[str, Any] | None = None, *,
          status_code: int = 200) -> HTMLResponse:
-    flash_key = ctx.request.query_params.get("flash", "")
-    base = {"user": ctx.user, "viewer": ctx.viewer,
-            "flash": FLASH[flash_key]() if flash_key in FLASH else None}
-    ctx.request.state.page_context = base
+    base = _base(ctx)
+    ctx.request.state.page_context = {**base, "user": None}
     return render(ctx.request, template, {**base, **(context or {})}, status_code=status_code)
+
+
+def on_error(ctx: Ctx, template: str, context: dict[str, Any] | None = None) -> None:
+    """Before a form's service call: where a HubError re-renders, and with what.
+
+    ``context`` must hold snapshots (see :func:`view`), never ORM objects."""
+    ctx.request.state.error_template = template
+    ctx.request.state.page_context = {**_base(ctx), "user": None, "flash": None,
+                                      **(context or {})}
+
+
+def is_htmx(ctx: Ctx) -> bool:
+    return bool(ctx.request.headers.get("hx-request"))
 
 
 def redirect(url: str, flash: str | None = None) -> RedirectResponse:
@@ -42,9 +172,7 @@ def redirect(url: str, flash: str | None = None) -> RedirectResponse:
 
 
 def signin_redirect(request: Request) -> RedirectResponse:
-    from urllib.parse import quote
-
-    return RedirectResponse("/signin?next=" + quote(request.url.path, safe="/"), status_code=303)
+    return RedirectResponse(_signin_url(request), status_code=303)
 
 
 def safe_next(value: str | None) -> str:
@@ -55,10 +183,10 @@ def safe_next(value: str | None) -> str:
 
 
 @router.get("/")
-def home(ctx: WebCtx) -> Response:
-    if ctx.user is None:
-        return signin_redirect(ctx.request)
+def home(ctx: MemberCtx) -> Response:
     from cyberhub.notes import service as notes
+    from cyberhub.notes.pages import note_rows, tlp_rules
 
-    recent = notes.list_notes(ctx.session, ctx.viewer, limit=5).items
-    return page(ctx, "home.html", {"recent_notes": recent})
+    recent = notes.list_notes(ctx.session, ctx.viewer, limit=8).items
+    return page(ctx, "home.html", {"recent_notes": note_rows(ctx, recent),
+                                   "tlp_rules": tlp_rules()})

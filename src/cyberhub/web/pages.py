@@ -3,10 +3,16 @@
 from fastapi import APIRouter
 
 from cyberhub.community.pages import router as community_pages
+from cyberhub.community.pages_admin import router as admin_pages
+from cyberhub.community.pages_org import router as org_pages
+from cyberhub.community.pages_profile import router as profile_pages
 from cyberhub.notes.pages import router as notes_pages
 from cyberhub.web.common import router as common_pages
 
 web_router = APIRouter(include_in_schema=False)
 web_router.include_router(common_pages)
 web_router.include_router(community_pages)
+web_router.include_router(profile_pages)
+web_router.include_router(org_pages)
+web_router.include_router(admin_pages)
 web_router.include_router(notes_pages)

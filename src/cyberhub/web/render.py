@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cyberhub import __version__, i18n
+from cyberhub.community.models import OrgKind, Role
 from cyberhub.config import get_settings
 from cyberhub.errors import HubError
+from cyberhub.sharing import PAP, TLP
 from cyberhub.web import csrf
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -25,6 +28,48 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+
+def _dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime(fmt)
+
+
+def role_label(role: Role | str) -> str:
+    return {
+        Role.HUB_ADMIN: i18n.gettext("Hub admin"),
+        Role.ORG_ADMIN: i18n.gettext("Org admin"),
+        Role.ANALYST: i18n.gettext("Analyst"),
+        Role.READER: i18n.gettext("Reader"),
+    }.get(Role(role), str(role))
+
+
+def kind_label(kind: OrgKind | str) -> str:
+    return {
+        OrgKind.LAW_ENFORCEMENT: i18n.gettext("Law enforcement"),
+        OrgKind.CERT: i18n.gettext("CERT / CSIRT"),
+        OrgKind.FINANCIAL: i18n.gettext("Financial"),
+        OrgKind.TELECOM: i18n.gettext("Telecom"),
+        OrgKind.HOSTING: i18n.gettext("Hosting"),
+        OrgKind.ONLINE_PLATFORM: i18n.gettext("Online platform"),
+        OrgKind.SECURITY_VENDOR: i18n.gettext("Security vendor"),
+        OrgKind.INTERNATIONAL: i18n.gettext("International organisation"),
+        OrgKind.NON_PROFIT: i18n.gettext("Non-profit"),
+        OrgKind.ACADEMIA: i18n.gettext("Academia"),
+        OrgKind.OTHER: i18n.gettext("Other"),
+    }.get(OrgKind(kind), str(kind))
+
+
+env.filters["dt"] = _dt
+env.globals["role_label"] = role_label
+env.globals["kind_label"] = kind_label
+env.globals["ROLES"] = list(Role)
+env.globals["KINDS"] = list(OrgKind)
+env.globals["TLPS"] = list(TLP)
+env.globals["PAPS"] = list(PAP)
 
 RTL_LOCALES = frozenset({"ar", "he", "fa", "ur"})
 

@@ -1,0 +1,160 @@
+"""Web pages: the signed-in user's own profile, second factor and API tokens."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Form
+from fastapi.responses import Response
+
+from cyberhub.community import auth, security, service
+from cyberhub.config import get_settings
+from cyberhub.deps import SESSION_COOKIE, Ctx
+from cyberhub.errors import InvalidInput
+from cyberhub.i18n import _
+from cyberhub.web.common import MemberCtx, UserCtx, on_error, page, redirect, view
+
+router = APIRouter()
+
+TOKEN_EXPIRY_CHOICES = (7, 30, 90, 180, 366)
+
+
+# ---------------------------------------------------------------- profile
+
+
+def _profile_data(ctx: Ctx) -> dict[str, Any]:
+    user = ctx.require_user()
+    current = ctx.web_session.id if ctx.web_session else None
+    sessions = [view(s, "id", "created_at", "last_seen_at", "expires_at", "ip", "user_agent",
+                     current=s.id == current)
+                for s in auth.list_sessions(ctx.session, user)]
+    return {"sessions": sessions, "token_count": len(auth.list_tokens(ctx.session, user)),
+            "display_name": user.display_name}
+
+
+@router.get("/profile")
+def profile(ctx: MemberCtx) -> Response:
+    return page(ctx, "community/profile.html", _profile_data(ctx))
+
+
+@router.post("/profile/name")
+def change_name(ctx: MemberCtx,
+                display_name: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    on_error(ctx, "community/profile.html", {**_profile_data(ctx), "display_name": display_name,
+                                             "failed": "name"})
+    service.set_own_display_name(ctx.session, ctx.viewer, ctx.require_user(), display_name)
+    return redirect("/profile", "saved")
+
+
+@router.post("/profile/password")
+def change_password(ctx: MemberCtx, current_password: Annotated[str, Form(max_length=1024)] = "",
+                    password: Annotated[str, Form(max_length=2048)] = "",
+                    password_confirm: Annotated[str, Form(max_length=2048)] = "") -> Response:
+    on_error(ctx, "community/profile.html", {**_profile_data(ctx), "failed": "password"})
+    if password != password_confirm:
+        raise InvalidInput(_("The two new passwords are not the same. Type the new password "
+                             "twice."), details={"field": "password_confirm"})
+    service.change_own_password(
+        ctx.session, ctx.viewer, ctx.require_user(), current=current_password, new=password,
+        keep_session_id=ctx.web_session.id if ctx.web_session else None)
+    return redirect("/profile", "password-changed")
+
+
+@router.post("/profile/signout-everywhere")
+def signout_everywhere(ctx: UserCtx) -> Response:
+    auth.sign_out_everywhere(ctx.session, ctx.require_user(), ip=ctx.ip)
+    response = redirect("/signin", "signed-out-everywhere")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# ---------------------------------------------------------------- second factor
+
+
+def qr_data_uri(text: str) -> str:
+    """An SVG QR code as a base64 data URI (the CSP allows data: images, nothing inline)."""
+    out = io.BytesIO()
+    segno.make(text, error="m").save(out, kind="svg", scale=6, border=2, dark="#000000",
+                                     light="#ffffff", xmldecl=False, svgns=True)
+    return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def _totp_data(ctx: Ctx) -> dict[str, Any]:
+    user = ctx.require_user()
+    secret = auth.pending_totp_secret(user)
+    data: dict[str, Any] = {"enabled": user.totp_enabled, "pending": secret is not None,
+                            "required": user.organisation.require_2fa}
+    if secret is not None:
+        uri = security.totp_uri(secret, user.email, get_settings().hub_name)
+        grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+        data.update(secret=grouped, qr=qr_data_uri(uri))
+    return data
+
+
+@router.get("/profile/2fa")
+def totp_page(ctx: UserCtx) -> Response:
+    return page(ctx, "community/totp.html", _totp_data(ctx))
+
+
+@router.post("/profile/2fa/start")
+def totp_start(ctx: UserCtx) -> Response:
+    on_error(ctx, "community/totp.html", _totp_data(ctx))
+    auth.begin_totp_enrolment(ctx.session, ctx.require_user())
+    return redirect("/profile/2fa")
+
+
+@router.post("/profile/2fa/confirm")
+def totp_confirm(ctx: UserCtx, code: Annotated[str, Form(max_length=32)] = "") -> Response:
+    on_error(ctx, "community/totp.html", _totp_data(ctx))
+    auth.confirm_totp_enrolment(ctx.session, ctx.require_user(), code, ip=ctx.ip)
+    return redirect("/profile/2fa", "totp-on")
+
+
+@router.post("/profile/2fa/disable")
+def totp_disable(ctx: MemberCtx, password: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    on_error(ctx, "community/totp.html", _totp_data(ctx))
+    auth.disable_totp(ctx.session, ctx.require_user(), password, ip=ctx.ip)
+    return redirect("/profile/2fa", "totp-off")
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+def _tokens_data(ctx: Ctx) -> dict[str, Any]:
+    tokens = [view(t, "id", "name", "prefix", "scope", "created_at", "expires_at",
+                   "last_used_at") for t in auth.list_tokens(ctx.session, ctx.require_user())]
+    return {"tokens": tokens, "expiry_choices": TOKEN_EXPIRY_CHOICES,
+            "form": {"name": "", "scope": "read", "expires_days": "90"}}
+
+
+@router.get("/profile/tokens")
+def tokens(ctx: MemberCtx) -> Response:
+    return page(ctx, "community/tokens.html", _tokens_data(ctx))
+
+
+@router.post("/profile/tokens")
+def create_token(ctx: MemberCtx, name: Annotated[str, Form(max_length=1000)] = "",
+                 scope: Annotated[str, Form(max_length=16)] = "read",
+                 expires_days: Annotated[str, Form(max_length=8)] = "90") -> Response:
+    on_error(ctx, "community/tokens.html", {
+        **_tokens_data(ctx),
+        "form": {"name": name, "scope": scope, "expires_days": expires_days}})
+    try:
+        days = int(expires_days)
+    except ValueError:
+        raise InvalidInput(_("A token expires after 1 to 366 days."),
+                           details={"field": "expires_days"}) from None
+    token, secret = auth.create_token(ctx.session, ctx.require_user(), name=name, scope=scope,
+                                      expires_days=days, ip=ctx.ip)
+    return page(ctx, "community/token_created.html", {
+        "token": view(token, "id", "name", "prefix", "scope", "expires_at"), "secret": secret},
+        status_code=201)
+
+
+@router.post("/profile/tokens/{token_id}/revoke")
+def revoke_token(ctx: MemberCtx, token_id: str) -> Response:
+    auth.revoke_token(ctx.session, ctx.require_user(), token_id, ip=ctx.ip)
+    return redirect("/profile/tokens", "token-revoked")

@@ -1,0 +1,73 @@
+// cyberhub: small progressive enhancements. Every page works without this file.
+"use strict";
+
+(function () {
+  // The TLP select explains who will see the record and shows only the audience
+  // fields that marking allows (hidden fields are disabled so they are not sent).
+  function syncTlp(select) {
+    var form = select.form;
+    var value = select.value;
+    form.querySelectorAll("[data-tlp-rule]").forEach(function (li) {
+      li.classList.toggle("is-current", li.getAttribute("data-tlp-rule") === value);
+    });
+    form.querySelectorAll("[data-tlps]").forEach(function (box) {
+      var allowed = box.getAttribute("data-tlps").split(" ").indexOf(value) !== -1;
+      box.hidden = !allowed;
+      box.querySelectorAll("select, input").forEach(function (el) { el.disabled = !allowed; });
+    });
+    var none = form.querySelector("[data-no-audience]");
+    if (none) {
+      none.hidden = ["CLEAR", "GREEN"].indexOf(value) === -1;
+    }
+  }
+
+  // Type to narrow a long multi-select; selected options always stay visible.
+  function filterOptions(input) {
+    var target = document.getElementById(input.getAttribute("data-filter-for"));
+    if (!target) { return; }
+    var needle = input.value.trim().toLowerCase();
+    Array.prototype.forEach.call(target.options, function (opt) {
+      opt.hidden = needle !== "" && !opt.selected && opt.text.toLowerCase().indexOf(needle) === -1;
+    });
+  }
+
+  function copy(button) {
+    var target = document.getElementById(button.getAttribute("data-copy"));
+    if (!target || !navigator.clipboard) { return; }
+    navigator.clipboard.writeText(target.textContent.trim()).then(function () {
+      var label = button.textContent;
+      button.textContent = button.getAttribute("data-copied") || "Copied";
+      setTimeout(function () { button.textContent = label; }, 1800);
+    });
+  }
+
+  function init(root) {
+    root.querySelectorAll("[data-tlp-select]").forEach(function (select) {
+      syncTlp(select);
+      select.addEventListener("change", function () { syncTlp(select); });
+    });
+    root.querySelectorAll("[data-filter-for]").forEach(function (input) {
+      input.hidden = false;
+      input.addEventListener("input", function () { filterOptions(input); });
+    });
+    root.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { copy(button); });
+    });
+    root.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+      });
+    });
+    root.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+      el.addEventListener("change", function () {
+        if (el.form.requestSubmit) { el.form.requestSubmit(); } else { el.form.submit(); }
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target !== document.body) { init(event.target); }
+  });
+})();

@@ -1,0 +1,138 @@
+"""The frame every page shares: security headers, cookies, sign-in gate, navigation."""
+
+from __future__ import annotations
+
+from tests.factories import sign_in
+from tests.web.helpers import login, post
+
+
+def test_security_headers_on_pages(client):
+    r = client.get("/signin")
+    csp = r.headers["content-security-policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_pages_have_no_inline_script_or_style(client, community):
+    org = community.org()
+    user = community.user(org)
+    login(client, user.email)
+    for path in ("/", "/notes", "/notes/new", "/profile", "/profile/2fa", "/profile/tokens"):
+        html = client.get(path).text
+        assert "style=" not in html, path
+        assert "<style" not in html, path
+        assert "<script>" not in html and "javascript:" not in html, path
+        assert '<script src="/static/vendor/htmx.min.js" defer></script>' in html
+
+
+def test_cookies_are_httponly_and_samesite(client, community):
+    org = community.org()
+    user = community.user(org)
+    pre = client.get("/signin").headers["set-cookie"].lower()
+    assert "httponly" in pre and "samesite=strict" in pre
+    r = sign_in(client, user.email)
+    cookie = r.headers["set-cookie"].lower()
+    assert "cyberhub_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client):
+    for path in ("/", "/notes", "/profile", "/org", "/admin", "/admin/audit"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303, path
+        assert r.headers["location"] == "/signin?next=" + path
+
+
+def test_sign_in_wrong_password_shows_message(client, community):
+    org = community.org()
+    user = community.user(org)
+    r = sign_in(client, user.email, password="not the password at all")
+    assert r.status_code == 401
+    assert "Wrong e-mail or password." in r.text
+    assert 'value="' + user.email + '"' in r.text
+
+
+def test_sign_in_keeps_next_and_refuses_other_hosts(client, community):
+    org = community.org()
+    user = community.user(org)
+    from tests.factories import PASSWORD, csrf_of
+
+    token = csrf_of(client)
+    r = client.post("/signin", data={"email": user.email, "password": PASSWORD,
+                                     "csrf_token": token, "next": "//evil.example/x"},
+                    follow_redirects=False)
+    assert r.headers["location"] == "/"
+
+
+def test_csrf_missing_or_forged_is_refused(client, community):
+    org = community.org()
+    user = community.user(org)
+    r = client.post("/signin", data={"email": user.email, "password": "x"})
+    assert r.status_code == 403
+    login(client, user.email)
+    r = client.post("/profile/name", data={"display_name": "Mallory"})
+    assert r.status_code == 403
+    r = client.post("/profile/name", data={"display_name": "Mallory", "csrf_token": "0" * 64})
+    assert r.status_code == 403
+    r = client.post("/profile/name", data={"display_name": "Mallory"},
+                    headers={"X-CSRF-Token": "forged"})
+    assert r.status_code == 403
+    assert "Mallory" not in client.get("/profile").text
+    # The token of the session itself works, as a form field and as the htmx header.
+    from tests.factories import csrf_of
+
+    token = csrf_of(client, "/profile")
+    r = client.post("/profile/name", data={"display_name": "Alice"},
+                    headers={"X-CSRF-Token": token}, follow_redirects=False)
+    assert r.status_code == 303
+
+
+def test_navigation_shows_only_what_the_role_may_use(client, community):
+    org = community.org("Bank")
+    analyst = community.user(org, role="analyst")
+    login(client, analyst.email)
+    html = client.get("/").text
+    assert 'href="/notes"' in html and 'href="/profile"' in html
+    assert 'href="/org"' not in html and 'href="/admin"' not in html
+    assert 'action="/signout"' in html and "Bank" in html
+
+
+def test_navigation_for_admins(client, community):
+    org = community.org("Police")
+    admin = community.user(org, role="org-admin")
+    login(client, admin.email)
+    html = client.get("/").text
+    assert 'href="/org"' in html and 'href="/admin"' not in html
+    client.cookies.clear()
+    hub = community.user(org, role="hub-admin")
+    login(client, hub.email)
+    html = client.get("/").text
+    assert 'href="/org"' in html and 'href="/admin"' in html
+
+
+def test_demo_organisation_is_flagged(client, community):
+    org = community.org("Demo Bank (demo)", is_demo=True)
+    user = community.user(org)
+    login(client, user.email)
+    html = client.get("/").text
+    assert "DEMO DATA" in html and "demo-banner" in html
+    client.cookies.clear()
+    real = community.user(community.org("Real Bank"))
+    login(client, real.email)
+    assert "demo-banner" not in client.get("/").text
+
+
+def test_sign_out(client, community):
+    user = community.user(community.org())
+    login(client, user.email)
+    r = post(client, "/signout")
+    assert r.status_code == 303 and r.headers["location"].startswith("/signin")
+    assert client.get("/profile", follow_redirects=False).status_code == 303
+
+
+def test_unknown_page_is_404_page(client):
+    r = client.get("/no/such/page", headers={"accept": "text/html"})
+    assert r.status_code == 404
+    assert "Not found" in r.text
