@@ -35,7 +35,7 @@ class NoteIn(BaseModel):
     title: str = Field(max_length=200)
     body: str = Field(default="", max_length=100_000)
     tlp: str = Field(max_length=16)
-    pap: str | None = Field(default=None, max_length=8)
+    pap: str | None = Field(default=None, max_length=16)
     audience: AudienceModel = Field(default_factory=AudienceModel)
 
 
@@ -44,5 +44,5 @@ class NotePatch(BaseModel):
     title: str | None = Field(default=None, max_length=200)
     body: str | None = Field(default=None, max_length=100_000)
     tlp: str | None = Field(default=None, max_length=16)
-    pap: str | None = Field(default=None, max_length=8)
+    pap: str | None = Field(default=None, max_length=16)
     audience: AudienceModel | None = None
