@@ -84,9 +84,14 @@ def _from_session(request: Request, session: Session) -> Ctx:
     return Ctx(session, viewer, request, user=ws.user, web_session=ws, session_cookie=cookie)
 
 
-def _must_enrol(ctx: Ctx) -> bool:
-    u = ctx.user
-    return u is not None and u.organisation.require_2fa and not u.totp_enabled
+def _must_enrol(user: User | None) -> bool:
+    return user is not None and user.organisation.require_2fa and not user.totp_enabled
+
+
+def _refuse_unenrolled(user: User | None) -> None:
+    if _must_enrol(user):
+        raise PermissionDenied(_("Your organisation requires two-factor sign-in; enrol in your "
+                                 "profile first."))
 
 
 def api_ctx(request: Request, session: DbSession) -> Ctx:
@@ -101,15 +106,16 @@ def api_ctx(request: Request, session: DbSession) -> Ctx:
         if request.method not in SAFE_METHODS and token.scope is not TokenScope.WRITE:
             raise PermissionDenied(_("This token may only read; create a write token to make "
                                      "changes."))
+        # A token must not bypass the organisation's two-factor rule (say, one created
+        # before the rule was switched on).
+        _refuse_unenrolled(token.user)
         viewer = access.viewer_for(session, token.user, client_ip(request))
         return Ctx(session, viewer, request, user=token.user, token=token)
     ctx = _from_session(request, session)
     if ctx.user is None:
         raise NotAuthenticated(_("Sign in, or send an API token as 'Authorization: Bearer "
                                  "<token>'."))
-    if _must_enrol(ctx):
-        raise PermissionDenied(_("Your organisation requires two-factor sign-in; enrol in your "
-                                 "profile first."))
+    _refuse_unenrolled(ctx.user)
     if request.method not in SAFE_METHODS:
         csrf.check(request, ctx.session_cookie, request.headers.get(csrf.HEADER))
     return ctx

@@ -1,0 +1,249 @@
+"""Sign-in through the web form, sessions, CSRF, the second factor and secrets at rest."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import pyotp
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+
+from cyberhub.audit import AuditEntry
+from cyberhub.community import auth
+from cyberhub.community.models import ApiToken, Organisation, SigninFailure, User, WebSession
+from cyberhub.config import Settings
+from cyberhub.db import Database
+from cyberhub.deps import SESSION_COOKIE
+from cyberhub.web import csrf
+from tests.factories import PASSWORD, Community, bearer, csrf_of, sign_in
+from tests.state import snapshot
+
+
+def _rows(database: Database, model: Any, *where: Any) -> list[Any]:
+    with database.transaction() as s:
+        return list(s.scalars(select(model).where(*where)))
+
+
+def _actions(database: Database) -> list[str]:
+    with database.transaction() as s:
+        return list(s.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+
+
+def _me(client: TestClient, cookie: str | None = None) -> int:
+    """Status of /api/v1/me for this browser (or for a bare session cookie value)."""
+    if cookie is None:
+        return client.get("/api/v1/me").status_code
+    with TestClient(client.app, base_url="http://testserver") as other:
+        other.cookies.set(SESSION_COOKIE, cookie)
+        return other.get("/api/v1/me").status_code
+
+
+@pytest.fixture
+def alice(community: Community) -> User:
+    return community.user(community.org("Alpha CERT"), "analyst", email="alice@example.org")
+
+
+def test_sign_in_opens_a_session(client: TestClient, database: Database, alice: User) -> None:
+    r = sign_in(client, "Alice@Example.org ")
+    assert r.status_code == 303, r.text
+    cookie = r.cookies[SESSION_COOKIE]
+    set_cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in set_cookie and "samesite=lax" in set_cookie and "path=/" in set_cookie
+    assert client.get("/api/v1/me").json()["email"] == "alice@example.org"
+    (ws,) = _rows(database, WebSession, WebSession.user_id == alice.id)
+    assert ws.fully_authenticated and ws.token_hash == hashlib.sha256(cookie.encode()).hexdigest()
+    assert "signin.password" in _actions(database)
+
+
+def test_wrong_password_is_refused_counted_and_audited(client: TestClient, database: Database,
+                                                      alice: User) -> None:
+    r = sign_in(client, "alice@example.org", "not the password at all")
+    assert r.status_code == 401
+    assert SESSION_COOKIE not in r.cookies
+    assert _me(client) == 401
+    assert not _rows(database, WebSession)
+    failures = _rows(database, SigninFailure)
+    assert [f.email for f in failures] == ["alice@example.org"]
+    with database.transaction() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "signin.failure")).one()
+        assert entry.details == {"email": "alice@example.org", "reason": "password"}
+    # An unknown address answers the same way, and is counted too.
+    r2 = sign_in(client, "nobody@example.org", "whatever it is")
+    assert r2.status_code == 401
+    assert len(_rows(database, SigninFailure)) == 2
+
+
+def test_throttling_holds_even_with_the_right_password(client: TestClient, database: Database,
+                                                      settings: Settings, alice: User) -> None:
+    for _ in range(settings.signin_max_failures):
+        assert sign_in(client, "alice@example.org", "wrong guess here").status_code == 401
+    r = sign_in(client, "alice@example.org")
+    assert r.status_code == 429
+    assert int(r.headers["retry-after"]) == settings.signin_window_minutes * 60
+    assert SESSION_COOKIE not in r.cookies
+    assert not _rows(database, WebSession)
+    # Another account from elsewhere is not locked out by Alice's attacker.
+    (org,) = _rows(database, Organisation)
+    bob = Community(database).user(org, email="bob@example.org")
+    with TestClient(client.app, base_url="http://testserver",
+                    client=("203.0.113.9", 50000)) as other:
+        assert sign_in(other, bob.email).status_code == 303
+
+
+def test_session_rotates_at_every_sign_in(client: TestClient, alice: User) -> None:
+    client.cookies.set(SESSION_COOKIE, "fixated-by-an-attacker")
+    first = sign_in(client, alice.email).cookies[SESSION_COOKIE]
+    second = sign_in(client, alice.email).cookies[SESSION_COOKIE]
+    assert len({"fixated-by-an-attacker", first, second}) == 3
+    assert _me(client, "fixated-by-an-attacker") == 401
+
+
+def test_sign_out_revokes_the_session(client: TestClient, database: Database,
+                                      alice: User) -> None:
+    cookie = sign_in(client, alice.email).cookies[SESSION_COOKIE]
+    r = client.post("/signout", data={"csrf_token": csrf.token_for(cookie, None)},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    assert _me(client, cookie) == 401
+    (ws,) = _rows(database, WebSession)
+    assert ws.revoked_at is not None
+    assert _actions(database)[-1] == "signout"
+
+
+def test_sign_out_everywhere(app: Any, database: Database, alice: User) -> None:
+    cookies = []
+    for _ in range(3):
+        with TestClient(app, base_url="http://testserver") as browser:
+            cookies.append(sign_in(browser, alice.email).cookies[SESSION_COOKIE])
+    with TestClient(app) as browser:
+        assert all(_me(browser, c) == 200 for c in cookies)
+        with database.transaction() as s:
+            assert auth.sign_out_everywhere(s, s.get(User, alice.id), ip=None) == 3  # type: ignore[arg-type]
+        assert all(_me(browser, c) == 401 for c in cookies)
+
+
+def test_forged_or_missing_csrf_is_refused_and_changes_nothing(client: TestClient,
+                                                               database: Database,
+                                                               alice: User) -> None:
+    csrf_of(client)  # the browser has its pre-session cookie
+    before = snapshot(database, skip=frozenset())
+    for token in (None, "", "forged", csrf.token_for(None, "another-browser")):
+        data = {"email": alice.email, "password": PASSWORD}
+        if token is not None:
+            data["csrf_token"] = token
+        r = client.post("/signin", data=data, follow_redirects=False)
+        assert r.status_code == 403, (token, r.status_code)
+        assert SESSION_COOKIE not in r.cookies
+    # Without any cookie at all, even a well-formed token fails.
+    with TestClient(client.app, base_url="http://testserver") as fresh:
+        r = fresh.post("/signin", data={"email": alice.email, "password": PASSWORD,
+                                        "csrf_token": csrf.token_for(None, "")},
+                       follow_redirects=False)
+        assert r.status_code == 403
+    assert snapshot(database, skip=frozenset()) == before
+
+
+def test_sign_out_needs_csrf(client: TestClient, alice: User) -> None:
+    cookie = sign_in(client, alice.email).cookies[SESSION_COOKIE]
+    assert client.post("/signout", follow_redirects=False).status_code == 403
+    assert client.post("/signout", data={"csrf_token": csrf.token_for(None, "x")},
+                       follow_redirects=False).status_code == 403
+    assert _me(client, cookie) == 200
+
+
+# ---------------------------------------------------------------- second factor
+
+
+def _enrol(database: Database, user: User) -> pyotp.TOTP:
+    with database.transaction() as s:
+        u = s.get(User, user.id)
+        assert u is not None
+        uri = auth.begin_totp_enrolment(s, u)
+        totp = pyotp.parse_uri(uri)
+        auth.confirm_totp_enrolment(s, u, totp.now(), ip=None)
+    return totp  # type: ignore[no-any-return]
+
+
+def test_totp_sign_in(client: TestClient, database: Database, alice: User) -> None:
+    totp = _enrol(database, alice)
+    r = sign_in(client, alice.email)
+    assert r.status_code == 303 and r.headers["location"].startswith("/signin/2fa")
+    half = r.cookies[SESSION_COOKIE]
+    # Half-open: neither the API nor the pages let it in.
+    assert _me(client) == 401
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/signin")
+    token = csrf.token_for(half, None)
+    # A wrong code is refused and counted.
+    r = client.post("/signin/2fa", data={"code": "000000", "csrf_token": token},
+                    follow_redirects=False)
+    assert r.status_code == 422
+    assert _me(client) == 401
+    assert [f.email for f in _rows(database, SigninFailure)] == ["alice@example.org"]
+    # The enrolment used the current step; the next one is within the allowed drift.
+    code = totp.at(time.time() + totp.interval)
+    r = client.post("/signin/2fa", data={"code": code, "csrf_token": token},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    full = r.cookies[SESSION_COOKIE]
+    assert full != half, "the session rotates when the second factor is given"
+    assert _me(client) == 200
+    assert _me(client, half) == 401
+    assert "signin.totp" in _actions(database)
+
+    # The same code a second time (say, shoulder-surfed) does not open a session.
+    with TestClient(client.app, base_url="http://testserver") as thief:
+        half2 = sign_in(thief, alice.email).cookies[SESSION_COOKIE]
+        r = thief.post("/signin/2fa", data={"code": code, "csrf_token":
+                                            csrf.token_for(half2, None)},
+                       follow_redirects=False)
+        assert r.status_code == 422
+        assert _me(thief) == 401
+
+
+def test_org_requiring_2fa_blocks_the_api_until_enrolled(client: TestClient,
+                                                         database: Database,
+                                                         community: Community) -> None:
+    org = community.org("Strict Police", kind="law-enforcement", require_2fa=True)
+    user = community.user(org, "analyst", email="strict@example.org")
+    token = community.token(user)
+    r = sign_in(client, user.email)
+    assert r.status_code == 303 and r.headers["location"] == "/profile/2fa"
+    assert client.get("/api/v1/me").status_code == 403
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 403
+    totp = _enrol(database, user)
+    # Enrolled: the token works, and a fresh sign-in asks for the code.
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    with TestClient(client.app, base_url="http://testserver") as browser:
+        half = sign_in(browser, user.email).cookies[SESSION_COOKIE]
+        r = browser.post("/signin/2fa", data={"code": totp.at(time.time() + totp.interval),
+                                              "csrf_token": csrf.token_for(half, None)},
+                         follow_redirects=False)
+        assert r.status_code == 303
+        assert browser.get("/api/v1/me").status_code == 200
+
+
+# ---------------------------------------------------------------- secrets at rest
+
+
+def test_secrets_at_rest(client: TestClient, database: Database, community: Community,
+                         alice: User) -> None:
+    totp = _enrol(database, alice)
+    token = community.token(alice)
+    cookie = sign_in(client, alice.email).cookies[SESSION_COOKIE]
+    with database.engine.connect() as conn:
+        (pw_hash,) = conn.execute(text("SELECT password_hash FROM users")).one()
+        assert pw_hash.startswith("$argon2id$")
+        dump = "\n".join(
+            repr(tuple(row)) for table in ("users", "api_tokens", "web_sessions", "audit_entries",
+                                           "signin_failures")
+            for row in conn.execute(text(f"SELECT * FROM {table}")))
+    for secret in (PASSWORD, token, cookie, totp.secret):
+        assert secret not in dump
+    assert hashlib.sha256(token.encode()).hexdigest() in dump
+    assert hashlib.sha256(cookie.encode()).hexdigest() in dump
+    assert _rows(database, ApiToken)[0].prefix == token[:12]
+    assert _rows(database, Organisation)
