@@ -1,0 +1,138 @@
+"""End-to-end fixtures: the app served by uvicorn on a loopback port, driven by Chromium.
+
+The server runs in a thread of the test process against its own fresh SQLite database;
+tests build their community through the same services as every other test. Each test
+gets a new browser context (fresh cookies); a failing test leaves a screenshot under
+tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from cyberhub import migrate
+from cyberhub.app import create_app
+from cyberhub.config import Settings, set_settings
+from cyberhub.db import Database
+from tests.factories import Community
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveHub:
+    def __init__(self, url: str, database: Database, settings: Settings) -> None:
+        self.url = url
+        self.database = database
+        self.settings = settings
+        self.community = Community(database)
+
+
+@pytest.fixture(scope="session")
+def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+    root = tmp_path_factory.mktemp("browser-hub")
+    url = f"sqlite:///{root / 'hub.sqlite3'}"
+    migrate.upgrade(url)
+    settings = Settings(database_url=url, var_dir=root / "var", secret_key="browser-secret",
+                        argon2_time_cost=1, argon2_memory_kib=8192, hub_name="Test Hub")
+    set_settings(settings)
+    database = Database(url)
+    app = create_app(settings, database)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the test server did not start")
+        time.sleep(0.05)
+    yield LiveHub(f"http://127.0.0.1:{port}", database, settings)
+    server.should_exit = True
+    thread.join(timeout=10)
+    database.dispose()
+
+
+@pytest.fixture
+def hub(live_hub: LiveHub) -> LiveHub:
+    # Other tests in this process may have swapped the global settings; restore ours
+    # (the secret key signs CSRF tokens and encrypts TOTP secrets).
+    set_settings(live_hub.settings)
+    return live_hub
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is not installed at /usr/bin/chromium: run 'make system-deps'.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    setattr(item, "rep_" + report.when, report)
+    return report
+
+
+class Console:
+    """Messages the page wrote to the console: CSP violations show up here."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def __call__(self, message: Any) -> None:
+        if message.type in ("error", "warning"):
+            self.errors.append(message.text)
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console()
+
+
+@pytest.fixture
+def new_page(browser: Any, request: pytest.FixtureRequest, console: Console) -> Iterator[Any]:
+    """A factory of pages, each in its own browser context (its own cookies)."""
+    contexts: list[Any] = []
+
+    def make(**options: Any) -> Any:
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", console)
+        return page
+
+    yield make
+    call = getattr(request.node, "rep_call", None)
+    if call is not None and call.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for i, context in enumerate(contexts):
+            for j, page in enumerate(context.pages):
+                name = f"{request.node.name}-{i}-{j}.png".replace("/", "_")
+                page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    for context in contexts:
+        context.close()
