@@ -63,7 +63,23 @@ def kind_label(kind: OrgKind | str) -> str:
     }.get(OrgKind(kind), str(kind))
 
 
+def device_label(user_agent: str | None) -> str:
+    """A short, readable name for a browser's user agent: "Firefox on Windows"."""
+    ua = user_agent or ""
+    browser = next((name for key, name in (
+        ("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+        ("Chromium/", "Chromium"), ("Safari/", "Safari"), ("curl/", "curl"),
+        ("python-", "Python"), ("httpx", "Python")) if key in ua), None)
+    system = next((name for key, name in (
+        ("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"),
+        ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux")) if key in ua), None)
+    if browser and system:
+        return i18n.gettext("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+    return browser or system or i18n.gettext("Unknown device")
+
+
 env.filters["dt"] = _dt
+env.filters["device"] = device_label
 env.globals["role_label"] = role_label
 env.globals["kind_label"] = kind_label
 env.globals["ROLES"] = list(Role)
