@@ -240,3 +240,20 @@ def test_cannot_revoke_someone_elses_token(client, community):
     r = post(client, f"/profile/tokens/{token_id}/revoke", token_from="/profile/tokens")
     assert r.status_code == 404
     assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 200
+
+
+def test_guessing_the_current_password_is_throttled(client, settings, community):
+    """A stolen session must not become a password oracle: wrong current passwords
+    count as failed sign-ins, and the limit then holds even for the right one."""
+    user = community.user(community.org())
+    login(client, user.email)
+    wrong = {"current_password": "not my password at all", "password": NEW_PASSWORD,
+             "password_confirm": NEW_PASSWORD}
+    for _ in range(settings.signin_max_failures):
+        assert post(client, "/profile/password", wrong).status_code == 422
+    right = {**wrong, "current_password": PASSWORD}
+    r = post(client, "/profile/password", right)
+    assert r.status_code == 429
+    assert r.headers["retry-after"]
+    client.cookies.clear()
+    assert sign_in(client, user.email).status_code == 429

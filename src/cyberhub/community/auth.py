@@ -57,6 +57,17 @@ def _record_failure(session: Session, email: str, ip: str | None, reason: str) -
                  details={"email": email[:254], "reason": reason})
 
 
+def check_password_attempt(session: Session, user: User, password: str, *, ip: str | None,
+                           reason: str) -> bool:
+    """Check a signed-in user's password (to change it, or to turn off 2FA) under the
+    same throttle as sign-in, so a stolen session cannot guess it; failures are recorded."""
+    _check_throttle(session, user.email, ip)
+    if security.verify_password(user.password_hash, password or ""):
+        return True
+    _record_failure(session, user.email, ip, reason)
+    return False
+
+
 # ---------------------------------------------------------------- sign-in
 
 
@@ -204,8 +215,9 @@ def confirm_totp_enrolment(session: Session, user: User, code: str, *, ip: str |
 def disable_totp(session: Session, user: User, password: str, *, ip: str | None) -> None:
     if user.organisation.require_2fa:
         raise InvalidInput(_("Your organisation requires two-factor sign-in."))
-    if not security.verify_password(user.password_hash, password):
-        raise InvalidInput(_("Wrong password."), details={"field": "password"})
+    if not check_password_attempt(session, user, password, ip=ip, reason="disable-2fa"):
+        raise InvalidInput(_("Wrong password."), details={"field": "password"},
+                           keep_changes=True)
     user.totp_enabled = False
     user.totp_secret_enc = None
     user.totp_last_step = None

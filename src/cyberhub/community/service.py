@@ -37,6 +37,14 @@ def can_manage_org_users(viewer: Viewer, org_id: uuid.UUID) -> bool:
     return viewer.is_hub_admin or (viewer.role is Role.ORG_ADMIN and viewer.org_id == org_id)
 
 
+def can_manage_user(viewer: Viewer, user: User) -> bool:
+    """Org admins manage their organisation's users, but not a hub administrator who
+    belongs to it: that would let them lock out or take over the hub's operator."""
+    if user.role is Role.HUB_ADMIN and not viewer.is_hub_admin:
+        return False
+    return can_manage_org_users(viewer, user.org_id)
+
+
 def require_member(viewer: Viewer) -> None:
     if not viewer.is_authenticated:
         raise PermissionDenied(_("Sign in first."))
@@ -206,7 +214,7 @@ def update_user(
     role: str | None = None, is_active: bool | None = None,
 ) -> User:
     user = get_user(session, viewer, user_id)
-    if not can_manage_org_users(viewer, user.org_id):
+    if not can_manage_user(viewer, user):
         raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
                                  "change its users."))
     changes: dict[str, object] = {}
@@ -239,7 +247,7 @@ def update_user(
 
 def set_password(session: Session, viewer: Viewer, user: User, password: str) -> None:
     """Set a user's password: the user themself, or an admin who manages their org."""
-    if viewer.user_id != user.id and not can_manage_org_users(viewer, user.org_id):
+    if viewer.user_id != user.id and not can_manage_user(viewer, user):
         raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
                                  "set its users' passwords."))
     security.check_password_strength(
@@ -253,7 +261,7 @@ def reset_second_factor(session: Session, viewer: Viewer, user_id: uuid.UUID) ->
     """An admin turns off a user's second factor, e.g. after a lost phone; the user's
     sessions end so the next sign-in asks for (re-)enrolment where it is required."""
     user = get_user(session, viewer, user_id)
-    if not can_manage_org_users(viewer, user.org_id):
+    if not can_manage_user(viewer, user):
         raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
                                  "reset its users' second factor."))
     user.totp_enabled = False
@@ -380,15 +388,16 @@ def change_own_password(session: Session, viewer: Viewer, user: User, *, current
                         new: str, keep_session_id: uuid.UUID | None = None) -> int:
     """Check the current password, set a strong new one and sign out every other session.
     Returns how many other sessions were signed out."""
+    from cyberhub.community import auth
+
     if viewer.user_id != user.id:
         raise PermissionDenied(_("You may only change your own password here."))
-    if not security.verify_password(user.password_hash, current or ""):
+    if not auth.check_password_attempt(session, user, current, ip=viewer.ip,
+                                       reason="change-password"):
         raise InvalidInput(_("The current password is wrong."),
-                           details={"field": "current_password"})
+                           details={"field": "current_password"}, keep_changes=True)
     if new == current:
         raise InvalidInput(_("The new password must differ from the current one."),
                            details={"field": "password"})
     set_password(session, viewer, user, new)
-    from cyberhub.community import auth
-
     return auth.revoke_other_sessions(session, user.id, keep_session_id)
