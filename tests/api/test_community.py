@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from cyberhub.community import service
 from cyberhub.community.models import ApiToken
 from cyberhub.db import utcnow
+from cyberhub.errors import PermissionDenied
 from cyberhub.web import csrf
 from tests.api.conftest import Hub, assert_error
 from tests.factories import bearer, new_uuid
@@ -272,3 +274,26 @@ def test_token_secrets_are_not_stored(hub: Hub) -> None:
     for secret in hub.tokens.values():
         assert secret not in hashes
         assert hashlib.sha256(secret.encode()).hexdigest() in hashes
+
+
+def test_org_admin_cannot_touch_a_hub_admin_in_their_org(hub: Hub) -> None:
+    # The hub's operator may well belong to a member organisation.
+    r = hub.post("admin", "/users", {"email": "op@example.org", "org_id": str(hub.alpha.id),
+                                     "role": "hub-admin"})
+    assert r.status_code == 201, r.text
+    op = r.json()["id"]
+    before = hub.state()
+    for patch in ({"is_active": False}, {"display_name": "Mallory's puppet"},
+                  {"role": "reader"}):
+        assert_error(hub.patch("a_admin", f"/users/{op}", patch), 403, "permission_denied")
+    # Nor through the services behind the admin pages: no password, no second factor.
+    viewer = hub.community.viewer(hub.users["a_admin"])
+    with hub.database.transaction() as s:
+        target = service.get_user(s, viewer, op)
+        with pytest.raises(PermissionDenied):
+            service.set_password(s, viewer, target, "a new passphrase nobody would guess")
+        with pytest.raises(PermissionDenied):
+            service.reset_second_factor(s, viewer, target.id)
+    assert hub.state() == before
+    r = hub.patch("admin", f"/users/{op}", {"display_name": "Operator"})
+    assert r.status_code == 200 and r.json()["display_name"] == "Operator"
