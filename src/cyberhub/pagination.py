@@ -34,7 +34,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, rid = orjson.loads(raw)
-        return datetime.fromisoformat(at), uuid.UUID(rid)
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None:
+            # We only ever hand out aware times; a naive one was made up by hand.
+            raise ValueError("naive datetime in cursor")
+        return when, uuid.UUID(rid)
     except (ValueError, TypeError, orjson.JSONDecodeError):
         raise InvalidInput(_("The cursor is not valid; start again from the first page."),
                            details={"field": "cursor"}) from None

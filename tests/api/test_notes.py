@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import func, select
 
@@ -140,10 +142,30 @@ def test_tlp_filter(hub: Hub) -> None:
     assert_error(hub.get("a_reader", "/notes", params={"tlp": "PURPLE"}), 422, "invalid_input")
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 201}, {"limit": "ten"},
-                                    {"cursor": "not-a-cursor"}, {"cursor": "x" * 501}])
-def test_bad_list_parameters(hub: Hub, params: dict[str, Any]) -> None:
-    assert_error(hub.get("a_reader", "/notes", params=params), 422, "invalid_input")
+def _cursor(value: Any) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(value)).decode().rstrip("=")
+
+
+BAD_LIST_PARAMETERS: list[dict[str, Any]] = [
+    {"limit": 0}, {"limit": 201}, {"limit": "ten"}, {"cursor": "not-a-cursor"},
+    {"cursor": "x" * 501}, {"cursor": "%%%"}, {"cursor": _cursor([1, 2])},
+    {"cursor": _cursor({"a": 1})}, {"cursor": _cursor(None)},
+    {"cursor": _cursor(["2020-01-01T00:00:00+00:00", "not-a-uuid"])},
+    # Hand-made, without a time zone: refused, not a server error.
+    {"cursor": _cursor(["2020-01-01T00:00:00", new_uuid()])},
+]
+
+
+@pytest.mark.parametrize("path", ["/notes", "/organisations", "/users", "/groups"])
+def test_bad_list_parameters(hub: Hub, path: str) -> None:
+    _note(hub)
+    assert hub.post("admin", "/groups", {"name": "WG"}).status_code == 201
+    for params in BAD_LIST_PARAMETERS:
+        assert_error(hub.get("a_reader", path, params=params), 422, "invalid_input")
+    # Any aware time is a fine place to start from.
+    r = hub.get("a_reader", path, params={"cursor": _cursor(["2999-01-01T05:00:00+05:00",
+                                                             new_uuid()])})
+    assert r.status_code == 200 and r.json()["items"], r.text
 
 
 BAD_NOTES: list[dict[str, Any]] = [
