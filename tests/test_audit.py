@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -142,8 +143,8 @@ TAMPERING: dict[str, Callable[[Database], None]] = {
 }
 
 # Rewinding the head after deleting the tail leaves a chain that is consistent in itself:
-# only an outside copy of the head (or the entries' timestamps) could tell. We say so.
-UNDETECTABLE = {"delete the last entries and rewind the head"}
+# only a copy of the head kept outside the hub (an anchor) can tell.
+UNDETECTABLE_WITHOUT_ANCHOR = {"delete the last entries and rewind the head"}
 
 
 @pytest.mark.parametrize("how", sorted(TAMPERING))
@@ -153,17 +154,35 @@ def test_tampering_is_detected(database: Database, settings: Any, how: str) -> N
     ok = runner.invoke(cli, ["audit", "verify"])
     assert ok.exit_code == 0, ok.output
     assert "6 entries" in ok.output
+    head = re.search(r"Head: (\d+:[0-9a-f]{64})", ok.output)
+    assert head, ok.output
     TAMPERING[how](database)
     result = _verify(database)
-    if how in UNDETECTABLE:
+    if how in UNDETECTABLE_WITHOUT_ANCHOR:
         assert result.ok and result.entries == 4
-        return
-    assert not result.ok, how
-    bad = runner.invoke(cli, ["audit", "verify"])
-    assert bad.exit_code == 1, bad.output
-    shown = " ".join(bad.stderr.split())  # rich wraps long lines
-    for problem in result.problems:
-        assert " ".join(problem.split()) in shown
+    else:
+        assert not result.ok, how
+        bad = runner.invoke(cli, ["audit", "verify"])
+        assert bad.exit_code == 1, bad.output
+        shown = " ".join(bad.stderr.split())  # rich wraps long lines
+        for problem in result.problems:
+            assert " ".join(problem.split()) in shown
+    # With the head recorded before the tampering, every kind of it is caught.
+    anchored = runner.invoke(cli, ["audit", "verify", "--anchor", head.group(1)])
+    assert anchored.exit_code == 1, (how, anchored.output)
+
+
+def test_an_anchor_from_an_intact_log_keeps_verifying(database: Database, settings: Any,
+                                                      community: Community) -> None:
+    _some_entries(database)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["audit", "verify"])
+    head = re.search(r"Head: (\d+:[0-9a-f]{64})", first.output)
+    assert head, first.output
+    community.org()  # the log grows
+    later = runner.invoke(cli, ["audit", "verify", "--anchor", head.group(1)])
+    assert later.exit_code == 0, later.output
+    assert runner.invoke(cli, ["audit", "verify", "--anchor", "12:nothex"]).exit_code == 2
 
 
 def test_every_entry_is_chained_to_the_one_before(database: Database,

@@ -126,6 +126,9 @@ def record(
 class VerifyResult:
     entries: int
     problems: list[str]
+    # The head as verified, "SEQ:HASH": keep it outside the hub (a ticket, a log
+    # server, paper) and pass it back as an anchor to catch a rewound log.
+    head: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -147,12 +150,25 @@ def iter_entries(session: Session, batch: int = 5000,
         session.expunge_all()
 
 
-def verify(session: Session) -> VerifyResult:
+def parse_anchor(value: str) -> tuple[int, str]:
+    seq, _sep, digest = value.strip().partition(":")
+    if not (seq.isdigit() and len(digest) == 64
+            and all(c in "0123456789abcdef" for c in digest)):
+        raise ValueError("an anchor is SEQ:HASH as printed by 'cyberhub audit verify'")
+    return int(seq), digest
+
+
+def verify(session: Session, anchors: list[tuple[int, str]] | None = None) -> VerifyResult:
     """Walk the chain; report edited, inserted, reordered or deleted entries.
 
     Run it in a snapshot (``Database.snapshot``): the head is read first and the walk
-    stops at the head's entry, so appends made meanwhile are not mistaken for damage."""
+    stops at the head's entry, so appends made meanwhile are not mistaken for damage.
+
+    The chain alone cannot show that its newest entries were cut off *and* the head
+    rewound to match. ``anchors`` (heads recorded outside the hub earlier) close that
+    gap: each must still be in the chain, with the same hash."""
     problems: list[str] = []
+    wanted = dict(anchors or [])
     expected_seq, prev, count = 1, GENESIS, 0
     head_row = session.execute(select(AuditHead.last_seq, AuditHead.last_hash)
                                .where(AuditHead.id == 1)).one_or_none()
@@ -165,7 +181,12 @@ def verify(session: Session) -> VerifyResult:
             problems.append(f"entry {entry.seq} does not follow the entry before it")
         if _digest(entry) != entry.hash:
             problems.append(f"entry {entry.seq} was altered after it was written")
+        if entry.seq in wanted and wanted.pop(entry.seq) != entry.hash:
+            problems.append(f"entry {entry.seq} differs from the anchor recorded for it "
+                            "(the log was rewritten)")
         prev, expected_seq = entry.hash, entry.seq + 1
+    for seq in sorted(wanted):
+        problems.append(f"entry {seq} of a recorded anchor is gone (the log was cut short)")
     if head_row is not None:
         last_seq, last_hash = head_row
         if last_seq != expected_seq - 1:
@@ -177,7 +198,8 @@ def verify(session: Session) -> VerifyResult:
     else:
         # The migration writes the head; without it the log itself was removed.
         problems.append("the head of the chain is missing (the log was emptied or replaced)")
-    return VerifyResult(count, problems)
+    head = f"{head_row[0]}:{head_row[1]}" if head_row is not None else None
+    return VerifyResult(count, problems, head)
 
 
 @dataclass

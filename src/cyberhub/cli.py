@@ -187,13 +187,24 @@ def token_create(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    anchor: Annotated[list[str] | None, typer.Option(
+        help="A head printed by an earlier run (SEQ:HASH); repeatable. Proves the log was "
+             "not cut short and rewound since.")] = None,
+) -> None:
     """Check the audit log's hash chain; exit 1 if any entry was edited or deleted."""
+    try:
+        anchors = [audit.parse_anchor(a) for a in anchor or []]
+    except ValueError as exc:
+        err.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False)
+        raise typer.Exit(code=2) from None
     with _database().snapshot() as session, out.status(_("Verifying the audit log…")):
-        result = audit.verify(session)
+        result = audit.verify(session, anchors)
     if result.ok:
         out.print("[green]✓[/] " + _("The audit log is intact: %(n)d entries.")
                   % {"n": result.entries})
+        out.print(_("Head: %(head)s (keep it outside the hub; pass it to --anchor later)")
+                  % {"head": result.head}, highlight=False)
         return
     err.print("[bold red]✗[/] " + _("The audit log was tampered with:"))
     for problem in result.problems:

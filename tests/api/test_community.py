@@ -144,6 +144,10 @@ def test_role_changes_and_deactivation(hub: Hub) -> None:
     assert_error(hub.patch("a_admin", f"/users/{hub.users['a_admin'].id}",
                            {"is_active": False}), 422)
     assert_error(hub.patch("b_admin", f"/users/{reader.id}", {"is_active": False}), 403)
+    # Flags are JSON booleans: "no", "off" or 0 must not silently deactivate someone.
+    for loose in ("no", "off", "false", 0):
+        assert_error(hub.patch("a_admin", f"/users/{reader.id}", {"is_active": loose}), 422,
+                     "invalid_input")
     assert hub.state() == before
     # Deactivating someone ends their API access at once.
     r = hub.patch("a_admin", f"/users/{reader.id}", {"is_active": False})

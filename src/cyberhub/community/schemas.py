@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from cyberhub.community.models import OrgKind, Role, TokenScope
 
@@ -29,7 +29,7 @@ class OrganisationIn(BaseModel):
     kind: str = Field(max_length=64)
     country: str | None = Field(default=None, max_length=64)
     sector: str | None = Field(default=None, max_length=100)
-    require_2fa: bool = False
+    require_2fa: StrictBool = False
 
 
 class OrganisationPatch(BaseModel):
@@ -38,7 +38,7 @@ class OrganisationPatch(BaseModel):
     kind: str | None = Field(default=None, max_length=64)
     country: str | None = Field(default=None, max_length=64)
     sector: str | None = Field(default=None, max_length=100)
-    require_2fa: bool | None = None
+    require_2fa: StrictBool | None = None
 
 
 class UserOut(Out):
@@ -65,7 +65,7 @@ class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     display_name: str | None = Field(default=None, max_length=120)
     role: str | None = Field(default=None, max_length=32)
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class MeOut(UserOut):
