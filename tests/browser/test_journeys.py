@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-import httpx
+import httpx2
 import pyotp
 import pytest
 
@@ -103,7 +103,7 @@ def test_create_token_and_use_it(hub, new_page, console):
     secret = page.get_by_test_id("token-secret").inner_text().strip()
     assert secret.startswith("chub_")
     assert page.get_by_role("button", name="Copy").is_visible()  # JS enhanced the page
-    r = httpx.get(hub.url + "/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    r = httpx2.get(hub.url + "/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
     assert r.status_code == 200 and r.json()["email"] == user.email
     page.get_by_role("link", name="Done").click()
     row = page.get_by_role("row").filter(has_text="SIEM export")
@@ -113,7 +113,7 @@ def test_create_token_and_use_it(hub, new_page, console):
     row.get_by_role("button", name="Revoke").click()
     page.wait_for_url(re.compile(r"token-revoked"))
     assert "The token is revoked." in page.content()
-    r = httpx.get(hub.url + "/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    r = httpx2.get(hub.url + "/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
     assert r.status_code == 401
     no_console_errors(console)
 
