@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from cyberhub import migrate
+from cyberhub import jobs, migrate
 from cyberhub.app import create_app
 from cyberhub.config import Settings, set_settings
 from cyberhub.db import Database
@@ -25,6 +25,8 @@ from cyberhub.models import Base
 from tests.factories import Community
 
 ROOT = Path(__file__).resolve().parent.parent
+# Background jobs run in-process, right after the transaction that queued them commits.
+jobs.huey.immediate = True
 ENGINES = [e.strip() for e in os.environ.get("CYBERHUB_TEST_ENGINES", "sqlite,postgresql")
            .split(",") if e.strip()]
 

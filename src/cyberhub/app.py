@@ -36,16 +36,20 @@ SECURITY_HEADERS = [
 class SecurityHeaders:
     """Pure ASGI middleware: headers on every response, and a cap on request bodies."""
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    def __init__(self, app: ASGIApp, max_body: int, large_bodies: dict[str, int] | None = None,
+                 ) -> None:
         self.app = app
-        self.max_body = max_body
+        self.default_max_body = max_body
+        # Paths that take files (imports): streamed to disk by their route, larger cap.
+        self.large_bodies = large_bodies or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_body = self.large_bodies.get(scope.get("path", ""), self.default_max_body)
         too_large = PayloadTooLarge(
-            _("The request body is larger than %(n)d bytes.") % {"n": self.max_body})
+            _("The request body is larger than %(n)d bytes.") % {"n": max_body})
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -56,7 +60,7 @@ class SecurityHeaders:
             await send(message)
 
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
+            if name == b"content-length" and value.isdigit() and int(value) > max_body:
                 await _send_json(send_with_headers, too_large)
                 return
         received = 0
@@ -67,7 +71,7 @@ class SecurityHeaders:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
+                if received > max_body:
                     exceeded = True
                     raise _BodyTooLarge()
             return message
@@ -175,5 +179,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
-    app.add_middleware(SecurityHeaders, max_body=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, max_body=settings.max_body_bytes,
+                       large_bodies={"/api/v1/import": settings.max_import_bytes,
+                                     "/import": settings.max_import_bytes})
     return app

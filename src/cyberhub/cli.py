@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -49,16 +50,115 @@ def _fail(exc: HubError) -> typer.Exit:
 
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000) -> None:
-    """Serve the web app and the API."""
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+          worker: Annotated[bool, typer.Option(
+              help="Also run a background-job worker (imports).")] = True) -> None:
+    """Serve the web app and the API (with a background-job worker alongside)."""
+    import subprocess
+
     import uvicorn
 
     get_settings().resolved_secret_key()
+    child = None
+    if worker:
+        child = subprocess.Popen([sys.executable, "-m", "cyberhub", "worker"])
     out.print(f"[bold]cyberhub[/] on http://{host}:{port}")
     proxies = get_settings().trusted_proxies.strip()
-    uvicorn.run("cyberhub.app:create_app", factory=True, host=host, port=port,
-                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
-                log_level="info")
+    try:
+        uvicorn.run("cyberhub.app:create_app", factory=True, host=host, port=port,
+                    proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+                    log_level="info")
+    finally:
+        if child is not None:
+            child.terminate()
+            child.wait(timeout=30)
+
+
+@app.command("worker")
+def worker_command(
+    workers: Annotated[int, typer.Option(help="Jobs run at the same time.")] = 1,
+) -> None:
+    """Run background jobs (imports) until stopped."""
+    from cyberhub import jobs
+    from cyberhub.intel import imports
+
+    with _database().transaction() as session:
+        interrupted = imports.fail_interrupted(session)
+    if interrupted:
+        err.print(_("%(n)d interrupted imports were marked as failed (nothing of them was "
+                    "stored).") % {"n": interrupted})
+    consumer = jobs.huey.create_consumer(workers=workers, worker_type="thread")
+    consumer.run()
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="The file to import.", exists=True,
+                                         dir_okay=False, readable=True)],
+    as_: Annotated[str, typer.Option("--as", help="E-mail of the contributing user.")],
+    tlp: Annotated[str, typer.Option(help="Marking for objects the data leaves unmarked.")]
+    = "AMBER",
+    audience: Annotated[str | None, typer.Option(
+        help="Recipient organisations, comma-separated names.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="stix")] = "stix",
+    pap: Annotated[str | None, typer.Option(help="PAP marking.")] = None,
+    lenient: Annotated[bool, typer.Option(
+        help="Store the valid objects and report the invalid ones (default: strict, all or "
+             "nothing).")] = False,
+) -> None:
+    """Import a file into the knowledge base, with a progress bar."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cyberhub.audience import Audience
+    from cyberhub.community import service
+    from cyberhub.intel import imports
+    from cyberhub.intel.models import ImportStatus
+
+    database = _database()
+    try:
+        with database.transaction() as session:
+            user = service.find_user(session, as_)
+            if user is None or not user.is_active:
+                raise HubError(_("No active user with the e-mail %(email)s.") % {"email": as_})
+            org_ids = []
+            for name in [n.strip() for n in (audience or "").split(",") if n.strip()]:
+                org = service.find_organisation(session, name)
+                if org is None:
+                    raise HubError(_("No organisation named %(name)r.") % {"name": name})
+                org_ids.append(org.id)
+            viewer = access.viewer_for(session, user)
+            job = imports.new_import(session, viewer, filename=path.name, tlp=tlp, pap=pap,
+                                     audience=Audience(org_ids=org_ids),
+                                     mode="lenient" if lenient else "strict", fmt=fmt)
+            imports.stage_file(job, path.resolve())
+            import_id, total = job.id, job.bytes_total
+    except HubError as exc:
+        raise _fail(exc) from None
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+               TextColumn("{task.fields[objects]} objects"), TimeElapsedColumn())
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task(_("Importing %(name)s") % {"name": path.name}, total=total,
+                            objects=0)
+        job = imports.run(database, import_id, lambda c: bar.update(
+            task, completed=c.bytes_done, objects=c.seen), keep_source=True)
+        bar.update(task, completed=total)
+    table = Table(title=_("Import %(status)s") % {"status": job.status.value})
+    for col in (_("seen"), _("stored"), _("unchanged"), _("new versions"), _("invalid")):
+        table.add_column(col, justify="right")
+    table.add_row(*(str(v) for v in (job.objects_seen, job.objects_stored,
+                                     job.objects_unchanged, job.objects_new_versions,
+                                     job.objects_invalid)))
+    out.print(table)
+    for problem in job.errors[:50]:
+        err.print(f"  #{problem['index']} {problem['id'] or ''} {problem['path']}: "
+                  f"{problem['message']}", highlight=False, markup=False)
+    if len(job.errors) > 50 or job.objects_invalid > len(job.errors):
+        err.print(_("… and more; see the import's status for the first 1000."))
+    if job.message:
+        (out if job.status is ImportStatus.SUCCEEDED else err).print(job.message,
+                                                                    highlight=False)
+    if job.status is not ImportStatus.SUCCEEDED:
+        raise typer.Exit(code=1)
 
 
 @db_app.command("upgrade")

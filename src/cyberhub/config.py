@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     # Empty: the peer address is the client (throttling per address stays per client
     # only when the hub is reached directly or this names the proxy).
     trusted_proxies: str = ""
+    # Background jobs: Redis when set (scaled deployments), else SQLite under var/.
+    redis_url: str = ""
+    # Largest file an import accepts (streamed to disk, never held in memory).
+    max_import_bytes: int = 4 * 1024**3
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -11,10 +11,18 @@ from cyberhub.community.models import (
     WebSession,
 )
 from cyberhub.db import Base
+from cyberhub.intel.models import (
+    Import,
+    ObservableValue,
+    StixObject,
+    StixObjectVersion,
+    StixRef,
+)
 from cyberhub.notes.models import Note
 from cyberhub.sharing import AudienceEntry
 
 __all__ = [
     "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "Group", "GroupMember",
-    "Note", "Organisation", "SigninFailure", "User", "WebSession",
+    "Import", "Note", "ObservableValue", "Organisation", "SigninFailure", "StixObject",
+    "StixObjectVersion", "StixRef", "User", "WebSession",
 ]

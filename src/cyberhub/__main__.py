@@ -1,0 +1,3 @@
+from cyberhub.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The shared knowledge base: STIX objects, values, correlation, sightings, search."""

@@ -1,0 +1,266 @@
+"""Import jobs: stage an upload, run it (now or in the background), report its status.
+
+While a job runs, its progress goes to a small JSON file beside the staged upload
+(written atomically): the import's own transaction holds its writes until it commits,
+so progress cannot travel through the database without a second writer, which SQLite
+does not allow. The final status is written to the ``imports`` row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from cyberhub import access, audit
+from cyberhub.access import Viewer
+from cyberhub.audience import Audience, check_audience, clean_pap, clean_tlp
+from cyberhub.community.models import User
+from cyberhub.config import get_settings
+from cyberhub.db import Database, utcnow
+from cyberhub.errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
+from cyberhub.i18n import _
+from cyberhub.intel.importer import (
+    ImportCounts,
+    ImportFileError,
+    ImportResult,
+    ImportSettings,
+    import_stix,
+)
+from cyberhub.intel.models import Import, ImportStatus
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("stix",)
+MODES = ("strict", "lenient")
+
+
+def staging_dir() -> Path:
+    path = get_settings().var_dir / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _progress_path(import_id: uuid.UUID) -> Path:
+    return staging_dir() / f"{import_id}.progress.json"
+
+
+# ---------------------------------------------------------------- creating
+
+
+def new_import(session: Session, viewer: Viewer, *, filename: str, tlp: str,
+               pap: str | None = None, audience: Audience | None = None,
+               mode: str = "strict", fmt: str = "stix") -> Import:
+    """Check the request and create the job record (status queued); no data yet."""
+    if not access.can_contribute(viewer):
+        raise PermissionDenied(_("Readers may not import."))
+    assert viewer.org_id is not None and viewer.user_id is not None
+    if fmt not in FORMATS:
+        raise InvalidInput(_("Unknown format %(value)r; use one of: %(choices)s")
+                           % {"value": fmt, "choices": ", ".join(FORMATS)},
+                           details={"field": "format"})
+    if mode not in MODES:
+        raise InvalidInput(_("Unknown mode %(value)r; use strict or lenient.") % {"value": mode},
+                           details={"field": "mode"})
+    tlp_ = clean_tlp(tlp)
+    aud = _audience_for_import(session, tlp_, audience or Audience())
+    job = Import(org_id=viewer.org_id, user_id=viewer.user_id, format=fmt, mode=mode,
+                 filename=(filename or "upload.json")[:300], tlp=tlp_.value,
+                 pap=(clean_pap(pap).value if clean_pap(pap) else None),  # type: ignore[union-attr]
+                 audience={"org_ids": [str(i) for i in aud.org_ids],
+                           "group_ids": [str(i) for i in aud.group_ids],
+                           "user_ids": [str(i) for i in aud.user_ids]})
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _audience_for_import(session: Session, tlp: Any, audience: Audience) -> Audience:
+    """The audience applies to the import's AMBER/AMBER+STRICT/RED objects; objects the
+    data marks more strictly than the import default are checked against it too."""
+    from cyberhub.sharing import TLP
+
+    if audience.empty:
+        return audience
+    # Check it as AMBER (the widest audience) so it can serve every marking.
+    return check_audience(session, TLP.AMBER if tlp in (TLP.CLEAR, TLP.GREEN) else tlp,
+                          audience)
+
+
+async def stage_upload(job: Import, chunks: AsyncIterator[bytes]) -> int:
+    """Stream an upload to the staging file; refuse it past the size limit."""
+    limit = get_settings().max_import_bytes
+    path = staging_dir() / f"{job.id}.upload"
+    size = 0
+    try:
+        with path.open("wb") as out:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(_("The file is larger than %(n)d bytes.") % {"n": limit})
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    job.staged_path = str(path)
+    job.bytes_total = size
+    return size
+
+
+def stage_file(job: Import, source: Path) -> None:
+    """The CLI imports a local file in place: no copy."""
+    job.staged_path = str(source)
+    job.bytes_total = source.stat().st_size
+
+
+# ---------------------------------------------------------------- running
+
+
+def run(database: Database, import_id: uuid.UUID,
+        progress: Callable[[ImportCounts], None] | None = None, *,
+        keep_source: bool = False) -> Import:
+    """Run a queued import to its end and record the outcome (any outcome)."""
+    with database.transaction() as session:
+        job = session.get(Import, import_id)
+        if job is None:
+            raise NotFound()
+        if job.status is not ImportStatus.QUEUED:
+            return job
+        job.status = ImportStatus.RUNNING
+        job.started_at = utcnow()
+        user = session.get(User, job.user_id)
+        assert user is not None
+        viewer = access.viewer_for(session, user)
+        settings = ImportSettings(
+            viewer=viewer, tlp=clean_tlp(job.tlp), pap=clean_pap(job.pap),
+            audience=Audience([uuid.UUID(i) for i in job.audience.get("org_ids", [])],
+                              [uuid.UUID(i) for i in job.audience.get("group_ids", [])],
+                              [uuid.UUID(i) for i in job.audience.get("user_ids", [])]),
+            strict=job.mode == "strict", source=f"import:{job.filename}", import_id=job.id)
+        staged = Path(job.staged_path or "")
+    progress_file = _progress_path(import_id)
+
+    def report(counts: ImportCounts) -> None:
+        tmp = progress_file.with_suffix(".tmp")
+        tmp.write_bytes(orjson.dumps(asdict(counts)))
+        os.replace(tmp, progress_file)
+        if progress:
+            progress(counts)
+
+    outcome: ImportResult | None = None
+    status, message = ImportStatus.FAILED, ""
+    try:
+        if not viewer.is_authenticated:
+            raise ImportFileError("The importing user is no longer active.")
+        with database.transaction() as session, staged.open("rb") as stream:
+            outcome = import_stix(session, stream, settings, report)
+            if settings.strict and outcome.counts.invalid:
+                session.rollback()
+                status = ImportStatus.REJECTED
+                message = _("Nothing was stored: %(n)d objects are invalid (strict mode).") % {
+                    "n": outcome.counts.invalid}
+            else:
+                status = ImportStatus.SUCCEEDED
+    except ImportFileError as exc:
+        message = str(exc)
+    except FileNotFoundError:
+        message = _("The uploaded file is gone; upload it again.")
+    except Exception:
+        log.exception("import %s crashed", import_id)
+        message = _("The import failed unexpectedly and nothing was stored. The operators can "
+                    "find the cause in the hub's log.")
+    finally:
+        progress_file.unlink(missing_ok=True)
+        if not keep_source and staged.name.endswith(".upload"):
+            staged.unlink(missing_ok=True)
+    with database.transaction() as session:
+        job = session.get(Import, import_id)
+        assert job is not None
+        _finish(session, job, status, message, outcome)
+        return job
+
+
+def _finish(session: Session, job: Import, status: ImportStatus, message: str,
+            outcome: ImportResult | None) -> None:
+    job.status = status
+    job.message = message
+    job.finished_at = utcnow()
+    if outcome is not None:
+        c = outcome.counts
+        job.objects_seen, job.objects_invalid = c.seen, c.invalid
+        job.bytes_done = c.bytes_done
+        stored = status is ImportStatus.SUCCEEDED
+        job.objects_stored = c.stored if stored else 0
+        job.objects_unchanged = c.unchanged if stored else 0
+        job.objects_new_versions = c.new_versions if stored else 0
+        job.errors = [p.as_dict() for p in outcome.problems]
+    user = session.get(User, job.user_id)
+    actor = audit.Actor(job.user_id, job.org_id,
+                        f"{user.email} ({user.organisation.name})" if user else "")
+    audit.record(session, actor, f"import.{status.value}", target_type="import",
+                 target_id=job.id, details={"stored": job.objects_stored,
+                                            "invalid": job.objects_invalid,
+                                            "filename": job.filename})
+
+
+def fail_interrupted(session: Session) -> int:
+    """At worker start: imports left running by a killed worker stored nothing (their
+    transaction never committed); say so."""
+    result = session.execute(
+        update(Import).where(Import.status == ImportStatus.RUNNING).values(
+            status=ImportStatus.FAILED, finished_at=utcnow(),
+            message=_("The import was interrupted and nothing was stored; run it again.")))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_import(session: Session, viewer: Viewer, import_id: uuid.UUID | str) -> Import:
+    """An import is visible to the user who started it and their organisation's admins."""
+    try:
+        iid = import_id if isinstance(import_id, uuid.UUID) else uuid.UUID(str(import_id))
+    except ValueError:
+        raise NotFound() from None
+    job = session.get(Import, iid)
+    if job is None or not _may_see(viewer, job):
+        raise NotFound()
+    return job
+
+
+def _may_see(viewer: Viewer, job: Import) -> bool:
+    from cyberhub.community.models import Role
+
+    if viewer.user_id == job.user_id:
+        return True
+    return viewer.org_id == job.org_id and viewer.role is Role.ORG_ADMIN
+
+
+def live_counts(job: Import) -> dict[str, Any]:
+    """Counts for a status display: from the progress file while the job runs."""
+    if job.status is ImportStatus.RUNNING:
+        with contextlib.suppress(OSError, orjson.JSONDecodeError):
+            return dict(orjson.loads(_progress_path(job.id).read_bytes()))
+    return {"seen": job.objects_seen, "stored": job.objects_stored,
+            "unchanged": job.objects_unchanged, "new_versions": job.objects_new_versions,
+            "invalid": job.objects_invalid, "bytes_done": job.bytes_done}
+
+
+def list_imports(session: Session, viewer: Viewer, limit: int = 50) -> list[Import]:
+    if viewer.user_id is None:
+        return []
+    return list(session.scalars(select(Import).where(Import.user_id == viewer.user_id)
+                                .order_by(Import.created_at.desc()).limit(limit)))
+
+
+def open_source(job: Import) -> BinaryIO:
+    return Path(job.staged_path or "").open("rb")

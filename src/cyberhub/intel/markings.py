@@ -1,0 +1,55 @@
+"""Markings carried by STIX data, mapped to the hub's TLP 2.0.
+
+The hub recognises the TLP 1.0 marking definitions of the STIX 2.1 specification and
+the TLP 2.0 ones published by OASIS; any other marking definition is kept in the data
+as it is but does not change who may see the object.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from cyberhub.sharing import TLP
+
+TLP1 = {
+    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": TLP.CLEAR,  # TLP:WHITE
+    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": TLP.GREEN,
+    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": TLP.AMBER,
+    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": TLP.RED,
+}
+TLP2 = {
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": TLP.CLEAR,
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": TLP.GREEN,
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": TLP.AMBER,
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": TLP.AMBER_STRICT,
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": TLP.RED,
+}
+TLP_BY_MARKING = {**TLP1, **TLP2}
+MARKING_BY_TLP = {tlp: mid for mid, tlp in TLP2.items()}
+
+STRICTNESS = {TLP.CLEAR: 0, TLP.GREEN: 1, TLP.AMBER: 2, TLP.AMBER_STRICT: 3, TLP.RED: 4}
+
+
+def strictest(tlps: Iterable[TLP]) -> TLP:
+    return max(tlps, key=STRICTNESS.__getitem__)
+
+
+def tlp_of(marking_refs: object, default: TLP) -> TLP:
+    """The object's TLP: the strictest of its TLP markings and the import's default.
+
+    Honouring the data means never sharing more widely than it says; the importer may
+    still restrict it further."""
+    found = [default]
+    if isinstance(marking_refs, list):
+        found.extend(TLP_BY_MARKING[m] for m in marking_refs
+                     if isinstance(m, str) and m in TLP_BY_MARKING)
+    return strictest(found)
+
+
+# The identity that represents each member organisation in STIX data it exports.
+_ORG_NAMESPACE = uuid.UUID("6f0f5e8c-2d0e-5b4a-9a51-7c1e3b0c4d21")
+
+
+def org_identity_id(org_id: uuid.UUID) -> str:
+    return f"identity--{uuid.uuid5(_ORG_NAMESPACE, str(org_id))}"

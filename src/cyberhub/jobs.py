@@ -1,0 +1,65 @@
+"""Background jobs (huey): SQLite storage under the var directory by default, Redis
+when ``CYBERHUB_REDIS_URL`` is set.
+
+Jobs are enqueued only after the transaction that created their record commits
+(:func:`enqueue_after_commit`), so a worker never looks for a row that is not there
+yet. ``cyberhub worker`` runs the consumer; ``cyberhub serve`` starts one alongside.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from cyberhub.config import get_settings
+from cyberhub.db import Database
+
+
+def _make_huey() -> Huey:
+    settings = get_settings()
+    if settings.redis_url:
+        return RedisHuey("cyberhub", url=settings.redis_url, utc=True)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("cyberhub", filename=str(settings.var_dir / "jobs.sqlite3"), utc=True)
+
+
+huey = _make_huey()
+_database: Database | None = None
+
+
+def database() -> Database:
+    """The worker's database handle (one per process)."""
+    global _database
+    url = get_settings().resolved_database_url()
+    if _database is None or _database.url != url:
+        _database = Database(url)
+    return _database
+
+
+@huey.task()  # type: ignore[untyped-decorator]
+def run_import(import_id: str) -> None:
+    from cyberhub.intel import imports
+
+    imports.run(database(), uuid.UUID(import_id))
+
+
+_PENDING = "cyberhub_jobs_after_commit"
+
+
+def enqueue_after_commit(session: Session, task: Any, *args: Any) -> None:
+    session.info.setdefault(_PENDING, []).append((task, args))
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_pending(session: Session) -> None:
+    for task, args in session.info.pop(_PENDING, []):
+        task(*args)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,257 @@
+"""STIX import: what a bundle becomes in the store, and what bad input leaves behind
+(nothing). Run on both engines through the import job, the CLI and the REST API."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from cyberhub.audience import Audience
+from cyberhub.cli import app as cli
+from cyberhub.community.models import User
+from cyberhub.db import Database
+from cyberhub.intel import imports
+from cyberhub.intel.markings import MARKING_BY_TLP, org_identity_id
+from cyberhub.intel.models import (
+    Import,
+    ImportStatus,
+    ObservableValue,
+    StixObject,
+    StixObjectVersion,
+    StixRef,
+)
+from cyberhub.intel.synthetic import Generator, bundle_bytes
+from cyberhub.sharing import TLP, AudienceEntry
+from tests.factories import Community, bearer
+
+
+@pytest.fixture
+def member(community: Community) -> User:
+    return community.user(community.org("Alpha CERT"), role="analyst",
+                          email="ana@alpha.example")
+
+
+def run_import(database: Database, community: Community, user: User, data: bytes,
+               tmp_path: Path, *, tlp: str = "GREEN", mode: str = "strict",
+               audience: Audience | None = None) -> Import:
+    path = tmp_path / f"{uuid.uuid4()}.json"
+    path.write_bytes(data)
+    viewer = community.viewer(user)
+    with database.transaction() as s:
+        job = imports.new_import(s, viewer, filename=path.name, tlp=tlp, mode=mode,
+                                 audience=audience)
+        imports.stage_file(job, path)
+        job_id = job.id
+    return imports.run(database, job_id, keep_source=True)
+
+
+def counts(database: Database) -> dict[str, int]:
+    with database.transaction() as s:
+        return {model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
+                for model in (StixObject, StixObjectVersion, ObservableValue, StixRef)}
+
+
+def sample(n: int = 40, seed: int = 3) -> list[dict[str, Any]]:
+    return list(Generator(seed=seed).objects(n))
+
+
+def test_a_bundle_is_stored_indexed_and_linked(database, community, member, tmp_path):
+    objects = sample()
+    job = run_import(database, community, member, bundle_bytes(objects), tmp_path)
+    assert job.status is ImportStatus.SUCCEEDED, (job.message, job.errors)
+    assert job.objects_seen == len(objects) == job.objects_stored
+    stored = counts(database)
+    assert stored["stix_objects"] == len(objects)
+    relationships = [o for o in objects if o["type"] == "relationship"]
+    assert stored["stix_refs"] == len(relationships)
+    with database.transaction() as s:
+        rows = {r.stix_id: r for r in s.scalars(select(StixObject))}
+        indicator = next(o for o in objects if o["type"] == "indicator")
+        row = rows[indicator["id"]]
+        assert orjson.loads(row.data) == indicator  # stored exactly as sent
+        assert row.tlp is TLP.GREEN and row.owner_org_id == member.org_id
+        assert row.created_by_id == member.id and row.import_id == job.id
+        assert row.name == indicator["name"]
+        # Every indicator's pattern value and every observable's value are indexed.
+        indexed = s.scalar(select(func.count()).select_from(ObservableValue).where(
+            ObservableValue.object_id == row.id))
+        assert indexed == 1
+
+
+def test_reimporting_changes_nothing_and_a_newer_version_is_kept(database, community, member,
+                                                                tmp_path):
+    objects = sample(30)
+    run_import(database, community, member, bundle_bytes(objects), tmp_path)
+    before = counts(database)
+    again = run_import(database, community, member, bundle_bytes(objects), tmp_path)
+    assert again.status is ImportStatus.SUCCEEDED
+    assert again.objects_stored == 0 and again.objects_unchanged == len(objects)
+    assert counts(database) == before
+    indicator = copy.deepcopy(next(o for o in objects if o["type"] == "indicator"))
+    first_name = indicator["name"]
+    indicator["modified"] = "2027-01-01T00:00:00.000Z"
+    indicator["name"] = "Renamed in a later version"
+    newer = run_import(database, community, member, bundle_bytes([indicator]), tmp_path)
+    assert newer.objects_new_versions == 1, newer.errors
+    with database.transaction() as s:
+        row = s.scalar(select(StixObject).where(StixObject.stix_id == indicator["id"]))
+        assert row is not None and row.name == "Renamed in a later version"
+        history = s.scalars(select(StixObjectVersion).where(
+            StixObjectVersion.object_id == row.id)).all()
+        assert [orjson.loads(v.data)["name"] for v in history] == [first_name]
+    assert counts(database)["stix_objects"] == before["stix_objects"]
+
+
+def test_strict_mode_rejects_everything_and_lists_every_error(database, community, member,
+                                                              tmp_path):
+    objects = sample(20)
+    broken = copy.deepcopy(objects)
+    del broken[3]["type"]
+    broken[7]["id"] = "indicator--not-a-uuid"
+    broken[11]["spec_version"] = "2.0"
+    job = run_import(database, community, member, bundle_bytes(broken), tmp_path)
+    assert job.status is ImportStatus.REJECTED
+    assert job.objects_stored == 0 and job.objects_invalid >= 3
+    assert {e["index"] for e in job.errors} >= {3, 7, 11}
+    assert all(e["message"] for e in job.errors)
+    assert counts(database)["stix_objects"] == 0
+
+
+def test_lenient_mode_keeps_the_valid_and_reports_the_rest(database, community, member,
+                                                           tmp_path):
+    objects = [o for o in sample(20) if o["type"] != "relationship"]
+    broken = copy.deepcopy(objects)
+    at = next(i for i, o in enumerate(broken) if "created" in o)
+    broken[at]["created"] = "yesterday"
+    job = run_import(database, community, member, bundle_bytes(broken), tmp_path,
+                     mode="lenient")
+    assert job.status is ImportStatus.SUCCEEDED
+    assert job.objects_invalid == 1 and job.objects_stored == len(objects) - 1
+    assert job.errors[0]["index"] == at and job.errors[0]["id"] == broken[at]["id"]
+    assert counts(database)["stix_objects"] == len(objects) - 1
+
+
+@pytest.mark.parametrize("data, message", [
+    (b'{"type": "bundle", "id": "bundle--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1", "objects": [',
+     "valid JSON"),
+    (b"not json at all", "valid JSON"),
+    (b'[{"type": "indicator"}]', "not a STIX bundle"),
+    (b'{"type": "report", "id": "report--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1", "objects": []}',
+     "bundle"),
+    (b'{"type": "bundle", "id": "bundle--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1",'
+     b' "spec_version": "2.0", "objects": []}', "STIX 2.0"),
+    (b'{"type": "bundle", "id": "bundle--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1"}', "objects"),
+])
+def test_unreadable_files_fail_clearly_and_store_nothing(database, community, member, tmp_path,
+                                                         data, message):
+    job = run_import(database, community, member, data, tmp_path)
+    assert job.status is ImportStatus.FAILED
+    assert message in job.message
+    assert counts(database)["stix_objects"] == 0
+
+
+def test_a_file_truncated_after_valid_objects_stores_nothing(database, community, member,
+                                                             tmp_path):
+    data = bundle_bytes(sample(3000))
+    job = run_import(database, community, member, data[: len(data) * 3 // 4], tmp_path)
+    assert job.status is ImportStatus.FAILED and "valid JSON" in job.message
+    assert counts(database) == {"stix_objects": 0, "stix_object_versions": 0,
+                                "observable_values": 0, "stix_refs": 0}
+
+
+def test_the_same_object_twice_in_one_bundle_is_an_error(database, community, member,
+                                                         tmp_path):
+    objects = sample(10)
+    job = run_import(database, community, member, bundle_bytes([*objects, objects[4]]),
+                     tmp_path, mode="lenient")
+    assert job.objects_invalid == 1
+    assert job.errors[0]["index"] == len(objects) and "twice" in job.errors[0]["message"]
+
+
+def test_an_import_cannot_speak_for_another_member(database, community, member, tmp_path):
+    other = community.org("Bravo Bank", kind="financial")
+    forged = sample(5)[0] | {"created_by_ref": org_identity_id(other.id)}
+    own = sample(5, seed=9)[0] | {"created_by_ref": org_identity_id(member.org_id)}
+    job = run_import(database, community, member, bundle_bytes([forged, own]), tmp_path,
+                     mode="lenient")
+    assert job.objects_stored == 1 and job.objects_invalid == 1
+    assert job.errors[0]["path"] == "created_by_ref"
+
+
+def test_markings_in_the_data_are_honoured(database, community, member, tmp_path):
+    red, plain = sample(2, seed=5)
+    red = red | {"object_marking_refs": [MARKING_BY_TLP[TLP.RED]]}
+    run_import(database, community, member, bundle_bytes([red, plain]), tmp_path, tlp="GREEN")
+    with database.transaction() as s:
+        tlps = {r.stix_id: r.tlp for r in s.scalars(select(StixObject))}
+    assert tlps == {red["id"]: TLP.RED, plain["id"]: TLP.GREEN}
+
+
+def test_the_import_audience_reaches_amber_objects(database, community, member, tmp_path):
+    partner = community.org("Bravo Bank", kind="financial")
+    job = run_import(database, community, member, bundle_bytes(sample(5)), tmp_path,
+                     tlp="AMBER", audience=Audience(org_ids=[partner.id]))
+    assert job.status is ImportStatus.SUCCEEDED
+    with database.transaction() as s:
+        ids = set(s.scalars(select(StixObject.id)))
+        granted = set(s.scalars(select(AudienceEntry.record_id).where(
+            AudienceEntry.org_id == partner.id)))
+    assert ids and granted == ids
+
+
+def test_cli_import_with_progress(database, community, member, settings, tmp_path):
+    path = tmp_path / "bundle.json"
+    path.write_bytes(bundle_bytes(sample(50)))
+    result = CliRunner().invoke(cli, ["import", str(path), "--as", member.email,
+                                      "--tlp", "GREEN"])
+    assert result.exit_code == 0, result.output
+    assert "succeeded" in result.output
+    assert counts(database)["stix_objects"] == 50
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b'{"type": "bundle"')
+    result = CliRunner().invoke(cli, ["import", str(bad), "--as", member.email])
+    assert result.exit_code == 1
+    assert "valid JSON" in result.stderr
+
+
+def test_api_import_runs_in_the_background_and_reports(client, community, member):
+    token = community.token(member, scope="write")
+    body = bundle_bytes(sample(25))
+    r = client.post("/api/v1/import?tlp=GREEN", content=body,
+                    headers={**bearer(token), "Content-Type": "application/stix+json"})
+    assert r.status_code == 202, r.text
+    status = client.get(r.headers["Location"], headers=bearer(token))
+    assert status.status_code == 200
+    job = status.json()
+    assert job["status"] == "succeeded", job
+    assert job["counts"]["stored"] == 25 and job["progress"] == 1.0
+    # Only its author (and their org's admins) may follow an import.
+    outsider = community.user(community.org("Charlie Telecom", kind="telecom"))
+    r = client.get(f"/api/v1/imports/{job['id']}", headers=bearer(community.token(outsider)))
+    assert r.status_code == 404
+
+
+def test_api_import_refuses_readers_read_tokens_and_oversized_files(client, community, member,
+                                                                    settings):
+    body = bundle_bytes(sample(5))
+    r = client.post("/api/v1/import?tlp=GREEN", content=body,
+                    headers=bearer(community.token(member, scope="read")))
+    assert r.status_code == 403
+    reader = community.user(community.org("Delta", kind="other"), role="reader")
+    r = client.post("/api/v1/import?tlp=GREEN", content=body,
+                    headers=bearer(community.token(reader, scope="write")))
+    assert r.status_code == 403
+    settings.max_import_bytes = 100
+    r = client.post("/api/v1/import?tlp=GREEN", content=body,
+                    headers=bearer(community.token(member, scope="write")))
+    assert r.status_code == 413
+    r = client.post("/api/v1/import?tlp=BLUE", content=body,
+                    headers=bearer(community.token(member, scope="write")))
+    assert r.status_code == 422
