@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,10 @@ def test_a_bundle_is_stored_indexed_and_linked(database, community, member, tmp_
         assert row.tlp is TLP.GREEN and row.owner_org_id == member.org_id
         assert row.created_by_id == member.id and row.import_id == job.id
         assert row.name == indicator["name"]
+        # Rows written on the bare driver read back through the ORM exactly.
+        assert row.stix_modified == datetime.fromisoformat(indicator["modified"])
+        assert row.revoked is False and row.labels == ["synthetic"]
+        assert row.created_at.tzinfo is not None
         # Every indicator's pattern value and every observable's value are indexed.
         indexed = s.scalar(select(func.count()).select_from(ObservableValue).where(
             ObservableValue.object_id == row.id))

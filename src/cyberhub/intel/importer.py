@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 import ijson
 import orjson
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from cyberhub import access
@@ -31,8 +31,15 @@ from cyberhub.audience import Audience
 from cyberhub.community.models import Organisation
 from cyberhub.db import utcnow
 from cyberhub.formats.stix.validate import validate_object
+from cyberhub.intel import bulk
 from cyberhub.intel.markings import TLP_BY_MARKING, org_identity_id, tlp_of
-from cyberhub.intel.models import ObservableValue, StixObject, StixObjectVersion, StixRef
+from cyberhub.intel.models import (
+    ObservableValue,
+    StixObject,
+    StixObjectVersion,
+    StixRef,
+    Vetting,
+)
 from cyberhub.intel.normalise import values_of
 from cyberhub.sharing import PAP, TLP, AudienceEntry
 
@@ -350,16 +357,12 @@ class _Importer:
             counts.new_versions += 1
         if self.failed:
             return
-        if new_rows:
-            session.execute(insert(StixObject), new_rows)
-        if version_rows:
-            session.execute(insert(StixObjectVersion), version_rows)
-        if value_rows:
-            session.execute(insert(ObservableValue), value_rows)
-        if ref_rows:
-            session.execute(insert(StixRef), ref_rows)
-        if aud_rows:
-            session.execute(insert(AudienceEntry), aud_rows)
+        for table, rows in ((StixObject.__table__, new_rows),
+                            (StixObjectVersion.__table__, version_rows),
+                            (ObservableValue.__table__, value_rows),
+                            (StixRef.__table__, ref_rows),
+                            (AudienceEntry.__table__, aud_rows)):
+            bulk.insert_dicts(session, table, rows)  # type: ignore[arg-type]
 
     def _stored_data(self, current: dict[str, Any]) -> str:
         pending = current.get("row")
@@ -388,6 +391,7 @@ class _Importer:
             "confidence": confidence if isinstance(confidence, int) else None,
             "labels": labels if isinstance(labels, list) else [],
             "data": data.decode(),
+            "vetting": Vetting.UNVERIFIED,
             "tlp": tlp_of(obj.get("object_marking_refs"), self.s.tlp),
             "pap": self.s.pap,
             "owner_org_id": self.org_id,

@@ -65,6 +65,12 @@ class StixObject(Shareable, Base):
             Index("ix_stix_objects_type_created_at", "type", "created_at"),
         )
 
+    # Redeclared without the mixin's single-column indexes: the unique (owner, stix_id)
+    # index serves owner lookups, and every index costs on each of millions of inserts.
+    owner_org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"))
+    created_by_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"))
     stix_id: Mapped[str] = mapped_column(String(300))
     type: Mapped[str] = mapped_column(String(250))
     spec_version: Mapped[str | None] = mapped_column(String(8), nullable=True)

@@ -82,9 +82,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('stix_objects', schema=None) as batch_op:
         batch_op.create_index('ix_stix_objects_created_at_id', ['created_at', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_stix_objects_created_by_id'), ['created_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_stix_objects_import_id'), ['import_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_stix_objects_owner_org_id'), ['owner_org_id'], unique=False)
         batch_op.create_index('ix_stix_objects_stix_id', ['stix_id'], unique=False)
         batch_op.create_index('ix_stix_objects_type_created_at', ['type', 'created_at'], unique=False)
 
@@ -147,9 +145,7 @@ def downgrade() -> None:
     with op.batch_alter_table('stix_objects', schema=None) as batch_op:
         batch_op.drop_index('ix_stix_objects_type_created_at')
         batch_op.drop_index('ix_stix_objects_stix_id')
-        batch_op.drop_index(batch_op.f('ix_stix_objects_owner_org_id'))
         batch_op.drop_index(batch_op.f('ix_stix_objects_import_id'))
-        batch_op.drop_index(batch_op.f('ix_stix_objects_created_by_id'))
         batch_op.drop_index('ix_stix_objects_created_at_id')
 
     op.drop_table('stix_objects')
