@@ -378,6 +378,7 @@ class WarningIndex:
             WarningList(slug=i["slug"], name=i["name"], description=i["description"],
                         type=i["type"], category=i["category"], kinds=tuple(i["kinds"]),
                         version=i["version"], entries=i["entries"]) for i in header["lists"])
+        self._names: dict[int, tuple[str, ...]] = {}
         self._kind_mask: dict[str, int] = {}
         self._benign_mask = 0
         for idx, wl in enumerate(self.lists):
@@ -425,7 +426,11 @@ class WarningIndex:
         if (family == "ipv4") == (":" in value):
             return 0
         try:
-            if "/" in value:
+            if family == "ipv4" and "/" not in value:  # normal form: a plain dotted quad
+                a, b, c, d = value.split(".")
+                ip = int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
+                ends = (ip, ip)
+            elif "/" in value:
                 net = ipaddress.ip_network(value, strict=False)
                 ends = (int(net.network_address), int(net.broadcast_address))
             else:
@@ -470,7 +475,10 @@ class WarningIndex:
         return mask & applies
 
     def matches(self, kind: str, value: str) -> list[WarningList]:
-        mask = self.mask(kind, value)
+        """The lists that contain the normalised ``value`` of ``kind``."""
+        return self._from_mask(self.mask(kind, value))
+
+    def _from_mask(self, mask: int) -> list[WarningList]:
         out = []
         while mask:
             low = mask & -mask
@@ -480,7 +488,13 @@ class WarningIndex:
 
     def check(self, kind: str, value: str) -> list[str]:
         """The names of the lists that contain the normalised ``value`` of ``kind``."""
-        return [wl.name for wl in self.matches(kind, value)]
+        mask = self.mask(kind, value)
+        if not mask:
+            return []
+        names = self._names.get(mask)
+        if names is None:  # few distinct masks: remember their names
+            names = self._names[mask] = tuple(wl.name for wl in self._from_mask(mask))
+        return list(names)
 
     def is_benign(self, kind: str, value: str) -> bool:
         mask = self.mask(kind, value)
