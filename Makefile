@@ -11,6 +11,7 @@ PYTEST_ARGS ?=
 
 run: install assets ## install, migrate, load the demo community and serve on :8000
 	$(VENV)/bin/cyberhub db upgrade
+	$(VENV)/bin/cyberhub refdata load
 	$(VENV)/bin/cyberhub demo
 	$(VENV)/bin/cyberhub serve --host 127.0.0.1 --port 8000
 

@@ -91,6 +91,29 @@ def worker_command(
     consumer.run()
 
 
+refdata_app = typer.Typer(help="Reference data shipped by the MISP data packages.",
+                          no_args_is_help=True)
+app.add_typer(refdata_app, name="refdata")
+
+
+@refdata_app.command("load")
+def refdata_load() -> None:
+    """Build the hub's index of the MISP warning lists (once per package version)."""
+    from rich.progress import Progress
+
+    from cyberhub.intel import warninglists
+
+    with Progress(console=err) as bar:
+        task = bar.add_task(_("Indexing the MISP warning lists"), total=None)
+
+        def step(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        path = warninglists.build(step)
+    out.print("[green]✓[/] " + _("Warning lists indexed: %(path)s") % {"path": path},
+              highlight=False)
+
+
 @app.command("import")
 def import_command(
     path: Annotated[Path, typer.Argument(help="The file to import.", exists=True,

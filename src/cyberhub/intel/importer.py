@@ -31,7 +31,7 @@ from cyberhub.audience import Audience
 from cyberhub.community.models import Organisation
 from cyberhub.db import utcnow
 from cyberhub.formats.stix.validate import validate_object
-from cyberhub.intel import bulk
+from cyberhub.intel import bulk, search_index
 from cyberhub.intel.markings import TLP_BY_MARKING, org_identity_id, tlp_of
 from cyberhub.intel.models import (
     ObservableValue,
@@ -363,6 +363,7 @@ class _Importer:
                             (StixRef.__table__, ref_rows),
                             (AudienceEntry.__table__, aud_rows)):
             bulk.insert_dicts(session, table, rows)  # type: ignore[arg-type]
+        search_index.add(session, [(r["id"], r["name"], r["description"]) for r in new_rows])
 
     def _stored_data(self, current: dict[str, Any]) -> str:
         pending = current.get("row")
@@ -450,6 +451,7 @@ class _Importer:
                 fresh.pop(key)
             fresh["tlp"] = tlp_of(obj.get("object_marking_refs"), self.s.tlp)
             session.execute(update(StixObject).where(StixObject.id == oid).values(**fresh))
+            search_index.add(session, [(oid, fresh["name"], fresh["description"])])
             session.execute(delete(ObservableValue).where(ObservableValue.object_id == oid))
             session.execute(delete(StixRef).where(StixRef.object_id == oid))
             self._index(oid, obj, sid, fresh["tlp"], value_rows, ref_rows, [])
@@ -486,6 +488,7 @@ class _Importer:
             self.session.execute(delete(AudienceEntry).where(
                 AudienceEntry.record_id.in_(dangling)))
             self.session.execute(delete(StixObject).where(StixObject.id.in_(dangling)))
+            search_index.remove(self.session, dangling)
             self.result.counts.stored -= len(dangling)
 
 

@@ -13,9 +13,17 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _include(obj: object, name: str | None, kind: str, reflected: bool, compare_to: object) -> bool:
+    """Leave out what the models do not describe on purpose: the full-text index
+    (PostgreSQL's generated tsvector column, SQLite's FTS5 tables; migration 0003)."""
+    if kind == "column" and name == "search":
+        return False
+    return not (kind == "table" and name is not None and name.startswith("stix_objects_fts"))
+
+
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=True)
+                      render_as_batch=True, compare_type=True, include_object=_include)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -5,14 +5,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cyberhub.schemas import AudienceModel
 from cyberhub.sharing import PAP, TLP
 
-
-class AudienceModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    org_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
-    group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
-    user_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
+__all__ = ["AudienceModel", "NoteIn", "NoteOut", "NotePatch"]
 
 
 class NoteOut(BaseModel):
