@@ -234,3 +234,18 @@ def test_marking_in_data_makes_an_import_stricter(world: World) -> None:
     world.import_("alpha", [ind], tlp="GREEN")
     assert world.get("alpha", f"/objects/{ind['id']}").json()["tlp"] == "AMBER+STRICT"
     assert world.get("bravo", f"/objects/{ind['id']}").status_code == 404
+
+
+def test_bulk_lookup_answers_only_for_visible_objects(world: World) -> None:
+    gen = Generator(seed=19)
+    world.import_("alpha", [indicator(gen, SHARED_IP, "green")])
+    world.import_("charlie", [indicator(gen, "45.13.7.100", "red")], tlp="RED")
+    body = {"values": [SHARED_IP, "045.13.7.99", "45.13.7.100", "not a value", "8.8.4.4"]}
+    r = world.post("bravo", "/values/lookup", body)
+    assert r.status_code == 200, r.text
+    assert [(h["value"], h["normalised"], h["objects"]) for h in r.json()] == [
+        (SHARED_IP, SHARED_IP, 1)]
+    hits = world.post("charlie", "/values/lookup", body).json()
+    assert {h["normalised"] for h in hits} == {SHARED_IP, "45.13.7.100"}
+    too_many = world.post("bravo", "/values/lookup", {"values": ["1.1.1.1"] * 10_001})
+    assert too_many.status_code == 422

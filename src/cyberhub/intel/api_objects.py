@@ -222,3 +222,31 @@ def report_sighting(ref: str, body: SightingIn, ctx: ApiCtx) -> ObjectOut:
                                   first_seen=body.first_seen, last_seen=body.last_seen,
                                   tlp=body.tlp, description=body.description)
     return _one(ctx.session, row)
+
+
+class LookupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    values: list[str] = Field(max_length=10_000, description="Observable values, any kinds.")
+    kind: str | None = Field(default=None, max_length=32,
+                             description="The kind of every value, if known.")
+
+
+class LookupHit(BaseModel):
+    value: str = Field(description="As sent.")
+    kind: str
+    normalised: str
+    objects: int = Field(description="How many objects you may see carry it.")
+
+
+@router.post("/values/lookup", response_model=list[LookupHit])
+def bulk_lookup(body: LookupIn, ctx: ApiCtx) -> list[LookupHit]:
+    """Which of these values (up to 10,000) the hub holds in objects you may see."""
+    from cyberhub.intel import lookup
+
+    asked: dict[tuple[str, str], list[str]] = {}
+    for raw in body.values:
+        for pair in service.value_keys(raw[:2048], body.kind):
+            asked.setdefault(pair, []).append(raw)
+    found = lookup.present(ctx.session, ctx.viewer, asked)
+    return [LookupHit(value=raw, kind=kind, normalised=value, objects=count)
+            for (kind, value), count in found.items() for raw in asked[(kind, value)]]
