@@ -184,6 +184,61 @@ def import_command(
         raise typer.Exit(code=1)
 
 
+@app.command("export")
+def export_command(
+    as_: Annotated[str, typer.Option("--as", help="E-mail of the user whose view is exported.")],
+    fmt: Annotated[str, typer.Option("--format", help="stix, csv or blocklist.")] = "stix",
+    kind: Annotated[str | None, typer.Option(
+        help="Blocklists: the kind of value (ipv4, ipv6, domain, url, sha256, …).")] = None,
+    type_: Annotated[list[str] | None, typer.Option(
+        "--type", help="Only these STIX types (repeatable).")] = None,
+    tlp: Annotated[list[str] | None, typer.Option(
+        help="Only these TLP markings (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="Only objects added at or after (ISO 8601 date or time with zone).")] = None,
+    warninglisted: Annotated[bool, typer.Option(
+        help="Blocklists: keep values on MISP warning lists (left out by default).")] = False,
+    output: Annotated[Path | None, typer.Option(
+        help="Write to this file (default: standard output).", dir_okay=False)] = None,
+) -> None:
+    """Export what a user may see: a STIX 2.1 bundle, CSV or a blocklist."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from cyberhub.community import service
+    from cyberhub.intel import export
+
+    database = _database()
+    try:
+        with database.snapshot() as session:
+            user = service.find_user(session, as_)
+            if user is None or not user.is_active:
+                raise HubError(_("No active user with the e-mail %(email)s.") % {"email": as_})
+            filters = export.make_filters(session, types=type_, tlps=tlp, since=since,
+                                          skip_warninglisted=not warninglisted)
+            user_id = user.id
+        if output is None:
+            body = export.stream(database, user_id, fmt, filters, kind=kind)
+            sink = sys.stdout.buffer
+            for chunk in body:
+                sink.write(chunk)
+            sink.flush()
+            return
+        unit = _("values") if fmt == "blocklist" else _("objects")
+        columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"),
+                   TextColumn("{task.fields[count]} " + unit), TimeElapsedColumn())
+        bar = Progress(*columns, console=err)
+        task = bar.add_task(_("Exporting to %(name)s") % {"name": output.name}, count=0)
+        # Arguments are checked here, before the file is created.
+        body = export.stream(database, user_id, fmt, filters, kind=kind,
+                             progress=lambda n: bar.update(task, count=n))
+        with bar, output.open("wb") as sink:
+            for chunk in body:
+                sink.write(chunk)
+    except HubError as exc:
+        raise _fail(exc) from None
+    err.print("[green]✓[/] " + _("Exported to %(path)s.") % {"path": output}, highlight=False)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema up to date."""

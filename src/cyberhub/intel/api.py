@@ -1,19 +1,22 @@
-"""REST: the knowledge base — import and its status (objects, search and export follow)."""
+"""REST: the knowledge base — import and its status, export (objects and search follow)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Generator
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from cyberhub.audience import Audience
 from cyberhub.community import service as community
 from cyberhub.deps import ApiCtx
 from cyberhub.errors import InvalidInput, NotFound
 from cyberhub.i18n import _
-from cyberhub.intel import imports
+from cyberhub.intel import export, imports
 from cyberhub.intel.models import Import
 from cyberhub.intel.schemas import ImportCountsOut, ImportOut, ImportProblem
 from cyberhub.jobs import enqueue_after_commit, run_import
@@ -80,3 +83,65 @@ def get_import(import_id: str, ctx: ApiCtx) -> ImportOut:
 @router.get("/imports", response_model=Paged[ImportOut])
 def list_imports(ctx: ApiCtx) -> Paged[ImportOut]:
     return Paged(items=[import_out(j) for j in imports.list_imports(ctx.session, ctx.viewer)])
+
+
+_EXPORT_CONTENT = {media: {"schema": {"type": "string"}} for media in (
+    "application/stix+json;version=2.1", "text/csv", "text/plain")}
+
+
+@router.get("/export", response_class=StreamingResponse,
+            responses={200: {"description": "The export, streamed.",
+                             "content": _EXPORT_CONTENT}})
+def export_objects(
+    request: Request, ctx: ApiCtx,
+    format: Annotated[str, Query(pattern="^(stix|csv|blocklist)$",
+                                 description="stix (a STIX 2.1 bundle), csv or blocklist.")]
+    = "stix",
+    kind: Annotated[str | None, Query(
+        max_length=32, description="Blocklists: the kind of value (ipv4, domain, url, "
+                                   "sha256, …).")] = None,
+    type: Annotated[list[str] | None, Query(max_length=50, description="STIX types "
+                                            "(repeat).")] = None,
+    since: Annotated[str | None, Query(max_length=40, description="Added at or after (ISO "
+                                       "8601 with a time zone, or a date).")] = None,
+    until: Annotated[str | None, Query(max_length=40, description="Added before.")] = None,
+    owner: Annotated[str | None, Query(max_length=300, description="Owning organisation (id "
+                                       "or name).")] = None,
+    tlp: Annotated[list[str] | None, Query(max_length=5)] = None,
+    label: Annotated[list[str] | None, Query(max_length=50)] = None,
+    id: Annotated[list[str] | None, Query(max_length=export.MAX_IDS)] = None,
+    warninglisted: Annotated[bool, Query(
+        description="Blocklists: keep values on MISP warning lists (left out by "
+                    "default).")] = False,
+) -> StreamingResponse:
+    """Everything you may see, streamed: a STIX 2.1 bundle, CSV, or a blocklist of one kind
+    of value. Markings travel with the data; exports of RED and AMBER+STRICT records are
+    audited."""
+    user = ctx.require_user()
+    kind = export.check_kind(kind) if format == "blocklist" else None
+    filters = export.make_filters(ctx.session, types=type, since=since, until=until,
+                                  owner=owner, tlps=tlp, labels=label, ids=id,
+                                  skip_warninglisted=not warninglisted)
+    # The request's session closes when this returns, before the body is sent: the
+    # export runs in a read-only snapshot of its own.
+    body = export.stream(request.app.state.database, user.id, format, filters, kind=kind,
+                         ip=ctx.ip)
+    name = export.filename(format, kind)
+    return StreamingResponse(
+        _closing(body), media_type=export.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"',
+                 "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+
+async def _closing(body: Generator[bytes, None, None]) -> AsyncIterator[bytes]:
+    """Iterate a blocking generator in the thread pool, and close it (releasing its
+    snapshot and writing its audit entry) even when the client goes away half way."""
+    try:
+        while True:
+            chunk = await run_in_threadpool(next, body, None)
+            if chunk is None:
+                return
+            yield chunk
+    finally:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(body.close)

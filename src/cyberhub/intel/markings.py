@@ -28,6 +28,33 @@ TLP2 = {
 TLP_BY_MARKING = {**TLP1, **TLP2}
 MARKING_BY_TLP = {tlp: mid for mid, tlp in TLP2.items()}
 
+# The TLP 2.0 marking-definition objects exactly as OASIS publishes them
+# (cti-stix-common-objects, extension-definition-specifications/tlp-2.0): STIX 2.1 does
+# not predefine them, so a bundle that references one carries the object itself.
+TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+TLP2_CREATED = "2022-10-01T00:00:00.000Z"
+
+
+def _tlp2_definition(marking_id: str, tlp: TLP) -> dict[str, object]:
+    return {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": marking_id,
+        "created": TLP2_CREATED,
+        "name": f"TLP:{tlp.value}",
+        "extensions": {
+            TLP2_EXTENSION_ID: {
+                "extension_type": "property-extension",
+                "tlp_2_0": tlp.value.lower(),
+            },
+        },
+    }
+
+
+TLP2_DEFINITIONS: dict[str, dict[str, object]] = {
+    mid: _tlp2_definition(mid, tlp) for mid, tlp in TLP2.items()}
+"""marking-definition id → the official TLP 2.0 marking-definition object."""
+
 STRICTNESS = {TLP.CLEAR: 0, TLP.GREEN: 1, TLP.AMBER: 2, TLP.AMBER_STRICT: 3, TLP.RED: 4}
 
 
