@@ -41,6 +41,19 @@
     });
   }
 
+  // Show a field only while another control of its form has a given value
+  // (data-show-if="name=value"); hidden fields are disabled so they are not sent.
+  function syncShowIf(form) {
+    form.querySelectorAll("[data-show-if]").forEach(function (box) {
+      var rule = box.getAttribute("data-show-if").split("=");
+      var chosen = form.querySelector('[name="' + rule[0] + '"]:checked') ||
+        form.querySelector('select[name="' + rule[0] + '"]');
+      var shown = chosen !== null && chosen.value === rule[1];
+      box.hidden = !shown;
+      box.querySelectorAll("select, input").forEach(function (el) { el.disabled = !shown; });
+    });
+  }
+
   function init(root) {
     root.querySelectorAll("[data-tlp-select]").forEach(function (select) {
       syncTlp(select);
@@ -58,6 +71,11 @@
       form.addEventListener("submit", function (event) {
         if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
       });
+    });
+    root.querySelectorAll("form").forEach(function (form) {
+      if (!form.querySelector("[data-show-if]")) { return; }
+      syncShowIf(form);
+      form.addEventListener("change", function () { syncShowIf(form); });
     });
     root.querySelectorAll("[data-autosubmit]").forEach(function (el) {
       el.addEventListener("change", function () {
