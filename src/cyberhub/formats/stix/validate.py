@@ -1289,7 +1289,7 @@ _CUSTOM_RULES: Final[dict[str, tuple[bool, Rules]]] = _crime_rules()
 
 def _marking_definition(obj: dict[str, Any], out: Out) -> None:
     oid = obj.get("id")
-    if oid in TLP1 and obj.get("definition_type") == "tlp":
+    if type(oid) is str and oid in TLP1 and obj.get("definition_type") == "tlp":
         name, colour = TLP1[oid]
         allowed = {"type", "id", "spec_version", "created", "name", "definition",
                    "definition_type"}
