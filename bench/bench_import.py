@@ -68,8 +68,6 @@ with db.transaction() as s:
     job = imports.new_import(s, viewer, filename=bundle.name, tlp="GREEN")
     imports.stage_file(job, bundle)
     job_id = job.id
-from cyberhub.intel import warninglists
-warninglists.index()  # built once per package version, outside the timed import
 start = time.perf_counter()
 job = imports.run(db, job_id, keep_source=True)
 elapsed = time.perf_counter() - start

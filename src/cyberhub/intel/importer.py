@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 import ijson
 import orjson
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from cyberhub import access
@@ -220,6 +220,10 @@ class _Importer:
 
     def run(self, stream: BinaryIO) -> ImportResult:
         check_bundle(stream)
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Rows written in this transaction are invisible to the planner's statistics:
+            # it would take the growing tables for empty and scan them on every batch.
+            self.session.execute(text("SET LOCAL enable_seqscan = off"))
         reader = _CountingReader(stream)
         batch: list[tuple[int, Any]] = []
         try:

@@ -60,8 +60,10 @@ class StixObject(Shareable, Base):
     def __table_args__(cls) -> tuple[Any, ...]:
         return (
             Index("ix_stix_objects_created_at_id", "created_at", "id"),
-            UniqueConstraint("owner_org_id", "stix_id", name="uq_stix_objects_owner_stix_id"),
-            Index("ix_stix_objects_stix_id", "stix_id"),
+            # stix_id first: it serves lookups by STIX id across owners too, and the
+            # importer's per-batch "which of these do we hold?" stays an index search
+            # even when the planner's statistics lag behind a large import.
+            UniqueConstraint("stix_id", "owner_org_id", name="uq_stix_objects_stix_id_owner"),
             Index("ix_stix_objects_type_created_at", "type", "created_at"),
         )
 

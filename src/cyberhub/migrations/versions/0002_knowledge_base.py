@@ -78,12 +78,11 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['import_id'], ['imports.id'], name=op.f('fk_stix_objects_import_id_imports'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['owner_org_id'], ['organisations.id'], name=op.f('fk_stix_objects_owner_org_id_organisations'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stix_objects')),
-    sa.UniqueConstraint('owner_org_id', 'stix_id', name='uq_stix_objects_owner_stix_id')
+    sa.UniqueConstraint('stix_id', 'owner_org_id', name='uq_stix_objects_stix_id_owner')
     )
     with op.batch_alter_table('stix_objects', schema=None) as batch_op:
         batch_op.create_index('ix_stix_objects_created_at_id', ['created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_stix_objects_import_id'), ['import_id'], unique=False)
-        batch_op.create_index('ix_stix_objects_stix_id', ['stix_id'], unique=False)
         batch_op.create_index('ix_stix_objects_type_created_at', ['type', 'created_at'], unique=False)
 
     op.create_table('observable_values',
@@ -144,7 +143,6 @@ def downgrade() -> None:
     op.drop_table('observable_values')
     with op.batch_alter_table('stix_objects', schema=None) as batch_op:
         batch_op.drop_index('ix_stix_objects_type_created_at')
-        batch_op.drop_index('ix_stix_objects_stix_id')
         batch_op.drop_index(batch_op.f('ix_stix_objects_import_id'))
         batch_op.drop_index('ix_stix_objects_created_at_id')
 
