@@ -9,6 +9,8 @@ a stale read snapshot to a write.
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,7 +63,15 @@ def utcnow() -> datetime:
 
 
 def new_id() -> uuid.UUID:
-    return uuid.uuid4()
+    """A time-ordered UUID (version 7: 48-bit milliseconds, then 74 random bits).
+
+    Unguessable like a version 4, but new rows land at the end of primary-key and
+    (created_at, id) indexes instead of at random pages — what keeps bulk imports fast."""
+    millis = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64 \
+        | (0b10 << 62) | (rand & 0x3FFF_FFFF_FFFF_FFFF)
+    return uuid.UUID(int=value)
 
 
 def _json_dumps(value: Any) -> str:

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import ijson
 import orjson
@@ -29,7 +29,7 @@ from cyberhub import access
 from cyberhub.access import Viewer
 from cyberhub.audience import Audience
 from cyberhub.community.models import Organisation
-from cyberhub.db import utcnow
+from cyberhub.db import new_id, utcnow
 from cyberhub.formats.stix.validate import validate_object
 from cyberhub.intel import bulk, search_index
 from cyberhub.intel.markings import TLP_BY_MARKING, org_identity_id, tlp_of
@@ -48,6 +48,7 @@ MAX_ERRORS_KEPT = 1000
 MAX_OBJECT_BYTES = 1_048_576
 MAX_NAME = 500
 MAX_DESCRIPTION = 20_000
+SQLITE_CACHE_KIB = 65_536
 # Embedded references that are not edges of the knowledge graph: every object has them.
 _NOT_EDGES = frozenset({"created_by_ref", "object_marking_refs"})
 
@@ -195,6 +196,69 @@ def _edges(obj: dict[str, Any], stix_id: str) -> Iterator[tuple[str, str, str]]:
 _MUST_RESOLVE = frozenset({"sighting_of_ref"})
 
 
+class Prepared(NamedTuple):
+    """One valid object, reduced to what storing it needs (picklable: the parallel
+    import prepares objects in another process)."""
+
+    pos: int  # position in the bundle's objects array
+    sid: str
+    type: str
+    spec_version: str | None
+    created: datetime | None
+    modified: datetime | None
+    has_modified: bool
+    revoked: bool
+    name: str | None
+    description: str | None
+    confidence: int | None
+    labels: list[Any]
+    data: str
+    tlp: TLP
+    values: list[tuple[str, str, int]]
+    edges: list[tuple[str, str, str]]
+
+
+Refusal = tuple[int, str | None, list[tuple[str, str]]]  # index, id, [(path, message)]
+
+
+def prepare(index: int, obj: Any, default_tlp: TLP,
+            foreign_identities: frozenset[str]) -> Prepared | Refusal:
+    """Validate one object and compute everything storing it needs."""
+    if not isinstance(obj, dict):
+        return index, None, [("", "Each entry of \"objects\" must be a JSON object.")]
+    sid = obj.get("id")
+    sid = sid if isinstance(sid, str) else None
+    problems = validate_object(obj)
+    if problems:
+        return index, sid, [(p.path, p.message) for p in problems]
+    if obj.get("created_by_ref") in foreign_identities:
+        return index, sid, [("created_by_ref", "created_by_ref names another member "
+                             "organisation; an import may only speak for its own "
+                             "organisation.")]
+    try:
+        data = orjson.dumps(obj)
+    except orjson.JSONEncodeError:
+        return index, sid, [("", "The object is nested too deeply.")]
+    if len(data) > MAX_OBJECT_BYTES:
+        return index, sid, [("", f"The object is larger than {MAX_OBJECT_BYTES} bytes.")]
+    assert sid is not None
+    name = obj.get("name") if isinstance(obj.get("name"), str) else obj.get("value")
+    description = obj.get("description")
+    labels = obj.get("labels")
+    confidence = obj.get("confidence")
+    return Prepared(
+        pos=index, sid=sid, type=obj["type"], spec_version=obj.get("spec_version"),
+        created=_timestamp(obj.get("created")), modified=_timestamp(obj.get("modified")),
+        has_modified="modified" in obj, revoked=obj.get("revoked") is True,
+        name=name[:MAX_NAME] if isinstance(name, str) else None,
+        description=description[:MAX_DESCRIPTION] if isinstance(description, str) else None,
+        confidence=confidence if isinstance(confidence, int) else None,
+        labels=labels if isinstance(labels, list) else [], data=data.decode(),
+        tlp=tlp_of(obj.get("object_marking_refs"), default_tlp),
+        values=[(k, v, value_key(k, v)) for k, v in values_of(obj)],
+        edges=[(src[:300], dst[:300], kind) for src, dst, kind in _edges(obj, sid)])
+
+
 class _Importer:
     def __init__(self, session: Session, settings: ImportSettings, progress: Progress | None):
         viewer = settings.viewer
@@ -207,9 +271,9 @@ class _Importer:
         self.result = ImportResult(ImportCounts())
         self.failed = False  # strict mode: stop writing, keep validating
         # Identities of the *other* member organisations: nobody may speak for them.
-        self.foreign_identities = {
+        self.foreign_identities = frozenset(
             org_identity_id(oid) for oid in session.scalars(select(Organisation.id))
-            if oid != self.org_id}
+            if oid != self.org_id)
         self.last_progress = 0.0
         self.audience_rows: list[tuple[str, uuid.UUID]] = (
             [("org_id", i) for i in settings.audience.org_ids]
@@ -220,10 +284,21 @@ class _Importer:
 
     def run(self, stream: BinaryIO) -> ImportResult:
         check_bundle(stream)
-        if self.session.get_bind().dialect.name == "postgresql":
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
             # Rows written in this transaction are invisible to the planner's statistics:
             # it would take the growing tables for empty and scan them on every batch.
             self.session.execute(text("SET LOCAL enable_seqscan = off"))
+        else:
+            # A larger page cache for this connection while it writes (default: 2 MB).
+            self.session.execute(text(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
+        try:
+            return self._run(stream)
+        finally:
+            if dialect == "sqlite":
+                self.session.execute(text("PRAGMA cache_size = -2000"))
+
+    def _run(self, stream: BinaryIO) -> ImportResult:
         reader = _CountingReader(stream)
         batch: list[tuple[int, Any]] = []
         try:
@@ -263,46 +338,32 @@ class _Importer:
     # ------------------------------------------------------------------ one batch
 
     def _batch(self, batch: list[tuple[int, Any]]) -> None:
-        counts = self.result.counts
-        counts.seen += len(batch)
-        ready: list[tuple[int, dict[str, Any], str, bytes]] = []
-        for index, obj in batch:
-            if not isinstance(obj, dict):
-                self._problem(index, obj, "", "Each entry of \"objects\" must be a JSON object.")
-                continue
-            problems = validate_object(obj)
-            if problems:
-                for p in problems:
-                    self._problem(index, obj, p.path, p.message)
-                continue
-            if obj.get("created_by_ref") in self.foreign_identities:
-                self._problem(index, obj, "created_by_ref",
-                              "created_by_ref names another member organisation; an import "
-                              "may only speak for its own organisation.")
-                continue
-            try:
-                data = orjson.dumps(obj)
-            except orjson.JSONEncodeError:
-                self._problem(index, obj, "", "The object is nested too deeply.")
-                continue
-            if len(data) > MAX_OBJECT_BYTES:
-                self._problem(index, obj, "", f"The object is larger than {MAX_OBJECT_BYTES} "
-                                              "bytes.")
-                continue
-            ready.append((index, obj, obj["id"], data))
+        self._prepared([prepare(index, obj, self.s.tlp, self.foreign_identities)
+                        for index, obj in batch])
+
+    def _prepared(self, batch: list[Prepared | Refusal]) -> None:
+        self.result.counts.seen += len(batch)
+        ready: list[Prepared] = []
+        for item in batch:
+            if isinstance(item, Prepared):
+                ready.append(item)
+            else:
+                index, sid, problems = item
+                for path, message in problems:
+                    self._problem(index, {"id": sid}, path, message)
         if self.failed or not ready:
             return
         self._store(ready)
 
-    def _store(self, ready: list[tuple[int, dict[str, Any], str, bytes]]) -> None:
+    def _store(self, ready: list[Prepared]) -> None:
         counts = self.result.counts
         session = self.session
-        ids = list({sid for _i, _o, sid, _d in ready})
+        ids = list({p.sid for p in ready})
         existing = {
             row.stix_id: row for row in session.execute(
                 select(StixObject.id, StixObject.stix_id, StixObject.stix_modified,
                        StixObject.import_id)
-                .where(StixObject.owner_org_id == self.org_id, StixObject.stix_id.in_(ids)))}
+                .where(StixObject.stix_id.in_(ids), StixObject.owner_org_id == self.org_id))}
         now = utcnow()
         new_rows: list[dict[str, Any]] = []
         value_rows: list[dict[str, Any]] = []
@@ -310,36 +371,36 @@ class _Importer:
         aud_rows: list[dict[str, Any]] = []
         version_rows: list[dict[str, Any]] = []
         in_batch: dict[str, dict[str, Any]] = {}
-        for index, obj, sid, data in ready:
+        for p in ready:
+            sid, modified = p.sid, p.modified
             if sid in TLP_BY_MARKING:  # the standard TLP definitions are built in
                 counts.unchanged += 1
                 continue
-            modified = _timestamp(obj.get("modified"))
             current = in_batch.get(sid) or (
                 {"id": existing[sid].id, "modified": existing[sid].stix_modified,
                  "import_id": existing[sid].import_id} if sid in existing else None)
             if current is None:
-                row = self._row(obj, sid, data, modified, now)
+                row = self._row(p, now)
                 new_rows.append(row)
                 in_batch[sid] = {"id": row["id"], "modified": modified,
                                  "import_id": self.s.import_id, "row": row}
-                self._index(row["id"], obj, sid, row["tlp"], value_rows, ref_rows, aud_rows)
+                self._index(row["id"], p, row["tlp"], value_rows, ref_rows, aud_rows)
                 counts.stored += 1
                 continue
             same_import = self.s.import_id is not None and current["import_id"] == self.s.import_id
-            if modified is None and "modified" not in obj:
+            if modified is None and not p.has_modified:
                 # An observable (no versions): its id is derived from its value, so
                 # meeting it again is the same observable, unless the content differs.
-                if same_import and data.decode() != self._stored_data(current):
-                    self._problem(index, obj, "id", "The bundle holds two different objects "
-                                                    "with this id.")
+                if same_import and p.data != self._stored_data(current):
+                    self._problem(p.pos, {"id": sid}, "id", "The bundle holds two different "
+                                                              "objects with this id.")
                 else:
                     counts.unchanged += 1
                 continue
             if modified is None or modified == current["modified"]:
                 if same_import:
-                    self._problem(index, obj, "id", "The bundle holds this object twice (same "
-                                                    "id and modified).")
+                    self._problem(p.pos, {"id": sid}, "id", "The bundle holds this object "
+                                                              "twice (same id and modified).")
                 else:
                     counts.unchanged += 1
                 continue
@@ -351,13 +412,12 @@ class _Importer:
                     counts.unchanged += 1
                 else:
                     version_rows.append({"object_id": current["id"], "stix_modified": modified,
-                                         "data": data.decode(), "import_id": self.s.import_id,
+                                         "data": p.data, "import_id": self.s.import_id,
                                          "created_at": now})
                     counts.new_versions += 1
                 continue
             # A newer version: the current one becomes history, the new one current.
-            self._supersede(current, obj, sid, data, modified, now, version_rows, value_rows,
-                            ref_rows)
+            self._supersede(current, p, now, version_rows, value_rows, ref_rows)
             counts.new_versions += 1
         if self.failed:
             return
@@ -367,7 +427,9 @@ class _Importer:
                             (StixRef.__table__, ref_rows),
                             (AudienceEntry.__table__, aud_rows)):
             bulk.insert_dicts(session, table, rows)  # type: ignore[arg-type]
-        search_index.add(session, [(r["id"], r["name"], r["description"]) for r in new_rows])
+        # Observables' values are found through the value index, not the full text.
+        search_index.add(session, [(r["id"], r["name"], r["description"]) for r in new_rows
+                                   if r["stix_created"] is not None or r["description"]])
 
     def _stored_data(self, current: dict[str, Any]) -> str:
         pending = current.get("row")
@@ -376,28 +438,22 @@ class _Importer:
         return str(self.session.scalar(select(StixObject.data).where(
             StixObject.id == current["id"])))
 
-    def _row(self, obj: dict[str, Any], sid: str, data: bytes, modified: datetime | None,
-             now: datetime) -> dict[str, Any]:
-        name = obj.get("name") if isinstance(obj.get("name"), str) else obj.get("value")
-        description = obj.get("description")
-        labels = obj.get("labels")
-        confidence = obj.get("confidence")
+    def _row(self, p: Prepared, now: datetime) -> dict[str, Any]:
         return {
-            "id": uuid.uuid4(),
-            "stix_id": sid,
-            "type": obj["type"],
-            "spec_version": obj.get("spec_version"),
-            "stix_created": _timestamp(obj.get("created")),
-            "stix_modified": modified,
-            "revoked": obj.get("revoked") is True,
-            "name": name[:MAX_NAME] if isinstance(name, str) else None,
-            "description": (description[:MAX_DESCRIPTION]
-                            if isinstance(description, str) else None),
-            "confidence": confidence if isinstance(confidence, int) else None,
-            "labels": labels if isinstance(labels, list) else [],
-            "data": data.decode(),
+            "id": new_id(),
+            "stix_id": p.sid,
+            "type": p.type,
+            "spec_version": p.spec_version,
+            "stix_created": p.created,
+            "stix_modified": p.modified,
+            "revoked": p.revoked,
+            "name": p.name,
+            "description": p.description,
+            "confidence": p.confidence,
+            "labels": p.labels,
+            "data": p.data,
             "vetting": Vetting.UNVERIFIED,
-            "tlp": tlp_of(obj.get("object_marking_refs"), self.s.tlp),
+            "tlp": p.tlp,
             "pap": self.s.pap,
             "owner_org_id": self.org_id,
             "created_by_id": self.user_id,
@@ -407,25 +463,23 @@ class _Importer:
             "updated_at": now,
         }
 
-    def _index(self, object_id: uuid.UUID, obj: dict[str, Any], sid: str, tlp: TLP,
+    def _index(self, object_id: uuid.UUID, p: Prepared, tlp: TLP,
                value_rows: list[dict[str, Any]], ref_rows: list[dict[str, Any]],
                aud_rows: list[dict[str, Any]]) -> None:
-        for kind, value in values_of(obj):
-            value_rows.append({"key": value_key(kind, value), "kind": kind, "value": value,
-                               "object_id": object_id})
-        for src, dst, kind in _edges(obj, sid):
-            ref_rows.append({"object_id": object_id, "source_stix_id": src[:300],
-                             "target_stix_id": dst[:300], "kind": kind})
+        for kind, value, key in p.values:
+            value_rows.append({"key": key, "kind": kind, "value": value, "object_id": object_id})
+        for src, dst, kind in p.edges:
+            ref_rows.append({"object_id": object_id, "source_stix_id": src,
+                             "target_stix_id": dst, "kind": kind})
         if tlp in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED):
             for column, rid in self.audience_rows:
                 # AMBER+STRICT names organisations only; RED names people only.
                 if (tlp is TLP.AMBER_STRICT and column == "user_id") or (
                         tlp is TLP.RED and column == "org_id"):
                     continue
-                aud_rows.append({"id": uuid.uuid4(), "record_id": object_id, column: rid})
+                aud_rows.append({"id": new_id(), "record_id": object_id, column: rid})
 
-    def _supersede(self, current: dict[str, Any], obj: dict[str, Any], sid: str, data: bytes,
-                   modified: datetime | None, now: datetime,
+    def _supersede(self, current: dict[str, Any], p: Prepared, now: datetime,
                    version_rows: list[dict[str, Any]], value_rows: list[dict[str, Any]],
                    ref_rows: list[dict[str, Any]]) -> None:
         session = self.session
@@ -436,13 +490,13 @@ class _Importer:
             version_rows.append({"object_id": oid, "stix_modified": pending["stix_modified"],
                                  "data": pending["data"], "import_id": self.s.import_id,
                                  "created_at": now})
-            fresh = self._row(obj, sid, data, modified, now)
+            fresh = self._row(p, now)
             fresh["id"] = oid
             fresh["created_at"] = pending["created_at"]
             pending.update(fresh)
             value_rows[:] = [r for r in value_rows if r["object_id"] != oid]
             ref_rows[:] = [r for r in ref_rows if r["object_id"] != oid]
-            self._index(oid, obj, sid, fresh["tlp"], value_rows, ref_rows, [])
+            self._index(oid, p, fresh["tlp"], value_rows, ref_rows, [])
         else:
             old = session.execute(select(StixObject.stix_modified, StixObject.data,
                                          StixObject.import_id)
@@ -450,16 +504,15 @@ class _Importer:
             version_rows.append({"object_id": oid, "stix_modified": old.stix_modified,
                                  "data": old.data, "import_id": old.import_id,
                                  "created_at": now})
-            fresh = self._row(obj, sid, data, modified, now)
+            fresh = self._row(p, now)
             for key in ("id", "created_at", "owner_org_id", "created_by_id"):
                 fresh.pop(key)
-            fresh["tlp"] = tlp_of(obj.get("object_marking_refs"), self.s.tlp)
             session.execute(update(StixObject).where(StixObject.id == oid).values(**fresh))
             search_index.add(session, [(oid, fresh["name"], fresh["description"])])
             session.execute(delete(ObservableValue).where(ObservableValue.object_id == oid))
             session.execute(delete(StixRef).where(StixRef.object_id == oid))
-            self._index(oid, obj, sid, fresh["tlp"], value_rows, ref_rows, [])
-        current["modified"] = modified
+            self._index(oid, p, fresh["tlp"], value_rows, ref_rows, [])
+        current["modified"] = p.modified
         current["import_id"] = self.s.import_id
 
     # ------------------------------------------------------------------ after the stream
