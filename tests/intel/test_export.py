@@ -392,6 +392,26 @@ def test_blocklists_keep_pap_red_and_warninglisted_values_out(database, communit
     assert block("sha256") == []
 
 
+def test_blocklists_of_sensitive_values_are_audited_once(database, community, tmp_path,
+                                                        monkeypatch):
+    monkeypatch.setattr(export, "CHUNK", 2)
+    alpha = community.org("Alpha CERT")
+    ana = community.user(alpha)
+    red = [indicator(f"192.0.2.{i}", object_marking_refs=[MARKING_BY_TLP[TLP.RED]])
+           for i in range(1, 6)]
+    run_import(database, community, ana, bundle_bytes(
+        [*red, indicator("203.0.113.1"), indicator("192.0.2.1", seed=5)]), tmp_path,
+        tlp="GREEN")
+    with database.transaction() as s:
+        text = collect(export.blocklist(s, community.viewer(ana), "ipv4",
+                                        warning_check=lambda k, v: False))
+    assert sorted(text.decode().split()) == sorted(
+        [f"192.0.2.{i}" for i in range(1, 6)] + ["203.0.113.1"])
+    entries = sensitive_audits(database)
+    assert len(entries) == 1 and entries[0].details["count"] == 5
+    assert entries[0].details["format"] == "blocklist:ipv4"
+
+
 def test_blocklists_use_the_misp_warning_lists_by_default(database, community, tmp_path,
                                                          monkeypatch):
     from cyberhub.intel import warninglists

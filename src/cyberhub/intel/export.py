@@ -40,8 +40,10 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    null,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.orm import Session
 
@@ -222,12 +224,22 @@ def _has_label(labels: Any, f: ExportFilters) -> bool:
     return not f.labels or (isinstance(labels, list) and any(lb in labels for lb in f.labels))
 
 
-def _after(last: tuple[datetime, uuid.UUID] | None) -> list[ColumnElement[bool]]:
+# The keyset columns as the driver returns them (hex text on SQLite, uuid and datetime
+# objects from psycopg): converting 100,000 ids to uuid.UUID would cost more than the
+# query. Only the last row of a chunk is handed back, as it came.
+_raw_id = type_coerce(StixObject.id, String)
+_raw_at = type_coerce(StixObject.created_at, String)
+
+
+def _after(last: tuple[Any, Any] | None) -> list[ColumnElement[bool]]:
     if last is None:
         return []
     at, rid = last
-    return [StixObject.created_at >= at,
-            or_(StixObject.created_at > at, StixObject.id > rid)]
+    return [_raw_at >= at, or_(_raw_at > at, _raw_id > rid)]
+
+
+def _record_id(raw: Any) -> str:
+    return str(raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw)))
 
 
 # --------------------------------------------------------------------------- audit
@@ -241,10 +253,10 @@ class _Sensitive:
     count: int = 0
     ids: list[str] = field(default_factory=list)
 
-    def add(self, record_id: uuid.UUID | str) -> None:
+    def add(self, record_id: object) -> None:
         self.count += 1
         if len(self.ids) < AUDIT_IDS_KEPT:
-            self.ids.append(str(record_id))
+            self.ids.append(_record_id(record_id))
 
     def write(self, session: Session, record_in: AuditSession | None, complete: bool) -> None:
         if not self.count:
@@ -318,9 +330,10 @@ def stix_bundle(session: Session, viewer: Viewer, filters: ExportFilters | None 
             yield open_or_comma() + b",".join(orjson.dumps(o) for o in leading)
         trailing: set[str] = set()
         sent = 0
-        last: tuple[datetime, uuid.UUID] | None = None
-        columns = (StixObject.id, StixObject.created_at, StixObject.stix_id, StixObject.tlp,
-                   StixObject.labels, StixObject.data)
+        last: tuple[Any, Any] | None = None
+        columns = (_raw_id.label("id"), _raw_at.label("created_at"), StixObject.stix_id,
+                   StixObject.tlp, (StixObject.labels if f.labels else null()).label("labels"),
+                   StixObject.data)
         while True:
             rows = session.execute(select(*columns).where(*where, *_after(last))
                                    .order_by(StixObject.created_at, StixObject.id)
@@ -392,23 +405,28 @@ def blocklist(session: Session, viewer: Viewer, kind: str,
     the hub's lists (tests). Values holding a line break or another control character
     are left out: they would break the one-value-per-line format.
 
-    De-duplication without memory: the walk goes in the order of the indexed 63-bit
-    value ``key`` (then the value itself), keyset-paginated on (key, value), so every
-    copy of a value sits in the same position of the order and one ``GROUP BY`` per
-    chunk removes them all; nothing is remembered between chunks but the last pair."""
+    De-duplication without memory: the walk follows the index on the 63-bit value
+    ``key`` (keyset-paginated on it), so every copy of a value comes in one run of rows
+    and only the run at hand is remembered. A chunk that ends inside a run leaves that
+    run to the next chunk; a run that fills a whole chunk (a value carried by thousands
+    of objects) is collapsed by one ``GROUP BY`` on its key. Nothing is sorted: a
+    ``DISTINCT``/``GROUP BY`` over every value would make SQLite sort them all again
+    for each chunk."""
     kind = check_kind(kind)
     f = filters or ExportFilters()
     check = (warning_check or _default_warning_check()) if f.skip_warninglisted else None
     types = BLOCKLIST_SOURCE_TYPES if not f.types else BLOCKLIST_SOURCE_TYPES & set(f.types)
     where = [*_conditions(viewer, f), StixObject.revoked.is_(False),
              or_(StixObject.pap.is_(None), StixObject.pap != PAP.RED),
-             StixObject.type.in_(sorted(types)) if types else false(),
+             # (type || '') keeps SQLite off the type index: starting from stix_objects it
+             # would sort every value again for each chunk instead of walking the key index.
+             StixObject.type.concat("").in_(sorted(types)) if types else false(),
              ObservableValue.kind == kind]
-    sensitive_id = func.max(case((StixObject.tlp.in_(_SENSITIVE), cast(StixObject.id, String)),
-                                 else_=literal(None)))
+    sensitive_id = case((StixObject.tlp.in_(_SENSITIVE), cast(StixObject.id, String)),
+                        else_=literal(None))
     sensitive = _Sensitive(viewer, f"blocklist:{kind}")
     complete = False
-    last: tuple[int, str] | None = None
+    last_key: int | None = None
     sent = 0
     try:
         while True:
@@ -416,24 +434,43 @@ def blocklist(session: Session, viewer: Viewer, kind: str,
                             sensitive_id.label("sensitive"))
                      .join(StixObject, StixObject.id == ObservableValue.object_id)
                      .where(*where))
-            if last is not None:
-                query = query.where(ObservableValue.key >= last[0],
-                                    or_(ObservableValue.key > last[0],
-                                        ObservableValue.value > last[1]))
-            rows = session.execute(query.group_by(ObservableValue.key, ObservableValue.value)
-                                   .order_by(ObservableValue.key, ObservableValue.value)
-                                   .limit(CHUNK)).all()
+            if last_key is not None:
+                query = query.where(ObservableValue.key > last_key)
+            chunk = CHUNK
+            rows: list[Any] = list(session.execute(
+                query.order_by(ObservableValue.key).limit(chunk)).all())
             if not rows:
                 break
-            last = (rows[-1].key, rows[-1].value)
+            if len(rows) == chunk:
+                boundary = rows[-1].key
+                whole = [r for r in rows if r.key != boundary]
+                if whole:
+                    rows = whole  # the boundary's run continues in the next chunk
+                else:  # one value (or a collision of a few) filled the chunk
+                    rows = list(session.execute(
+                        select(ObservableValue.key, ObservableValue.value,
+                               func.max(sensitive_id).label("sensitive"))
+                        .join(StixObject, StixObject.id == ObservableValue.object_id)
+                        .where(*where, ObservableValue.key == boundary)
+                        .group_by(ObservableValue.key, ObservableValue.value)).all())
+            last_key = rows[-1].key
             lines: list[str] = []
-            for row in rows:
-                value: str = row.value
-                if not value.isprintable() or (check is not None and check(kind, value)):
-                    continue
-                lines.append(value)
-                if row.sensitive is not None:
-                    sensitive.add(uuid.UUID(str(row.sensitive)))
+            run_key: int | None = None
+            run: dict[str, str | None] = {}
+            for row in [*rows, None]:
+                if row is None or row.key != run_key:
+                    for value, source in run.items():
+                        if not value.isprintable() or (check is not None and check(kind, value)):
+                            continue
+                        lines.append(value)
+                        if source is not None:
+                            sensitive.add(source)
+                    if row is None:
+                        break
+                    run_key, run = row.key, {}
+                value = row.value
+                if value not in run or (run[value] is None and row.sensitive is not None):
+                    run[value] = None if row.sensitive is None else str(row.sensitive)
             if lines:
                 yield ("\n".join(lines) + "\n").encode()
                 sent += len(lines)
@@ -470,13 +507,14 @@ def csv_rows(session: Session, viewer: Viewer, filters: ExportFilters | None = N
     complete = False
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    columns = (StixObject.id, StixObject.created_at, StixObject.stix_id, StixObject.type,
-               StixObject.name, StixObject.tlp, StixObject.pap, StixObject.labels,
+    columns = (_raw_id.label("id"), _raw_at.label("raw_at"), StixObject.created_at,
+               StixObject.stix_id, StixObject.type, StixObject.name, StixObject.tlp,
+               StixObject.pap, (StixObject.labels if f.labels else null()).label("labels"),
                StixObject.stix_created, StixObject.stix_modified,
                Organisation.name.label("owner"))
     try:
         writer.writerow(CSV_COLUMNS)
-        last: tuple[datetime, uuid.UUID] | None = None
+        last: tuple[Any, Any] | None = None
         sent = 0
         while True:
             rows = session.execute(
@@ -485,14 +523,14 @@ def csv_rows(session: Session, viewer: Viewer, filters: ExportFilters | None = N
                 .order_by(StixObject.created_at, StixObject.id).limit(CHUNK)).all()
             if not rows:
                 break
-            last = (rows[-1].created_at, rows[-1].id)
+            last = (rows[-1].raw_at, rows[-1].id)
             wanted = [r for r in rows if _has_label(r.labels, f)]
-            values: dict[uuid.UUID, list[str]] = {}
+            values: dict[Any, list[str]] = {}
             if wanted:
+                object_id = type_coerce(ObservableValue.object_id, String)
                 for oid, kind, value in session.execute(
-                        select(ObservableValue.object_id, ObservableValue.kind,
-                               ObservableValue.value)
-                        .where(ObservableValue.object_id.in_([r.id for r in wanted]))
+                        select(object_id, ObservableValue.kind, ObservableValue.value)
+                        .where(object_id.in_([r.id for r in wanted]))
                         .order_by(ObservableValue.id)):
                     values.setdefault(oid, []).append(f"{kind}:{value}")
             for r in wanted:
