@@ -260,3 +260,36 @@ def test_api_import_refuses_readers_read_tokens_and_oversized_files(client, comm
     r = client.post("/api/v1/import?tlp=BLUE", content=body,
                     headers=bearer(community.token(member, scope="write")))
     assert r.status_code == 422
+
+
+@pytest.fixture
+def parallel(monkeypatch):
+    """Force the two-process import (read and validate in a child, store here)."""
+    from cyberhub.intel import importer
+
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 0)
+
+
+def test_parallel_import_stores_the_same_as_sequential(database, community, member, tmp_path,
+                                                       parallel):
+    objects = sample(5000, seed=21)
+    job = run_import(database, community, member, bundle_bytes(objects), tmp_path)
+    assert job.status is ImportStatus.SUCCEEDED, (job.message, job.errors)
+    assert job.objects_stored == len(objects) and job.bytes_done > 0
+    assert counts(database)["stix_objects"] == len(objects)
+    again = run_import(database, community, member, bundle_bytes(objects), tmp_path)
+    assert again.objects_unchanged == len(objects)
+
+
+def test_parallel_import_reports_errors_and_broken_files(database, community, member, tmp_path,
+                                                         parallel):
+    objects = sample(3000, seed=22)
+    broken = copy.deepcopy(objects)
+    broken[2500]["spec_version"] = "2.0"
+    job = run_import(database, community, member, bundle_bytes(broken), tmp_path)
+    assert job.status is ImportStatus.REJECTED
+    assert [e["index"] for e in job.errors] == [2500]
+    data = bundle_bytes(objects)
+    job = run_import(database, community, member, data[: len(data) // 2], tmp_path)
+    assert job.status is ImportStatus.FAILED and "valid JSON" in job.message
+    assert counts(database)["stix_objects"] == 0

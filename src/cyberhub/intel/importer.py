@@ -12,12 +12,14 @@ in lenient mode valid objects are stored and each invalid one is reported.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from typing import Any, BinaryIO, NamedTuple
 
 import ijson
@@ -49,6 +51,9 @@ MAX_OBJECT_BYTES = 1_048_576
 MAX_NAME = 500
 MAX_DESCRIPTION = 20_000
 SQLITE_CACHE_KIB = 65_536
+# Files from this size on are read and validated in a second process while this one
+# stores (two cores on one import); smaller ones are not worth the process start.
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 # Embedded references that are not edges of the knowledge graph: every object has them.
 _NOT_EDGES = frozenset({"created_by_ref", "object_marking_refs"})
 
@@ -259,6 +264,39 @@ def prepare(index: int, obj: Any, default_tlp: TLP,
         edges=[(src[:300], dst[:300], kind) for src, dst, kind in _edges(obj, sid)])
 
 
+def _prepare_file(path: str, default_tlp: TLP, foreign_identities: frozenset[str],
+                  conn: Connection) -> None:
+    """Runs in a separate process: read, validate and prepare, batch after batch.
+
+    Sends ("batch", bytes_read, items) messages, then ("done", bytes_read) or
+    ("error", message). The parent stores while this prepares the next batch, so both
+    cores work on one import."""
+    try:
+        with open(path, "rb") as raw:
+            reader = _CountingReader(raw)
+            batch: list[Prepared | Refusal] = []
+            index = -1
+            try:
+                for index, obj in enumerate(ijson.items(reader, "objects.item",
+                                                        use_float=True)):
+                    batch.append(prepare(index, obj, default_tlp, foreign_identities))
+                    if len(batch) >= BATCH:
+                        conn.send(("batch", reader.count, batch))
+                        batch = []
+            except ijson.JSONError as exc:
+                conn.send(("batch", reader.count, batch))
+                conn.send(("error", f"The file stops being valid JSON after object {index + 1} "
+                                    f"(byte {reader.count}): {exc}"))
+                return
+            if batch:
+                conn.send(("batch", reader.count, batch))
+            conn.send(("done", reader.count))
+    except BaseException as exc:  # the parent must hear of any failure, or it would wait
+        conn.send(("error", f"The import's reader failed: {exc!r}"))
+    finally:
+        conn.close()
+
+
 class _Importer:
     def __init__(self, session: Session, settings: ImportSettings, progress: Progress | None):
         viewer = settings.viewer
@@ -299,6 +337,10 @@ class _Importer:
                 self.session.execute(text("PRAGMA cache_size = -2000"))
 
     def _run(self, stream: BinaryIO) -> ImportResult:
+        path = getattr(stream, "name", None)
+        if (isinstance(path, str) and PARALLEL_MIN_BYTES >= 0
+                and file_size(stream) >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1):
+            return self._run_parallel(path)
         reader = _CountingReader(stream)
         batch: list[tuple[int, Any]] = []
         try:
@@ -316,6 +358,41 @@ class _Importer:
         if batch:
             self._batch(batch)
         self.result.counts.bytes_done = reader.count
+        if not self.failed:
+            self._check_dangling()
+        self._report(force=True)
+        return self.result
+
+    def _run_parallel(self, path: str) -> ImportResult:
+        # fork: the child needs no re-import and never re-runs the parent's main module;
+        # it touches nothing of the parent's but the file it is given.
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        context: Any = multiprocessing.get_context(method)
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_prepare_file, daemon=True,
+                                args=(path, self.s.tlp, self.foreign_identities, send))
+        child.start()
+        send.close()
+        try:
+            while True:
+                try:
+                    message = receive.recv()
+                except EOFError:
+                    raise ImportFileError("The import's reader stopped unexpectedly.") from None
+                if message[0] == "batch":
+                    self._prepared(message[2])
+                    self.result.counts.bytes_done = message[1]
+                    self._report()
+                elif message[0] == "done":
+                    self.result.counts.bytes_done = message[1]
+                    break
+                else:
+                    raise ImportFileError(message[1])
+        finally:
+            receive.close()
+            child.join(timeout=5)
+            if child.is_alive():
+                child.kill()
         if not self.failed:
             self._check_dangling()
         self._report(force=True)
