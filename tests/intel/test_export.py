@@ -8,7 +8,7 @@ import csv
 import io
 import tracemalloc
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -412,25 +412,41 @@ def test_blocklists_of_sensitive_values_are_audited_once(database, community, tm
     assert entries[0].details["format"] == "blocklist:ipv4"
 
 
-def test_blocklists_use_the_misp_warning_lists_by_default(database, community, tmp_path,
-                                                         monkeypatch):
+@pytest.fixture(scope="session")
+def misp_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real MISP warning lists, compiled once per session (~2.5 million entries)."""
+    from cyberhub.intel.warninglists import WarningIndex, build_index
+
+    ix = WarningIndex(build_index(tmp_path_factory.mktemp("warninglists") / "index.bin"))
+    yield ix
+    ix.close()
+
+
+@pytest.fixture
+def warning_lists(misp_index: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The hub's warning-list check answers from the session's index."""
     from cyberhub.intel import warninglists
 
-    calls: list[tuple[str, str]] = []
+    monkeypatch.setattr(warninglists, "_index", misp_index)
+    return misp_index
 
-    def fake_check(kind: str, value: str) -> list[str]:
-        calls.append((kind, value))
-        return ["List of known IPv4 public DNS resolvers"] if value == "8.8.8.8" else []
 
-    monkeypatch.setattr(warninglists, "check", fake_check)
+def test_blocklists_use_the_misp_warning_lists_by_default(database, community, tmp_path,
+                                                         warning_lists):
     alpha = community.org("Alpha CERT")
     ana = community.user(alpha)
     run_import(database, community, ana, bundle_bytes([
-        indicator("8.8.8.8"), indicator("203.0.113.9")]), tmp_path, tlp="GREEN")
+        indicator("8.8.8.8"), indicator("10.1.2.3"), indicator("45.13.7.99"),
+        indicator("google.com", kind="domain"), indicator("evil-example.xyz", kind="domain"),
+    ]), tmp_path, tlp="GREEN")
+    # 8.8.8.8 (public resolvers), 10.1.2.3 (RFC 1918), google.com (top sites) are listed.
+    viewer = community.viewer(ana)
     with database.snapshot() as s:
-        text = collect(export.blocklist(s, community.viewer(ana), "ipv4"))
-    assert text == b"203.0.113.9\n"
-    assert ("ipv4", "8.8.8.8") in calls
+        assert collect(export.blocklist(s, viewer, "ipv4")) == b"45.13.7.99\n"
+        assert collect(export.blocklist(s, viewer, "domain")) == b"evil-example.xyz\n"
+        everything = collect(export.blocklist(s, viewer, "ipv4", ExportFilters(
+            skip_warninglisted=False)))
+    assert sorted(everything.split()) == [b"10.1.2.3", b"45.13.7.99", b"8.8.8.8"]
 
 
 def test_blocklist_kind_is_checked(database, community):
@@ -473,7 +489,7 @@ def test_csv_lists_visible_objects_and_defuses_formulas(database, community, tmp
 
 # --------------------------------------------------------------------------- REST
 
-def test_api_export_streams_each_format(client, database, community, hub):
+def test_api_export_streams_each_format(client, database, community, hub, warning_lists):
     token = community.token(hub.carl, scope="read")  # a read token may export
     r = client.get("/api/v1/export", headers=bearer(token))
     assert r.status_code == 200, r.text
@@ -493,7 +509,8 @@ def test_api_export_streams_each_format(client, database, community, hub):
     r = client.get("/api/v1/export?format=blocklist&kind=url", headers=bearer(token))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     assert "blocklist-url" in r.headers["content-disposition"]
-    assert all(line.startswith("https://") for line in r.text.splitlines())
+    urls = r.text.splitlines()
+    assert urls and all(u.startswith("https://") for u in urls) and len(set(urls)) == len(urls)
     r = client.get("/api/v1/export?type=malware&type=indicator&since=2020-01-01",
                    headers=bearer(token))
     assert {o["type"] for o in data_objects(r.content)} == {"malware", "indicator"}
@@ -529,7 +546,7 @@ def test_api_export_refuses_bad_arguments(client, community, query, field):
 
 # --------------------------------------------------------------------------- CLI
 
-def test_cli_export(database, community, hub, settings, tmp_path):
+def test_cli_export(database, community, hub, settings, tmp_path, warning_lists):
     runner = CliRunner()
     result = runner.invoke(cli, ["export", "--as", hub.bob.email])
     assert result.exit_code == 0, result.output
@@ -549,7 +566,8 @@ def test_cli_export(database, community, hub, settings, tmp_path):
     result = runner.invoke(cli, ["export", "--as", hub.bob.email, "--format", "blocklist",
                                  "--kind", "domain", "--output", str(out)])
     assert result.exit_code == 0, result.output
-    assert all(line.endswith(".example") for line in out.read_text().splitlines())
+    domains = out.read_text().splitlines()
+    assert domains and all(d.endswith(".example") for d in domains)
 
     result = runner.invoke(cli, ["export", "--as", hub.bob.email, "--format", "blocklist",
                                  "--output", str(tmp_path / "never.txt")])
