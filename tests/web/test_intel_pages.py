@@ -91,6 +91,8 @@ def test_every_page_renders_for_members(client, hub):
         r = client.get(path)
         assert r.status_code == 200, (path, r.text[:500])
         assert 'aria-current="page">Knowledge base</a>' in r.text, path
+        assert "style=" not in r.text and "<style" not in r.text, path  # CSP: no inline CSS
+        assert "<script>" not in r.text and "javascript:" not in r.text, path
     page = client.get(f"/objects/{rid}").text
     words = text_of(page)
     assert "Loader C2 server" in words and "Alpha" in words and "TLP:GREEN" in words
@@ -101,6 +103,13 @@ def test_every_page_renders_for_members(client, hub):
     lookup = text_of(client.get(f"/objects?value={SHARED_IP}").text)
     assert "Who has seen" in lookup and "1 object you may see carries this value" in lookup
     assert "Loader C2 server" in lookup and "Alpha" in lookup
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    for path in ("/objects", "/import", "/imports", "/export", f"/objects/{uuid.uuid4()}"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303, path
+        assert r.headers["location"] == "/signin?next=" + path
 
 
 def test_search_filters_and_pages(client, hub):
@@ -165,8 +174,8 @@ def test_relationships_to_objects_you_may_not_see_do_not_reveal_them(client, hub
     ind = indicator(gen, SHARED_IP, "Public C2")
     hidden = gen.malware() | {"name": "Secret family name"}
     rel = gen.relationship(ind["id"], hidden["id"])
+    hub.import_("alpha", [hidden], tlp="RED")  # references must resolve: the target first
     hub.import_("alpha", [ind, rel])
-    hub.import_("alpha", [hidden], tlp="RED")
     login(client, hub.users["bravo"].email)
     page = client.get(f"/objects/{hub.record_id('alpha', ind['id'])}").text
     assert "not visible to you" in page

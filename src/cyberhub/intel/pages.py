@@ -628,6 +628,11 @@ async def start_import(ctx: MemberCtx, file: Annotated[UploadFile | None, File()
     return redirect(f"/imports/{job.id}")
 
 
+def count(n: int) -> str:
+    """A count with thin spaces between thousands (readable in every locale)."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
 def _size(n: int) -> str:
     value = float(n)
     for unit in ("B", "KB", "MB", "GB"):
@@ -641,6 +646,8 @@ def import_view(job: Import) -> SimpleNamespace:
     counts = imports.live_counts(job)
     done = int(counts.get("bytes_done", 0) or 0)
     finished = job.finished_at is not None
+    numbers = {k: int(counts.get(k, 0) or 0)
+               for k in ("seen", "stored", "unchanged", "new_versions", "invalid")}
     fraction = 1.0 if finished and job.status is ImportStatus.SUCCEEDED else (
         done / job.bytes_total if job.bytes_total else 0.0)
     return view(job, "id", "status", "filename", "mode", "tlp", "pap", "message", "created_at",
@@ -650,9 +657,7 @@ def import_view(job: Import) -> SimpleNamespace:
                 percent=round(min(fraction, 1.0) * 100),
                 bytes_done=_size(min(done, job.bytes_total) if job.bytes_total else done),
                 bytes_total=_size(job.bytes_total),
-                seen=counts.get("seen", 0), stored=counts.get("stored", 0),
-                unchanged=counts.get("unchanged", 0),
-                new_versions=counts.get("new_versions", 0), invalid=counts.get("invalid", 0),
+                **numbers, n=SimpleNamespace(**{k: count(v) for k, v in numbers.items()}),
                 audience_count=len(job.audience.get("org_ids", [])))
 
 
