@@ -84,6 +84,17 @@
     });
   }
 
+  // Forms marked data-drop-empty leave empty fields out of htmx requests, so the
+  // address pushed to the history stays short and readable.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    var data = event.detail.formData;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-drop-empty") || !data) { return; }
+    var empty = [];
+    data.forEach(function (value, key) { if (value === "") { empty.push(key); } });
+    empty.forEach(function (key) { data.delete(key); });
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) {
     if (event.target !== document.body) { init(event.target); }
