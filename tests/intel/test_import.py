@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -293,3 +295,87 @@ def test_parallel_import_reports_errors_and_broken_files(database, community, me
     job = run_import(database, community, member, data[: len(data) // 2], tmp_path)
     assert job.status is ImportStatus.FAILED and "valid JSON" in job.message
     assert counts(database)["stix_objects"] == 0
+
+
+def test_relationships_must_point_at_something_visible(database, community, member, tmp_path):
+    gen = Generator(seed=23)
+    family, ind = gen.malware(), gen.indicator()
+    ghost = f"malware--{uuid.uuid4()}"
+    good = gen.relationship(ind["id"], family["id"])
+    dangling = gen.relationship(ind["id"], ghost)
+    backwards = gen.relationship(ghost, family["id"])
+    objects = [family, ind, good, dangling, backwards]
+    job = run_import(database, community, member, bundle_bytes(objects), tmp_path)
+    assert job.status is ImportStatus.REJECTED
+    assert {(e["id"], e["path"]) for e in job.errors} == {
+        (dangling["id"], "target_ref"), (backwards["id"], "source_ref")}
+    assert counts(database)["stix_objects"] == 0
+    job = run_import(database, community, member, bundle_bytes(objects), tmp_path,
+                     mode="lenient")
+    assert job.status is ImportStatus.SUCCEEDED and job.objects_stored == 3
+    assert counts(database)["stix_refs"] == 1
+    # Pointing at another member's object works when the importer may see it, and
+    # fails exactly like a missing one when it may not.
+    other = community.user(community.org("Echo Police", kind="law-enforcement"))
+    seen, hidden = gen.malware(), gen.malware()
+    run_import(database, community, other, bundle_bytes([seen]), tmp_path, tlp="GREEN")
+    run_import(database, community, other, bundle_bytes([hidden]), tmp_path, tlp="RED")
+    job = run_import(database, community, member,
+                     bundle_bytes([gen.relationship(ind["id"], seen["id"]),
+                                   gen.relationship(ind["id"], hidden["id"])]),
+                     tmp_path, mode="lenient")
+    assert job.objects_stored == 1
+    assert [e["path"] for e in job.errors] == ["target_ref"]
+    assert hidden["id"] in job.errors[0]["message"]
+
+
+def test_an_endless_object_is_cut_off_while_streaming(database, community, member, tmp_path):
+    """ijson builds each object in memory: one object of many megabytes (or a nesting
+    bomb) must stop the import before it is built, not after."""
+    from cyberhub.intel import importer
+
+    head = b'{"type": "bundle", "id": "bundle--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1", "objects": ['
+    first = orjson.dumps(sample(1)[0])
+    huge = b'{"type": "note", "content": "' + b"A" * (importer.MAX_STREAMED_OBJECT_BYTES + 256 * 1024) + b'"}'
+    job = run_import(database, community, member, head + first + b"," + huge + b"]}", tmp_path)
+    assert job.status is ImportStatus.FAILED
+    assert "Object 1 of the bundle is larger than" in job.message
+    bomb = b"[" * 200_000 + b"]" * 200_000
+    job = run_import(database, community, member, head + bomb + b"]}", tmp_path)
+    assert job.status is ImportStatus.FAILED
+    assert counts(database)["stix_objects"] == 0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                               max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_bundles_never_crash_and_never_half_write(database, community, member,
+                                                         tmp_path, data):
+    """Mutated real objects and random JSON: the import ends in a clear state (stored,
+    rejected or failed with a message), and a failed one leaves nothing behind."""
+    objects = copy.deepcopy(sample(6, seed=data.draw(st.integers(0, 5))))
+    for obj in objects:
+        for _ in range(data.draw(st.integers(0, 2))):
+            key = data.draw(st.sampled_from([*sorted(obj), "x_custom", "created_by_ref"]))
+            obj[key] = data.draw(json_values)
+    extra = data.draw(st.lists(json_values, max_size=2))
+    body = bundle_bytes(objects + extra)
+    if data.draw(st.booleans()):
+        body = body[: data.draw(st.integers(0, len(body)))]
+    before = counts(database)
+    job = run_import(database, community, member, body, tmp_path,
+                     mode=data.draw(st.sampled_from(["strict", "lenient"])))
+    assert job.status in (ImportStatus.SUCCEEDED, ImportStatus.REJECTED, ImportStatus.FAILED)
+    assert "unexpectedly" not in job.message, job.message
+    if job.status is not ImportStatus.SUCCEEDED:
+        assert job.message and counts(database) == before
+    for problem in job.errors:
+        assert problem["message"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 import ijson
 import orjson
-from sqlalchemy import delete, exists, select, text, update
+from sqlalchemy import delete, exists, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from cyberhub import access
@@ -48,6 +49,9 @@ from cyberhub.sharing import PAP, TLP, AudienceEntry
 BATCH = 2000
 MAX_ERRORS_KEPT = 1000
 MAX_OBJECT_BYTES = 1_048_576
+# Bytes read without completing an object before the import gives up on the file.
+MAX_STREAMED_OBJECT_BYTES = 16 * 1_048_576
+MAX_DEPTH = 64
 MAX_NAME = 500
 MAX_DESCRIPTION = 20_000
 SQLITE_CACHE_KIB = 65_536
@@ -109,17 +113,80 @@ class ImportSettings:
 Progress = Callable[[ImportCounts], None]
 
 
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_STRING_REST = re.compile(rb'(?:[^"\\]|\\.)*"', re.DOTALL)  # the end of an open string
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
 class _CountingReader:
-    """Counts the bytes ijson has pulled, for progress reports."""
+    """What ijson reads, counted and guarded.
+
+    - Counts bytes, for progress reports.
+    - Stops a single object from growing without bound: ijson builds each object in
+      memory, so a file that is one endless object is cut off while it streams.
+    - Stops deep nesting before the parser meets it: the C parser's memory grows with
+      the square of the depth (10,000 levels, 60 KB of input, take 800 MB), so a nesting
+      "bomb" is refused at MAX_DEPTH. Strings are skipped with regular expressions (C
+      speed); only bracket characters outside strings are walked in Python.
+    """
 
     def __init__(self, raw: BinaryIO) -> None:
         self.raw = raw
         self.count = 0
+        self.mark = 0
+        self.index = 0
+        self.depth = 0
+        self.in_string = False
+        self.escaped = False  # the last byte read was a backslash inside a string
+
+    def object_done(self, index: int) -> None:
+        self.mark = self.count
+        self.index = index + 1
 
     def read(self, n: int = -1) -> bytes:
         data = self.raw.read(n)
         self.count += len(data)
+        if self.count - self.mark > MAX_STREAMED_OBJECT_BYTES:
+            raise ImportFileError(
+                f"Object {self.index} of the bundle is larger than "
+                f"{MAX_STREAMED_OBJECT_BYTES // 1_048_576} MiB; nothing was stored.")
+        if data:
+            self._nesting(data)
         return data
+
+    def _nesting(self, data: bytes) -> None:
+        pos = 0
+        if self.in_string:
+            if self.escaped:
+                pos, self.escaped = 1, False
+            end = _STRING_REST.match(data, pos)
+            if end is None:  # the whole chunk is inside the string
+                self.escaped = _odd_backslashes(data, pos)
+                return
+            pos, self.in_string = end.end(), False
+        stripped = _STRING.sub(b"", data[pos:] if pos else data)
+        quote = stripped.find(b'"')
+        if quote != -1:  # a string opens and runs past this chunk
+            stripped = stripped[:quote]
+            self.in_string = True
+            self.escaped = _odd_backslashes(data, data.rfind(b'"') + 1)
+        depth = self.depth
+        for bracket in _BRACKETS.findall(stripped):
+            if bracket in (b"[", b"{"):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ImportFileError(
+                        f"The file nests deeper than {MAX_DEPTH} levels (near object "
+                        f"{self.index}); STIX objects never do. Nothing was stored.")
+            else:
+                depth -= 1
+        self.depth = depth
+
+
+def _odd_backslashes(data: bytes, start: int) -> bool:
+    """Does ``data[start:]`` end in an escaping backslash?"""
+    tail = data[start:]
+    return (len(tail) - len(tail.rstrip(b"\\"))) % 2 == 1
 
 
 def check_bundle(stream: BinaryIO) -> None:
@@ -236,14 +303,15 @@ def prepare(index: int, obj: Any, default_tlp: TLP,
     problems = validate_object(obj)
     if problems:
         return index, sid, [(p.path, p.message) for p in problems]
-    if obj.get("created_by_ref") in foreign_identities:
+    creator = obj.get("created_by_ref")
+    if isinstance(creator, str) and creator in foreign_identities:
         return index, sid, [("created_by_ref", "created_by_ref names another member "
                              "organisation; an import may only speak for its own "
                              "organisation.")]
     try:
         data = orjson.dumps(obj)
-    except orjson.JSONEncodeError:
-        return index, sid, [("", "The object is nested too deeply.")]
+    except orjson.JSONEncodeError as exc:  # too deep, or integers beyond 64 bits
+        return index, sid, [("", f"The object cannot be stored: {exc}.")]
     if len(data) > MAX_OBJECT_BYTES:
         return index, sid, [("", f"The object is larger than {MAX_OBJECT_BYTES} bytes.")]
     assert sid is not None
@@ -279,6 +347,7 @@ def _prepare_file(path: str, default_tlp: TLP, foreign_identities: frozenset[str
             try:
                 for index, obj in enumerate(ijson.items(reader, "objects.item",
                                                         use_float=True)):
+                    reader.object_done(index)
                     batch.append(prepare(index, obj, default_tlp, foreign_identities))
                     if len(batch) >= BATCH:
                         conn.send(("batch", reader.count, batch))
@@ -291,6 +360,8 @@ def _prepare_file(path: str, default_tlp: TLP, foreign_identities: frozenset[str
             if batch:
                 conn.send(("batch", reader.count, batch))
             conn.send(("done", reader.count))
+    except ImportFileError as exc:
+        conn.send(("error", str(exc)))
     except BaseException as exc:  # the parent must hear of any failure, or it would wait
         conn.send(("error", f"The import's reader failed: {exc!r}"))
     finally:
@@ -345,6 +416,7 @@ class _Importer:
         batch: list[tuple[int, Any]] = []
         try:
             for index, obj in enumerate(ijson.items(reader, "objects.item", use_float=True)):
+                reader.object_done(index)
                 batch.append((index, obj))
                 if len(batch) >= BATCH:
                     self._batch(batch)
@@ -594,36 +666,47 @@ class _Importer:
 
     # ------------------------------------------------------------------ after the stream
 
+
     def _check_dangling(self) -> None:
-        """A sighting of nothing the importer can see is refused: the reference must
-        resolve to an object in the bundle or one visible in the hub."""
+        """Relationships and sightings must point at something: each end must be an
+        object of the bundle or one visible to the importer in the hub (what the importer
+        may not see answers like nothing, here too)."""
         if self.s.import_id is None:
             return
-        target = aliased(StixObject)
         carrier = aliased(StixObject)
-        rows = self.session.execute(
-            select(StixRef.object_id, StixRef.kind, StixRef.target_stix_id, carrier.stix_id)
-            .join(carrier, carrier.id == StixRef.object_id)
-            .where(carrier.import_id == self.s.import_id, StixRef.kind.in_(_MUST_RESOLVE))
-            .where(~exists().where(target.stix_id == StixRef.target_stix_id,
-                                   access.visible(target, self.s.viewer)))
-        ).all()
+        rows: list[tuple[uuid.UUID, str, str, str]] = []
+        is_relationship = StixRef.kind.startswith("relationship:")
+        for end, which, kinds in (
+                (StixRef.target_stix_id, "target_ref",
+                 or_(is_relationship, StixRef.kind.in_(_MUST_RESOLVE))),
+                (StixRef.source_stix_id, "source_ref", is_relationship)):
+            target = aliased(StixObject)
+            for object_id, kind, missing, stix_id in self.session.execute(
+                    select(StixRef.object_id, StixRef.kind, end, carrier.stix_id)
+                    .join(carrier, carrier.id == StixRef.object_id)
+                    .where(carrier.import_id == self.s.import_id, kinds)
+                    .where(~exists().where(target.stix_id == end,
+                                           access.visible(target, self.s.viewer)))):
+                prop = which if kind.startswith("relationship:") else kind
+                rows.append((object_id, prop, missing, stix_id))
         if not rows:
             return
-        for row in rows:
-            self._problem(-1, {"id": row.stix_id}, row.kind,
-                          f"{row.kind} refers to {row.target_stix_id}, which is neither in the "
-                          "bundle nor visible in the hub.")
+        for _object_id, prop, missing, stix_id in rows:
+            self._problem(-1, {"id": stix_id}, prop,
+                          f"{prop} refers to {missing}, which is neither in the bundle nor "
+                          "visible in the hub.")
         if not self.s.strict:
-            dangling = list({r.object_id for r in rows})
-            self.session.execute(delete(ObservableValue).where(
-                ObservableValue.object_id.in_(dangling)))
-            self.session.execute(delete(StixRef).where(StixRef.object_id.in_(dangling)))
-            self.session.execute(delete(AudienceEntry).where(
-                AudienceEntry.record_id.in_(dangling)))
-            self.session.execute(delete(StixObject).where(StixObject.id.in_(dangling)))
-            search_index.remove(self.session, dangling)
+            dangling = list({r[0] for r in rows})
             self.result.counts.stored -= len(dangling)
+            for start in range(0, len(dangling), 500):
+                chunk = dangling[start:start + 500]
+                self.session.execute(delete(ObservableValue).where(
+                    ObservableValue.object_id.in_(chunk)))
+                self.session.execute(delete(StixRef).where(StixRef.object_id.in_(chunk)))
+                self.session.execute(delete(AudienceEntry).where(
+                    AudienceEntry.record_id.in_(chunk)))
+                self.session.execute(delete(StixObject).where(StixObject.id.in_(chunk)))
+                search_index.remove(self.session, chunk)
 
 
 def import_stix(session: Session, stream: BinaryIO, settings: ImportSettings,
