@@ -9,13 +9,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cyberhub import __version__
 from cyberhub.config import Settings, get_settings, set_settings
 from cyberhub.db import Database
-from cyberhub.errors import HubError, NotFound, PayloadTooLarge, TooManyRequests
+from cyberhub.errors import HubBusy, HubError, NotFound, PayloadTooLarge, TooManyRequests
 from cyberhub.i18n import _
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -118,7 +119,7 @@ def _wants_html(request: Request) -> bool:
 
 def _error_response(request: Request, error: HubError) -> Response:
     headers: dict[str, str] = {}
-    if isinstance(error, TooManyRequests):
+    if isinstance(error, TooManyRequests | HubBusy):
         headers["Retry-After"] = str(error.retry_after)
     if error.status_code == 401 and request.url.path.startswith("/api/"):
         headers["WWW-Authenticate"] = 'Bearer realm="cyberhub"'
@@ -156,6 +157,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @app.exception_handler(RedirectRequired)
     async def redirect_required(request: Request, exc: RedirectRequired) -> Response:
         return redirect_response(request, exc)
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, exc: OperationalError) -> Response:
+        from cyberhub.deps import is_locked
+
+        if is_locked(exc):
+            return _error_response(request, HubBusy())
+        raise exc
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

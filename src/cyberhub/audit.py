@@ -23,6 +23,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from cyberhub.db import Base, utcnow
 
 GENESIS = "0" * 64
+# Set on a session that wrote an audit entry: its transaction must commit, or the
+# request that caused it must fail.
+MUST_COMMIT = "cyberhub_audit_must_commit"
 
 
 class AuditHead(Base):
@@ -91,6 +94,7 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain, inside the caller's transaction."""
+    session.info[MUST_COMMIT] = True
     head = session.execute(
         update(AuditHead).where(AuditHead.id == 1)
         .values(last_seq=AuditHead.last_seq + 1)

@@ -87,7 +87,10 @@ def worker_command(
     if interrupted:
         err.print(_("%(n)d interrupted imports were marked as failed (nothing of them was "
                     "stored).") % {"n": interrupted})
-    consumer = jobs.huey.create_consumer(workers=workers, worker_type="thread")
+    # Poll the queue at least once a second: an import should start while its
+    # uploader watches, not after huey's default backoff of up to 10 s.
+    consumer = jobs.huey.create_consumer(workers=workers, worker_type="thread",
+                                         initial_delay=0.1, backoff=1.15, max_delay=1.0)
     consumer.run()
 
 

@@ -101,6 +101,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            # Readers wait briefly for the write lock they may need at the end (a session
+            # touch, an audit entry); writers queue patiently behind each other.
+            timeout = 5000 if mode == "DEFERRED" else 30000
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {timeout}")
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
@@ -116,6 +120,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # Requests that only read start without SQLite's write lock, so pages keep
+        # loading while an import holds it (PostgreSQL needs no such distinction).
+        self.read_sessionmaker = sessionmaker(
+            self.engine.execution_options(sqlite_begin="DEFERRED")
+            if self.engine.dialect.name == "sqlite" else self.engine, expire_on_commit=False)
         # Long reads (audit verification, exports) see one consistent snapshot and do
         # not hold SQLite's write lock while they walk.
         snapshot_engine = (self.engine.execution_options(sqlite_begin="DEFERRED")

@@ -12,19 +12,24 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from cyberhub import access
+from cyberhub import access, audit
 from cyberhub.access import Viewer
 from cyberhub.community import auth
 from cyberhub.community.models import ApiToken, TokenScope, User, WebSession
 from cyberhub.db import Database
-from cyberhub.errors import HubError, NotAuthenticated, PermissionDenied
+from cyberhub.errors import HubBusy, HubError, NotAuthenticated, PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.web import csrf
 
 SESSION_COOKIE = "cyberhub_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def is_locked(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
 
 
 def client_ip(request: Request) -> str | None:
@@ -33,10 +38,20 @@ def client_ip(request: Request) -> str | None:
 
 def db_session(request: Request) -> Iterator[Session]:
     database: Database = request.app.state.database
-    session = database.sessionmaker()
+    reading = request.method in SAFE_METHODS
+    session = (database.read_sessionmaker if reading else database.sessionmaker)()
     try:
         yield session
-        session.commit()
+        try:
+            session.commit()
+        except OperationalError as exc:
+            if not is_locked(exc):
+                raise
+            session.rollback()
+            # A read whose only write was housekeeping (the session's last-seen time)
+            # may lose it; a read that had to be audited must not be answered.
+            if not reading or session.info.get(audit.MUST_COMMIT):
+                raise HubBusy() from None
     except HubError as exc:
         if exc.keep_changes:
             session.commit()

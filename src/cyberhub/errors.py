@@ -70,6 +70,18 @@ class TooManyRequests(HubError):
         self.retry_after = retry_after
 
 
+class HubBusy(HubError):
+    status_code = 503
+    code = "busy"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        from cyberhub.i18n import _
+
+        super().__init__(message or _("The hub is busy writing (a large import may be "
+                                      "running). Try again in a moment."), **kwargs)
+        self.retry_after = 5
+
+
 class PayloadTooLarge(HubError):
     status_code = 413
     code = "payload_too_large"

@@ -263,10 +263,12 @@ def authenticate_token(session: Session, secret: str, *, ip: str | None) -> ApiT
         raise NotAuthenticated(_("The API token is not valid."))
     if token.expires_at is not None and token.expires_at <= now:
         raise NotAuthenticated(_("The API token has expired. Create a new one in your profile."))
-    due_for_audit = token.last_used_at is None or now - token.last_used_at > timedelta(hours=1)
-    token.last_used_at = now
-    if due_for_audit:
+    # Recorded to the minute: a read-only API call need not write.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+    if token.last_audited_at is None or now - token.last_audited_at > timedelta(hours=1):
         # Token use is audited at most hourly per token so the log stays readable.
+        token.last_audited_at = now
         audit.record(session, _actor(token.user, ip), "token.use", target_type="api_token",
                      target_id=token.id)
     return token

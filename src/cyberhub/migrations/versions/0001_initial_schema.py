@@ -80,6 +80,7 @@ def upgrade() -> None:
     sa.Column('created_at', cyberhub.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', cyberhub.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_used_at', cyberhub.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_audited_at', cyberhub.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('revoked_at', cyberhub.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),

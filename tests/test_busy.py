@@ -1,0 +1,43 @@
+"""While something holds SQLite's write lock (a large import), pages and API reads keep
+answering; what must be written (an audit entry) answers 503 instead of hanging."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+from tests.factories import bearer
+
+
+@pytest.fixture
+def write_lock(settings):
+    url = settings.resolved_database_url()
+    if not url.startswith("sqlite"):
+        pytest.skip("PostgreSQL writers do not block each other's reads or writes")
+    con = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    yield con
+    con.close()
+
+
+def test_reads_go_on_while_the_write_lock_is_held(client, community, write_lock):
+    org = community.org()
+    author = community.user(org)
+    community.note(author, tlp="GREEN", title="Readable during an import")
+    secret = community.note(author, tlp="RED", title="Audited on every read")
+    token = community.token(author)
+    client.get("/api/v1/me", headers=bearer(token))  # the token's hourly use is audited now
+    write_lock.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        r = client.get("/api/v1/notes", params={"tlp": "GREEN"}, headers=bearer(token))
+        assert r.status_code == 200, r.text
+        assert [n["title"] for n in r.json()["items"]] == ["Readable during an import"]
+        assert time.monotonic() - started < 3
+        r = client.get(f"/api/v1/notes/{secret.id}", headers=bearer(token))
+        assert r.status_code == 503
+        assert r.json()["error"]["code"] == "busy" and r.headers["retry-after"]
+    finally:
+        write_lock.execute("ROLLBACK")
+    assert client.get(f"/api/v1/notes/{secret.id}", headers=bearer(token)).status_code == 200
