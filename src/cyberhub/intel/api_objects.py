@@ -76,7 +76,8 @@ class CorrelationOut(BaseModel):
     value: str
     likely_benign: bool = Field(description="The value is on a MISP warning list.")
     warning_lists: list[str]
-    total: int
+    total: int = Field(description="Visible objects carrying the value, counted up to "
+                                   "10,001 (more reads as 10,001).")
     objects: list[Occurrence]
 
 

@@ -186,7 +186,25 @@ def run(database: Database, import_id: uuid.UUID,
         job = session.get(Import, import_id)
         assert job is not None
         _finish(session, job, status, message, outcome)
-        return job
+    if status is ImportStatus.SUCCEEDED and job.objects_stored >= REFRESH_STATISTICS_FROM:
+        refresh_statistics(database)
+    return job
+
+
+# After an import this large, the query planner's picture of the tables is stale.
+REFRESH_STATISTICS_FROM = 10_000
+
+
+def refresh_statistics(database: Database) -> None:
+    """Let the planner see what an import added (PostgreSQL plans lookups from these
+    statistics; without them it scans). SQLite is asked to do what it thinks worth it."""
+    tables = ("stix_objects", "observable_values", "stix_refs", "audience_entries")
+    with database.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+        else:
+            conn.exec_driver_sql("PRAGMA optimize")
+        conn.commit()
 
 
 def _finish(session: Session, job: Import, status: ImportStatus, message: str,

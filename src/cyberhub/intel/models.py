@@ -142,7 +142,9 @@ class ObservableValue(Base):
     can cost a row read but never a false match."""
 
     __tablename__ = "observable_values"
-    __table_args__ = (Index("ix_observable_values_key", "key"),)
+    # (key, object_id): record ids are time-ordered, so walking this index backwards
+    # gives a value's newest occurrences first and a page stops after a page.
+    __table_args__ = (Index("ix_observable_values_key_object", "key", "object_id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True, autoincrement=True)

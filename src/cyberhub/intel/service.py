@@ -35,6 +35,7 @@ from cyberhub.sharing import TLP
 LOOKUP_KINDS = ("ipv4", "ipv6", "domain", "url", "email", "sha256", "sha1", "md5", "sha512",
                 "iban", "phone", "mac")
 MAX_QUERY = 200
+COUNT_CAP = 10_000
 
 
 @dataclass
@@ -224,11 +225,14 @@ def correlate_values(session: Session, viewer: Viewer, keys: list[tuple[str, str
                        access.visible(StixObject, viewer)))
         if exclude is not None:
             base = base.where(StixObject.id != exclude)
-        objects = list(session.scalars(base.order_by(StixObject.created_at.desc(),
-                                                     StixObject.id.desc()).limit(limit)))
+        # Newest first by record id (time-ordered): the (key, object_id) index serves
+        # the order, so the first page costs a page whatever the value's popularity.
+        objects = list(session.scalars(base.order_by(ObservableValue.object_id.desc())
+                                       .limit(limit)))
         total = len(objects)
-        if total == limit:
-            total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        if total == limit:  # counted up to a cap: "10,000+" is all anyone needs
+            total = session.scalar(select(func.count()).select_from(
+                base.with_only_columns(ObservableValue.id).limit(COUNT_CAP + 1).subquery())) or 0
         access.audit_listing(session, StixObject, objects, viewer)
         result.append(Correlation(kind, value, warninglists.check(kind, value), objects, total))
     return result

@@ -95,7 +95,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_observable_values'))
     )
     with op.batch_alter_table('observable_values', schema=None) as batch_op:
-        batch_op.create_index('ix_observable_values_key', ['key'], unique=False)
+        batch_op.create_index('ix_observable_values_key_object', ['key', 'object_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_observable_values_object_id'), ['object_id'], unique=False)
 
     op.create_table('stix_object_versions',
@@ -138,7 +138,7 @@ def downgrade() -> None:
     op.drop_table('stix_object_versions')
     with op.batch_alter_table('observable_values', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_observable_values_object_id'))
-        batch_op.drop_index('ix_observable_values_key')
+        batch_op.drop_index('ix_observable_values_key_object')
 
     op.drop_table('observable_values')
     with op.batch_alter_table('stix_objects', schema=None) as batch_op:
