@@ -26,7 +26,7 @@ def upgrade() -> None:
     else:
         op.execute(
             "CREATE VIRTUAL TABLE stix_objects_fts USING fts5(object_id UNINDEXED, name, "
-            "description, tokenize = 'unicode61 remove_diacritics 2')")
+            "description, tokenize = 'unicode61 remove_diacritics 2', detail = none)")
 
 
 def downgrade() -> None:
