@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 VENDOR := src/cyberhub/web/static/vendor
 PYTEST_ARGS ?=
+# make bench BENCH_OBJECTS=1000000 BENCH_HOT=1000000 for the issue's full-size figures
+BENCH_OBJECTS ?= 100000
+BENCH_HOT ?= 10000
 
 .PHONY: run serve install assets test test-quick test-browser lint format system-deps postgres bench messages clean
 
@@ -52,6 +55,10 @@ lint: install
 bench: install postgres ## benchmarks, each beside a baseline measured in the same run
 	$(PY) bench/bench_access.py --engine sqlite --notes 50000
 	$(PY) bench/bench_access.py --engine postgresql --notes 50000 --pg-url "$$(cat var/test-postgres-url)"
+	$(PY) bench/bench_validate.py
+	$(PY) bench/bench_values.py
+	$(PY) bench/bench_export.py
+	$(PY) bench/bench_import.py --objects $(BENCH_OBJECTS) --hot $(BENCH_HOT) --pg-url "$$(cat var/test-postgres-url)"
 
 messages: install ## extract every translatable string into the catalogue template
 	mkdir -p src/cyberhub/locale

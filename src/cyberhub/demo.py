@@ -101,6 +101,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
         org_ids=fin, user_ids=[by_org[orgs["National Cybercrime Unit"].id][1].id])
     session.flush()
     _notes(session, orgs, by_org, g1.id, g2.id)
+    _intel(session, orgs, by_org, g1.id)
     return True, _signins(session)
 
 
@@ -136,6 +137,27 @@ def _notes(session: Session, orgs: dict[str, Organisation],
     for org_name, title, tlp, body, audience in items:
         notes.create_note(session, author(org_name), title=f"[DEMO] {title}", body=body, tlp=tlp,
                           audience=audience, is_demo=True)
+
+
+def _intel(session: Session, orgs: dict[str, Organisation],
+           by_org: dict[uuid.UUID, list[User]], working_group: uuid.UUID) -> None:
+    """A small knowledge base, generated (every object is labelled "synthetic"): the
+    CERT shares GREEN, the police unit shares AMBER with the ransomware working group,
+    and both sets carry some of the same values, so correlations show."""
+    import io
+
+    from cyberhub.audience import Audience
+    from cyberhub.intel.importer import ImportSettings, import_stix
+    from cyberhub.intel.synthetic import Generator, bundle_bytes
+
+    gen = Generator(seed=2026, repeat_ratio=0.3)
+    shares = [("National CERT", TLP.GREEN, Audience(), 300),
+              ("National Cybercrime Unit", TLP.AMBER, Audience(group_ids=[working_group]), 150)]
+    for org_name, tlp, audience, n in shares:
+        analyst = by_org[orgs[org_name].id][1]
+        settings = ImportSettings(viewer=access.viewer_for(session, analyst), tlp=tlp,
+                                  audience=audience, source="demo")
+        import_stix(session, io.BytesIO(bundle_bytes(list(gen.objects(n)))), settings)
 
 
 def _signins(session: Session) -> list[DemoSignin]:
