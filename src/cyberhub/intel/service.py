@@ -231,8 +231,11 @@ def correlate_values(session: Session, viewer: Viewer, keys: list[tuple[str, str
                                        .limit(limit)))
         total = len(objects)
         if total == limit:  # counted up to a cap: "10,000+" is all anyone needs
+            # Walked in the first page's order, so the count goes on where it stopped.
             total = session.scalar(select(func.count()).select_from(
-                base.with_only_columns(ObservableValue.id).limit(COUNT_CAP + 1).subquery())) or 0
+                base.with_only_columns(ObservableValue.id)
+                .order_by(ObservableValue.object_id.desc())
+                .limit(COUNT_CAP + 1).subquery())) or 0
         access.audit_listing(session, StixObject, objects, viewer)
         result.append(Correlation(kind, value, warninglists.check(kind, value), objects, total))
     return result
