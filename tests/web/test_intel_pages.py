@@ -402,3 +402,19 @@ def test_export_page_offers_the_rest_export(client, hub):
                   'name="format" value="blocklist"', 'name="kind"', 'name="type"',
                   'name="tlp"', 'name="since"'):
         assert field in page, field
+
+
+def test_an_object_page_audits_one_read_of_a_sensitive_object(client, hub):
+    """The page shows the object, its versions, relationships and sightings: one read."""
+    from cyberhub.audit import AuditEntry
+
+    gen = Generator(seed=31)
+    secret = indicator(gen, SHARED_IP, "Strictly for the two agencies")
+    hub.import_("alpha", [secret], tlp="AMBER+STRICT", audience=("bravo",))
+    rid = hub.record_id("alpha", secret["id"])
+    login(client, hub.users["bravo"].email)
+    assert client.get(f"/objects/{rid}").status_code == 200
+    with hub.database.transaction() as s:
+        reads = s.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "record.read", AuditEntry.target_id == rid))
+    assert reads == 1

@@ -343,7 +343,7 @@ def _link_kind(kind: str) -> str:
 
 def _links(ctx: Ctx, row: StixObject) -> list[SimpleNamespace]:
     out = []
-    for link in service.relationships(ctx.session, ctx.viewer, str(row.id)):
+    for link in service.relationships(ctx.session, ctx.viewer, row):
         other = link.other
         out.append(SimpleNamespace(
             direction=link.direction, kind=_link_kind(link.kind),
@@ -359,7 +359,7 @@ def _links(ctx: Ctx, row: StixObject) -> list[SimpleNamespace]:
 def _sighting_views(ctx: Ctx, row: StixObject,
                     orgs: dict[uuid.UUID, str]) -> list[SimpleNamespace]:
     out = []
-    for s in service.sightings(ctx.session, ctx.viewer, str(row.id)):
+    for s in service.sightings(ctx.session, ctx.viewer, row):
         data = service.as_stix(s)
         out.append(view(s, "id", "tlp", "created_at", owner=orgs.get(s.owner_org_id, ""),
                         count=data.get("count", 1), first_seen=_stix_time(data, "first_seen"),
@@ -407,7 +407,7 @@ def _object_context(ctx: Ctx, ref: str) -> dict[str, Any]:
     orgs = _org_names(ctx)
     values = service.object_values(ctx.session, row)
     found = service.correlate_values(ctx.session, ctx.viewer, values, exclude=row.id)
-    versions = service.versions(ctx.session, ctx.viewer, str(row.id))
+    versions = service.versions(ctx.session, ctx.viewer, row)
     return {
         "obj": _object_view(ctx, row, orgs),
         "values": [SimpleNamespace(kind=k, kind_label=kind_label(k), value=v)
@@ -440,7 +440,7 @@ def show_object(ctx: MemberCtx, ref: str) -> Response:
 @router.get("/objects/{ref}/versions/{number}")
 def show_version(ctx: MemberCtx, ref: str, number: int) -> Response:
     row = service.get_object(ctx.session, ctx.viewer, ref)
-    versions = service.versions(ctx.session, ctx.viewer, str(row.id))
+    versions = service.versions(ctx.session, ctx.viewer, row)
     if not 1 <= number <= len(versions):
         raise NotFound()
     data = versions[number - 1]

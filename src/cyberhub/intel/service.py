@@ -144,6 +144,12 @@ def get_object(session: Session, viewer: Viewer, ref: str) -> StixObject:
     return access.load(session, StixObject, row.id, viewer)
 
 
+def _resolve(session: Session, viewer: Viewer, ref: str | StixObject) -> StixObject:
+    """A record already loaded through ``get_object`` in this request is used as is (its
+    read is audited once); a reference is loaded, and audited, now."""
+    return ref if isinstance(ref, StixObject) else get_object(session, viewer, ref)
+
+
 def as_stix(row: StixObject) -> dict[str, Any]:
     return dict(orjson.loads(row.data))
 
@@ -151,9 +157,9 @@ def as_stix(row: StixObject) -> dict[str, Any]:
 # ---------------------------------------------------------------- versions
 
 
-def versions(session: Session, viewer: Viewer, ref: str) -> list[dict[str, Any]]:
+def versions(session: Session, viewer: Viewer, ref: str | StixObject) -> list[dict[str, Any]]:
     """Every version the hub holds of a visible object, oldest first."""
-    row = get_object(session, viewer, ref)
+    row = _resolve(session, viewer, ref)
     older = session.scalars(select(StixObjectVersion.data).where(
         StixObjectVersion.object_id == row.id).order_by(StixObjectVersion.stix_modified)).all()
     return [orjson.loads(d) for d in older] + [as_stix(row)]
@@ -171,8 +177,9 @@ class Link:
     other: StixObject | None  # the other end, when visible here
 
 
-def relationships(session: Session, viewer: Viewer, ref: str, limit: int = 200) -> list[Link]:
-    row = get_object(session, viewer, ref)
+def relationships(session: Session, viewer: Viewer, ref: str | StixObject,
+                  limit: int = 200) -> list[Link]:
+    row = _resolve(session, viewer, ref)
     carrier = aliased(StixObject)
     edges = session.execute(
         select(StixRef, carrier)
@@ -247,9 +254,9 @@ def object_values(session: Session, row: StixObject) -> list[tuple[str, str]]:
         .where(ObservableValue.object_id == row.id).order_by(ObservableValue.id))]
 
 
-def correlations(session: Session, viewer: Viewer, ref: str,
+def correlations(session: Session, viewer: Viewer, ref: str | StixObject,
                  limit: int = 50) -> list[Correlation]:
-    row = get_object(session, viewer, ref)
+    row = _resolve(session, viewer, ref)
     return correlate_values(session, viewer, object_values(session, row), exclude=row.id,
                             limit=limit)
 
@@ -257,8 +264,9 @@ def correlations(session: Session, viewer: Viewer, ref: str,
 # ---------------------------------------------------------------- sightings
 
 
-def sightings(session: Session, viewer: Viewer, ref: str, limit: int = 200) -> list[StixObject]:
-    row = get_object(session, viewer, ref)
+def sightings(session: Session, viewer: Viewer, ref: str | StixObject,
+              limit: int = 200) -> list[StixObject]:
+    row = _resolve(session, viewer, ref)
     return list(session.scalars(
         access.select_visible(StixObject, viewer)
         .where(StixObject.type == "sighting",
