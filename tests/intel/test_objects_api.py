@@ -243,8 +243,8 @@ def test_bulk_lookup_answers_only_for_visible_objects(world: World) -> None:
     body = {"values": [SHARED_IP, "045.13.7.99", "45.13.7.100", "not a value", "8.8.4.4"]}
     r = world.post("bravo", "/values/lookup", body)
     assert r.status_code == 200, r.text
-    assert [(h["value"], h["normalised"], h["objects"]) for h in r.json()] == [
-        (SHARED_IP, SHARED_IP, 1)]
+    assert [(h["value"], h["kind"], h["normalised"]) for h in r.json()] == [
+        (SHARED_IP, "ipv4", SHARED_IP)]
     hits = world.post("charlie", "/values/lookup", body).json()
     assert {h["normalised"] for h in hits} == {SHARED_IP, "45.13.7.100"}
     too_many = world.post("bravo", "/values/lookup", {"values": ["1.1.1.1"] * 10_001})

@@ -235,8 +235,7 @@ class LookupIn(BaseModel):
 class LookupHit(BaseModel):
     value: str = Field(description="As sent.")
     kind: str
-    normalised: str
-    objects: int = Field(description="How many objects you may see carry it.")
+    normalised: str = Field(description="GET /values?value=… says who carries it.")
 
 
 @router.post("/values/lookup", response_model=list[LookupHit])
@@ -249,5 +248,5 @@ def bulk_lookup(body: LookupIn, ctx: ApiCtx) -> list[LookupHit]:
         for pair in service.value_keys(raw[:2048], body.kind):
             asked.setdefault(pair, []).append(raw)
     found = lookup.present(ctx.session, ctx.viewer, asked)
-    return [LookupHit(value=raw, kind=kind, normalised=value, objects=count)
-            for (kind, value), count in found.items() for raw in asked[(kind, value)]]
+    return [LookupHit(value=raw, kind=kind, normalised=value)
+            for (kind, value), raws in asked.items() if (kind, value) in found for raw in raws]

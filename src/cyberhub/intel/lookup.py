@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, String, bindparam, exists, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from cyberhub import access
@@ -18,15 +19,18 @@ from cyberhub.intel.importer import value_key
 from cyberhub.intel.models import ObservableValue, StixObject
 
 CHUNK = 500
+PG_CHUNK = 2000
 
 
 def present(session: Session, viewer: Viewer,
-            pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """For each (kind, normalised value) the viewer may see somewhere: how many visible
-    objects carry it. Values nobody visible carries are absent from the result."""
+            pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (kind, normalised value) pairs that at least one object the viewer may see
+    carries (who carries them: ``service.correlate_values``)."""
     wanted = {value_key(k, v): (k, v) for k, v in pairs}
     keys = list(wanted)
-    found: dict[tuple[str, str], int] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        return _present_postgresql(session, viewer, wanted)
+    found: set[tuple[str, str]] = set()
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start:start + CHUNK]
         rows = session.execute(
@@ -35,5 +39,29 @@ def present(session: Session, viewer: Viewer,
             .where(ObservableValue.key.in_(chunk), access.visible(StixObject, viewer)))
         for key, kind, value in rows:
             if wanted.get(key) == (kind, value):  # a 63-bit collision never matches
-                found[(kind, value)] = found.get((kind, value), 0) + 1
+                found.add((kind, value))
+    return found
+
+
+def _present_postgresql(session: Session, viewer: Viewer,
+                        wanted: dict[int, tuple[str, str]]) -> set[tuple[str, str]]:
+    """PostgreSQL: the asked values as an unnested array, each answered by an EXISTS
+    that stops at the first visible object — a value carried by a million objects costs
+    what a rare one does."""
+    found: set[tuple[str, str]] = set()
+    items = list(wanted.items())
+    for start in range(0, len(items), PG_CHUNK):
+        chunk = items[start:start + PG_CHUNK]
+        asked = func.unnest(
+            bindparam("keys", [k for k, _ in chunk], type_=ARRAY(BigInteger)),
+            bindparam("kinds", [kv[0] for _, kv in chunk], type_=ARRAY(String)),
+            bindparam("values", [kv[1] for _, kv in chunk], type_=ARRAY(String)),
+        ).table_valued("key", "kind", "value").render_derived(name="asked")
+        rows = session.execute(
+            select(asked.c.kind, asked.c.value).where(exists().where(
+                ObservableValue.key == asked.c.key, ObservableValue.kind == asked.c.kind,
+                ObservableValue.value == asked.c.value,
+                StixObject.id == ObservableValue.object_id,
+                access.visible(StixObject, viewer))))
+        found.update((kind, value) for kind, value in rows)
     return found
