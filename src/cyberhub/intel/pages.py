@@ -26,7 +26,15 @@ from cyberhub.intel import imports, service
 from cyberhub.intel.models import Import, ImportStatus, StixObject, Vetting
 from cyberhub.jobs import enqueue_after_commit, run_import
 from cyberhub.notes.pages import AUDIENCE_TLPS, tlp_rules
-from cyberhub.web.common import MemberCtx, is_htmx, on_error, page, redirect, view
+from cyberhub.web.common import (
+    MemberCtx,
+    audience_options,
+    is_htmx,
+    on_error,
+    page,
+    redirect,
+    view,
+)
 
 router = APIRouter()
 
@@ -194,19 +202,6 @@ def correlation_views(ctx: Ctx, found: list[service.Correlation],
                             orgs=sorted({orgs.get(o.owner_org_id, "") for o in c.objects}),
                             objects=object_rows(ctx, c.objects, orgs))
             for c in found]
-
-
-def _options(ctx: Ctx) -> SimpleNamespace:
-    orgs = community.list_organisations(ctx.session, ctx.viewer)
-    org_names = {o.id: o.name for o in orgs}
-    return SimpleNamespace(
-        orgs=[SimpleNamespace(id=str(o.id), label=o.name) for o in orgs],
-        groups=[SimpleNamespace(id=str(g.id), label=g.name)
-                for g in community.list_groups(ctx.session, ctx.viewer)],
-        users=[SimpleNamespace(id=str(u.id), label=f"{u.display_name} · {u.email} "
-                                                  f"({org_names.get(u.org_id, '')})")
-               for u in community.list_users(ctx.session, ctx.viewer) if u.is_active],
-    )
 
 
 def _uuids(values: Sequence[str], field: str) -> list[uuid.UUID]:
@@ -509,7 +504,7 @@ def _sharing_values(tlp: str = "AMBER", pap: str = "", org_ids: Sequence[str] = 
 def _sharing_context(ctx: Ctx, row: StixObject, values: SimpleNamespace) -> dict[str, Any]:
     return {"obj": view(row, "id", "tlp", name=display_name(row), type_label=type_label(row.type),
                         category=type_category(row.type)),
-            "form": values, "options": _options(ctx), "rules": tlp_rules(),
+            "form": values, "options": audience_options(ctx), "rules": tlp_rules(),
             "audience_tlps": AUDIENCE_TLPS}
 
 

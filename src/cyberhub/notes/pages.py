@@ -18,7 +18,7 @@ from cyberhub.i18n import _
 from cyberhub.notes import service
 from cyberhub.notes.models import Note
 from cyberhub.sharing import TLP
-from cyberhub.web.common import MemberCtx, on_error, page, redirect, view
+from cyberhub.web.common import MemberCtx, audience_options, on_error, page, redirect, view
 
 router = APIRouter()
 
@@ -55,20 +55,6 @@ def note_rows(ctx: Ctx, notes: Sequence[Note]) -> list[SimpleNamespace]:
     return rows
 
 
-def _options(ctx: Ctx) -> SimpleNamespace:
-    """The recipients a note may name: organisations, groups and active users."""
-    orgs = community.list_organisations(ctx.session, ctx.viewer)
-    org_names = {o.id: o.name for o in orgs}
-    return SimpleNamespace(
-        orgs=[SimpleNamespace(id=str(o.id), label=o.name) for o in orgs],
-        groups=[SimpleNamespace(id=str(g.id), label=g.name)
-                for g in community.list_groups(ctx.session, ctx.viewer)],
-        users=[SimpleNamespace(id=str(u.id), label=f"{u.display_name} · {u.email} "
-                                                  f"({org_names.get(u.org_id, '')})")
-               for u in community.list_users(ctx.session, ctx.viewer) if u.is_active],
-    )
-
-
 def _form_values(title: str = "", body: str = "", tlp: str = "AMBER", pap: str = "",
                  org_ids: Sequence[str] = (), group_ids: Sequence[str] = (),
                  user_ids: Sequence[str] = ()) -> SimpleNamespace:
@@ -78,7 +64,7 @@ def _form_values(title: str = "", body: str = "", tlp: str = "AMBER", pap: str =
 
 def _form_context(ctx: Ctx, values: SimpleNamespace, *, note: SimpleNamespace | None = None
                   ) -> dict[str, Any]:
-    return {"form": values, "options": _options(ctx), "note": note, "rules": tlp_rules(),
+    return {"form": values, "options": audience_options(ctx), "note": note, "rules": tlp_rules(),
             "audience_tlps": AUDIENCE_TLPS}
 
 

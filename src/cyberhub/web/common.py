@@ -190,3 +190,20 @@ def home(ctx: MemberCtx) -> Response:
     recent = notes.list_notes(ctx.session, ctx.viewer, limit=8).items
     return page(ctx, "home.html", {"recent_notes": note_rows(ctx, recent),
                                    "tlp_rules": tlp_rules()})
+
+
+def audience_options(ctx: Ctx) -> SimpleNamespace:
+    """The recipients a shareable record may name: organisations, groups, active users."""
+    from cyberhub.community import service as community
+
+    orgs = community.list_organisations(ctx.session, ctx.viewer)
+    org_names = {o.id: o.name for o in orgs}
+    return SimpleNamespace(
+        orgs=[SimpleNamespace(id=str(o.id), label=o.name) for o in orgs],
+        groups=[SimpleNamespace(id=str(g.id), label=g.name)
+                for g in community.list_groups(ctx.session, ctx.viewer)],
+        users=[SimpleNamespace(id=str(u.id), label=f"{u.display_name} · {u.email} "
+                                                  f"({org_names.get(u.org_id, '')})")
+               for u in community.list_users(ctx.session, ctx.viewer) if u.is_active],
+    )
+
