@@ -1,0 +1,70 @@
+"""Formats other than STIX arrive through a converter: source file → STIX 2.1 bundle.
+
+Every import ends in the one STIX pipeline (validation, markings, versions, value index,
+one transaction), so a MISP event or a CSV row is held to the same rules as a bundle.
+A converter streams: it reads the source and writes the bundle to ``target`` without
+holding either whole. It raises ``ConversionError`` when the file as a whole cannot be
+read (the import fails, nothing is stored) and returns ``Notice`` items for what it
+kept but wants the user to know (an unknown MISP attribute type kept as a custom
+property, a CSV row skipped because its value is empty…).
+
+Converters are registered below by dotted path and imported on first use, so a format's
+dependencies load only when someone imports that format.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+
+class ConversionError(Exception):
+    """The source cannot be read in this format; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something a converter kept, changed or skipped, reported with the import."""
+
+    index: int  # position in the source (event, row, line…), 0-based
+    ref: str | None  # the source's own id for the item, if it has one
+    path: str  # where in the item, e.g. "Attribute[3].type"
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.ref, "path": self.path,
+                "message": self.message}
+
+
+@dataclass(frozen=True)
+class ConvertContext:
+    """What a converter may know about the import it serves."""
+
+    org_name: str
+    identity_id: str  # the importing organisation's STIX identity (created_by_ref)
+    filename: str = ""
+    # Format-specific choices made when the import was started (a CSV column mapping…).
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Converter(Protocol):
+    def __call__(self, source: Path, target: BinaryIO,
+                 context: ConvertContext) -> list[Notice]: ...
+
+
+# format name → "module:function". Keep one line per format.
+_CONVERTERS: dict[str, str] = {
+}
+
+
+def names() -> tuple[str, ...]:
+    return tuple(_CONVERTERS)
+
+
+def converter_for(fmt: str) -> Converter:
+    module, _, function = _CONVERTERS[fmt].partition(":")
+    found: Converter = getattr(importlib.import_module(module), function)
+    return found

@@ -1,0 +1,108 @@
+"""The converter hook: a non-STIX format becomes a bundle and goes through the STIX
+pipeline; notices are kept with the import; an unreadable source stores nothing."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+
+from cyberhub.community.models import User
+from cyberhub.db import Database
+from cyberhub.errors import InvalidInput
+from cyberhub.formats import convert
+from cyberhub.intel import imports
+from cyberhub.intel.models import Import, ImportStatus, StixObject
+from tests.factories import Community
+
+
+def lines_to_stix(source: Path, target: BinaryIO,
+                  context: convert.ConvertContext) -> list[convert.Notice]:
+    """A toy format: one IPv4 address per line; a line that is not one is skipped."""
+    notices, objects = [], []
+    for index, line in enumerate(source.read_text().splitlines()):
+        if line == "boom":
+            raise convert.ConversionError(f"line {index + 1} explodes")
+        if not line[:1].isdigit():
+            notices.append(convert.Notice(index, None, "", f"skipped {line!r}"))
+            continue
+        objects.append({"type": "ipv4-addr", "spec_version": "2.1", "value": line,
+                        "id": f"ipv4-addr--{uuid.uuid5(uuid.NAMESPACE_URL, line)}"})
+    target.write(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
+                               "objects": objects}))
+    assert context.options == {"column": 1}
+    return notices
+
+
+@pytest.fixture
+def lines_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(convert._CONVERTERS, "lines", f"{__name__}:lines_to_stix")
+
+
+@pytest.fixture
+def member(community: Community) -> User:
+    return community.user(community.org("Alpha CERT"), role="analyst",
+                          email="ana@alpha.example")
+
+
+def run_lines(database: Database, community: Community, user: User, text: str,
+              tmp_path: Path) -> Import:
+    path = tmp_path / "values.txt"
+    path.write_text(text)
+    with database.transaction() as s:
+        job = imports.new_import(s, community.viewer(user), filename=path.name, tlp="GREEN",
+                                 fmt="lines", options={"column": 1})
+        imports.stage_file(job, path)
+        job_id = job.id
+    return imports.run(database, job_id, keep_source=True)
+
+
+def stored(database: Database) -> int:
+    with database.transaction() as s:
+        return s.scalar(select(func.count()).select_from(StixObject)) or 0
+
+
+def test_a_converted_format_is_stored_with_its_notices(database, community, member,
+                                                       lines_format, tmp_path):
+    job = run_lines(database, community, member, "192.0.2.1\nnot an address\n192.0.2.2\n",
+                    tmp_path)
+    assert job.status is ImportStatus.SUCCEEDED, job.message
+    assert job.objects_stored == 2 and stored(database) == 2
+    assert job.notices == [{"index": 1, "id": None, "path": "",
+                            "message": "skipped 'not an address'"}]
+    assert not list(imports.staging_dir().glob(f"{job.id}*")), "the converted file is removed"
+
+
+def test_an_unreadable_source_fails_with_the_converters_message(database, community, member,
+                                                                lines_format, tmp_path):
+    job = run_lines(database, community, member, "192.0.2.1\nboom\n", tmp_path)
+    assert job.status is ImportStatus.FAILED
+    assert job.message == "line 2 explodes"
+    assert stored(database) == 0
+
+
+def test_an_unknown_format_is_refused_with_the_known_ones(database, community, member):
+    with database.transaction() as s, pytest.raises(InvalidInput) as caught:
+        imports.new_import(s, community.viewer(member), filename="x", tlp="GREEN",
+                           fmt="nope")
+    assert "stix" in str(caught.value)
+
+
+def test_the_status_page_and_api_show_the_notices(client, database, community, member,
+                                                  lines_format, tmp_path):
+    from tests.factories import bearer
+    from tests.web.helpers import login
+
+    job = run_lines(database, community, member, "<b>x</b>\n192.0.2.1\n", tmp_path)
+    login(client, member.email)
+    page = client.get(f"/imports/{job.id}").text
+    assert "Notices from the conversion" in page
+    assert "skipped &#39;&lt;b&gt;x&lt;/b&gt;&#39;" in page, "the notice is escaped"
+    client.cookies.clear()
+    body = client.get(f"/api/v1/imports/{job.id}", headers=bearer(community.token(member))).json()
+    assert body["notices"] == [{"index": 0, "id": None, "path": "",
+                                "message": "skipped '<b>x</b>'"}]
