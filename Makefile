@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 BENCH_OBJECTS ?= 100000
 BENCH_HOT ?= 10000
 
-.PHONY: run serve install assets test test-quick test-browser lint format system-deps postgres bench messages clean
+.PHONY: run serve install assets test test-quick test-browser lint format system-deps postgres redis bench messages clean
 
 run: install assets ## install, migrate, load the demo community and serve on :8000
 	$(VENV)/bin/cyberhub db upgrade
@@ -39,11 +39,14 @@ system-deps: ## Debian packages the tests need: Chromium, and PostgreSQL when ab
 postgres: ## start PostgreSQL if it is installed and not running; record a test URL
 	bash scripts/ensure-postgres.sh
 
-test: install assets system-deps postgres ## the whole suite, on SQLite and PostgreSQL
+redis: ## start Redis if it is installed and not running; record a test URL
+	bash scripts/ensure-redis.sh
+
+test: install assets system-deps postgres redis ## the whole suite, on SQLite and PostgreSQL
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-test-quick: install assets ## inner loop: SQLite only, no browser
-	CYBERHUB_TEST_ENGINES=sqlite $(PY) -m pytest -n 2 -m "not browser" $(PYTEST_ARGS)
+test-quick: install assets ## inner loop: SQLite only, no browser, no Redis
+	CYBERHUB_TEST_ENGINES=sqlite $(PY) -m pytest -n 2 -m "not browser and not redis" $(PYTEST_ARGS)
 
 test-browser: install assets system-deps postgres
 	$(PY) -m pytest -m browser $(PYTEST_ARGS)

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # Background jobs: Redis when set (scaled deployments), else SQLite under var/.
     redis_url: str = ""
+    # Queue name: lets several hubs (or test runs) share one Redis without mixing jobs.
+    queue_name: str = "cyberhub"
     # Largest file an import accepts (streamed to disk, never held in memory).
     max_import_bytes: int = 4 * 1024**3
 

@@ -22,9 +22,10 @@ from cyberhub.db import Database
 def _make_huey() -> Huey:
     settings = get_settings()
     if settings.redis_url:
-        return RedisHuey("cyberhub", url=settings.redis_url, utc=True)
+        return RedisHuey(settings.queue_name, url=settings.redis_url, utc=True)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("cyberhub", filename=str(settings.var_dir / "jobs.sqlite3"), utc=True)
+    return SqliteHuey(settings.queue_name, filename=str(settings.var_dir / "jobs.sqlite3"),
+                      utc=True)
 
 
 huey = _make_huey()
