@@ -39,6 +39,8 @@ class ImportOut(BaseModel):
     progress: float = Field(description="0 to 1, by bytes read.")
     counts: ImportCountsOut
     errors: list[ImportProblem]
+    notices: list[ImportProblem] = Field(
+        description="What a format converter kept, changed or skipped (MISP, CSV, text).")
     message: str
     created_at: datetime
     started_at: datetime | None
