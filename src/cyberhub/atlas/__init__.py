@@ -1,0 +1,1 @@
+"""The threat map: the ecosystem graph of what members know, and analyses over it."""

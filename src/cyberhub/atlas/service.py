@@ -1,0 +1,26 @@
+"""Analyses of the threat map, for one viewer at a time."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from cyberhub.access import Viewer
+from cyberhub.atlas import chokepoints, graph
+from cyberhub.errors import InvalidInput
+from cyberhub.i18n import _
+
+CATEGORIES = tuple(sorted({c for c in graph.CATEGORIES.values() if c != graph.ACTOR}))
+
+
+def choke_points(session: Session, viewer: Viewer, *, depth: int = chokepoints.DEFAULT_DEPTH,
+                 limit: int = 25, category: str | None = None) -> list[chokepoints.ChokePoint]:
+    """The viewer's choke points: computed over what this viewer may see, nothing else."""
+    if not 1 <= depth <= chokepoints.MAX_DEPTH:
+        raise InvalidInput(_("depth must be between 1 and %(max)d.")
+                           % {"max": chokepoints.MAX_DEPTH}, details={"field": "depth"})
+    if category is not None and category not in CATEGORIES:
+        raise InvalidInput(_("Unknown category %(value)r; use one of: %(choices)s")
+                           % {"value": category, "choices": ", ".join(CATEGORIES)},
+                           details={"field": "category"})
+    return chokepoints.rank(graph.load(session, viewer), depth=depth, limit=limit,
+                            category=category)
