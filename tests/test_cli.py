@@ -56,7 +56,7 @@ def test_db_upgrade_on_the_test_database(settings: Settings) -> None:
 
 
 def test_demo_is_idempotent(settings: Settings, database: Database) -> None:
-    result = run("demo")
+    result = run("demo", "--no-refdata")
     assert result.exit_code == 0, result.output
     assert demo.DEMO_PASSWORD in result.output
     orgs, users = _count(database, Organisation), _count(database, User)
@@ -74,7 +74,7 @@ def test_demo_is_idempotent(settings: Settings, database: Database) -> None:
     assert all(n.endswith("(demo)") for n in names)
 
     before = snapshot(database)
-    again = run("demo")
+    again = run("demo", "--no-refdata")
     assert again.exit_code == 0, again.output
     assert snapshot(database) == before
     assert "already loaded" in again.output
@@ -82,7 +82,7 @@ def test_demo_is_idempotent(settings: Settings, database: Database) -> None:
 
 def test_demo_users_can_sign_in(settings: Settings, database: Database,
                                 client: TestClient) -> None:
-    assert run("demo").exit_code == 0
+    assert run("demo", "--no-refdata").exit_code == 0
     with database.transaction() as s:
         user = s.scalars(select(User).where(User.role == "analyst")).first()
         assert user is not None and security.verify_password(user.password_hash,

@@ -6,7 +6,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -100,8 +100,89 @@ app.add_typer(refdata_app, name="refdata")
 
 
 @refdata_app.command("load")
-def refdata_load() -> None:
-    """Build the hub's index of the MISP warning lists (once per package version)."""
+def refdata_load(
+    galaxy: Annotated[list[str] | None, typer.Option(
+        help="Load only this MISP galaxy (repeatable; default: every galaxy the hub maps, "
+             "see 'cyberhub refdata status').")] = None,
+    file: Annotated[list[Path] | None, typer.Option(
+        help="Also load a galaxy cluster file (a newer or a private galaxy; repeatable).",
+        exists=True, dir_okay=False, readable=True)] = None,
+    force: Annotated[bool, typer.Option(
+        help="Build and import again even when every galaxy is loaded at its version.")]
+    = False,
+    warninglists: Annotated[bool, typer.Option(
+        help="Also index the MISP warning lists.")] = True,
+) -> None:
+    """Load the MISP galaxies (ransomware families, ATT&CK, actors, malware, tools,
+    countries, sectors) as TLP:CLEAR reference objects, and index the MISP warning lists.
+    Idempotent: a second run changes nothing."""
+    try:
+        _load_reference_data(galaxy, file or [], force=force)
+    except HubError as exc:
+        raise _fail(exc) from None
+    if warninglists:
+        _index_warninglists()
+
+
+def _load_reference_data(names: list[str] | None, files: list[Path], *,
+                         force: bool = False) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from cyberhub.refdata import service as refdata
+
+    labels = {"read": _("Reading the MISP galaxies"), "build": _("Building STIX objects"),
+              "import": _("Importing reference data")}
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as bar:
+        tasks: dict[str, Any] = {}
+
+        def step(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                for task in tasks.values():  # the earlier stages are over
+                    bar.update(task, total=bar.tasks[task].completed or 1,
+                               completed=bar.tasks[task].completed or 1)
+                    bar.stop_task(task)
+                tasks[stage] = bar.add_task(labels[stage], total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
+
+        report = refdata.load(_database(), names, files=files, force=force, progress=step)
+        for task in tasks.values():
+            bar.update(task, total=bar.tasks[task].completed or 1,
+                       completed=bar.tasks[task].completed or 1)
+            bar.stop_task(task)
+    if report.up_to_date:
+        out.print("[green]✓[/] " + _("Reference data is up to date (%(n)d galaxies).")
+                  % {"n": len(report.datasets)}, highlight=False)
+        return
+    table = Table(title=_("MISP galaxies loaded"))
+    for col in (_("Galaxy"), _("Version"), _("Objects"), _("Relationships")):
+        table.add_column(col, justify="left" if col == _("Galaxy") else "right")
+    for d in report.datasets:
+        version = str(d.version) if d.previous_version in (None, d.version) else \
+            f"{d.previous_version} → {d.version}"
+        table.add_row(f"{d.title} ({d.name})", version, str(d.objects), str(d.relationships))
+    out.print(table)
+    c = report.counts
+    if c is not None:
+        out.print(_("%(stored)d objects stored, %(versions)d new versions, %(unchanged)d "
+                    "unchanged, in %(seconds).1f s.")
+                  % {"stored": c.stored, "versions": c.new_versions, "unchanged": c.unchanged,
+                     "seconds": report.seconds.get("total", 0.0)}, highlight=False)
+    if report.skipped_objects:
+        err.print(_("%(n)d clusters were left out (their data is not valid STIX):")
+                  % {"n": report.skipped_objects}, highlight=False)
+    for note in report.notes[:10]:
+        err.print(f"  - {note}", highlight=False, markup=False)
+
+
+def _index_warninglists() -> None:
     from rich.progress import Progress
 
     from cyberhub.intel import warninglists
@@ -115,6 +196,34 @@ def refdata_load() -> None:
         path = warninglists.build(step)
     out.print("[green]✓[/] " + _("Warning lists indexed: %(path)s") % {"path": path},
               highlight=False)
+
+
+@refdata_app.command("status")
+def refdata_status() -> None:
+    """List the reference data the hub holds, and the galaxies it could load."""
+    from cyberhub.intel.galaxies import GALAXY_STIX_TYPES
+    from cyberhub.refdata import galaxies
+    from cyberhub.refdata import service as refdata
+
+    with _database().snapshot() as session:
+        rows = {d.name: d for d in refdata.datasets(session)}
+    table = Table(title=_("Reference data (MISP galaxies, pymispgalaxies %(v)s)")
+                  % {"v": galaxies.package_version()})
+    for col in (_("Galaxy"), _("STIX type"), _("Version"), _("Objects"), _("Relationships"),
+                _("Loaded")):
+        table.add_column(col)
+    for name in sorted(set(galaxies.available()) | set(rows)):
+        d = rows.get(name)
+        default = "" if name in galaxies.DEFAULT_GALAXIES else " *"
+        if d is None:
+            table.add_row(name + default, GALAXY_STIX_TYPES.get(name, ""), "—", "—",
+                          "—", _("not loaded"))
+        else:
+            table.add_row(f"{d.title} ({name}){default}", d.stix_type, str(d.version),
+                          str(d.objects), str(d.relationships),
+                          d.loaded_at.strftime("%Y-%m-%d %H:%M UTC"))
+    out.print(table)
+    out.print(_("* not loaded by default (deprecated copies); load with --galaxy NAME."))
 
 
 @app.command("import")
@@ -254,10 +363,18 @@ def db_upgrade() -> None:
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    refdata: Annotated[bool, typer.Option(
+        help="Also make sure the reference data (MISP galaxies) is loaded.")] = True,
+) -> None:
     """Load the demo community (idempotent) and print its sign-ins."""
     from cyberhub import demo as demo_data
 
+    if refdata:
+        try:
+            _load_reference_data(None, [])
+        except HubError as exc:
+            raise _fail(exc) from None
     database = _database()
     with out.status(_("Loading the demo community…")), database.transaction() as session:
         created, signins = demo_data.load(session)

@@ -19,10 +19,12 @@ from cyberhub.intel.models import (
     StixRef,
 )
 from cyberhub.notes.models import Note
+from cyberhub.refdata.models import ReferenceDataset
 from cyberhub.sharing import AudienceEntry
 
 __all__ = [
     "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "Group", "GroupMember",
-    "Import", "Note", "ObservableValue", "Organisation", "SigninFailure", "StixObject",
+    "Import", "Note", "ObservableValue", "Organisation", "ReferenceDataset", "SigninFailure",
+    "StixObject",
     "StixObjectVersion", "StixRef", "User", "WebSession",
 ]

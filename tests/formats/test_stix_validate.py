@@ -227,6 +227,7 @@ def test_extension_ids_are_stable() -> None:
         "extension-definition--4420e5a1-ad88-4dfc-a622-6e68a7a13cb3",
         "extension-definition--74f97dbb-ddd2-494a-874b-9aee359f2323",
         "extension-definition--054c10d2-d73b-469f-baaf-30febc5f984b",
+        "extension-definition--72e5e503-a901-4ed4-871d-1e483ac2fe0b",
     ]
     a = ext.new_bank_account(iban="de89 3704 0044 0532 0130 00")
     b = ext.new_bank_account(iban="DE89370400440532013000")
@@ -261,3 +262,36 @@ def test_crime_artefacts_are_checked(obj: dict[str, Any], path: str) -> None:
 def test_crime_artefact_patterns_take_the_fast_path() -> None:
     phone = "[x-cyberhub-phone-number:value = '+33612345678']"
     assert simple_comparisons(phone) == [("x-cyberhub-phone-number:value", "+33612345678")]
+
+
+# --- the ransomware-family property extension -------------------------------------
+
+
+def _family(**details: Any) -> dict[str, Any]:
+    return {"type": "malware", "spec_version": "2.1", "id": "malware--8eda8bf1-db5a-412d-8511-45e2f7621d51",
+            "created": "2016-01-01T00:00:00.000Z", "modified": "2016-01-01T00:02:43.000Z",
+            "name": "LockBit", "is_family": True,
+            "extensions": {ext.RANSOMWARE.definition_id: {"extension_type": "property-extension",
+                                                          **details}}}
+
+
+def test_ransomware_extension_is_valid_stix_and_checked() -> None:
+    good = _family(file_extensions=[".abcd"], ransom_note_filenames=["Restore-My-Files.txt"],
+                   ransom_notes=["All your files are encrypted."], payment_method="Bitcoin",
+                   ransom_amount="0.5 BTC", encryption="AES-256", discovered="September 2019",
+                   ransom_note_refs=["https://example.org/note.png"],
+                   sites=["http://lockbitexample.onion/"])
+    assert validate_object(good) == []
+    assert validate_instance(good, OPTIONS).is_valid
+    assert validate_instance(ext.RANSOMWARE.definition(), OPTIONS).is_valid
+    d = ext.RANSOMWARE.definition_id
+    assert {p.path for p in validate_object(_family(file_extensions=".abcd", sites=["x y"]))} == {
+        f"extensions.{d}.file_extensions", f"extensions.{d}.sites[0]"}
+    assert [p.path for p in validate_object(_family())] == [f"extensions.{d}"]
+    on_tool = {**_family(encryption="AES"), "type": "tool",
+               "id": "tool--8eda8bf1-db5a-412d-8511-45e2f7621d51"}
+    on_tool.pop("is_family")
+    assert [p.message for p in validate_object(on_tool)] == ["is only defined for malware objects"]
+    assert ext.RANSOMWARE.extension(file_extensions=[], encryption=None) is None
+    with pytest.raises(ValueError, match="no properties"):
+        ext.RANSOMWARE.extension(colour="red")

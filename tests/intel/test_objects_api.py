@@ -137,6 +137,17 @@ def test_full_text_search_and_filters(world: World) -> None:
     assert len(labelled) == 3
 
 
+def test_dotted_words_are_found_on_both_engines(world: World) -> None:
+    gen = Generator(seed=14)
+    technique = gen.malware() | {"name": "PowerShell - T1059.001",
+                                 "description": "Seen calling home to cdn.example.net."}
+    world.import_("alpha", [technique])
+    for q in ("T1059.001", "t1059", "powershell t1059.001", "cdn.example.net", "cdn.example"):
+        found = world.get("bravo", "/objects", params={"q": q}).json()["items"]
+        assert [o["stix_id"] for o in found] == [technique["id"]], q
+    assert world.get("bravo", "/objects", params={"q": "T1059.002"}).json()["items"] == []
+
+
 def test_pages_of_objects_follow_the_cursor(world: World) -> None:
     objects = list(Generator(seed=14).objects(45))
     world.import_("alpha", objects)

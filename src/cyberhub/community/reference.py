@@ -5,12 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 
 import pycountry
-from pymispgalaxies import Clusters  # type: ignore[attr-defined]
 
 
 @lru_cache(maxsize=1)
 def sectors() -> tuple[str, ...]:
     """Sector names from the MISP sector galaxy, as shipped by pymispgalaxies."""
+    # Imported when first needed: pymispgalaxies pulls in jsonschema (most of a second).
+    from pymispgalaxies import Clusters  # type: ignore[attr-defined]
+
     cluster = Clusters().get("sector")
     assert cluster is not None, "pymispgalaxies ships the sector galaxy"
     return tuple(sorted(v.value for v in cluster.cluster_values.values()))

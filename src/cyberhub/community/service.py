@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from cyberhub import audit
 from cyberhub.access import Viewer
-from cyberhub.community import security
+from cyberhub.community import security, system
 from cyberhub.community.models import Group, GroupMember, Organisation, Role, User
 from cyberhub.community.validation import (
     clean_country,
@@ -43,6 +43,14 @@ def can_manage_user(viewer: Viewer, user: User) -> bool:
     if user.role is Role.HUB_ADMIN and not viewer.is_hub_admin:
         return False
     return can_manage_org_users(viewer, user.org_id)
+
+
+def _refuse_system(org_id: uuid.UUID) -> None:
+    """The hub's own organisations (reference data) are changed by the hub alone."""
+    if system.is_system_org(org_id):
+        raise PermissionDenied(_("This organisation holds the hub's reference data; it is "
+                                 "maintained by 'cyberhub refdata load' and nobody signs in "
+                                 "as it."))
 
 
 def require_member(viewer: Viewer) -> None:
@@ -82,6 +90,7 @@ def update_organisation(
     if not can_manage_org_users(viewer, org.id):
         raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
                                  "change it."))
+    _refuse_system(org.id)
     changes: dict[str, object] = {}
     if name is not None:
         clean = clean_text(name, "name", max_len=200)
@@ -157,6 +166,7 @@ def create_user(
     if not can_manage_org_users(viewer, org.id):
         raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
                                  "add its users."))
+    _refuse_system(org.id)
     if role_ is Role.HUB_ADMIN and not viewer.is_hub_admin:
         raise PermissionDenied(_("Only hub administrators may appoint hub administrators."))
     if session.scalar(select(User.id).where(User.email == email)):
@@ -217,6 +227,7 @@ def update_user(
     if not can_manage_user(viewer, user):
         raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
                                  "change its users."))
+    _refuse_system(user.org_id)
     changes: dict[str, object] = {}
     if display_name is not None:
         user.display_name = clean_text(display_name, "display_name", max_len=120)
@@ -250,6 +261,7 @@ def set_password(session: Session, viewer: Viewer, user: User, password: str) ->
     if viewer.user_id != user.id and not can_manage_user(viewer, user):
         raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
                                  "set its users' passwords."))
+    _refuse_system(user.org_id)
     security.check_password_strength(
         password, user_inputs=[user.email, user.display_name, user.organisation.name])
     user.password_hash = security.hash_password(password)

@@ -37,6 +37,7 @@ from sqlalchemy import (
     String,
     case,
     cast,
+    exists,
     false,
     func,
     literal,
@@ -287,13 +288,25 @@ def effective_marking_refs(refs: Any, tlp: TLP) -> list[str] | None:
     return [MARKING_BY_TLP[tlp], *(r for r in own if r not in TLP_BY_MARKING)]
 
 
-def _crime_definitions() -> list[dict[str, Any]]:
-    """The hub's extension definitions of the crime artefacts, and their author."""
+def _hub_definitions(session: Session, types: set[str],
+                     where: list[Any]) -> list[dict[str, Any]]:
+    """The hub's extension definitions the bundle needs, and their author: every
+    crime-artefact type when one is present; a property extension (the ransomware
+    family) when an exported object carries it."""
     try:
         from cyberhub.intel import extensions
     except ImportError:  # pragma: no cover - the module ships with the hub
         return []
-    return [extensions.IDENTITY, *extensions.EXTENSION_DEFINITIONS]
+    found: list[dict[str, Any]] = []
+    if any(t.startswith("x-cyberhub-") for t in types):
+        found += [t.definition() for t in extensions.TYPES.values()]
+    for definition_id, ext in extensions.PROPERTY_EXTENSIONS.items():
+        carriers = types.intersection(ext.applies_to)
+        if carriers and session.scalar(select(exists().where(
+                *where, StixObject.type.in_(sorted(carriers)),
+                StixObject.data.contains(definition_id)))):
+            found.append(ext.definition())
+    return [extensions.IDENTITY, *found] if found else []
 
 
 def stix_bundle(session: Session, viewer: Viewer, filters: ExportFilters | None = None, *,
@@ -309,8 +322,7 @@ def stix_bundle(session: Session, viewer: Viewer, filters: ExportFilters | None 
                               .where(*where)).all()
     header_markings = {MARKING_BY_TLP[TLP(row.tlp)] for row in present}
     leading: list[dict[str, Any]] = [TLP2_DEFINITIONS[m] for m in TLP2 if m in header_markings]
-    if any(str(row.type).startswith("x-cyberhub-") for row in present):
-        leading.extend(_crime_definitions())
+    leading.extend(_hub_definitions(session, {str(row.type) for row in present}, where))
     skip = {str(o["id"]) for o in leading}
     sensitive = _Sensitive(viewer, "stix")
     complete = False

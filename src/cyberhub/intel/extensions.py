@@ -10,6 +10,10 @@ Observable (SCO) ids are deterministic: UUIDv5 in the STIX namespace over the
 id-contributing properties (canonical JSON, keys sorted), as for the built-in SCOs, so
 two organisations reporting the same IBAN produce the same id.
 
+Details that fit no property of a core STIX type are added to it with a **property
+extension** (``"extension_type": "property-extension"``): the ransomware-family details
+(file extensions, ransom notes, payment method…) on ``malware``.
+
 The ids below are fixed forever; ``docs/extensions.md`` documents them.
 """
 
@@ -21,8 +25,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 __all__ = [
-    "EXTENSION_DEFINITIONS", "IDENTITY", "IDENTITY_ID", "TYPES", "CrimeType",
-    "new_bank_account", "new_criminal_service", "new_cryptocurrency_wallet",
+    "EXTENSION_DEFINITIONS", "IDENTITY", "IDENTITY_ID", "PROPERTY_EXTENSIONS", "RANSOMWARE",
+    "TYPES", "CrimeType", "PropertyExtension", "definitions_for", "new_bank_account",
+    "new_criminal_service", "new_cryptocurrency_wallet",
     "new_phone_number", "new_social_account", "sco_id",
 ]
 
@@ -179,9 +184,105 @@ CRIMINAL_SERVICE: Final = CrimeType(
     required=("name", "service_type"),
 )
 
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyExtension:
+    """Properties added to a core STIX type, under ``extensions[<definition id>]``."""
+
+    definition_id: str
+    name: str
+    description: str
+    applies_to: tuple[str, ...]  # the STIX types that may carry it
+    properties: dict[str, Any]  # JSON-schema "properties" of the extension's fields
+
+    def schema(self) -> dict[str, Any]:
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": self.name,
+            "description": self.description,
+            "type": "object",
+            "properties": {"extension_type": {"const": "property-extension"},
+                           **self.properties},
+            "required": ["extension_type"],
+            "minProperties": 2,
+        }
+
+    def definition(self) -> dict[str, Any]:
+        return {
+            "type": "extension-definition",
+            "spec_version": "2.1",
+            "id": self.definition_id,
+            "created_by_ref": IDENTITY_ID,
+            "created": DEFINED,
+            "modified": DEFINED,
+            "name": self.name,
+            "description": self.description,
+            "schema": json.dumps(self.schema(), sort_keys=True, separators=(",", ":")),
+            "version": "1.0.0",
+            "extension_types": ["property-extension"],
+        }
+
+    def extension(self, **props: Any) -> dict[str, Any] | None:
+        """``{"extension_type": "property-extension", …}`` with the given properties that
+        are set (None and empty lists left out); None when none is."""
+        present = {k: v for k, v in props.items() if v not in (None, [], "")}
+        unknown = set(present) - set(self.properties)
+        if unknown:
+            raise ValueError(f"{self.name} has no properties {sorted(unknown)}")
+        return {"extension_type": "property-extension", **present} if present else None
+
+
+_STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+_URIS = {"type": "array", "items": {"type": "string", "format": "uri"}, "minItems": 1}
+
+RANSOMWARE: Final = PropertyExtension(
+    definition_id="extension-definition--72e5e503-a901-4ed4-871d-1e483ac2fe0b",
+    name="cyberhub ransomware family",
+    description="What a victim of a ransomware family sees and what the family asks: the "
+                "extensions given to encrypted files, the ransom notes (file names and "
+                "texts), the payment asked for, and the family's sites. On malware objects "
+                "(is_family true).",
+    applies_to=("malware",),
+    properties={
+        "file_extensions": {**_STRINGS, "description": "Extensions or name patterns of "
+                            "encrypted files, as reported (\".locked\", \".id-[ID].[email]\")."},
+        "ransom_note_filenames": {**_STRINGS, "description": "File names of ransom notes."},
+        "ransom_notes": {**_STRINGS, "description": "Texts of ransom notes."},
+        "ransom_note_refs": {**_URIS, "description": "Where a ransom note can be seen "
+                             "(images or copies)."},
+        "payment_method": {"type": "string", "minLength": 1,
+                           "description": "How the ransom is to be paid (Bitcoin, e-mail "
+                                          "contact…), as reported."},
+        "ransom_amount": {"type": "string", "minLength": 1,
+                          "description": "The ransom asked, as reported (\"0.5 BTC\", "
+                                         "\"500 $\")."},
+        "encryption": {"type": "string", "minLength": 1,
+                       "description": "Encryption used, as reported (AES-256, RSA-2048…)."},
+        "discovered": {"type": "string", "minLength": 1,
+                       "description": "When the family was first reported, as reported "
+                                      "(\"March 2017\"): often a month, not a timestamp."},
+        "sites": {**_URIS, "description": "The family's web sites: leak sites, negotiation "
+                  "and payment portals (mostly onion services)."},
+    },
+)
+
 TYPES: Final[dict[str, CrimeType]] = {t.type: t for t in (
     BANK_ACCOUNT, PHONE_NUMBER, CRYPTOCURRENCY_WALLET, SOCIAL_ACCOUNT, CRIMINAL_SERVICE)}
-EXTENSION_DEFINITIONS: Final[list[dict[str, Any]]] = [t.definition() for t in TYPES.values()]
+PROPERTY_EXTENSIONS: Final[dict[str, PropertyExtension]] = {
+    e.definition_id: e for e in (RANSOMWARE,)}
+EXTENSION_DEFINITIONS: Final[list[dict[str, Any]]] = [
+    *(t.definition() for t in TYPES.values()),
+    *(e.definition() for e in PROPERTY_EXTENSIONS.values())]
+
+
+def definitions_for(stix_types: set[str]) -> list[dict[str, Any]]:
+    """The definitions a bundle holding objects of these types may need: the new types'
+    own, and the property extensions those types may carry."""
+    out = [t.definition() for t in TYPES.values() if t.type in stix_types]
+    out += [e.definition() for e in PROPERTY_EXTENSIONS.values()
+            if stix_types.intersection(e.applies_to)]
+    return out
 
 
 def sco_id(obj_type: str, contributing: dict[str, Any]) -> str:

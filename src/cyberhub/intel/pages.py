@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from cyberhub import access
 from cyberhub.audience import Audience, audience_of
 from cyberhub.community import service as community
+from cyberhub.community import system
 from cyberhub.config import get_settings
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
@@ -373,6 +374,61 @@ def _stix_time(data: dict[str, Any], key: str) -> datetime | None:
         return None
 
 
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in value if isinstance(v, str | int | float)] \
+        if isinstance(value, list) else []
+
+
+def _details(data: dict[str, Any]) -> SimpleNamespace:
+    """What an object says beyond its name and description, made readable: aliases,
+    ATT&CK ids and tactics, references, and the ransomware-family extension."""
+    from cyberhub.intel.extensions import RANSOMWARE
+
+    def web(url: Any) -> str | None:  # only web addresses become links (no javascript:)
+        ok = isinstance(url, str) and url.lower().startswith(("https://", "http://"))
+        return url if ok else None
+
+    refs = [r for r in data.get("external_references") or [] if isinstance(r, dict)]
+    ids = [SimpleNamespace(source=str(r.get("source_name", "")), id=str(r["external_id"]),
+                           url=web(r.get("url")))
+           for r in refs if isinstance(r.get("external_id"), str)
+           and r.get("source_name") != "misp-galaxy"]
+    links = [SimpleNamespace(source=str(r.get("source_name", "")), url=url)
+             for r in refs if (url := web(r.get("url"))) is not None
+             and not isinstance(r.get("external_id"), str)]
+    provenance = next((str(r.get("description", "")) for r in refs
+                       if r.get("source_name") == "misp-galaxy"), "")
+    phases = [f"{p.get('kill_chain_name')}: {p.get('phase_name')}"
+              for p in data.get("kill_chain_phases") or [] if isinstance(p, dict)]
+    family = (data.get("extensions") or {}).get(RANSOMWARE.definition_id)
+    ransomware: list[SimpleNamespace] = []
+    if isinstance(family, dict):
+        labels = {
+            "file_extensions": _("Extensions of encrypted files"),
+            "ransom_note_filenames": _("Ransom note file names"),
+            "ransom_notes": _("Ransom notes"), "ransom_note_refs": _("Ransom note images"),
+            "payment_method": _("Payment asked in"), "ransom_amount": _("Ransom asked"),
+            "encryption": _("Encryption"), "discovered": _("First reported"),
+            "sites": _("Sites (leak, negotiation, payment)")}
+        for key, label in labels.items():
+            value = family.get(key)
+            items = _strings(value) if isinstance(value, list) else (
+                [str(value)] if isinstance(value, str) else [])
+            if items:
+                ransomware.append(SimpleNamespace(
+                    key=key, label=label, items=items, long=key == "ransom_notes",
+                    urls=key in ("ransom_note_refs", "sites"),
+                    mono=key in ("file_extensions", "ransom_note_filenames")))
+    out = SimpleNamespace(
+        aliases=_strings(data.get("aliases")), ids=ids, phases=phases,
+        platforms=_strings(data.get("x_mitre_platforms")), links=links[:50],
+        more_links=max(0, len(links) - 50), ransomware=ransomware, provenance=provenance,
+        types=_strings(data.get("malware_types")) + _strings(data.get("tool_types")),
+        country=data.get("country") if isinstance(data.get("country"), str) else "")
+    out.any = bool(out.aliases or ids or phases or out.platforms or out.types or out.country)
+    return out
+
+
 def _object_view(ctx: Ctx, row: StixObject, orgs: dict[uuid.UUID, str]) -> SimpleNamespace:
     data = service.as_stix(row)
     contributor = community.get_user(ctx.session, ctx.viewer, row.created_by_id)
@@ -390,6 +446,7 @@ def _object_view(ctx: Ctx, row: StixObject, orgs: dict[uuid.UUID, str]) -> Simpl
                 name=display_name(row, data), description=row.description or "",
                 type_label=type_label(row.type), category=type_category(row.type),
                 labels=labels, owner=owner.name, owner_is_demo=owner.is_demo,
+                owner_is_reference=system.is_system_org(owner.id), details=_details(data),
                 own=row.owner_org_id == ctx.viewer.org_id, contributor=contributor.display_name,
                 contributor_org=orgs.get(contributor.org_id, ""), import_visible=import_visible,
                 vetting_label=VETTING_LABELS[row.vetting](), json=_pretty(data),

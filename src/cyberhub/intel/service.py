@@ -77,14 +77,17 @@ def _search(session: Session, q: str) -> TextClause:
     """Full text over names and descriptions: FTS5 on SQLite, tsvector on PostgreSQL.
 
     The query is reduced to its words, each prefix-matched and all required, so that
-    search syntax in user input is never interpreted and both engines agree."""
-    words = re.findall(r"\w+", q[:MAX_QUERY])[:20]
+    search syntax in user input is never interpreted and both engines agree. Dotted
+    words (``T1059.001``, ``example.com``) stay whole: PostgreSQL indexes them as one
+    word, SQLite as its parts, and each matches them that way."""
+    words = re.findall(r"\w+(?:\.\w+)*", q[:MAX_QUERY])[:20]
     if session.get_bind().dialect.name == "postgresql":
         query = " & ".join(f"{w}:*" for w in words)
         if not query:
             return text("false")
         return text("stix_objects.search @@ to_tsquery('simple', :q)").bindparams(q=query)
-    match = " ".join(f'"{w}"*' for w in words)
+    # FTS5 without positions (detail=none) has no phrases: a dotted word's parts, each.
+    match = " ".join(f'"{p}"*' for w in words for p in w.split("."))
     if not match:
         return text("0")
     return text("stix_objects.id IN (SELECT object_id FROM stix_objects_fts "

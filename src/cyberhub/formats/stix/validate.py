@@ -1283,6 +1283,42 @@ def _crime_rules() -> dict[str, tuple[bool, Rules]]:
 _CUSTOM_RULES: Final[dict[str, tuple[bool, Rules]]] = _crime_rules()
 
 
+def _property_extension_rules() -> dict[str, tuple[frozenset[str], Check]]:
+    """definition id → (the types that may carry it, the check of its properties)."""
+    from cyberhub.intel import extensions as ext
+
+    def non_empty(v: dict[str, Any], path: str, out: Out) -> None:
+        if len(v) < 2:
+            _p(out, path, "must hold at least one property besides extension_type")
+
+    names = c_list(_non_empty_str)
+    r = ext.RANSOMWARE
+    return {
+        r.definition_id: (frozenset(r.applies_to), c_obj(
+            {"extension_type": c_pred(lambda x: x == "property-extension",
+                                      "property-extension"),
+             "file_extensions": names, "ransom_note_filenames": names,
+             "ransom_notes": names, "ransom_note_refs": c_list(c_uri),
+             "payment_method": _non_empty_str, "ransom_amount": _non_empty_str,
+             "encryption": _non_empty_str, "discovered": _non_empty_str,
+             "sites": c_list(c_uri)}, extra=non_empty)),
+    }
+
+
+_PROPERTY_EXTENSION_RULES: Final = _property_extension_rules()
+
+
+def _property_extensions(obj: dict[str, Any], exts: Any, out: Out) -> None:
+    if type(exts) is not dict:
+        return
+    for definition_id, (types, check) in _PROPERTY_EXTENSION_RULES.items():
+        if definition_id in exts:
+            path = _join("extensions", definition_id)
+            if obj.get("type") not in types:
+                _p(out, path, "is only defined for " + ", ".join(sorted(types)) + " objects")
+            check(exts[definition_id], path, out)
+
+
 # ---------------------------------------------------------------------------
 # Marking definitions
 
@@ -1428,6 +1464,7 @@ def _validate(obj: Any, *, embedded: bool) -> list[Problem]:
             c(v, k, out)
     if "extensions" in obj:
         _extensions(obj["extensions"], "extensions", out, predefined=True)
+        _property_extensions(obj, obj["extensions"], out)
         if rules is not None and rules.extensions is not None:
             rules.extensions(obj["extensions"], "extensions", out)
     if not sco:
