@@ -13,7 +13,7 @@ import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -28,6 +28,7 @@ from cyberhub.community.models import User
 from cyberhub.config import get_settings
 from cyberhub.db import Database, utcnow
 from cyberhub.errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
+from cyberhub.formats import convert
 from cyberhub.i18n import _
 from cyberhub.intel.importer import (
     ImportCounts,
@@ -36,11 +37,18 @@ from cyberhub.intel.importer import (
     ImportSettings,
     import_stix,
 )
+from cyberhub.intel.markings import org_identity_id
 from cyberhub.intel.models import Import, ImportStatus
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("stix",)
+MAX_NOTICES_KEPT = 1000
+
+
+def formats() -> tuple[str, ...]:
+    """``stix`` and every format with a converter (:mod:`cyberhub.formats.convert`)."""
+    return ("stix", *convert.names())
+
 MODES = ("strict", "lenient")
 
 
@@ -59,14 +67,17 @@ def _progress_path(import_id: uuid.UUID) -> Path:
 
 def new_import(session: Session, viewer: Viewer, *, filename: str, tlp: str,
                pap: str | None = None, audience: Audience | None = None,
-               mode: str = "strict", fmt: str = "stix") -> Import:
-    """Check the request and create the job record (status queued); no data yet."""
+               mode: str = "strict", fmt: str = "stix",
+               options: dict[str, Any] | None = None) -> Import:
+    """Check the request and create the job record (status queued); no data yet.
+
+    ``options`` are the format's own choices, handed to its converter."""
     if not access.can_contribute(viewer):
         raise PermissionDenied(_("Readers may not import."))
     assert viewer.org_id is not None and viewer.user_id is not None
-    if fmt not in FORMATS:
+    if fmt not in formats():
         raise InvalidInput(_("Unknown format %(value)r; use one of: %(choices)s")
-                           % {"value": fmt, "choices": ", ".join(FORMATS)},
+                           % {"value": fmt, "choices": ", ".join(formats())},
                            details={"field": "format"})
     if mode not in MODES:
         raise InvalidInput(_("Unknown mode %(value)r; use strict or lenient.") % {"value": mode},
@@ -78,7 +89,8 @@ def new_import(session: Session, viewer: Viewer, *, filename: str, tlp: str,
                  pap=(clean_pap(pap).value if clean_pap(pap) else None),  # type: ignore[union-attr]
                  audience={"org_ids": [str(i) for i in aud.org_ids],
                            "group_ids": [str(i) for i in aud.group_ids],
-                           "user_ids": [str(i) for i in aud.user_ids]})
+                           "user_ids": [str(i) for i in aud.user_ids]},
+                 options=dict(options or {}), notices=[])
     session.add(job)
     session.flush()
     return job
@@ -117,9 +129,11 @@ async def stage_upload(job: Import, chunks: AsyncIterator[bytes]) -> int:
 
 
 def stage_file(job: Import, source: Path) -> None:
-    """The CLI imports a local file in place: no copy."""
+    """The CLI imports a local file (or a directory, for formats that read one) in
+    place: no copy."""
     job.staged_path = str(source)
-    job.bytes_total = source.stat().st_size
+    job.bytes_total = (sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
+                       if source.is_dir() else source.stat().st_size)
 
 
 # ---------------------------------------------------------------- running
@@ -147,9 +161,17 @@ def run(database: Database, import_id: uuid.UUID,
                               [uuid.UUID(i) for i in job.audience.get("user_ids", [])]),
             strict=job.mode == "strict", source=f"import:{job.filename}", import_id=job.id)
         staged = Path(job.staged_path or "")
+        fmt, total = job.format, job.bytes_total
+        context = convert.ConvertContext(
+            org_name=user.organisation.name, identity_id=org_identity_id(user.org_id),
+            filename=job.filename, options=dict(job.options or {}))
     progress_file = _progress_path(import_id)
+    converted = staging_dir() / f"{import_id}.converted.json"
+    scale = 1.0  # converted bytes → source bytes, for progress against bytes_total
 
     def report(counts: ImportCounts) -> None:
+        if scale != 1.0:
+            counts = replace(counts, bytes_done=int(counts.bytes_done * scale))
         tmp = progress_file.with_suffix(".tmp")
         tmp.write_bytes(orjson.dumps(asdict(counts)))
         os.replace(tmp, progress_file)
@@ -157,11 +179,18 @@ def run(database: Database, import_id: uuid.UUID,
             progress(counts)
 
     outcome: ImportResult | None = None
+    notices: list[convert.Notice] = []
     status, message = ImportStatus.FAILED, ""
     try:
         if not viewer.is_authenticated:
             raise ImportFileError("The importing user is no longer active.")
-        with database.transaction() as session, staged.open("rb") as stream:
+        source = staged
+        if fmt != "stix":
+            notices = _convert(fmt, staged, converted, context)
+            source = converted
+            size = converted.stat().st_size
+            scale = total / size if size and total else 1.0
+        with database.transaction() as session, source.open("rb") as stream:
             outcome = import_stix(session, stream, settings, report)
             if settings.strict and outcome.counts.invalid:
                 session.rollback()
@@ -170,7 +199,7 @@ def run(database: Database, import_id: uuid.UUID,
                     "n": outcome.counts.invalid}
             else:
                 status = ImportStatus.SUCCEEDED
-    except ImportFileError as exc:
+    except (ImportFileError, convert.ConversionError) as exc:
         message = str(exc)
     except FileNotFoundError:
         message = _("The uploaded file is gone; upload it again.")
@@ -180,15 +209,25 @@ def run(database: Database, import_id: uuid.UUID,
                     "find the cause in the hub's log.")
     finally:
         progress_file.unlink(missing_ok=True)
+        converted.unlink(missing_ok=True)
         if not keep_source and staged.name.endswith(".upload"):
             staged.unlink(missing_ok=True)
     with database.transaction() as session:
         job = session.get(Import, import_id)
         assert job is not None
+        job.notices = [n.as_dict() for n in notices[:MAX_NOTICES_KEPT]]
         _finish(session, job, status, message, outcome)
     if status is ImportStatus.SUCCEEDED and job.objects_stored >= REFRESH_STATISTICS_FROM:
         refresh_statistics(database)
     return job
+
+
+def _convert(fmt: str, source: Path, target: Path,
+             context: convert.ConvertContext) -> list[convert.Notice]:
+    """Turn the source into a STIX bundle at ``target`` with the format's converter."""
+    converter = convert.converter_for(fmt)
+    with target.open("wb") as out:
+        return list(converter(source, out, context))
 
 
 # After an import this large, the query planner's picture of the tables is stale.

@@ -39,6 +39,9 @@ class ImportOut(BaseModel):
     progress: float = Field(description="0 to 1, by bytes read.")
     counts: ImportCountsOut
     errors: list[ImportProblem]
+    notices: list[ImportProblem] = Field(
+        default_factory=list, description="What the format's converter kept, changed or "
+                                          "skipped (formats other than STIX).")
     message: str
     created_at: datetime
     started_at: datetime | None
