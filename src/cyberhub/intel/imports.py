@@ -9,6 +9,7 @@ does not allow. The final status is written to the ``imports`` row.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import uuid
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from cyberhub import access, audit
@@ -37,8 +38,9 @@ from cyberhub.intel.importer import (
     ImportSettings,
     import_stix,
 )
-from cyberhub.intel.markings import org_identity_id
-from cyberhub.intel.models import Import, ImportStatus
+from cyberhub.intel.markings import PAP_BY_MARKING, org_identity_id
+from cyberhub.intel.models import Import, ImportStatus, StixObject
+from cyberhub.sharing import PAP
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +163,7 @@ def run(database: Database, import_id: uuid.UUID,
                               [uuid.UUID(i) for i in job.audience.get("user_ids", [])]),
             strict=job.mode == "strict", source=f"import:{job.filename}", import_id=job.id)
         staged = Path(job.staged_path or "")
-        fmt, total = job.format, job.bytes_total
+        fmt, total, job_org_id = job.format, job.bytes_total, job.org_id
         context = convert.ConvertContext(
             org_name=user.organisation.name, identity_id=org_identity_id(user.org_id),
             filename=job.filename, options=dict(job.options or {}))
@@ -192,6 +194,11 @@ def run(database: Database, import_id: uuid.UUID,
             scale = total / size if size and total else 1.0
         with database.transaction() as session, source.open("rb") as stream:
             outcome = import_stix(session, stream, settings, report)
+            if not (settings.strict and outcome.counts.invalid):
+                apply_pap_markings(session, import_id, settings.pap)
+                after = _AFTER_IMPORT.get(fmt)
+                if after is not None:
+                    notices.extend(_load(after)(session, import_id, job_org_id))
             if settings.strict and outcome.counts.invalid:
                 session.rollback()
                 status = ImportStatus.REJECTED
@@ -220,6 +227,36 @@ def run(database: Database, import_id: uuid.UUID,
     if status is ImportStatus.SUCCEEDED and job.objects_stored >= REFRESH_STATISTICS_FROM:
         refresh_statistics(database)
     return job
+
+
+# Format-specific steps after the objects are stored, in the import's transaction:
+# "module:function(session, import_id, org_id) -> list[Notice]".
+_AFTER_IMPORT: dict[str, str] = {
+    "misp": "cyberhub.formats.misp.sharing:apply_sharing_groups",
+}
+
+
+def _load(path: str) -> Callable[[Session, uuid.UUID, uuid.UUID], list[convert.Notice]]:
+    module, _sep, function = path.partition(":")
+    found: Callable[[Session, uuid.UUID, uuid.UUID], list[convert.Notice]] = getattr(
+        importlib.import_module(module), function)
+    return found
+
+
+def apply_pap_markings(session: Session, import_id: uuid.UUID, default: PAP | None) -> None:
+    """PAP markings in the data (the OASIS PAP marking definitions) count like TLP ones:
+    an object stored by this import gets the strictest of its own PAP and the import's."""
+    order = [PAP.CLEAR, PAP.GREEN, PAP.AMBER, PAP.RED]
+    floor = order.index(default) if default is not None else -1
+    for level in reversed(order[floor + 1:]):  # strictest first: it wins
+        weaker = order[:order.index(level)]
+        for marking_id in (m for m, p in PAP_BY_MARKING.items() if p is level):
+            session.execute(
+                update(StixObject)
+                .where(StixObject.import_id == import_id,
+                       or_(StixObject.pap.is_(None), StixObject.pap.in_(weaker)),
+                       StixObject.data.contains(marking_id, autoescape=True))
+                .values(pap=level).execution_options(synchronize_session=False))
 
 
 def _convert(fmt: str, source: Path, target: Path,
