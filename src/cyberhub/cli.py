@@ -196,7 +196,8 @@ def import_command(
 @app.command("export")
 def export_command(
     as_: Annotated[str, typer.Option("--as", help="E-mail of the user whose view is exported.")],
-    fmt: Annotated[str, typer.Option("--format", help="stix, csv or blocklist.")] = "stix",
+    fmt: Annotated[str, typer.Option("--format", help="stix, csv, blocklist or misp.")]
+    = "stix",
     kind: Annotated[str | None, typer.Option(
         help="Blocklists: the kind of value (ipv4, ipv6, domain, url, sha256, …).")] = None,
     type_: Annotated[list[str] | None, typer.Option(
@@ -210,7 +211,7 @@ def export_command(
     output: Annotated[Path | None, typer.Option(
         help="Write to this file (default: standard output).", dir_okay=False)] = None,
 ) -> None:
-    """Export what a user may see: a STIX 2.1 bundle, CSV or a blocklist."""
+    """Export what a user may see: a STIX 2.1 bundle, CSV, a blocklist or MISP events."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from cyberhub.community import service

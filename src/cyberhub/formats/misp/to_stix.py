@@ -542,6 +542,9 @@ class _Event:
                 ctype = _text(cluster.get("type") or galaxy.get("type"))
                 name = _text(cluster.get("value")) or _text(cluster.get("tag_name"))
                 target = cluster_stix_id(ctype, _text(cluster.get("uuid")))
+                if target is not None and _uuid(target.partition("--")[2]) != (
+                        target.partition("--")[2]):
+                    target = None  # not an RFC 4122 UUID: no valid STIX id
                 if target is None or not name:
                     tag = _text(cluster.get("tag_name")) or f'misp-galaxy:{ctype}="{name}"'
                     labels.append(tag[:250])
@@ -706,7 +709,8 @@ class _Event:
                 "name": f"{name}: " + ", ".join(
                     r["value"] for r in kept if r.get("to_ids"))[:480],
                 "pattern": pattern(comparisons), "pattern_type": "stix",
-                "valid_from": _iso(item.get("first_seen")) or created}
+                "valid_from": _iso(item.get("first_seen")) or created,
+                "x_misp_object_uuid": ouuid}
             if labels:
                 indicator["labels"] = main["labels"]
             self.bundle.add(self._common(indicator, marks))
