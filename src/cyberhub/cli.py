@@ -228,14 +228,17 @@ def refdata_status() -> None:
 
 @app.command("import")
 def import_command(
-    path: Annotated[Path, typer.Argument(help="The file to import.", exists=True,
-                                         dir_okay=False, readable=True)],
+    path: Annotated[Path, typer.Argument(
+        help="The file to import, or a directory for formats that read one (a MISP feed).",
+        exists=True, readable=True)],
     as_: Annotated[str, typer.Option("--as", help="E-mail of the contributing user.")],
     tlp: Annotated[str, typer.Option(help="Marking for objects the data leaves unmarked.")]
     = "AMBER",
     audience: Annotated[str | None, typer.Option(
         help="Recipient organisations, comma-separated names.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="stix")] = "stix",
+    fmt: Annotated[str, typer.Option(
+        "--format", help="stix, or misp (MISP event JSON, or a MISP feed: a directory or "
+                         ".tar.gz)")] = "stix",
     pap: Annotated[str | None, typer.Option(help="PAP marking.")] = None,
     lenient: Annotated[bool, typer.Option(
         help="Store the valid objects and report the invalid ones (default: strict, all or "
@@ -251,6 +254,9 @@ def import_command(
 
     database = _database()
     try:
+        if path.is_dir() and fmt == "stix":
+            raise HubError(_("%(path)s is a directory; only MISP feeds (--format misp) are "
+                             "imported from a directory.") % {"path": path})
         with database.transaction() as session:
             user = service.find_user(session, as_)
             if user is None or not user.is_active:
@@ -299,7 +305,8 @@ def import_command(
 @app.command("export")
 def export_command(
     as_: Annotated[str, typer.Option("--as", help="E-mail of the user whose view is exported.")],
-    fmt: Annotated[str, typer.Option("--format", help="stix, csv or blocklist.")] = "stix",
+    fmt: Annotated[str, typer.Option("--format", help="stix, csv, blocklist or misp.")]
+    = "stix",
     kind: Annotated[str | None, typer.Option(
         help="Blocklists: the kind of value (ipv4, ipv6, domain, url, sha256, …).")] = None,
     type_: Annotated[list[str] | None, typer.Option(
@@ -313,7 +320,7 @@ def export_command(
     output: Annotated[Path | None, typer.Option(
         help="Write to this file (default: standard output).", dir_okay=False)] = None,
 ) -> None:
-    """Export what a user may see: a STIX 2.1 bundle, CSV or a blocklist."""
+    """Export what a user may see: a STIX 2.1 bundle, CSV, a blocklist or MISP events."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from cyberhub.community import service

@@ -87,7 +87,7 @@ def list_imports(ctx: ApiCtx) -> Paged[ImportOut]:
 
 
 _EXPORT_CONTENT = {media: {"schema": {"type": "string"}} for media in (
-    "application/stix+json;version=2.1", "text/csv", "text/plain")}
+    "application/stix+json;version=2.1", "text/csv", "text/plain", "application/json")}
 
 
 @router.get("/export", response_class=StreamingResponse,
@@ -95,8 +95,9 @@ _EXPORT_CONTENT = {media: {"schema": {"type": "string"}} for media in (
                              "content": _EXPORT_CONTENT}})
 def export_objects(
     request: Request, ctx: ApiCtx,
-    format: Annotated[str, Query(pattern="^(stix|csv|blocklist)$",
-                                 description="stix (a STIX 2.1 bundle), csv or blocklist.")]
+    format: Annotated[str, Query(pattern="^(stix|csv|blocklist|misp)$",
+                                 description="stix (a STIX 2.1 bundle), csv, blocklist or "
+                                             "misp (MISP event JSON).")]
     = "stix",
     kind: Annotated[str | None, Query(
         max_length=32, description="Blocklists: the kind of value (ipv4, domain, url, "

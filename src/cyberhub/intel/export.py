@@ -73,7 +73,7 @@ __all__ = ["AUDIT_IDS_KEPT", "BLOCKLIST_SOURCE_TYPES", "CHUNK", "FORMATS", "MEDI
 CHUNK: Final = 2000
 AUDIT_IDS_KEPT: Final = 1000
 MAX_IDS: Final = 1000
-FORMATS: Final = ("stix", "csv", "blocklist")
+FORMATS: Final = ("stix", "csv", "blocklist", "misp")
 CSV_COLUMNS: Final = ("id", "type", "name", "tlp", "pap", "owner_organisation", "created",
                       "modified", "added", "values")
 
@@ -569,13 +569,15 @@ def csv_rows(session: Session, viewer: Viewer, filters: ExportFilters | None = N
 # --------------------------------------------------------------------------- one export job
 
 MEDIA_TYPES: Final = {"stix": "application/stix+json;version=2.1", "csv": "text/csv",
-                      "blocklist": "text/plain"}
+                      "blocklist": "text/plain", "misp": "application/json"}
 
 
 def filename(fmt: str, kind: str | None = None, now: datetime | None = None) -> str:
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     if fmt == "blocklist":
         return f"cyberhub-blocklist-{kind}-{stamp}.txt"
+    if fmt == "misp":
+        return f"cyberhub-misp-{stamp}.json"
     return f"cyberhub-export-{stamp}.{'json' if fmt == 'stix' else 'csv'}"
 
 
@@ -590,7 +592,7 @@ def stream(database: Database, user_id: uuid.UUID, fmt: str, filters: ExportFilt
     the audit entry gets a short write transaction of its own at the end. The arguments
     are checked now; nothing is read until the first chunk is asked for."""
     if fmt not in FORMATS:
-        raise InvalidInput(_("Unknown export format %(fmt)r; use stix, csv or blocklist.")
+        raise InvalidInput(_("Unknown export format %(fmt)r; use stix, csv, blocklist or misp.")
                            % {"fmt": fmt}, details={"field": "format"})
     if fmt == "blocklist":
         kind = check_kind(kind)
@@ -609,6 +611,11 @@ def _stream(database: Database, user_id: uuid.UUID, fmt: str, filters: ExportFil
         elif fmt == "csv":
             yield from csv_rows(session, viewer, filters, record_in=database.transaction,
                                 progress=progress)
+        elif fmt == "misp":
+            from cyberhub.formats.misp import from_stix
+
+            yield from from_stix.events(session, viewer, filters,
+                                        record_in=database.transaction, progress=progress)
         else:
             assert kind is not None
             yield from blocklist(session, viewer, kind, filters,

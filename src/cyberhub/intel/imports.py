@@ -9,16 +9,17 @@ does not allow. The final status is written to the ``imports`` row.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from cyberhub import access, audit
@@ -37,15 +38,20 @@ from cyberhub.intel.importer import (
     ImportSettings,
     import_stix,
 )
-from cyberhub.intel.markings import org_identity_id
-from cyberhub.intel.models import Import, ImportStatus
+from cyberhub.intel.markings import PAP_BY_MARKING, org_identity_id
+from cyberhub.intel.models import Import, ImportStatus, StixObject
+from cyberhub.sharing import PAP
 
 log = logging.getLogger(__name__)
 
-def formats() -> tuple[str, ...]:
-    return ("stix", *convert.names())
-MODES = ("strict", "lenient")
 MAX_NOTICES_KEPT = 1000
+
+
+def formats() -> tuple[str, ...]:
+    """``stix`` and every format with a converter (:mod:`cyberhub.formats.convert`)."""
+    return ("stix", *convert.names())
+
+MODES = ("strict", "lenient")
 
 
 def staging_dir() -> Path:
@@ -65,7 +71,9 @@ def new_import(session: Session, viewer: Viewer, *, filename: str, tlp: str,
                pap: str | None = None, audience: Audience | None = None,
                mode: str = "strict", fmt: str = "stix",
                options: dict[str, Any] | None = None) -> Import:
-    """Check the request and create the job record (status queued); no data yet."""
+    """Check the request and create the job record (status queued); no data yet.
+
+    ``options`` are the format's own choices, handed to its converter."""
     if not access.can_contribute(viewer):
         raise PermissionDenied(_("Readers may not import."))
     assert viewer.org_id is not None and viewer.user_id is not None
@@ -84,7 +92,7 @@ def new_import(session: Session, viewer: Viewer, *, filename: str, tlp: str,
                  audience={"org_ids": [str(i) for i in aud.org_ids],
                            "group_ids": [str(i) for i in aud.group_ids],
                            "user_ids": [str(i) for i in aud.user_ids]},
-                 options=dict(options or {}))
+                 options=dict(options or {}), notices=[])
     session.add(job)
     session.flush()
     return job
@@ -123,9 +131,11 @@ async def stage_upload(job: Import, chunks: AsyncIterator[bytes]) -> int:
 
 
 def stage_file(job: Import, source: Path) -> None:
-    """The CLI imports a local file in place: no copy."""
+    """The CLI imports a local file (or a directory, for formats that read one) in
+    place: no copy."""
     job.staged_path = str(source)
-    job.bytes_total = source.stat().st_size
+    job.bytes_total = (sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
+                       if source.is_dir() else source.stat().st_size)
 
 
 # ---------------------------------------------------------------- running
@@ -153,15 +163,17 @@ def run(database: Database, import_id: uuid.UUID,
                               [uuid.UUID(i) for i in job.audience.get("user_ids", [])]),
             strict=job.mode == "strict", source=f"import:{job.filename}", import_id=job.id)
         staged = Path(job.staged_path or "")
-        fmt, options = job.format, dict(job.options or {})
+        fmt, total, job_org_id = job.format, job.bytes_total, job.org_id
         context = convert.ConvertContext(
             org_name=user.organisation.name, identity_id=org_identity_id(user.org_id),
-            filename=job.filename, options=options)
+            filename=job.filename, options=dict(job.options or {}))
     progress_file = _progress_path(import_id)
-    converted = staging_dir() / f"{import_id}.stix.json"
-    notices: list[convert.Notice] = []
+    converted = staging_dir() / f"{import_id}.converted.json"
+    scale = 1.0  # converted bytes → source bytes, for progress against bytes_total
 
     def report(counts: ImportCounts) -> None:
+        if scale != 1.0:
+            counts = replace(counts, bytes_done=int(counts.bytes_done * scale))
         tmp = progress_file.with_suffix(".tmp")
         tmp.write_bytes(orjson.dumps(asdict(counts)))
         os.replace(tmp, progress_file)
@@ -169,17 +181,24 @@ def run(database: Database, import_id: uuid.UUID,
             progress(counts)
 
     outcome: ImportResult | None = None
+    notices: list[convert.Notice] = []
     status, message = ImportStatus.FAILED, ""
     try:
         if not viewer.is_authenticated:
             raise ImportFileError("The importing user is no longer active.")
         source = staged
         if fmt != "stix":
-            with converted.open("wb") as target:
-                notices = convert.converter_for(fmt)(staged, target, context)
+            notices = _convert(fmt, staged, converted, context)
             source = converted
+            size = converted.stat().st_size
+            scale = total / size if size and total else 1.0
         with database.transaction() as session, source.open("rb") as stream:
             outcome = import_stix(session, stream, settings, report)
+            if not (settings.strict and outcome.counts.invalid):
+                apply_pap_markings(session, import_id, settings.pap)
+                after = _AFTER_IMPORT.get(fmt)
+                if after is not None:
+                    notices.extend(_load(after)(session, import_id, job_org_id))
             if settings.strict and outcome.counts.invalid:
                 session.rollback()
                 status = ImportStatus.REJECTED
@@ -208,6 +227,44 @@ def run(database: Database, import_id: uuid.UUID,
     if status is ImportStatus.SUCCEEDED and job.objects_stored >= REFRESH_STATISTICS_FROM:
         refresh_statistics(database)
     return job
+
+
+# Format-specific steps after the objects are stored, in the import's transaction:
+# "module:function(session, import_id, org_id) -> list[Notice]".
+_AFTER_IMPORT: dict[str, str] = {
+    "misp": "cyberhub.formats.misp.sharing:apply_sharing_groups",
+}
+
+
+def _load(path: str) -> Callable[[Session, uuid.UUID, uuid.UUID], list[convert.Notice]]:
+    module, _sep, function = path.partition(":")
+    found: Callable[[Session, uuid.UUID, uuid.UUID], list[convert.Notice]] = getattr(
+        importlib.import_module(module), function)
+    return found
+
+
+def apply_pap_markings(session: Session, import_id: uuid.UUID, default: PAP | None) -> None:
+    """PAP markings in the data (the OASIS PAP marking definitions) count like TLP ones:
+    an object stored by this import gets the strictest of its own PAP and the import's."""
+    order = [PAP.CLEAR, PAP.GREEN, PAP.AMBER, PAP.RED]
+    floor = order.index(default) if default is not None else -1
+    for level in reversed(order[floor + 1:]):  # strictest first: it wins
+        weaker = order[:order.index(level)]
+        for marking_id in (m for m, p in PAP_BY_MARKING.items() if p is level):
+            session.execute(
+                update(StixObject)
+                .where(StixObject.import_id == import_id,
+                       or_(StixObject.pap.is_(None), StixObject.pap.in_(weaker)),
+                       StixObject.data.contains(marking_id, autoescape=True))
+                .values(pap=level).execution_options(synchronize_session=False))
+
+
+def _convert(fmt: str, source: Path, target: Path,
+             context: convert.ConvertContext) -> list[convert.Notice]:
+    """Turn the source into a STIX bundle at ``target`` with the format's converter."""
+    converter = convert.converter_for(fmt)
+    with target.open("wb") as out:
+        return list(converter(source, out, context))
 
 
 # After an import this large, the query planner's picture of the tables is stale.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from cyberhub.sharing import TLP
+from cyberhub.sharing import PAP, TLP
 
 TLP1 = {
     "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": TLP.CLEAR,  # TLP:WHITE
@@ -80,3 +80,31 @@ _ORG_NAMESPACE = uuid.UUID("6f0f5e8c-2d0e-5b4a-9a51-7c1e3b0c4d21")
 
 def org_identity_id(org_id: uuid.UUID) -> str:
     return f"identity--{uuid.uuid5(_ORG_NAMESPACE, str(org_id))}"
+
+
+# PAP as STIX marking definitions: the OASIS PAP extension (cti-stix-common-objects,
+# extension-definition-specifications/pap-marking-definition-f8d), one official
+# marking-definition per level. PAP:WHITE is the older name of PAP:CLEAR.
+PAP_EXTENSION_ID = "extension-definition--f8d78575-edfd-406e-8e84-6162a8450f5b"
+_PAP_MARKINGS: dict[str, tuple[PAP, str, str]] = {
+    "marking-definition--ad15a0cd-55b6-4588-a14c-a66105329b92": (
+        PAP.CLEAR, "clear", "2022-10-01T00:00:00.000Z"),
+    "marking-definition--a3bea94c-b469-41dc-9cfe-d6e7daba7730": (
+        PAP.CLEAR, "white", "2022-10-01T00:00:00.000Z"),
+    "marking-definition--c43594d1-4b11-4c59-93ab-1c9b14d53ce9": (
+        PAP.GREEN, "green", "2022-10-09T00:00:00.000Z"),
+    "marking-definition--60f8932b-e51e-4458-b265-a2e8be9a80ab": (
+        PAP.AMBER, "amber", "2022-10-02T00:00:00.000Z"),
+    "marking-definition--740d36e5-7714-4c30-961a-3ae632ceee0e": (
+        PAP.RED, "red", "2022-10-06T00:00:00.000Z"),
+}
+PAP_BY_MARKING: dict[str, PAP] = {mid: pap for mid, (pap, _c, _t) in _PAP_MARKINGS.items()}
+MARKING_BY_PAP: dict[PAP, str] = {pap: mid for mid, (pap, colour, _t) in _PAP_MARKINGS.items()
+                                  if colour != "white"}
+PAP_DEFINITIONS: dict[str, dict[str, object]] = {
+    mid: {"type": "marking-definition", "spec_version": "2.1", "id": mid, "created": created,
+          "name": f"PAP:{colour.upper()}",
+          "extensions": {PAP_EXTENSION_ID: {"extension_type": "property-extension",
+                                            "pap": colour}}}
+    for mid, (_pap, colour, created) in _PAP_MARKINGS.items()}
+"""marking-definition id → the official PAP marking-definition object."""

@@ -185,9 +185,10 @@ class Import(Base):
     objects_invalid: Mapped[int] = mapped_column(Integer, default=0)
     # The first problems found (capped): [{"index", "id", "path", "message"}].
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    # What a format converter kept, changed or skipped (capped), same shape as errors.
+    # What a converter (formats other than STIX) reported: kept, changed or skipped
+    # items, [{"index", "id", "path", "message"}] (capped).
     notices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    # Format-specific choices made at the start (a CSV column mapping, a MISP feed…).
+    # Format-specific choices made when the import was started.
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

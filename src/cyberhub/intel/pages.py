@@ -629,12 +629,18 @@ def revoke(ctx: MemberCtx, ref: str) -> Response:
 
 
 def _import_values(tlp: str = "GREEN", pap: str = "", org_ids: Sequence[str] = (),
-                   mode: str = "strict") -> SimpleNamespace:
-    return SimpleNamespace(tlp=tlp, pap=pap, org_ids=set(org_ids), mode=mode)
+                   mode: str = "strict", fmt: str = "stix") -> SimpleNamespace:
+    return SimpleNamespace(tlp=tlp, pap=pap, org_ids=set(org_ids), mode=mode, format=fmt)
+
+
+def _format_options() -> list[SimpleNamespace]:
+    labels = {"stix": _("STIX 2.1 bundle (JSON)"),
+              "misp": _("MISP event JSON, or a MISP feed as .tar.gz")}
+    return [SimpleNamespace(value=f, label=labels.get(f, f)) for f in imports.formats()]
 
 
 def _import_context(ctx: Ctx, values: SimpleNamespace) -> dict[str, Any]:
-    return {"form": values, "rules": tlp_rules(),
+    return {"form": values, "rules": tlp_rules(), "formats": _format_options(),
             "orgs": [SimpleNamespace(id=str(o.id), label=o.name)
                      for o in community.list_organisations(ctx.session, ctx.viewer)
                      if o.id != ctx.viewer.org_id],
@@ -663,9 +669,10 @@ async def start_import(ctx: MemberCtx, file: Annotated[UploadFile | None, File()
                        tlp: Annotated[str, Form(max_length=16)] = "",
                        pap: Annotated[str, Form(max_length=8)] = "",
                        org_ids: IdList = [],  # noqa: B006 - FastAPI copies defaults
-                       mode: Annotated[str, Form(max_length=16)] = "strict") -> Response:
+                       mode: Annotated[str, Form(max_length=16)] = "strict",
+                       format: Annotated[str, Form(max_length=16)] = "stix") -> Response:
     on_error(ctx, "intel/import.html", _import_context(ctx, _import_values(tlp, pap, org_ids,
-                                                                           mode)))
+                                                                           mode, format)))
     _require_contributor(ctx)
     if file is None or not file.filename:
         raise InvalidInput(_("Choose the file to import."), details={"field": "file"})
@@ -673,7 +680,7 @@ async def start_import(ctx: MemberCtx, file: Annotated[UploadFile | None, File()
         raise InvalidInput(_("The file is empty."), details={"field": "file"})
     job = imports.new_import(ctx.session, ctx.viewer, filename=file.filename, tlp=tlp,
                              pap=pap or None, audience=Audience(_uuids(org_ids, "audience")),
-                             mode=mode)
+                             mode=mode, fmt=format)
     await imports.stage_upload(job, _chunks(file))
     ctx.session.flush()
     enqueue_after_commit(ctx.session, run_import, str(job.id))

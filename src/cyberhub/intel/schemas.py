@@ -40,7 +40,8 @@ class ImportOut(BaseModel):
     counts: ImportCountsOut
     errors: list[ImportProblem]
     notices: list[ImportProblem] = Field(
-        description="What a format converter kept, changed or skipped (MISP, CSV, text).")
+        default_factory=list, description="What the format's converter kept, changed or "
+                                          "skipped (formats other than STIX).")
     message: str
     created_at: datetime
     started_at: datetime | None

@@ -1,0 +1,257 @@
+"""Read MISP events one at a time, from any of the shapes MISP writes.
+
+- an event file: ``{"Event": {...}}``, a bare event object, a list of either, or the
+  API's ``{"response": [...]}`` (streamed with ijson: one event in memory at a time);
+- a feed, as MISP publishes it: a directory, or a ``.tar.gz``/``.tgz`` of one, holding
+  ``manifest.json`` (event uuid → ``{"timestamp", "info", …}``) and ``<uuid>.json`` per
+  event. Only events whose manifest timestamp is after ``since`` are read (the
+  subscription cursor), oldest first.
+
+Anything that is not MISP raises :class:`ConversionError` with what was wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tarfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+import ijson
+import orjson
+
+from cyberhub.formats.convert import ConversionError
+
+MAX_EVENT_FILE_BYTES = 512 * 1_048_576
+_GZIP = b"\x1f\x8b"
+_EVENT_KEYS = frozenset({"info", "Attribute", "Object", "uuid", "date", "Tag"})
+_UUID_FILE = re.compile(r"^[0-9a-fA-F-]{36}\.json$")
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    uuid: str
+    timestamp: int
+    info: str
+
+
+def events(source: Path, *, since: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every event of ``source`` (a file, a feed directory or a feed archive), as the
+    inner event object (without the ``{"Event": …}`` wrapper)."""
+    if source.is_dir():
+        yield from _directory_feed(source, since)
+        return
+    with source.open("rb") as raw:
+        head = raw.read(2)
+    if head == _GZIP:
+        yield from _archive_feed(source, since)
+        return
+    with source.open("rb") as stream:
+        yield from _event_file(stream)
+
+
+# --------------------------------------------------------------------------- feeds
+
+def parse_manifest(data: bytes) -> list[ManifestEntry]:
+    """The manifest's events, oldest first (ties by uuid, so the order is stable)."""
+    try:
+        manifest = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ConversionError(f"manifest.json is not valid JSON: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise ConversionError("manifest.json must be a JSON object of event uuid → "
+                              "{timestamp, info}, as MISP writes it.")
+    entries = []
+    for key, meta in manifest.items():
+        try:
+            event_uuid = str(uuid.UUID(key))
+        except ValueError:
+            raise ConversionError(f"manifest.json: {key[:80]!r} is not an event uuid.") from None
+        stamp = meta.get("timestamp") if isinstance(meta, dict) else None
+        try:
+            timestamp = int(str(stamp))
+        except ValueError:
+            raise ConversionError(f"manifest.json: event {event_uuid} has no numeric "
+                                  f"timestamp.") from None
+        info = meta.get("info") if isinstance(meta, dict) else None
+        entries.append(ManifestEntry(event_uuid, timestamp, info if isinstance(info, str)
+                                     else ""))
+    entries.sort(key=lambda e: (e.timestamp, e.uuid))
+    return entries
+
+
+def newer(entries: list[ManifestEntry], since: int | None) -> list[ManifestEntry]:
+    return entries if since is None else [e for e in entries if e.timestamp > since]
+
+
+def _feed_event(data: bytes, entry: ManifestEntry) -> dict[str, Any]:
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ConversionError(f"The feed's event file {entry.uuid}.json is not valid "
+                              f"JSON: {exc}") from None
+    event = _unwrap(parsed)
+    if event is None:
+        raise ConversionError(f"The feed's event file {entry.uuid}.json holds no MISP event "
+                              f"(expected {{\"Event\": {{…}}}}).")
+    return event
+
+
+def _directory_feed(root: Path, since: int | None) -> Iterator[dict[str, Any]]:
+    manifest = root / "manifest.json"
+    if not manifest.is_file():
+        raise ConversionError("The feed has no manifest.json; a MISP feed is a directory "
+                              "with manifest.json and one <uuid>.json file per event.")
+    for entry in newer(parse_manifest(manifest.read_bytes()), since):
+        path = root / f"{entry.uuid}.json"
+        if not path.is_file():
+            raise ConversionError(f"The feed's manifest lists event {entry.uuid}, but "
+                                  f"{entry.uuid}.json is missing.")
+        if path.stat().st_size > MAX_EVENT_FILE_BYTES:
+            raise ConversionError(f"{entry.uuid}.json is larger than "
+                                  f"{MAX_EVENT_FILE_BYTES // 1_048_576} MiB.")
+        yield _feed_event(path.read_bytes(), entry)
+
+
+def _archive_feed(path: Path, since: int | None) -> Iterator[dict[str, Any]]:
+    try:
+        archive = tarfile.open(path, "r:*")  # noqa: SIM115 - closed below
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ConversionError(f"The file is compressed but not a readable .tar.gz feed: "
+                              f"{exc}") from None
+    with archive:
+        try:
+            members = {m.name: m for m in archive.getmembers() if m.isfile()}
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise ConversionError(f"The feed archive is damaged: {exc}") from None
+        manifests = sorted((n for n in members if PurePosixPath(n).name == "manifest.json"),
+                           key=lambda n: (n.count("/"), n))
+        if not manifests:
+            raise ConversionError("The archive holds no manifest.json; a MISP feed archive "
+                                  "holds manifest.json and one <uuid>.json file per event.")
+        folder = PurePosixPath(manifests[0]).parent
+        for entry in newer(parse_manifest(_member(archive, members[manifests[0]])), since):
+            name = str(folder / f"{entry.uuid}.json") if str(folder) != "." else (
+                f"{entry.uuid}.json")
+            member = members.get(name) or members.get(f"./{name}")
+            if member is None:
+                raise ConversionError(f"The feed's manifest lists event {entry.uuid}, but "
+                                      f"{entry.uuid}.json is missing from the archive.")
+            yield _feed_event(_member(archive, member), entry)
+
+
+def _member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    if member.size > MAX_EVENT_FILE_BYTES:
+        raise ConversionError(f"{member.name} is larger than "
+                              f"{MAX_EVENT_FILE_BYTES // 1_048_576} MiB.")
+    try:
+        handle = archive.extractfile(member)
+        assert handle is not None
+        return handle.read()
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ConversionError(f"The feed archive is damaged at {member.name}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- event files
+
+def _unwrap(item: Any) -> dict[str, Any] | None:
+    """The event inside ``{"Event": …}``, or a bare event; None if it is neither."""
+    if isinstance(item, dict):
+        inner = item.get("Event")
+        if isinstance(inner, dict):
+            return inner
+        if "Event" not in item and _EVENT_KEYS & item.keys():
+            return item
+    return None
+
+
+def _first_byte(stream: IO[bytes]) -> bytes:
+    while chunk := stream.read(4096):
+        stripped = chunk.lstrip()
+        if stripped:
+            return stripped[:1]
+    return b""
+
+
+def _top_key(stream: IO[bytes]) -> str | None:
+    """The first key of the top-level object (ijson stops reading there)."""
+    for prefix, event, value in ijson.parse(stream):
+        if prefix == "" and event == "map_key":
+            return str(value)
+        if prefix == "" and event == "end_map":
+            return None
+    return None
+
+
+def _event_file(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
+    try:
+        first = _first_byte(stream)
+        stream.seek(0)
+        if first == b"[":
+            items = ijson.items(stream, "item", use_float=True)
+            where = "item"
+        elif first == b"{":
+            key = _top_key(stream)
+            stream.seek(0)
+            if key == "response":
+                items = ijson.items(stream, "response.item", use_float=True)
+                where = "response item"
+            elif key == "Event":
+                items = ijson.items(stream, "Event", use_float=True)
+                items = ({"Event": e} for e in items)
+                where = "event"
+            elif key in ("type", "objects") or key is None:
+                raise ConversionError(_not_misp(key))
+            else:
+                data = stream.read(MAX_EVENT_FILE_BYTES + 1)
+                if len(data) > MAX_EVENT_FILE_BYTES:
+                    raise ConversionError("A single event larger than "
+                                          f"{MAX_EVENT_FILE_BYTES // 1_048_576} MiB.")
+                items = iter([orjson.loads(data)])
+                where = "event"
+        else:
+            raise ConversionError("The file is not MISP event JSON: it must start with "
+                                  "{ or [.")
+        count = 0
+        for index, item in enumerate(items):
+            event = _unwrap(item)
+            if event is None:
+                if index == 0 and isinstance(item, dict) and _looks_like_manifest(item):
+                    raise ConversionError(
+                        "This is a feed's manifest.json; import the whole feed (the "
+                        "directory or its .tar.gz) instead.")
+                raise ConversionError(f"{where.capitalize()} {index} is not a MISP event "
+                                      "(expected {\"Event\": {…}} with info and "
+                                      "Attribute).")
+            count += 1
+            yield event
+        if count == 0 and first == b"{" and where == "event":
+            raise ConversionError(_not_misp(None))
+    except ijson.JSONError as exc:
+        raise ConversionError(f"The file is not valid JSON: {exc}") from None
+    except orjson.JSONDecodeError as exc:
+        raise ConversionError(f"The file is not valid JSON: {exc}") from None
+    except (ijson.IncompleteJSONError, UnicodeDecodeError) as exc:
+        raise ConversionError(f"The file is not valid JSON: {exc}") from None
+
+
+def _looks_like_manifest(item: dict[str, Any]) -> bool:
+    return bool(item) and all(_UUID_FILE.match(f"{k}.json") and isinstance(v, dict)
+                              for k, v in list(item.items())[:5])
+
+
+def _not_misp(key: str | None) -> str:
+    if key in ("type", "objects"):
+        return ("The file looks like a STIX bundle, not MISP event JSON; import it with "
+                "the stix format.")
+    return ("The file is not MISP event JSON: expected {\"Event\": {…}}, a list of "
+            "events, or {\"response\": [...]}.")
+
+
+def feed_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() \
+        else os.path.getsize(path)
