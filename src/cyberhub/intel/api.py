@@ -33,7 +33,9 @@ def import_out(job: Import) -> ImportOut:
         id=job.id, status=job.status, format=job.format, mode=job.mode, filename=job.filename,
         tlp=job.tlp, pap=job.pap, audience=job.audience, bytes_total=job.bytes_total,
         progress=round(min(progress, 1.0), 4), counts=ImportCountsOut(**counts),
-        errors=[ImportProblem(**e) for e in job.errors], message=job.message,
+        errors=[ImportProblem(**e) for e in job.errors],
+        notices=[ImportProblem(**n) for n in job.notices], options=job.options,
+        message=job.message,
         created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
         links={"self": f"/api/v1/imports/{job.id}"})
 

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -28,6 +28,7 @@ from cyberhub.community.models import User
 from cyberhub.config import get_settings
 from cyberhub.db import Database, utcnow
 from cyberhub.errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
+from cyberhub.formats import convert
 from cyberhub.i18n import _
 from cyberhub.intel.importer import (
     ImportCounts,
@@ -36,12 +37,18 @@ from cyberhub.intel.importer import (
     ImportSettings,
     import_stix,
 )
+from cyberhub.intel.markings import org_identity_id
 from cyberhub.intel.models import Import, ImportStatus
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("stix",)
 MODES = ("strict", "lenient")
+MAX_NOTICES = 1000  # notices kept with an import; the last one says how many more there were
+
+
+def formats() -> tuple[str, ...]:
+    """STIX, and every format a converter turns into STIX (``formats.convert``)."""
+    return ("stix", *convert.names())
 
 
 def staging_dir() -> Path:
@@ -59,14 +66,18 @@ def _progress_path(import_id: uuid.UUID) -> Path:
 
 def new_import(session: Session, viewer: Viewer, *, filename: str, tlp: str,
                pap: str | None = None, audience: Audience | None = None,
-               mode: str = "strict", fmt: str = "stix") -> Import:
-    """Check the request and create the job record (status queued); no data yet."""
+               mode: str = "strict", fmt: str = "stix",
+               options: Mapping[str, Any] | None = None) -> Import:
+    """Check the request and create the job record (status queued); no data yet.
+
+    ``options`` are the format's own choices (a CSV column mapping…), handed to its
+    converter when the job runs."""
     if not access.can_contribute(viewer):
         raise PermissionDenied(_("Readers may not import."))
     assert viewer.org_id is not None and viewer.user_id is not None
-    if fmt not in FORMATS:
+    if fmt not in formats():
         raise InvalidInput(_("Unknown format %(value)r; use one of: %(choices)s")
-                           % {"value": fmt, "choices": ", ".join(FORMATS)},
+                           % {"value": fmt, "choices": ", ".join(formats())},
                            details={"field": "format"})
     if mode not in MODES:
         raise InvalidInput(_("Unknown mode %(value)r; use strict or lenient.") % {"value": mode},
@@ -78,7 +89,8 @@ def new_import(session: Session, viewer: Viewer, *, filename: str, tlp: str,
                  pap=(clean_pap(pap).value if clean_pap(pap) else None),  # type: ignore[union-attr]
                  audience={"org_ids": [str(i) for i in aud.org_ids],
                            "group_ids": [str(i) for i in aud.group_ids],
-                           "user_ids": [str(i) for i in aud.user_ids]})
+                           "user_ids": [str(i) for i in aud.user_ids]},
+                 options=dict(options or {}))
     session.add(job)
     session.flush()
     return job
@@ -147,7 +159,12 @@ def run(database: Database, import_id: uuid.UUID,
                               [uuid.UUID(i) for i in job.audience.get("user_ids", [])]),
             strict=job.mode == "strict", source=f"import:{job.filename}", import_id=job.id)
         staged = Path(job.staged_path or "")
+        fmt, options, filename = job.format, dict(job.options or {}), job.filename
+        context = convert.ConvertContext(org_name=user.organisation.name,
+                                         identity_id=org_identity_id(job.org_id),
+                                         filename=filename, options=options)
     progress_file = _progress_path(import_id)
+    converted = staging_dir() / f"{import_id}.converted.json"
 
     def report(counts: ImportCounts) -> None:
         tmp = progress_file.with_suffix(".tmp")
@@ -157,11 +174,19 @@ def run(database: Database, import_id: uuid.UUID,
             progress(counts)
 
     outcome: ImportResult | None = None
+    notices: list[convert.Notice] = []
     status, message = ImportStatus.FAILED, ""
     try:
         if not viewer.is_authenticated:
             raise ImportFileError("The importing user is no longer active.")
-        with database.transaction() as session, staged.open("rb") as stream:
+        source = staged
+        if fmt != "stix":
+            if not staged.exists():
+                raise FileNotFoundError(staged)
+            with converted.open("wb") as target:
+                notices = convert.converter_for(fmt)(staged, target, context)
+            source = converted
+        with database.transaction() as session, source.open("rb") as stream:
             outcome = import_stix(session, stream, settings, report)
             if settings.strict and outcome.counts.invalid:
                 session.rollback()
@@ -170,7 +195,7 @@ def run(database: Database, import_id: uuid.UUID,
                     "n": outcome.counts.invalid}
             else:
                 status = ImportStatus.SUCCEEDED
-    except ImportFileError as exc:
+    except (ImportFileError, convert.ConversionError) as exc:
         message = str(exc)
     except FileNotFoundError:
         message = _("The uploaded file is gone; upload it again.")
@@ -180,12 +205,13 @@ def run(database: Database, import_id: uuid.UUID,
                     "find the cause in the hub's log.")
     finally:
         progress_file.unlink(missing_ok=True)
+        converted.unlink(missing_ok=True)
         if not keep_source and staged.name.endswith(".upload"):
             staged.unlink(missing_ok=True)
     with database.transaction() as session:
         job = session.get(Import, import_id)
         assert job is not None
-        _finish(session, job, status, message, outcome)
+        _finish(session, job, status, message, outcome, notices)
     if status is ImportStatus.SUCCEEDED and job.objects_stored >= REFRESH_STATISTICS_FROM:
         refresh_statistics(database)
     return job
@@ -208,8 +234,14 @@ def refresh_statistics(database: Database) -> None:
 
 
 def _finish(session: Session, job: Import, status: ImportStatus, message: str,
-            outcome: ImportResult | None) -> None:
+            outcome: ImportResult | None,
+            notices: Sequence[convert.Notice] = ()) -> None:
     job.status = status
+    kept = [n.as_dict() for n in notices[:MAX_NOTICES]]
+    if len(notices) > MAX_NOTICES:
+        kept.append(convert.Notice(-1, None, "", _("… and %(n)d more notices.") % {
+            "n": len(notices) - MAX_NOTICES}).as_dict())
+    job.notices = kept
     job.message = message
     job.finished_at = utcnow()
     if outcome is not None:

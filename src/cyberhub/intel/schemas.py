@@ -39,6 +39,11 @@ class ImportOut(BaseModel):
     progress: float = Field(description="0 to 1, by bytes read.")
     counts: ImportCountsOut
     errors: list[ImportProblem]
+    notices: list[ImportProblem] = Field(
+        default_factory=list, description="What the converter of a non-STIX format kept, "
+        "changed or skipped (index: the row, line or item in the source).")
+    options: dict[str, Any] = Field(default_factory=dict,
+                                    description="The format's options (a CSV mapping…).")
     message: str
     created_at: datetime
     started_at: datetime | None
