@@ -11,6 +11,7 @@ from cyberhub.community.models import (
     WebSession,
 )
 from cyberhub.db import Base
+from cyberhub.formats.models import CsvMapping
 from cyberhub.intel.models import (
     Import,
     ObservableValue,
@@ -22,7 +23,8 @@ from cyberhub.notes.models import Note
 from cyberhub.sharing import AudienceEntry
 
 __all__ = [
-    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "Group", "GroupMember",
+    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Group",
+    "GroupMember",
     "Import", "Note", "ObservableValue", "Organisation", "SigninFailure", "StixObject",
     "StixObjectVersion", "StixRef", "User", "WebSession",
 ]
