@@ -132,7 +132,11 @@ def detect(path: Path, *, encoding: str | None = None,
         raise ConversionError(_("Unknown delimiter %(d)r; use a comma, semicolon, tab or "
                                 "pipe.") % {"d": delimiter})
     if delimiter is None:
-        text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample)
+        try:
+            text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample)
+        except UnicodeError as exc:
+            raise ConversionError(_("The file cannot be read as %(enc)s: %(why)s.")
+                                  % {"enc": encoding, "why": exc}) from None
         delimiter = _delimiter_of(text.lstrip("\ufeff"))
     return Detected(encoding, delimiter, bom)
 
@@ -155,7 +159,7 @@ def records(path: Path, detected: Detected) -> Iterator[tuple[int, list[str]]]:
                 return
             except csv.Error as exc:
                 raise ConversionError(_explain(str(exc), reader.line_num)) from None
-            except UnicodeDecodeError:
+            except UnicodeError:
                 raise ConversionError(_(
                     "Line %(line)d or near it is not valid %(enc)s text, though the start of "
                     "the file is. Save the file as CSV (UTF-8) and upload it again.")
@@ -199,8 +203,12 @@ def _undecodable_line(path: Path, encoding: str) -> int:
                 piece = block[i:i + 4096]
                 try:
                     text = decoder.decode(piece)
-                except UnicodeDecodeError as exc:
-                    done = decoder.decode(piece[:exc.start]) if exc.start else ""
+                except UnicodeError as exc:
+                    start = getattr(exc, "start", 0)
+                    try:
+                        done = decoder.decode(piece[:start]) if start else ""
+                    except UnicodeError:
+                        done = ""
                     return line + done.count("\n") + done.count("\r") - done.count("\r\n")
                 line += text.count("\n") + text.count("\r") - text.count("\r\n")
     return line
