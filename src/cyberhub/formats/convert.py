@@ -58,6 +58,7 @@ class Converter(Protocol):
 # format name → "module:function". Keep one line per format.
 _CONVERTERS: dict[str, str] = {
     "csv": "cyberhub.formats.csv.to_stix:convert",
+    "text": "cyberhub.formats.text.to_stix:convert",
 }
 
 

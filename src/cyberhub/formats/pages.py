@@ -265,3 +265,106 @@ def csv_start(ctx: MemberCtx, token: str, columns: Columns = [],  # noqa: B006
     ctx.session.flush()
     enqueue_after_commit(ctx.session, run_import, str(job.id))
     return redirect(f"/imports/{job.id}")
+
+
+# ---------------------------------------------------------------- free text
+
+
+MAX_PASTE = 2_000_000  # characters of pasted text
+
+
+def _text_form_context(text: str = "") -> dict[str, Any]:
+    from cyberhub.formats.text.documents import MAX_DOCUMENT_BYTES, MAX_PDF_PAGES
+    from cyberhub.intel.pages import _size
+
+    return {"text": text, "max_bytes": _size(MAX_DOCUMENT_BYTES), "max_pages": MAX_PDF_PAGES}
+
+
+@router.get("/import/text")
+def text_form(ctx: MemberCtx) -> Response:
+    _require_contributor(ctx)
+    return page(ctx, "formats/text_upload.html", _text_form_context())
+
+
+@router.post("/import/text")
+async def text_upload(ctx: MemberCtx, file: Annotated[UploadFile | None, File()] = None,
+                      text: Annotated[str, Form(max_length=MAX_PASTE)] = "") -> Response:
+    from cyberhub.formats.text.documents import MAX_DOCUMENT_BYTES, to_text
+
+    on_error(ctx, "formats/text_upload.html", _text_form_context(text))
+    _require_contributor(ctx)
+    assert ctx.viewer.user_id is not None
+    name = ""
+    if file is not None and file.filename:
+        data = await file.read(MAX_DOCUMENT_BYTES + 1)
+        if not data:
+            raise InvalidInput(_("The file is empty."), details={"field": "file"})
+        try:
+            text = to_text(data, file.filename)
+        except ConversionError as exc:
+            raise InvalidInput(str(exc), details={"field": "file"}) from None
+        name = file.filename[:300]
+    if not text.strip():
+        raise InvalidInput(_("Paste the text of a report, or choose a text, HTML or PDF file."),
+                           details={"field": "text"})
+    token = pending.write(ctx.viewer.user_id, "txt", text.encode("utf-8"))
+    return redirect(f"/import/text/{token}?" + urlencode({"name": name or _("pasted text")}))
+
+
+def _candidates_context(ctx: Ctx, token: str, name: str, keep_listed: bool,
+                        chosen: set[str] | None = None, output: str = "indicator",
+                        sharing: SimpleNamespace | None = None) -> dict[str, Any]:
+    from cyberhub.formats.text import candidates
+    from cyberhub.intel.pages import kind_label
+
+    path = pending.path_of(ctx.viewer.user_id, token, "txt")
+    found = candidates(path.read_text(encoding="utf-8"))
+    shown = [c for c in found if keep_listed or not c.benign]
+    rows = []
+    for c in shown:
+        key = f"{c.kind}|{c.value}"
+        rows.append(SimpleNamespace(
+            key=key, kind=c.kind, kind_label=_("CVE") if c.kind == "cve" else kind_label(c.kind),
+            value=c.value, raw=c.raw if c.raw != c.value else "", lists=c.lists,
+            benign=c.benign,
+            checked=(key in chosen) if chosen is not None else not c.benign))
+    return {"token": token, "name": name, "rows": rows, "keep_listed": keep_listed,
+            "hidden_listed": sum(1 for c in found if c.benign and not keep_listed),
+            "found": len(found), "output": output, "outputs": OUTPUTS,
+            "form": sharing or sharing_values(), **sharing_context(ctx)}
+
+
+@router.get("/import/text/{token}")
+def text_candidates(ctx: MemberCtx, token: str, name: str = "",
+                    listed: str = "") -> Response:
+    _require_contributor(ctx)
+    return page(ctx, "formats/text_candidates.html",
+                _candidates_context(ctx, token, name[:300], listed == "1"))
+
+
+@router.post("/import/text/{token}")
+def text_start(ctx: MemberCtx, token: str,
+               values: Annotated[list[str], Form(max_length=10_000)] = [],  # noqa: B006
+               name: Annotated[str, Form(max_length=300)] = "",
+               listed: Annotated[str, Form(max_length=1)] = "",
+               output: Annotated[str, Form(max_length=16)] = "indicator",
+               tlp: Annotated[str, Form(max_length=16)] = "",
+               pap: Annotated[str, Form(max_length=8)] = "",
+               org_ids: IdList = []) -> Response:  # noqa: B006
+    _require_contributor(ctx)
+    on_error(ctx, "formats/text_candidates.html", _candidates_context(
+        ctx, token, name, listed == "1", set(values), output,
+        sharing_values(tlp, pap, org_ids)))
+    if not values:
+        raise InvalidInput(_("Tick at least one value to import."), details={"field": "values"})
+    if output not in OUTPUTS:
+        raise InvalidInput(_("Values become indicators or observables."),
+                           details={"field": "output"})
+    pairs = [list(v.split("|", 1)) for v in dict.fromkeys(values) if "|" in v]
+    job = imports.new_import(ctx.session, ctx.viewer, filename=name or "text", tlp=tlp,
+                             pap=pap or None, audience=Audience(_uuids(org_ids)),
+                             fmt="text", options={"values": pairs, "output": output})
+    pending.adopt(job, pending.path_of(ctx.viewer.user_id, token, "txt"))
+    ctx.session.flush()
+    enqueue_after_commit(ctx.session, run_import, str(job.id))
+    return redirect(f"/imports/{job.id}")
