@@ -325,7 +325,8 @@ def _candidates_context(ctx: Ctx, token: str, name: str, keep_listed: bool,
         key = f"{c.kind}|{c.value}"
         rows.append(SimpleNamespace(
             key=key, kind=c.kind, kind_label=_("CVE") if c.kind == "cve" else kind_label(c.kind),
-            value=c.value, raw=c.raw if c.raw != c.value else "", lists=c.lists,
+            value=c.value, raw=c.raw if c.raw.lower() not in c.value.lower() else "",
+            lists=c.lists,
             benign=c.benign,
             checked=(key in chosen) if chosen is not None else not c.benign))
     return {"token": token, "name": name, "rows": rows, "keep_listed": keep_listed,
