@@ -190,5 +190,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(SecurityHeaders, max_body=settings.max_body_bytes,
                        large_bodies={"/api/v1/import": settings.max_import_bytes,
-                                     "/import": settings.max_import_bytes})
+                                     "/import": settings.max_import_bytes,
+                                     "/import/csv": settings.max_import_bytes,
+                                     "/import/text": settings.max_import_bytes})
     return app

@@ -237,8 +237,11 @@ def import_command(
     audience: Annotated[str | None, typer.Option(
         help="Recipient organisations, comma-separated names.")] = None,
     fmt: Annotated[str, typer.Option(
-        "--format", help="stix, or misp (MISP event JSON, or a MISP feed: a directory or "
-                         ".tar.gz)")] = "stix",
+        "--format", help="stix; misp (MISP event JSON, or a MISP feed: a directory or "
+                         ".tar.gz); csv (with --mapping)")] = "stix",
+    mapping: Annotated[str | None, typer.Option(
+        help="For --format csv: the name (or id) of a CSV mapping saved by the user's "
+             "organisation on the import page.")] = None,
     pap: Annotated[str | None, typer.Option(help="PAP marking.")] = None,
     lenient: Annotated[bool, typer.Option(
         help="Store the valid objects and report the invalid ones (default: strict, all or "
@@ -268,9 +271,11 @@ def import_command(
                     raise HubError(_("No organisation named %(name)r.") % {"name": name})
                 org_ids.append(org.id)
             viewer = access.viewer_for(session, user)
+            options = _format_options(session, viewer, fmt, mapping)
             job = imports.new_import(session, viewer, filename=path.name, tlp=tlp, pap=pap,
                                      audience=Audience(org_ids=org_ids),
-                                     mode="lenient" if lenient else "strict", fmt=fmt)
+                                     mode="lenient" if lenient else "strict", fmt=fmt,
+                                     options=options)
             imports.stage_file(job, path.resolve())
             import_id, total = job.id, job.bytes_total
     except HubError as exc:
@@ -293,6 +298,11 @@ def import_command(
     for problem in job.errors[:50]:
         err.print(f"  #{problem['index']} {problem['id'] or ''} {problem['path']}: "
                   f"{problem['message']}", highlight=False, markup=False)
+    for notice in job.notices[:50]:
+        err.print(f"  {notice['message']}", highlight=False, markup=False)
+    if len(job.notices) > 50:
+        err.print(_("… and %(n)d more notices; see the import's status page.")
+                  % {"n": len(job.notices) - 50})
     if len(job.errors) > 50 or job.objects_invalid > len(job.errors):
         err.print(_("… and more; see the import's status for the first 1000."))
     if job.message:
@@ -300,6 +310,21 @@ def import_command(
                                                                     highlight=False)
     if job.status is not ImportStatus.SUCCEEDED:
         raise typer.Exit(code=1)
+
+
+def _format_options(session: Any, viewer: Any, fmt: str, mapping: str | None
+                    ) -> dict[str, Any]:
+    """A format's options from the command line: a CSV import names a saved mapping."""
+    if fmt != "csv":
+        if mapping:
+            raise HubError(_("--mapping applies to --format csv only."))
+        return {}
+    if not mapping:
+        raise HubError(_("A CSV import needs --mapping NAME: save a mapping on the hub's CSV "
+                         "import page first."))
+    from cyberhub.formats.csv import mappings
+
+    return mappings.load(session, viewer, mapping).as_dict()
 
 
 @app.command("export")

@@ -11,6 +11,7 @@ from cyberhub.community.models import (
     WebSession,
 )
 from cyberhub.db import Base
+from cyberhub.formats.models import CsvMapping
 from cyberhub.intel.models import (
     Import,
     ObservableValue,
@@ -23,8 +24,8 @@ from cyberhub.refdata.models import ReferenceDataset
 from cyberhub.sharing import AudienceEntry
 
 __all__ = [
-    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "Group", "GroupMember",
-    "Import", "Note", "ObservableValue", "Organisation", "ReferenceDataset", "SigninFailure",
-    "StixObject",
+    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Group",
+    "GroupMember", "Import", "Note", "ObservableValue", "Organisation", "ReferenceDataset",
+    "SigninFailure", "StixObject",
     "StixObjectVersion", "StixRef", "User", "WebSession",
 ]

@@ -58,6 +58,8 @@ class Converter(Protocol):
 # format name → "module:function". Keep one line per format.
 _CONVERTERS: dict[str, str] = {
     "misp": "cyberhub.formats.misp.to_stix:convert",
+    "csv": "cyberhub.formats.csv.to_stix:convert",
+    "text": "cyberhub.formats.text.to_stix:convert",
 }
 
 

@@ -34,7 +34,8 @@ def import_out(job: Import) -> ImportOut:
         tlp=job.tlp, pap=job.pap, audience=job.audience, bytes_total=job.bytes_total,
         progress=round(min(progress, 1.0), 4), counts=ImportCountsOut(**counts),
         errors=[ImportProblem(**e) for e in job.errors],
-        notices=[ImportProblem(**n) for n in job.notices], message=job.message,
+        notices=[ImportProblem(**n) for n in job.notices], options=job.options,
+        message=job.message,
         created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
         links={"self": f"/api/v1/imports/{job.id}"})
 
@@ -42,7 +43,8 @@ def import_out(job: Import) -> ImportOut:
 @router.post("/import", status_code=202, response_model=ImportOut,
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/stix+json": {"schema": {"type": "object"}},
-                 "application/json": {"schema": {"type": "object"}}}}})
+                 "application/json": {"schema": {"type": "object"}},
+                 "text/csv": {"schema": {"type": "string"}}}}})
 async def start_import(
     request: Request, ctx: ApiCtx,
     tlp: Annotated[str, Query(max_length=16, description="Marking for unmarked objects.")],
@@ -51,13 +53,32 @@ async def start_import(
         max_length=500, description="Recipient organisation ids or names (repeat).")] = None,
     mode: Annotated[str, Query(pattern="^(strict|lenient)$")] = "strict",
     format: Annotated[str, Query(max_length=16)] = "stix",
+    mapping: Annotated[str | None, Query(
+        max_length=100, description="format=csv: the name or id of a CSV mapping saved by "
+        "your organisation.")] = None,
     filename: Annotated[str, Query(max_length=300)] = "upload.json",
 ) -> JSONResponse:
-    """Upload a STIX 2.1 bundle as the request body. It is streamed to disk and imported
-    in the background; follow the returned status resource."""
+    """Upload a STIX 2.1 bundle (or, with ``format=csv&mapping=…``, a CSV file) as the
+    request body. It is streamed to disk and imported in the background; follow the
+    returned status resource."""
     aud = Audience(org_ids=[_org(ctx, a) for a in audience or []])
+    options: dict[str, object] = {}
+    if format == "csv":
+        if not mapping:
+            raise InvalidInput(_("A CSV import needs mapping=<name or id> of a mapping your "
+                                 "organisation saved on the CSV import page."),
+                               details={"field": "mapping"})
+        from cyberhub.formats.csv import mappings
+
+        try:
+            options = mappings.load(ctx.session, ctx.viewer, mapping).as_dict()
+        except NotFound as exc:
+            raise InvalidInput(exc.message, details={"field": "mapping"}) from None
+    elif mapping:
+        raise InvalidInput(_("mapping applies to format=csv only."),
+                           details={"field": "mapping"})
     job = imports.new_import(ctx.session, ctx.viewer, filename=filename, tlp=tlp, pap=pap,
-                             audience=aud, mode=mode, fmt=format)
+                             audience=aud, mode=mode, fmt=format, options=options)
     await imports.stage_upload(job, request.stream())
     ctx.session.flush()
     enqueue_after_commit(ctx.session, run_import, str(job.id))

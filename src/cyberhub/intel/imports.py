@@ -13,7 +13,7 @@ import importlib
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -44,14 +44,13 @@ from cyberhub.sharing import PAP
 
 log = logging.getLogger(__name__)
 
-MAX_NOTICES_KEPT = 1000
+MODES = ("strict", "lenient")
+MAX_NOTICES = 1000  # notices kept with an import; the last one says how many more there were
 
 
 def formats() -> tuple[str, ...]:
-    """``stix`` and every format with a converter (:mod:`cyberhub.formats.convert`)."""
+    """STIX, and every format a converter turns into STIX (``formats.convert``)."""
     return ("stix", *convert.names())
-
-MODES = ("strict", "lenient")
 
 
 def staging_dir() -> Path:
@@ -70,10 +69,11 @@ def _progress_path(import_id: uuid.UUID) -> Path:
 def new_import(session: Session, viewer: Viewer, *, filename: str, tlp: str,
                pap: str | None = None, audience: Audience | None = None,
                mode: str = "strict", fmt: str = "stix",
-               options: dict[str, Any] | None = None) -> Import:
+               options: Mapping[str, Any] | None = None) -> Import:
     """Check the request and create the job record (status queued); no data yet.
 
-    ``options`` are the format's own choices, handed to its converter."""
+    ``options`` are the format's own choices (a CSV column mapping…), handed to its
+    converter when the job runs."""
     if not access.can_contribute(viewer):
         raise PermissionDenied(_("Readers may not import."))
     assert viewer.org_id is not None and viewer.user_id is not None
@@ -188,6 +188,8 @@ def run(database: Database, import_id: uuid.UUID,
             raise ImportFileError("The importing user is no longer active.")
         source = staged
         if fmt != "stix":
+            if not staged.exists():
+                raise FileNotFoundError(staged)
             notices = _convert(fmt, staged, converted, context)
             source = converted
             size = converted.stat().st_size
@@ -222,8 +224,7 @@ def run(database: Database, import_id: uuid.UUID,
     with database.transaction() as session:
         job = session.get(Import, import_id)
         assert job is not None
-        job.notices = [n.as_dict() for n in notices[:MAX_NOTICES_KEPT]]
-        _finish(session, job, status, message, outcome)
+        _finish(session, job, status, message, outcome, notices)
     if status is ImportStatus.SUCCEEDED and job.objects_stored >= REFRESH_STATISTICS_FROM:
         refresh_statistics(database)
     return job
@@ -284,8 +285,14 @@ def refresh_statistics(database: Database) -> None:
 
 
 def _finish(session: Session, job: Import, status: ImportStatus, message: str,
-            outcome: ImportResult | None) -> None:
+            outcome: ImportResult | None,
+            notices: Sequence[convert.Notice] = ()) -> None:
     job.status = status
+    kept = [n.as_dict() for n in notices[:MAX_NOTICES]]
+    if len(notices) > MAX_NOTICES:
+        kept.append(convert.Notice(-1, None, "", _("… and %(n)d more notices.") % {
+            "n": len(notices) - MAX_NOTICES}).as_dict())
+    job.notices = kept
     job.message = message
     job.finished_at = utcnow()
     if outcome is not None:

@@ -185,10 +185,9 @@ class Import(Base):
     objects_invalid: Mapped[int] = mapped_column(Integer, default=0)
     # The first problems found (capped): [{"index", "id", "path", "message"}].
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    # What a converter (formats other than STIX) reported: kept, changed or skipped
-    # items, [{"index", "id", "path", "message"}] (capped).
+    # What a converter (MISP, CSV, text…) kept, changed or skipped, in the same shape.
     notices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    # Format-specific choices made when the import was started.
+    # Format-specific choices made when the import was started (a CSV column mapping…).
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -710,7 +710,7 @@ def import_view(job: Import) -> SimpleNamespace:
     fraction = 1.0 if finished and job.status is ImportStatus.SUCCEEDED else (
         done / job.bytes_total if job.bytes_total else 0.0)
     return view(job, "id", "status", "filename", "mode", "tlp", "pap", "message", "created_at",
-                "started_at", "finished_at", "errors", "notices",
+                "started_at", "finished_at", "errors", "notices", "format",
                 status_label=STATUS_LABELS[job.status](),
                 active=job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
                 percent=round(min(fraction, 1.0) * 100),

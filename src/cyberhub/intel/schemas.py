@@ -40,8 +40,10 @@ class ImportOut(BaseModel):
     counts: ImportCountsOut
     errors: list[ImportProblem]
     notices: list[ImportProblem] = Field(
-        default_factory=list, description="What the format's converter kept, changed or "
-                                          "skipped (formats other than STIX).")
+        default_factory=list, description="What the converter of a non-STIX format kept, "
+        "changed or skipped (index: the row, line or item in the source).")
+    options: dict[str, Any] = Field(default_factory=dict,
+                                    description="The format's options (a CSV mapping…).")
     message: str
     created_at: datetime
     started_at: datetime | None
