@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import rustworkx as rx
+from scipy import sparse
 
 from cyberhub.atlas.graph import Graph, Node
 from cyberhub.i18n import _, ngettext
@@ -32,6 +34,7 @@ SAMPLE_ACTORS = 5
 # Betweenness is exact but costs nodes × edges: it is computed among the resources that
 # matter for the ranking, not over every indicator of the hub.
 BETWEENNESS_CANDIDATES = 200
+BETWEENNESS_ACTORS = 500
 
 
 @dataclass
@@ -63,76 +66,103 @@ class ChokePoint:
 
 @dataclass
 class _Reach:
-    count: list[int]
-    direct: list[int]
-    ransomware: list[int]
-    sample: list[list[int]]
-    pairs: list[tuple[int, int]]  # (actor, resource it depends on)
+    actors: np.ndarray  # node index of each row of ``matrix``
+    matrix: sparse.csr_matrix  # actor row × node: 1 where the actor depends on the node
+    count: np.ndarray
+    direct: np.ndarray
+    ransomware: np.ndarray
+
+
+def _as_set(m: sparse.csr_matrix) -> sparse.csr_matrix:
+    """A 0/1 matrix with explicit entries only where ``m`` is non-zero."""
+    m = m.tocsr()
+    m.data = (m.data != 0).astype(np.int32)
+    m.eliminate_zeros()
+    return m
 
 
 def _dependants(graph: Graph, depth: int) -> _Reach:
-    both, forward = graph.adjacency()
+    """Every actor's walk, level by level, as sparse matrix products: the first level is
+    any neighbour of the actor, later levels follow relationships forward, never
+    through another actor, each node counted once per actor (what a breadth-first walk
+    from each actor gives, for all actors at once)."""
     n = len(graph.nodes)
-    is_actor = [node.is_actor for node in graph.nodes]
-    count, direct, ransomware = [0] * n, [0] * n, [0] * n
-    sample: list[list[int]] = [[] for _ in range(n)]
-    stamp = [-1] * n  # the actor whose walk last reached the node
-    pairs: list[tuple[int, int]] = []
-    for a in range(n):
-        if not is_actor[a]:
-            continue
-        stamp[a] = a
-        group = graph.nodes[a].ransomware
-        frontier, hop = [a], 1
-        while frontier and hop <= depth:
-            reached = []
-            for u in frontier:
-                for v in (both[u] if hop == 1 else forward[u]):
-                    if stamp[v] == a or is_actor[v]:
-                        continue
-                    stamp[v] = a
-                    count[v] += 1
-                    direct[v] += hop == 1
-                    ransomware[v] += group
-                    if len(sample[v]) < SAMPLE_ACTORS:
-                        sample[v].append(a)
-                    pairs.append((a, v))
-                    reached.append(v)
-            frontier, hop = reached, hop + 1
-    return _Reach(count, direct, ransomware, sample, pairs)
+    is_actor = np.fromiter((node.is_actor for node in graph.nodes), bool, n)
+    edges = np.array(graph.edges, dtype=np.int64).reshape(-1, 2)
+    src, dst = edges[:, 0], edges[:, 1]
+    actors = np.flatnonzero(is_actor)
+    row_of = np.full(n, -1, dtype=np.int64)
+    row_of[actors] = np.arange(len(actors))
+
+    def matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+        return _as_set(sparse.csr_matrix((np.ones(len(rows), np.int32), (rows, cols)),
+                                         shape=shape))
+
+    inner = ~is_actor[src] & ~is_actor[dst]
+    forward = matrix(src[inner], dst[inner], (n, n))
+    out_of_actor = is_actor[src] & ~is_actor[dst]
+    into_actor = is_actor[dst] & ~is_actor[src]
+    first = matrix(np.concatenate([row_of[src[out_of_actor]], row_of[dst[into_actor]]]),
+                   np.concatenate([dst[out_of_actor], src[into_actor]]), (len(actors), n))
+    reached, frontier = first, first
+    for _hop in range(depth - 1):
+        if not frontier.nnz:
+            break
+        step = _as_set(frontier @ forward)
+        frontier = _as_set(step - step.multiply(reached))
+        reached = _as_set(reached + frontier)
+    ransomware_rows = np.fromiter((graph.nodes[a].ransomware for a in actors), bool,
+                                  len(actors))
+    return _Reach(
+        actors=actors, matrix=reached,
+        count=np.asarray(reached.sum(axis=0)).ravel(),
+        direct=np.asarray(first.sum(axis=0)).ravel(),
+        ransomware=np.asarray(reached[ransomware_rows].sum(axis=0)).ravel())
 
 
 def _shared_betweenness(reach: _Reach) -> dict[int, float]:
     """Betweenness on the graph of actors and the resources most of them depend on (two
     or more actors, at most ``BETWEENNESS_CANDIDATES``), each actor linked to each such
-    resource: high for the resources that bridge otherwise separate groups of actors."""
-    shared = sorted((v for v, c in enumerate(reach.count) if c >= 2),
-                    key=lambda v: -reach.count[v])[:BETWEENNESS_CANDIDATES]
-    chosen = set(shared)
-    pairs = [(a, v) for a, v in reach.pairs if v in chosen]
-    if not pairs:
+    resource: high for the resources that bridge otherwise separate groups of actors.
+    Beyond ``BETWEENNESS_ACTORS`` actors it is estimated on a fixed sample of them."""
+    shared = np.flatnonzero(reach.count >= 2)
+    if not len(shared):
         return {}
-    keep = sorted({x for pair in pairs for x in pair})
-    position = {node: i for i, node in enumerate(keep)}
+    candidates = shared[np.argsort(-reach.count[shared], kind="stable")][
+        :BETWEENNESS_CANDIDATES]
+    sub = reach.matrix[:, candidates].tocsr()
+    rows = np.flatnonzero(np.diff(sub.indptr))
+    if len(rows) > BETWEENNESS_ACTORS:
+        rows = np.sort(np.random.default_rng(0).choice(rows, BETWEENNESS_ACTORS,
+                                                        replace=False))
+    sub = sub[rows].tocoo()
     projection = rx.PyGraph(multigraph=False)
-    projection.add_nodes_from(keep)
-    projection.add_edges_from_no_data([(position[a], position[v]) for a, v in pairs])
+    projection.add_nodes_from(range(len(rows) + len(candidates)))
+    projection.add_edges_from_no_data(list(zip(sub.row.tolist(),
+                                               (sub.col + len(rows)).tolist(), strict=True)))
     scores = rx.betweenness_centrality(projection, normalized=True)
-    return {keep[i]: float(score) for i, score in scores.items()}
+    return {int(candidates[i - len(rows)]): float(score) for i, score in scores.items()
+            if i >= len(rows)}
 
 
 def rank(graph: Graph, *, depth: int = DEFAULT_DEPTH, limit: int = 25,
          category: str | None = None) -> list[ChokePoint]:
     """The ``limit`` resources most actors depend on (ties: direct use, betweenness)."""
     depth = max(1, min(depth, MAX_DEPTH))
+    if not graph.nodes:
+        return []
     reach = _dependants(graph, depth)
-    count, direct, ransomware, sample = reach.count, reach.direct, reach.ransomware, reach.sample
     betweenness = _shared_betweenness(reach)
-    candidates = [i for i, node in enumerate(graph.nodes)
-                  if count[i] and (category is None or node.category == category)]
+    candidates = [int(i) for i in np.flatnonzero(reach.count)
+                  if category is None or graph.nodes[i].category == category]
+    count, direct = reach.count, reach.direct
     candidates.sort(key=lambda i: (-count[i], -direct[i], -betweenness.get(i, 0.0),
                                    graph.nodes[i].name))
-    return [ChokePoint(graph.nodes[i], count[i], direct[i], ransomware[i],
-                       round(betweenness.get(i, 0.0), 6),
-                       [graph.nodes[a].name for a in sample[i]])
-            for i in candidates[:limit]]
+    columns = reach.matrix.tocsc()
+    found = []
+    for i in candidates[:limit]:
+        rows = columns.indices[columns.indptr[i]:columns.indptr[i + 1]][:SAMPLE_ACTORS]
+        found.append(ChokePoint(graph.nodes[i], int(count[i]), int(direct[i]),
+                                int(reach.ransomware[i]), round(betweenness.get(i, 0.0), 6),
+                                [graph.nodes[int(reach.actors[r])].name for r in rows]))
+    return found
