@@ -223,6 +223,26 @@ def test_pymisp_objects_and_tags(database, community, member, tmp_path):
     assert job.notices == []  # text is kept as text without a notice
 
 
+def test_taxonomy_tags_set_markings_and_admiralty_grades_the_confidence(database, community,
+                                                                         member, tmp_path):
+    event = pymisp_event()
+    event.add_tag('admiralty-scale:source-reliability="b"')
+    event.add_tag('admiralty-scale:information-credibility="2"')
+    event.attributes[0].add_tag("TLP:AMBER")  # any case, as MISP users type it
+    event.attributes[0].add_tag('admiralty-scale:information-credibility="4"')
+    event.attributes[0].add_tag("PAP:RED")
+    job = run_misp(database, community, member, write_event(tmp_path, event))
+    assert job.status is ImportStatus.SUCCEEDED, job.errors
+    stored = objects(database)
+    report = data(stored[f"report--{event.uuid}"])
+    assert report["confidence"] == 75  # B2: both axes at 75
+    ip = stored[f"indicator--{event.attributes[0].uuid}"]
+    assert (ip.tlp, ip.pap) == (TLP.AMBER, PAP.RED)
+    assert data(ip)["confidence"] == 50  # its own D overrides the event's 2: (75 + 25) / 2
+    hostname = [o for o in stored.values() if o.type == "domain-name"]
+    assert hostname and all("confidence" not in data(o) for o in hostname), "SCOs carry none"
+
+
 def test_distribution_and_sharing_groups(database, community, member):
     beta = community.org("Beta Bank")
     job = run_misp(database, community, member, FIXTURES / "response.json", tlp="CLEAR")

@@ -37,8 +37,6 @@ from cyberhub.formats.misp.mapping import (
 )
 from cyberhub.formats.misp.tags import (
     ANALYSIS,
-    TAG_BY_PAP,
-    TAG_BY_TLP,
     THREAT_LEVELS,
     TLP_DISTRIBUTION,
 )
@@ -57,6 +55,7 @@ from cyberhub.intel.export import (
     _Sensitive,
 )
 from cyberhub.intel.models import StixObject, StixRef
+from cyberhub.refdata.taxonomies import pap_tag, tlp_tag
 from cyberhub.sharing import PAP, TLP
 
 __all__ = ["events"]
@@ -82,9 +81,9 @@ def _uuid_of(stix_id: str) -> str:
 
 
 def _tags(labels: Any, tlp: TLP, pap: PAP | None) -> list[dict[str, str]]:
-    names = [TAG_BY_TLP[tlp]]
+    names = [tlp_tag(tlp)]
     if pap is not None:
-        names.append(TAG_BY_PAP[pap])
+        names.append(pap_tag(pap))
     for label in labels if isinstance(labels, list) else []:
         if isinstance(label, str) and label not in _THREAT_IDS and label not in _ANALYSIS_IDS:
             names.append(label)

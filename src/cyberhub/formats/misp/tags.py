@@ -1,8 +1,8 @@
-"""MISP tags and distribution levels → the hub's TLP 2.0 and PAP, and back.
+"""MISP distribution levels → the hub's TLP 2.0, and back; event metadata vocabularies.
 
-A small table of its own: the ``tlp`` and ``PAP`` taxonomies (``pytaxonomies``) are the
-reference, and ``cyberhub.refdata.taxonomies`` will map every taxonomy once it lands;
-these few tags are all the importer and exporter need to decide markings.
+Tags (``tlp:``, ``PAP:``, admiralty scale) are read and written through
+``cyberhub.refdata.taxonomies``, which builds its tables from the MISP taxonomies
+themselves (``pytaxonomies``).
 """
 
 from __future__ import annotations
@@ -10,27 +10,6 @@ from __future__ import annotations
 from typing import Final
 
 from cyberhub.sharing import PAP, TLP
-
-TLP_TAGS: Final[dict[str, TLP]] = {
-    "tlp:clear": TLP.CLEAR,
-    "tlp:white": TLP.CLEAR,  # TLP 1.0
-    "tlp:green": TLP.GREEN,
-    "tlp:amber": TLP.AMBER,
-    "tlp:amber+strict": TLP.AMBER_STRICT,
-    "tlp:red": TLP.RED,
-}
-PAP_TAGS: Final[dict[str, PAP]] = {
-    "pap:clear": PAP.CLEAR,
-    "pap:white": PAP.CLEAR,  # PAP before its 2.0 wording
-    "pap:green": PAP.GREEN,
-    "pap:amber": PAP.AMBER,
-    "pap:red": PAP.RED,
-}
-TAG_BY_TLP: Final[dict[TLP, str]] = {
-    TLP.CLEAR: "tlp:clear", TLP.GREEN: "tlp:green", TLP.AMBER: "tlp:amber",
-    TLP.AMBER_STRICT: "tlp:amber+strict", TLP.RED: "tlp:red"}
-TAG_BY_PAP: Final[dict[PAP, str]] = {
-    PAP.CLEAR: "PAP:CLEAR", PAP.GREEN: "PAP:GREEN", PAP.AMBER: "PAP:AMBER", PAP.RED: "PAP:RED"}
 
 PAP_STRICTNESS: Final[dict[PAP, int]] = {PAP.CLEAR: 0, PAP.GREEN: 1, PAP.AMBER: 2, PAP.RED: 3}
 
@@ -54,14 +33,6 @@ TLP_DISTRIBUTION: Final[dict[TLP, int]] = {
 THREAT_LEVELS: Final[dict[str, str]] = {"1": "high", "2": "medium", "3": "low",
                                         "4": "undefined"}
 ANALYSIS: Final[dict[str, str]] = {"0": "initial", "1": "ongoing", "2": "completed"}
-
-
-def tlp_of_tag(name: str) -> TLP | None:
-    return TLP_TAGS.get(name.strip().lower())
-
-
-def pap_of_tag(name: str) -> PAP | None:
-    return PAP_TAGS.get(name.strip().lower())
 
 
 def distribution_of(value: object) -> int | None:

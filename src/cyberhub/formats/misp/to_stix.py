@@ -37,8 +37,6 @@ from cyberhub.formats.misp.tags import (
     SHARING_GROUP,
     THREAT_LEVELS,
     distribution_of,
-    pap_of_tag,
-    tlp_of_tag,
 )
 from cyberhub.formats.stix.validate import validate_object
 from cyberhub.intel import extensions
@@ -49,6 +47,12 @@ from cyberhub.intel.markings import (
     PAP_DEFINITIONS,
     STRICTNESS,
     TLP2_DEFINITIONS,
+)
+from cyberhub.refdata.taxonomies import (
+    admiralty_of_tag,
+    confidence_of_tags,
+    pap_of_tag,
+    tlp_of_tag,
 )
 from cyberhub.sharing import PAP, TLP
 
@@ -167,14 +171,19 @@ def _checked(found: Observable) -> Observable | Unfit:
 class _Marks:
     """The markings of one item: TLP, PAP, sharing group, and the other tags."""
 
-    __slots__ = ("labels", "pap", "sharing_group", "tlp")
+    __slots__ = ("confidence", "grades", "labels", "pap", "sharing_group", "tlp")
 
     def __init__(self, tlp: TLP | None = None, pap: PAP | None = None,
-                 sharing_group: str | None = None, labels: list[str] | None = None) -> None:
+                 sharing_group: str | None = None, labels: list[str] | None = None,
+                 grades: dict[str, str] | None = None) -> None:
         self.tlp = tlp
         self.pap = pap
         self.sharing_group = sharing_group
         self.labels = labels or []
+        # Admiralty-scale tags by axis, the item's own over its event's; their STIX
+        # confidence (refdata.taxonomies).
+        self.grades = grades or {}
+        self.confidence = confidence_of_tags(self.grades.values()) if self.grades else None
 
     def refs(self) -> list[str]:
         refs = []
@@ -363,7 +372,12 @@ class _Event:
             tlp = _stricter_tlp(tlp, DISTRIBUTION_TLP[distribution])
             if distribution == SHARING_GROUP:
                 sharing_group = self._sharing_group(item)
-        marks = _Marks(tlp, pap, sharing_group, labels)
+        grades = dict(parent.grades) if parent else {}
+        for label in labels:
+            grade = admiralty_of_tag(label)
+            if grade is not None:
+                grades[grade.axis.casefold()] = label
+        marks = _Marks(tlp, pap, sharing_group, labels, grades)
         self.bundle.markings(marks.refs())
         return marks
 
@@ -371,6 +385,8 @@ class _Event:
         refs = marks.refs()
         if refs:
             obj["object_marking_refs"] = refs
+        if marks.confidence is not None and "created" in obj:  # SDOs and SROs only
+            obj.setdefault("confidence", marks.confidence)
         return obj
 
     # ------------------------------------------------------------------ the event
