@@ -158,6 +158,25 @@ def _intel(session: Session, orgs: dict[str, Organisation],
         settings = ImportSettings(viewer=access.viewer_for(session, analyst), tlp=tlp,
                                   audience=audience, source="demo")
         import_stix(session, io.BytesIO(bundle_bytes(list(gen.objects(n)))), settings)
+    _ecosystem(session, orgs, by_org)
+
+
+def _ecosystem(session: Session, orgs: dict[str, Organisation],
+               by_org: dict[uuid.UUID, list[User]]) -> None:
+    """A generated, clearly fictional criminal ecosystem ("Demo group 001" using
+    "Demo bulletproof hoster 01"…), shared GREEN by the cybercrime unit, so that the
+    threat map's views have something to show."""
+    import io
+
+    from cyberhub.atlas.synthetic import Ecosystem
+    from cyberhub.intel.importer import ImportSettings, import_stix
+    from cyberhub.intel.synthetic import bundle_bytes
+
+    analyst = by_org[orgs["National Cybercrime Unit"].id][1]
+    settings = ImportSettings(viewer=access.viewer_for(session, analyst), tlp=TLP.GREEN,
+                              source="demo")
+    import_stix(session, io.BytesIO(bundle_bytes(list(Ecosystem(seed=2026).objects(60)))),
+                settings)
 
 
 def _signins(session: Session) -> list[DemoSignin]:
