@@ -78,15 +78,20 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
 def worker_command(
     workers: Annotated[int, typer.Option(help="Jobs run at the same time.")] = 1,
 ) -> None:
-    """Run background jobs (imports) until stopped."""
+    """Run background jobs (imports, MISP feed polls every minute) until stopped."""
     from cyberhub import jobs
+    from cyberhub.federation import service as federation
     from cyberhub.intel import imports
 
     with _database().transaction() as session:
         interrupted = imports.fail_interrupted(session)
+        polls = federation.fail_interrupted(session)
     if interrupted:
         err.print(_("%(n)d interrupted imports were marked as failed (nothing of them was "
                     "stored).") % {"n": interrupted})
+    if polls:
+        err.print(_("%(n)d interrupted MISP feed polls were marked as failed; they are tried "
+                    "again at their next interval.") % {"n": polls})
     # Poll the queue at least once a second: an import should start while its
     # uploader watches, not after huey's default backoff of up to 10 s.
     consumer = jobs.huey.create_consumer(workers=workers, worker_type="thread",

@@ -11,6 +11,7 @@ from cyberhub.community.models import (
     WebSession,
 )
 from cyberhub.db import Base
+from cyberhub.federation.models import MispFeed
 from cyberhub.intel.models import (
     Import,
     ObservableValue,
@@ -23,6 +24,6 @@ from cyberhub.sharing import AudienceEntry
 
 __all__ = [
     "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "Group", "GroupMember",
-    "Import", "Note", "ObservableValue", "Organisation", "SigninFailure", "StixObject",
+    "Import", "MispFeed", "Note", "ObservableValue", "Organisation", "SigninFailure", "StixObject",
     "StixObjectVersion", "StixRef", "User", "WebSession",
 ]
