@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from cyberhub.community.api import router as community_router
+from cyberhub.federation.api import router as federation_router
 from cyberhub.intel.api import router as intel_router
 from cyberhub.intel.api_objects import router as objects_router
 from cyberhub.notes.api import router as notes_router
@@ -12,3 +13,4 @@ api_router.include_router(community_router)
 api_router.include_router(notes_router)
 api_router.include_router(intel_router)
 api_router.include_router(objects_router)
+api_router.include_router(federation_router)
