@@ -6,6 +6,7 @@ from cyberhub.community.pages import router as community_pages
 from cyberhub.community.pages_admin import router as admin_pages
 from cyberhub.community.pages_org import router as org_pages
 from cyberhub.community.pages_profile import router as profile_pages
+from cyberhub.federation.pages import router as federation_pages
 from cyberhub.intel.pages import router as intel_pages
 from cyberhub.notes.pages import router as notes_pages
 from cyberhub.web.common import router as common_pages
@@ -18,3 +19,4 @@ web_router.include_router(org_pages)
 web_router.include_router(admin_pages)
 web_router.include_router(notes_pages)
 web_router.include_router(intel_pages)
+web_router.include_router(federation_pages)
