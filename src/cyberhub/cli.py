@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,11 +26,13 @@ org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+feed_app = typer.Typer(help="MISP feed subscriptions.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+app.add_typer(feed_app, name="feed")
 
 out = Console()
 err = Console(stderr=True)
@@ -78,15 +81,20 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
 def worker_command(
     workers: Annotated[int, typer.Option(help="Jobs run at the same time.")] = 1,
 ) -> None:
-    """Run background jobs (imports) until stopped."""
+    """Run background jobs (imports, MISP feed polls every minute) until stopped."""
     from cyberhub import jobs
+    from cyberhub.federation import service as federation
     from cyberhub.intel import imports
 
     with _database().transaction() as session:
         interrupted = imports.fail_interrupted(session)
+        polls = federation.fail_interrupted(session)
     if interrupted:
         err.print(_("%(n)d interrupted imports were marked as failed (nothing of them was "
                     "stored).") % {"n": interrupted})
+    if polls:
+        err.print(_("%(n)d interrupted MISP feed polls were marked as failed; they are tried "
+                    "again at their next interval.") % {"n": polls})
     # Poll the queue at least once a second: an import should start while its
     # uploader watches, not after huey's default backoff of up to 10 s.
     consumer = jobs.huey.create_consumer(workers=workers, worker_type="thread",
@@ -381,6 +389,153 @@ def export_command(
     except HubError as exc:
         raise _fail(exc) from None
     err.print("[green]✓[/] " + _("Exported to %(path)s.") % {"path": output}, highlight=False)
+
+
+@feed_app.command("add")
+def feed_add(
+    name: Annotated[str, typer.Argument(help="A name for the feed, unique in the organisation.")],
+    url: Annotated[str, typer.Argument(
+        help="The feed's folder: an http(s) URL, or a directory holding manifest.json.")],
+    as_: Annotated[str, typer.Option(
+        "--as", help="E-mail of the member whose rights the imports run with; the feed "
+                     "belongs to their organisation.")],
+    tlp: Annotated[str, typer.Option(help="Marking for what the feed's data leaves "
+                                          "unmarked.")] = "AMBER",
+    pap: Annotated[str | None, typer.Option(help="PAP marking.")] = None,
+    audience: Annotated[str | None, typer.Option(
+        help="Recipient organisations, comma-separated names.")] = None,
+    every: Annotated[int, typer.Option(help="Minutes between polls.")] = 60,
+    paused: Annotated[bool, typer.Option(help="Add it paused.")] = False,
+) -> None:
+    """Subscribe an organisation to a MISP feed; the worker polls it every N minutes."""
+    from cyberhub.audience import Audience
+    from cyberhub.community import service as community
+    from cyberhub.federation import service
+
+    try:
+        with _database().transaction() as session:
+            user = community.find_user(session, as_)
+            if user is None or not user.is_active:
+                raise HubError(_("No active user with the e-mail %(email)s.") % {"email": as_})
+            org_ids = []
+            for org_name in [n.strip() for n in (audience or "").split(",") if n.strip()]:
+                org = community.find_organisation(session, org_name)
+                if org is None:
+                    raise HubError(_("No organisation named %(name)r.") % {"name": org_name})
+                org_ids.append(org.id)
+            viewer = access.viewer_for(session, user)
+            feed = service.create_feed(
+                session, viewer, name=name, url=url, tlp=tlp, pap=pap,
+                audience=Audience(org_ids=org_ids), interval_minutes=every,
+                enabled=not paused, any_directory=True)
+            label, org_label = feed.name, user.organisation.name
+    except HubError as exc:
+        raise _fail(exc) from None
+    out.print("[green]✓[/] " + _("Feed %(name)s added for %(org)s; polled every %(n)d "
+                                  "minutes.") % {"name": label, "org": org_label, "n": every},
+              highlight=False)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def _cursor(value: int | None) -> str:
+    return _when(datetime.fromtimestamp(value, UTC)) if value else "—"
+
+
+@feed_app.command("list")
+def feed_list() -> None:
+    """Every MISP feed subscription of the hub, with its last poll."""
+    from cyberhub.community import service as community
+    from cyberhub.federation import service
+    from cyberhub.formats.misp.feeds import shown_location
+
+    with _database().transaction() as session:
+        found = service.list_feeds(session, _operator())
+        orgs = {o.id: o.name for o in community.list_organisations(session, _operator())}
+        rows = [(f.name, orgs.get(f.org_id, ""), shown_location(f.url),
+                 str(f.interval_minutes) if f.enabled else _("paused"), f.last_status.value,
+                 _cursor(f.cursor), str(f.events_imported), _when(f.last_polled_at),
+                 f.last_error or "") for f in found]
+    if not rows:
+        out.print(_("No MISP feeds yet; add one with 'cyberhub feed add'."))
+        return
+    table = Table(title=_("MISP feeds"))
+    for col in (_("name"), _("organisation"), _("URL"), _("every (min)"), _("status"),
+                _("cursor"), _("events"), _("last poll"), _("last error")):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+@feed_app.command("poll")
+def feed_poll(
+    name: Annotated[str | None, typer.Argument(
+        help="The feed's name (or id); every enabled feed when left out.")] = None,
+) -> None:
+    """Poll MISP feeds now, here, with progress; paused feeds only when named."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from cyberhub.federation import service
+    from cyberhub.federation.models import FeedStatus
+
+    database = _database()
+    with database.transaction() as session:
+        if name is None:
+            chosen = [f for f in service.list_feeds(session, _operator()) if f.enabled]
+        else:
+            chosen = service.find_feeds(session, name)
+            if not chosen:
+                raise _fail(HubError(_("No feed named %(name)r; see 'cyberhub feed list'.")
+                                     % {"name": name}))
+            if len(chosen) > 1:
+                raise _fail(HubError(_("%(n)d organisations have a feed named %(name)r; give "
+                                       "its id instead (see the API or the web page).")
+                                     % {"n": len(chosen), "name": name}))
+        targets = [(f.id, f.name) for f in chosen]
+    if not targets:
+        out.print(_("No enabled MISP feeds to poll."))
+        return
+    results: list[tuple[str, service.PollResult | None]] = []
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[detail]}"))
+    with Progress(*columns, console=err) as bar:
+        for feed_id, label in targets:
+            task = bar.add_task(_("%(name)s: fetching") % {"name": label}, total=None,
+                                detail="")
+
+            def fetched(done: int, total: int, task: Any = task, label: str = label) -> None:
+                bar.update(task, completed=done, total=total,
+                           description=_("%(name)s: fetching events") % {"name": label})
+
+            def imported(counts: Any, task: Any = task, label: str = label) -> None:
+                bar.update(task, description=_("%(name)s: importing") % {"name": label},
+                           detail=_("%(n)d objects") % {"n": counts.seen})
+
+            result = service.poll_now(database, feed_id, on_fetch=fetched, on_import=imported)
+            bar.update(task, description=label, detail=(
+                result.status.value if result else _("busy")))
+            results.append((label, result))
+    table = Table(title=_("MISP feed polls"))
+    table.add_column(_("feed"), overflow="fold")
+    table.add_column(_("status"))
+    table.add_column(_("new events"), justify="right")
+    table.add_column(_("cursor"), no_wrap=True)
+    table.add_column(_("error"), overflow="fold")
+    failed = False
+    for label, result in results:
+        if result is None:
+            table.add_row(label, _("busy"), "", "", _("Another poll of this feed is running."))
+            continue
+        failed = failed or result.status is FeedStatus.FAILED
+        events = str(result.events) + (" +" if result.more else "")
+        table.add_row(label, result.status.value, events, _cursor(result.cursor),
+                      result.error or "")
+    out.print(table)
+    if failed:
+        raise typer.Exit(code=1)
 
 
 @db_app.command("upgrade")

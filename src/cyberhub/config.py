@@ -42,6 +42,19 @@ class Settings(BaseSettings):
     queue_name: str = "cyberhub"
     # Largest file an import accepts (streamed to disk, never held in memory).
     max_import_bytes: int = 4 * 1024**3
+    # MISP feed subscriptions (docs/misp.md): what one poll may download (manifest and
+    # event files together), how many events it takes (oldest first; the rest follow
+    # on the next poll), and how long a feed's server may take to connect and answer.
+    misp_feed_max_bytes: int = 512 * 1024**2
+    misp_feed_max_events: int = 1000
+    misp_feed_connect_timeout: float = 10.0
+    misp_feed_read_timeout: float = 60.0
+    # Directories (comma-separated) under which members may subscribe to a local feed
+    # through the web or the API. Empty: local feeds are added at the command line only.
+    misp_feed_dirs: str = ""
+    # Fetch feeds from loopback, private and link-local addresses (an intranet MISP).
+    # Off by default: members must not make the hub probe its own network.
+    misp_feed_private_addresses: bool = False
 
     def resolved_database_url(self) -> str:
         if self.database_url:

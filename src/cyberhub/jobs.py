@@ -9,9 +9,10 @@ yet. ``cyberhub worker`` runs the consumer; ``cyberhub serve`` starts one alongs
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,29 @@ def run_import(import_id: str) -> None:
     from cyberhub.intel import imports
 
     imports.run(database(), uuid.UUID(import_id))
+
+
+@huey.task()  # type: ignore[untyped-decorator]
+def poll_feed(feed_id: str) -> None:
+    """Fetch and import what is new in one claimed MISP feed (see federation.service)."""
+    from cyberhub.federation import service
+
+    service.run_claimed(database(), uuid.UUID(feed_id))
+
+
+def poll_due_feeds(now: datetime | None = None) -> list[uuid.UUID]:
+    """Claim the MISP feeds due at ``now`` and queue one poll for each."""
+    from cyberhub.federation import service
+
+    claimed = service.claim_due(database(), now)
+    for feed_id in claimed:
+        poll_feed(str(feed_id))
+    return claimed
+
+
+@huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
+def poll_feeds_every_minute() -> None:
+    poll_due_feeds()
 
 
 _PENDING = "cyberhub_jobs_after_commit"

@@ -11,6 +11,7 @@ from cyberhub.community.models import (
     WebSession,
 )
 from cyberhub.db import Base
+from cyberhub.federation.models import MispFeed
 from cyberhub.formats.models import CsvMapping
 from cyberhub.intel.models import (
     Import,
@@ -25,7 +26,7 @@ from cyberhub.sharing import AudienceEntry
 
 __all__ = [
     "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Group",
-    "GroupMember", "Import", "Note", "ObservableValue", "Organisation", "ReferenceDataset",
-    "SigninFailure", "StixObject",
+    "GroupMember", "Import", "MispFeed", "Note", "ObservableValue", "Organisation",
+    "ReferenceDataset", "SigninFailure", "StixObject",
     "StixObjectVersion", "StixRef", "User", "WebSession",
 ]

@@ -85,7 +85,7 @@ def new_import(session: Session, viewer: Viewer, *, filename: str, tlp: str,
         raise InvalidInput(_("Unknown mode %(value)r; use strict or lenient.") % {"value": mode},
                            details={"field": "mode"})
     tlp_ = clean_tlp(tlp)
-    aud = _audience_for_import(session, tlp_, audience or Audience())
+    aud = check_import_audience(session, tlp_, audience or Audience())
     job = Import(org_id=viewer.org_id, user_id=viewer.user_id, format=fmt, mode=mode,
                  filename=(filename or "upload.json")[:300], tlp=tlp_.value,
                  pap=(clean_pap(pap).value if clean_pap(pap) else None),  # type: ignore[union-attr]
@@ -98,7 +98,7 @@ def new_import(session: Session, viewer: Viewer, *, filename: str, tlp: str,
     return job
 
 
-def _audience_for_import(session: Session, tlp: Any, audience: Audience) -> Audience:
+def check_import_audience(session: Session, tlp: Any, audience: Audience) -> Audience:
     """The audience applies to the import's AMBER/AMBER+STRICT/RED objects; objects the
     data marks more strictly than the import default are checked against it too."""
     from cyberhub.sharing import TLP
@@ -327,7 +327,8 @@ def fail_interrupted(session: Session) -> int:
 
 
 def get_import(session: Session, viewer: Viewer, import_id: uuid.UUID | str) -> Import:
-    """An import is visible to the user who started it and their organisation's admins."""
+    """An import is visible to the user who started it and their organisation's admins;
+    a MISP feed's imports to those who manage the organisation's feeds too."""
     try:
         iid = import_id if isinstance(import_id, uuid.UUID) else uuid.UUID(str(import_id))
     except ValueError:
@@ -343,7 +344,11 @@ def _may_see(viewer: Viewer, job: Import) -> bool:
 
     if viewer.user_id == job.user_id:
         return True
-    return viewer.org_id == job.org_id and viewer.role is Role.ORG_ADMIN
+    if viewer.org_id != job.org_id:
+        return False
+    # A feed's imports belong to everyone who manages the organisation's feeds.
+    return viewer.role is Role.ORG_ADMIN or (
+        bool((job.options or {}).get("feed_id")) and access.can_contribute(viewer))
 
 
 def live_counts(job: Import) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from cyberhub.community.pages import router as community_pages
 from cyberhub.community.pages_admin import router as admin_pages
 from cyberhub.community.pages_org import router as org_pages
 from cyberhub.community.pages_profile import router as profile_pages
+from cyberhub.federation.pages import router as federation_pages
 from cyberhub.formats.pages import router as formats_pages
 from cyberhub.intel.pages import router as intel_pages
 from cyberhub.notes.pages import router as notes_pages
@@ -24,3 +25,4 @@ web_router.include_router(formats_pages)
 web_router.include_router(intel_pages)
 web_router.include_router(refdata_pages)
 web_router.include_router(atlas_pages)
+web_router.include_router(federation_pages)

@@ -7,6 +7,8 @@
   the ``misp`` converter of :mod:`cyberhub.formats.convert`.
 - :mod:`.tags` maps MISP tags and distribution levels to TLP 2.0 and PAP.
 - :mod:`.from_stix` turns what a viewer may see into MISP events (the ``misp`` export).
+- :mod:`.feeds` fetches what is new in a subscribed feed (a URL or a directory) into a
+  staging folder that the importer reads (subscriptions: :mod:`cyberhub.federation`).
 
 The mapping tables are in ``docs/misp.md``; the choice of our own mapping over the
 misp-stix library in ``docs/decisions/0012-misp-mapping.md``.

@@ -1,0 +1,64 @@
+"""Subscriptions to MISP feeds."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cyberhub.db import Base, new_id, utcnow
+from cyberhub.sharing import PAP, TLP, pap_column_type, tlp_column_type
+
+
+class FeedStatus(enum.StrEnum):
+    NEW = "new"  # never polled
+    POLLING = "polling"  # a poll is fetching or importing now
+    OK = "ok"  # the last poll succeeded (whether or not anything was new)
+    FAILED = "failed"  # the last poll failed: see last_error; the cursor did not move
+
+
+class MispFeed(Base):
+    """One organisation's subscription to a MISP feed (a URL or a directory).
+
+    Imports run with the rights of ``run_as`` (a member of the owning organisation) and
+    the feed's default markings. ``cursor`` is the newest manifest timestamp imported:
+    a poll takes only events after it, and moves it only when its import succeeded."""
+
+    __tablename__ = "misp_feeds"
+    __table_args__ = (
+        UniqueConstraint("org_id", "name", name="uq_misp_feeds_org_id_name"),
+        Index("ix_misp_feeds_next_poll_at", "next_poll_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(2000))
+    run_as_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    # Defaults for what the feed's data leaves unmarked (as for any import).
+    tlp: Mapped[TLP] = mapped_column(tlp_column_type())
+    pap: Mapped[PAP | None] = mapped_column(pap_column_type(), nullable=True)
+    audience: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    interval_minutes: Mapped[int] = mapped_column(default=60)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    cursor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    next_poll_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_polled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_status: Mapped[FeedStatus] = mapped_column(
+        Enum(FeedStatus, name="feed_status", values_callable=lambda e: [m.value for m in e],
+             native_enum=False, length=16, validate_strings=True), default=FeedStatus.NEW)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_import_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("imports.id", ondelete="SET NULL"), nullable=True)
+    events_imported: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def audience_ids(self) -> dict[str, Any]:
+        return {k: list(self.audience.get(k, [])) for k in ("org_ids", "group_ids", "user_ids")}
