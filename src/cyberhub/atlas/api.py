@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
-from cyberhub.atlas import chokepoints, service
-from cyberhub.atlas.schemas import ChokePointOut
+from cyberhub.atlas import attack, chokepoints, service
+from cyberhub.atlas.schemas import ChokePointOut, HeatmapOut, TacticOut, TechniqueOut
 from cyberhub.deps import ApiCtx
+from cyberhub.i18n import _
 
 router = APIRouter(prefix="/atlas", tags=["threat map"])
 
@@ -30,3 +33,42 @@ def list_choke_points(
                           ransomware_actors=c.ransomware, betweenness=c.betweenness,
                           explanation=c.explanation, sample_actors=c.sample)
             for c in found]
+
+
+Actor = Annotated[str | None, Query(max_length=300, description="Only this actor's "
+                                    "techniques (its STIX id).")]
+Sector = Annotated[str | None, Query(max_length=300, description="Only actors that target "
+                                     "this sector (the sector identity's STIX id).")]
+Since = Annotated[datetime | None, Query(description="Relationships modified from (with a "
+                                         "time zone).")]
+Until = Annotated[datetime | None, Query(description="… until, exclusive.")]
+
+
+@router.get("/attack", response_model=HeatmapOut)
+def attack_heatmap(ctx: ApiCtx, actor: Actor = None, sector: Sector = None,
+                   since: Since = None, until: Until = None) -> HeatmapOut:
+    """ATT&CK techniques by tactic, scored by the visible actors and reports using them."""
+    found = service.attack_heatmap(ctx.session, ctx.viewer, actor=actor, sector=sector,
+                                   since=since, until=until)
+    return HeatmapOut(top=found.top, tactics=[
+        TacticOut(phase=phase, label=label, techniques=[
+            TechniqueOut(stix_id=t.stix_id, attack_id=t.attack_id, name=t.name,
+                         actors=len(t.actors), reports=len(t.reports), score=t.score)
+            for t in cells])
+        for phase, label, cells in found.columns()])
+
+
+@router.get("/attack/navigator", response_class=JSONResponse,
+            responses={200: {"content": {"application/json": {}},
+                             "description": "An ATT&CK Navigator layer (format 4.5)."}})
+def attack_navigator(ctx: ApiCtx, actor: Actor = None, sector: Sector = None,
+                     since: Since = None, until: Until = None) -> JSONResponse:
+    """The same heatmap as an ATT&CK Navigator layer, to open in the Navigator."""
+    found = service.attack_heatmap(ctx.session, ctx.viewer, actor=actor, sector=sector,
+                                   since=since, until=until)
+    layer: dict[str, Any] = attack.navigator_layer(
+        found, name=_("cyberhub: techniques in use"),
+        description=_("Techniques used by the actors and reports visible to one member of "
+                      "this hub, scored by how many use each."))
+    return JSONResponse(layer, headers={
+        "Content-Disposition": 'attachment; filename="cyberhub-attack-layer.json"'})

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from cyberhub.atlas import chokepoints, service
+from cyberhub.atlas import attack, chokepoints, service
 from cyberhub.errors import InvalidInput
 from cyberhub.i18n import _
 from cyberhub.web.common import MemberCtx, page
@@ -51,4 +53,49 @@ def choke_points(ctx: MemberCtx,
         "rows": rows, "error": error, "category": category, "depth": hops,
         "categories": list(labels.items()),
         "depths": list(range(1, chokepoints.MAX_DEPTH + 1))},
+        status_code=422 if error else 200)
+
+
+def _moment(value: str, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value), time.min, tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(_("%(field)s must be a date, e.g. 2026-01-31.") % {"field": field},
+                           details={"field": field}) from None
+
+
+@router.get("/atlas/attack")
+def attack_heatmap(ctx: MemberCtx,
+                   actor: Annotated[str, Query(max_length=300)] = "",
+                   sector: Annotated[str, Query(max_length=300)] = "",
+                   since: Annotated[str, Query(max_length=10)] = "",
+                   until: Annotated[str, Query(max_length=10)] = "",
+                   all: Annotated[str, Query(max_length=1)] = "") -> Response:
+    everything = service.attack_heatmap(ctx.session, ctx.viewer)
+    error = ""
+    found = everything
+    try:
+        if actor or sector or since or until:
+            found = service.attack_heatmap(
+                ctx.session, ctx.viewer, actor=actor or None, sector=sector or None,
+                since=_moment(since, "since"), until=_moment(until, "until"))
+    except InvalidInput as exc:
+        error = str(exc)
+    top = found.top
+    columns = [SimpleNamespace(phase=phase, label=label, used=sum(1 for t in cells if t.score),
+                               cells=[SimpleNamespace(
+                                   stix_id=t.stix_id, attack_id=t.attack_id, name=t.name,
+                                   score=t.score, actors=len(t.actors), reports=len(t.reports),
+                                   heat=attack.heat(t.score, top)) for t in cells])
+               for phase, label, cells in found.columns(include_unused=bool(all))]
+    query = urlencode({k: v for k, v in (("actor", actor), ("sector", sector),
+                                         ("since", since), ("until", until)) if v})
+    return page(ctx, "atlas/attack.html", {
+        "columns": columns, "top": top, "error": error, "show_all": bool(all),
+        "actor": actor, "sector": sector, "since": since, "until": until,
+        "actors": sorted(everything.actor_names.items(), key=lambda a: a[1].casefold()),
+        "sectors": attack.targeted_sectors(ctx.session, ctx.viewer),
+        "query": query, "used": sum(c.used for c in columns)},
         status_code=422 if error else 200)

@@ -17,3 +17,23 @@ class ChokePointOut(BaseModel):
                                            "graph: how much it bridges separate groups.")
     explanation: str
     sample_actors: list[str] = Field(description="Names of up to five of the actors.")
+
+
+class TechniqueOut(BaseModel):
+    stix_id: str
+    attack_id: str = Field(description="The ATT&CK id, e.g. T1059.001.")
+    name: str
+    actors: int = Field(description="Distinct visible actors related to it by 'uses'.")
+    reports: int = Field(description="Visible reports that reference it.")
+    score: int = Field(description="actors + reports.")
+
+
+class TacticOut(BaseModel):
+    phase: str = Field(description="The kill-chain phase name, e.g. initial-access.")
+    label: str
+    techniques: list[TechniqueOut]
+
+
+class HeatmapOut(BaseModel):
+    top: int = Field(description="The highest score (the colour scale's end).")
+    tactics: list[TacticOut]

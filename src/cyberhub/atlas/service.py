@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from cyberhub.access import Viewer
-from cyberhub.atlas import chokepoints, graph
+from cyberhub.atlas import attack, chokepoints, graph
 from cyberhub.errors import InvalidInput
 from cyberhub.i18n import _
 
@@ -24,3 +26,19 @@ def choke_points(session: Session, viewer: Viewer, *, depth: int = chokepoints.D
                            details={"field": "category"})
     return chokepoints.rank(graph.load(session, viewer), depth=depth, limit=limit,
                             category=category)
+
+
+def attack_heatmap(session: Session, viewer: Viewer, *, actor: str | None = None,
+                   sector: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None) -> attack.Heatmap:
+    """The viewer's ATT&CK heatmap (only what the viewer may see counts)."""
+    for value, field in ((actor, "actor"), (sector, "sector")):
+        if value is not None and ("--" not in value or len(value) > 300):
+            raise InvalidInput(_("%(field)s must be a STIX id, e.g. intrusion-set--…")
+                               % {"field": field}, details={"field": field})
+    for moment, field in ((since, "since"), (until, "until")):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput(_("%(field)s needs a time zone, e.g. 2026-01-01T00:00:00Z.")
+                               % {"field": field}, details={"field": field})
+    return attack.heatmap(session, viewer, attack.Filters(actor=actor, sector=sector,
+                                                          since=since, until=until))
