@@ -106,3 +106,27 @@ def test_the_status_page_and_api_show_the_notices(client, database, community, m
     body = client.get(f"/api/v1/imports/{job.id}", headers=bearer(community.token(member))).json()
     assert body["notices"] == [{"index": 0, "id": None, "path": "",
                                 "message": "skipped '<b>x</b>'"}]
+
+
+def test_text_is_imported_only_from_its_own_page(client, database, community, member):
+    from tests.factories import bearer
+
+    with database.transaction() as s, pytest.raises(InvalidInput) as caught:
+        imports.new_import(s, community.viewer(member), filename="x", tlp="GREEN", fmt="text")
+    assert "/import/text" in str(caught.value)
+    r = client.post("/api/v1/import", params={"format": "text", "tlp": "GREEN"}, content=b"hi",
+                    headers=bearer(community.token(member, "write")))
+    assert r.status_code == 422 and "/import/text" in r.text
+    assert "text" not in imports.file_formats() and "text" in imports.formats()
+
+
+def test_the_upload_page_offers_only_formats_it_can_take(client, community, member):
+    from tests.web.helpers import login, post
+
+    login(client, member.email)
+    page = client.get("/import").text
+    assert 'value="stix"' in page and 'value="misp"' in page
+    assert 'value="csv"' not in page and 'value="text"' not in page
+    r = post(client, "/import", {"format": "csv", "tlp": "GREEN"}, token_from="/import",
+             files={"file": ("rows.csv", b"ip\n192.0.2.1\n", "text/csv")})
+    assert r.status_code == 422 and "/import/csv" in r.text

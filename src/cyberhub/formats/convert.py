@@ -63,8 +63,18 @@ _CONVERTERS: dict[str, str] = {
 }
 
 
+# Formats whose options the hub itself prepares (the free-text values an analyst ticked
+# on /import/text): never imported straight from a file through the API or the CLI.
+PREPARED_ONLY: frozenset[str] = frozenset({"text"})
+
+
 def names() -> tuple[str, ...]:
     return tuple(_CONVERTERS)
+
+
+def file_formats() -> tuple[str, ...]:
+    """The converted formats a file can be imported in as it is."""
+    return tuple(name for name in _CONVERTERS if name not in PREPARED_ONLY)
 
 
 def converter_for(fmt: str) -> Converter:

@@ -364,7 +364,8 @@ def text_start(ctx: MemberCtx, token: str,
     pairs = [list(v.split("|", 1)) for v in dict.fromkeys(values) if "|" in v]
     job = imports.new_import(ctx.session, ctx.viewer, filename=name or "text", tlp=tlp,
                              pap=pap or None, audience=Audience(_uuids(org_ids)),
-                             fmt="text", options={"values": pairs, "output": output})
+                             fmt="text", options={"values": pairs, "output": output},
+                             prepared=True)
     pending.adopt(job, pending.path_of(ctx.viewer.user_id, token, "txt"))
     ctx.session.flush()
     enqueue_after_commit(ctx.session, run_import, str(job.id))

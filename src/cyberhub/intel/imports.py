@@ -53,6 +53,11 @@ def formats() -> tuple[str, ...]:
     return ("stix", *convert.names())
 
 
+def file_formats() -> tuple[str, ...]:
+    """The formats a file can be imported in as it is (the API's and the CLI's)."""
+    return ("stix", *convert.file_formats())
+
+
 def staging_dir() -> Path:
     path = get_settings().var_dir / "imports"
     path.mkdir(parents=True, exist_ok=True)
@@ -69,17 +74,23 @@ def _progress_path(import_id: uuid.UUID) -> Path:
 def new_import(session: Session, viewer: Viewer, *, filename: str, tlp: str,
                pap: str | None = None, audience: Audience | None = None,
                mode: str = "strict", fmt: str = "stix",
-               options: Mapping[str, Any] | None = None) -> Import:
+               options: Mapping[str, Any] | None = None, prepared: bool = False) -> Import:
     """Check the request and create the job record (status queued); no data yet.
 
     ``options`` are the format's own choices (a CSV column mapping…), handed to its
-    converter when the job runs."""
+    converter when the job runs; ``prepared`` says the hub built them itself (the
+    confirmed values of a free-text import), which the formats in
+    ``convert.PREPARED_ONLY`` require."""
     if not access.can_contribute(viewer):
         raise PermissionDenied(_("Readers may not import."))
     assert viewer.org_id is not None and viewer.user_id is not None
-    if fmt not in formats():
+    if fmt not in (formats() if prepared else file_formats()):
+        if fmt in convert.PREPARED_ONLY:
+            raise InvalidInput(_("Values from free text are imported on the page /import/text, "
+                                 "where an analyst confirms them first."),
+                               details={"field": "format"})
         raise InvalidInput(_("Unknown format %(value)r; use one of: %(choices)s")
-                           % {"value": fmt, "choices": ", ".join(formats())},
+                           % {"value": fmt, "choices": ", ".join(file_formats())},
                            details={"field": "format"})
     if mode not in MODES:
         raise InvalidInput(_("Unknown mode %(value)r; use strict or lenient.") % {"value": mode},

@@ -636,7 +636,9 @@ def _import_values(tlp: str = "GREEN", pap: str = "", org_ids: Sequence[str] = (
 def _format_options() -> list[SimpleNamespace]:
     labels = {"stix": _("STIX 2.1 bundle (JSON)"),
               "misp": _("MISP event JSON, or a MISP feed as .tar.gz")}
-    return [SimpleNamespace(value=f, label=labels.get(f, f)) for f in imports.formats()]
+    # CSV has its own page (a column mapping first), free text too (values confirmed).
+    return [SimpleNamespace(value=f, label=labels.get(f, f)) for f in imports.file_formats()
+            if f != "csv"]
 
 
 def _import_context(ctx: Ctx, values: SimpleNamespace) -> dict[str, Any]:
@@ -678,6 +680,9 @@ async def start_import(ctx: MemberCtx, file: Annotated[UploadFile | None, File()
         raise InvalidInput(_("Choose the file to import."), details={"field": "file"})
     if file.size == 0:
         raise InvalidInput(_("The file is empty."), details={"field": "file"})
+    if format == "csv":
+        raise InvalidInput(_("CSV files are imported on the page /import/csv, where you "
+                             "choose what each column is."), details={"field": "format"})
     job = imports.new_import(ctx.session, ctx.viewer, filename=file.filename, tlp=tlp,
                              pap=pap or None, audience=Audience(_uuids(org_ids, "audience")),
                              mode=mode, fmt=format)
