@@ -26,12 +26,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-assets: $(VENDOR)/htmx.min.js
+assets: $(VENDOR)/.built
 
-$(VENDOR)/htmx.min.js: package.json package-lock.json
+# Front-end libraries from npm (pinned by package-lock.json), copied as they ship; the
+# world map is converted once from world-atlas's TopoJSON to the GeoJSON ECharts reads.
+$(VENDOR)/.built: package.json package-lock.json scripts/world-geojson.mjs
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/cytoscape/dist/cytoscape.min.js $(VENDOR)/cytoscape.min.js
+	cp node_modules/layout-base/layout-base.js $(VENDOR)/layout-base.js
+	cp node_modules/cose-base/cose-base.js $(VENDOR)/cose-base.js
+	cp node_modules/cytoscape-fcose/cytoscape-fcose.js $(VENDOR)/cytoscape-fcose.js
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts.min.js
+	node scripts/world-geojson.mjs node_modules/world-atlas/countries-110m.json $(VENDOR)/world.geojson
+	touch $(VENDOR)/.built
 
 system-deps: ## Debian packages the tests need: Chromium, and PostgreSQL when absent
 	bash scripts/system-deps.sh
