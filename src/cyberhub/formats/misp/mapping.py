@@ -19,6 +19,7 @@ from typing import Any, Final
 import phonenumbers
 from stdnum import iban as stdnum_iban
 
+from cyberhub.i18n import _
 from cyberhub.intel import extensions
 from cyberhub.intel.extensions import sco_id
 
@@ -119,7 +120,7 @@ def _ip(value: str) -> dict[str, Any] | Unfit:
         net = ipaddress.ip_network(value, strict=False) if "/" in value else (
             ipaddress.ip_address(value))
     except ValueError:
-        return Unfit(f"{value[:80]!r} is not an IP address or network")
+        return Unfit(_("%(value)r is not an IP address or network") % {"value": value[:80]})
     kind = "ipv6-addr" if net.version == 6 else "ipv4-addr"
     return _sco(kind, {"value": value}, ("value",))
 
@@ -178,20 +179,22 @@ def observable(misp_type: str, value: str) -> Observable | Unfit | None:
     name = HASHES.get(misp_type)
     if name is not None:
         if _hash(name, value) is None:
-            return Unfit(f"{value[:80]!r} is not a {name} hash")
+            return Unfit(_("%(value)r is not a %(algorithm)s hash")
+                         % {"value": value[:80], "algorithm": name})
         return Observable([file_sco({"hashes": {name: value}})],
                           [(hash_path(name), literal(value))])
     if misp_type.startswith("filename|"):
         name = HASHES.get(misp_type.partition("|")[2])
         filename, sep, digest = value.partition("|")
         if name is None or not sep or _hash(name, digest) is None:
-            return Unfit(f"{value[:80]!r} is not filename|{misp_type.partition('|')[2]}")
+            return Unfit(_("%(value)r is not filename|%(hash)s")
+                         % {"value": value[:80], "hash": misp_type.partition("|")[2]})
         return Observable([file_sco({"name": filename, "hashes": {name: digest}})],
                           [("file:name", literal(filename)),
                            (hash_path(name), literal(digest))])
     if misp_type == "domain|ip":
         domain, sep, address = value.partition("|")
-        ip = _ip(address) if sep else Unfit("no | between domain and address")
+        ip = _ip(address) if sep else Unfit(_("no | between domain and address"))
         if isinstance(ip, Unfit):
             return ip
         dom = _sco("domain-name", {"value": domain}, ("value",))
@@ -201,11 +204,11 @@ def observable(misp_type: str, value: str) -> Observable | Unfit | None:
                                        literal(address))])
     if misp_type in ("ip-src|port", "ip-dst|port"):
         address, sep, port = value.rpartition("|")
-        ip = _ip(address) if sep else Unfit("no | between address and port")
+        ip = _ip(address) if sep else Unfit(_("no | between address and port"))
         if isinstance(ip, Unfit):
             return ip
         if not port.isdigit() or not 0 <= int(port) <= 65535:
-            return Unfit(f"{port[:20]!r} is not a port")
+            return Unfit(_("%(value)r is not a port") % {"value": port[:20]})
         side = "src" if misp_type.startswith("ip-src") else "dst"
         traffic = {"type": "network-traffic", "spec_version": "2.1",
                    "id": sco_id("network-traffic", {f"{side}_ref": ip["id"],
@@ -218,13 +221,13 @@ def observable(misp_type: str, value: str) -> Observable | Unfit | None:
     if misp_type == "AS":
         digits = value.upper().removeprefix("AS").strip()
         if not digits.isdigit():
-            return Unfit(f"{value[:40]!r} is not an AS number")
+            return Unfit(_("%(value)r is not an AS number") % {"value": value[:40]})
         sco = _sco("autonomous-system", {"number": int(digits)}, ("number",))
         return Observable([sco], [("autonomous-system:number", str(int(digits)))])
     if misp_type == "iban":
         compact = "".join(value.split()).upper()
         if not stdnum_iban.is_valid(compact):
-            return Unfit(f"{value[:40]!r} is not a valid IBAN")
+            return Unfit(_("%(value)r is not a valid IBAN") % {"value": value[:40]})
         sco = extensions.new_bank_account(iban=compact)
         return Observable([sco], [("x-cyberhub-bank-account:iban", literal(compact))])
     if misp_type == "bank-account-nr":
@@ -234,7 +237,8 @@ def observable(misp_type: str, value: str) -> Observable | Unfit | None:
     if misp_type in PHONES:
         number = phone(value)
         if number is None:
-            return Unfit(f"{value[:40]!r} is not a phone number in international form")
+            return Unfit(_("%(value)r is not a phone number in international form")
+                         % {"value": value[:40]})
         sco = extensions.new_phone_number(number)
         return Observable([sco], [("x-cyberhub-phone-number:value", literal(number))])
     chain = WALLETS.get(misp_type)
@@ -250,7 +254,7 @@ def observable(misp_type: str, value: str) -> Observable | Unfit | None:
                                    literal(value.strip()))])
     if misp_type == "size-in-bytes":
         if not value.strip().isdigit():
-            return Unfit(f"{value[:40]!r} is not a size in bytes")
+            return Unfit(_("%(value)r is not a size in bytes") % {"value": value[:40]})
         return Observable([file_sco({"size": int(value.strip())})],
                           [("file:size", str(int(value.strip())))])
     return None

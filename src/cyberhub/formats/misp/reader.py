@@ -25,6 +25,7 @@ import ijson
 import orjson
 
 from cyberhub.formats.convert import ConversionError
+from cyberhub.i18n import _
 
 MAX_EVENT_FILE_BYTES = 512 * 1_048_576
 _GZIP = b"\x1f\x8b"
@@ -61,22 +62,24 @@ def parse_manifest(data: bytes) -> list[ManifestEntry]:
     try:
         manifest = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise ConversionError(f"manifest.json is not valid JSON: {exc}") from None
+        raise ConversionError(_("manifest.json is not valid JSON: %(error)s")
+                              % {"error": exc}) from None
     if not isinstance(manifest, dict):
-        raise ConversionError("manifest.json must be a JSON object of event uuid → "
-                              "{timestamp, info}, as MISP writes it.")
+        raise ConversionError(_("manifest.json must be a JSON object of event uuid → "
+                                "{timestamp, info}, as MISP writes it."))
     entries = []
     for key, meta in manifest.items():
         try:
             event_uuid = str(uuid.UUID(key))
         except ValueError:
-            raise ConversionError(f"manifest.json: {key[:80]!r} is not an event uuid.") from None
+            raise ConversionError(_("manifest.json: %(key)r is not an event uuid.")
+                                  % {"key": key[:80]}) from None
         stamp = meta.get("timestamp") if isinstance(meta, dict) else None
         try:
             timestamp = int(str(stamp))
         except ValueError:
-            raise ConversionError(f"manifest.json: event {event_uuid} has no numeric "
-                                  f"timestamp.") from None
+            raise ConversionError(_("manifest.json: event %(uuid)s has no numeric "
+                                    "timestamp.") % {"uuid": event_uuid}) from None
         info = meta.get("info") if isinstance(meta, dict) else None
         entries.append(ManifestEntry(event_uuid, timestamp, info if isinstance(info, str)
                                      else ""))
@@ -92,28 +95,27 @@ def _feed_event(data: bytes, entry: ManifestEntry) -> dict[str, Any]:
     try:
         parsed = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise ConversionError(f"The feed's event file {entry.uuid}.json is not valid "
-                              f"JSON: {exc}") from None
+        raise ConversionError(_("The feed's event file %(uuid)s.json is not valid "
+                                "JSON: %(error)s") % {"uuid": entry.uuid, "error": exc}) from None
     event = _unwrap(parsed)
     if event is None:
-        raise ConversionError(f"The feed's event file {entry.uuid}.json holds no MISP event "
-                              f"(expected {{\"Event\": {{…}}}}).")
+        raise ConversionError(_("The feed's event file %(uuid)s.json holds no MISP event "
+                                "(expected {\"Event\": {…}}).") % {"uuid": entry.uuid})
     return event
 
 
 def _directory_feed(root: Path, since: int | None) -> Iterator[dict[str, Any]]:
     manifest = root / "manifest.json"
     if not manifest.is_file():
-        raise ConversionError("The feed has no manifest.json; a MISP feed is a directory "
-                              "with manifest.json and one <uuid>.json file per event.")
+        raise ConversionError(_("The feed has no manifest.json; a MISP feed is a directory "
+                                "with manifest.json and one <uuid>.json file per event."))
     for entry in newer(parse_manifest(manifest.read_bytes()), since):
         path = root / f"{entry.uuid}.json"
         if not path.is_file():
-            raise ConversionError(f"The feed's manifest lists event {entry.uuid}, but "
-                                  f"{entry.uuid}.json is missing.")
+            raise ConversionError(_("The feed's manifest lists event %(uuid)s, but "
+                                    "%(uuid)s.json is missing.") % {"uuid": entry.uuid})
         if path.stat().st_size > MAX_EVENT_FILE_BYTES:
-            raise ConversionError(f"{entry.uuid}.json is larger than "
-                                  f"{MAX_EVENT_FILE_BYTES // 1_048_576} MiB.")
+            raise ConversionError(_too_large(f"{entry.uuid}.json"))
         yield _feed_event(path.read_bytes(), entry)
 
 
@@ -121,39 +123,46 @@ def _archive_feed(path: Path, since: int | None) -> Iterator[dict[str, Any]]:
     try:
         archive = tarfile.open(path, "r:*")  # noqa: SIM115 - closed below
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise ConversionError(f"The file is compressed but not a readable .tar.gz feed: "
-                              f"{exc}") from None
+        raise ConversionError(_("The file is compressed but not a readable .tar.gz feed: "
+                                "%(error)s") % {"error": exc}) from None
     with archive:
         try:
             members = {m.name: m for m in archive.getmembers() if m.isfile()}
         except (tarfile.TarError, OSError, EOFError) as exc:
-            raise ConversionError(f"The feed archive is damaged: {exc}") from None
+            raise ConversionError(_("The feed archive is damaged: %(error)s")
+                                  % {"error": exc}) from None
         manifests = sorted((n for n in members if PurePosixPath(n).name == "manifest.json"),
                            key=lambda n: (n.count("/"), n))
         if not manifests:
-            raise ConversionError("The archive holds no manifest.json; a MISP feed archive "
-                                  "holds manifest.json and one <uuid>.json file per event.")
+            raise ConversionError(_("The archive holds no manifest.json; a MISP feed archive "
+                                    "holds manifest.json and one <uuid>.json file per event."))
         folder = PurePosixPath(manifests[0]).parent
         for entry in newer(parse_manifest(_member(archive, members[manifests[0]])), since):
             name = str(folder / f"{entry.uuid}.json") if str(folder) != "." else (
                 f"{entry.uuid}.json")
             member = members.get(name) or members.get(f"./{name}")
             if member is None:
-                raise ConversionError(f"The feed's manifest lists event {entry.uuid}, but "
-                                      f"{entry.uuid}.json is missing from the archive.")
+                raise ConversionError(_("The feed's manifest lists event %(uuid)s, but "
+                                        "%(uuid)s.json is missing from the archive.")
+                                      % {"uuid": entry.uuid})
             yield _feed_event(_member(archive, member), entry)
 
 
 def _member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     if member.size > MAX_EVENT_FILE_BYTES:
-        raise ConversionError(f"{member.name} is larger than "
-                              f"{MAX_EVENT_FILE_BYTES // 1_048_576} MiB.")
+        raise ConversionError(_too_large(member.name))
     try:
         handle = archive.extractfile(member)
         assert handle is not None
         return handle.read()
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise ConversionError(f"The feed archive is damaged at {member.name}: {exc}") from None
+        raise ConversionError(_("The feed archive is damaged at %(name)s: %(error)s")
+                              % {"name": member.name, "error": exc}) from None
+
+
+def _too_large(name: str) -> str:
+    return _("%(name)s is larger than %(mib)d MiB.") % {
+        "name": name, "mib": MAX_EVENT_FILE_BYTES // 1_048_576}
 
 
 # --------------------------------------------------------------------------- event files
@@ -209,34 +218,32 @@ def _event_file(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
             else:
                 data = stream.read(MAX_EVENT_FILE_BYTES + 1)
                 if len(data) > MAX_EVENT_FILE_BYTES:
-                    raise ConversionError("A single event larger than "
-                                          f"{MAX_EVENT_FILE_BYTES // 1_048_576} MiB.")
+                    raise ConversionError(_("A single event larger than %(mib)d MiB.")
+                                          % {"mib": MAX_EVENT_FILE_BYTES // 1_048_576})
                 items = iter([orjson.loads(data)])
                 where = "event"
         else:
-            raise ConversionError("The file is not MISP event JSON: it must start with "
-                                  "{ or [.")
+            raise ConversionError(_("The file is not MISP event JSON: it must start with "
+                                    "{ or [."))
         count = 0
         for index, item in enumerate(items):
             event = _unwrap(item)
             if event is None:
                 if index == 0 and isinstance(item, dict) and _looks_like_manifest(item):
-                    raise ConversionError(
+                    raise ConversionError(_(
                         "This is a feed's manifest.json; import the whole feed (the "
-                        "directory or its .tar.gz) instead.")
-                raise ConversionError(f"{where.capitalize()} {index} is not a MISP event "
-                                      "(expected {\"Event\": {…}} with info and "
-                                      "Attribute).")
+                        "directory or its .tar.gz) instead."))
+                raise ConversionError(_not_an_event(where, index))
             count += 1
             yield event
         if count == 0 and first == b"{" and where == "event":
             raise ConversionError(_not_misp(None))
     except ijson.JSONError as exc:
-        raise ConversionError(f"The file is not valid JSON: {exc}") from None
+        raise ConversionError(_invalid_json(exc)) from None
     except orjson.JSONDecodeError as exc:
-        raise ConversionError(f"The file is not valid JSON: {exc}") from None
+        raise ConversionError(_invalid_json(exc)) from None
     except (ijson.IncompleteJSONError, UnicodeDecodeError) as exc:
-        raise ConversionError(f"The file is not valid JSON: {exc}") from None
+        raise ConversionError(_invalid_json(exc)) from None
 
 
 def _looks_like_manifest(item: dict[str, Any]) -> bool:
@@ -246,10 +253,28 @@ def _looks_like_manifest(item: dict[str, Any]) -> bool:
 
 def _not_misp(key: str | None) -> str:
     if key in ("type", "objects"):
-        return ("The file looks like a STIX bundle, not MISP event JSON; import it with "
-                "the stix format.")
-    return ("The file is not MISP event JSON: expected {\"Event\": {…}}, a list of "
-            "events, or {\"response\": [...]}.")
+        return _("The file looks like a STIX bundle, not MISP event JSON; import it with "
+                 "the stix format.")
+    return _("The file is not MISP event JSON: expected {\"Event\": {…}}, a list of "
+             "events, or {\"response\": [...]}.")
+
+
+def _not_an_event(where: str, index: int) -> str:
+    """One sentence per place, so that translators see the whole of each."""
+    if where == "item":
+        text = _("Item %(index)d is not a MISP event (expected {\"Event\": {…}} with info "
+                 "and Attribute).")
+    elif where == "response item":
+        text = _("Response item %(index)d is not a MISP event (expected {\"Event\": {…}} "
+                 "with info and Attribute).")
+    else:
+        text = _("Event %(index)d is not a MISP event (expected {\"Event\": {…}} with info "
+                 "and Attribute).")
+    return text % {"index": index}
+
+
+def _invalid_json(exc: Exception) -> str:
+    return _("The file is not valid JSON: %(error)s") % {"error": exc}
 
 
 def feed_size(path: Path) -> int:

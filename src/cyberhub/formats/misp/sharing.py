@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from cyberhub.community.models import Organisation
 from cyberhub.db import new_id
 from cyberhub.formats.convert import Notice
+from cyberhub.i18n import ngettext
 from cyberhub.intel.models import StixObject
 from cyberhub.sharing import TLP, AudienceEntry
 
@@ -73,10 +74,13 @@ def apply_sharing_groups(session: Session, import_id: uuid.UUID,
         if not records:
             continue
         if missing:
-            notices.append(Notice(-1, marking_id, "x_misp_sharing_group",
-                                  f"Sharing group {group.get('name')!r}: "
-                                  f"{', '.join(sorted(missing))[:500]} are not organisations "
-                                  "of this hub; they were not added to the audience."))
+            message = ngettext(
+                "Sharing group %(group)r: %(missing)s is not an organisation of this hub; "
+                "it was not added to the audience.",
+                "Sharing group %(group)r: %(missing)s are not organisations of this hub; "
+                "they were not added to the audience.", len(missing))
+            notices.append(Notice(-1, marking_id, "x_misp_sharing_group", message % {
+                "group": group.get("name"), "missing": ", ".join(sorted(missing))[:500]}))
         if not members:
             continue
         for start in range(0, len(records), 1000):

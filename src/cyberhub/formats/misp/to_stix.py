@@ -39,6 +39,7 @@ from cyberhub.formats.misp.tags import (
     distribution_of,
 )
 from cyberhub.formats.stix.validate import validate_object
+from cyberhub.i18n import _, ngettext
 from cyberhub.intel import extensions
 from cyberhub.intel.galaxies import cluster_stix_id
 from cyberhub.intel.markings import (
@@ -270,8 +271,9 @@ class _Notices:
 
     def result(self) -> list[Notice]:
         if self.more:
-            return [*self.items, Notice(-1, None, "", f"… and {self.more} more notices of "
-                                                      "the same kinds.")]
+            more = ngettext("… and %(n)d more notice of the same kinds.",
+                            "… and %(n)d more notices of the same kinds.", self.more)
+            return [*self.items, Notice(-1, None, "", more % {"n": self.more})]
         return self.items
 
 
@@ -300,8 +302,8 @@ class _Event:
         self.notices = notices
         euuid = _uuid(event.get("uuid"))
         if euuid is None:
-            raise ConversionError(f"Event {index} has no valid uuid; MISP events always "
-                                  "carry one. Nothing was stored.")
+            raise ConversionError(_("Event %(index)d has no valid uuid; MISP events always "
+                                    "carry one. Nothing was stored.") % {"index": index})
         self.uuid = euuid
         self.report_id = f"report--{euuid}"
         modified = _ts(event.get("timestamp")) or _ts(event.get("publish_timestamp"))
@@ -355,7 +357,7 @@ class _Event:
         for i, tag in enumerate(_list(item.get("Tag"))):
             name = tag.get("name") if isinstance(tag, dict) else tag
             if not isinstance(name, str) or not name.strip():
-                self.note(f"{path}Tag[{i}]", "A tag without a name was left out.",
+                self.note(f"{path}Tag[{i}]", _("A tag without a name was left out."),
                           _uuid(item.get("uuid")))
                 continue
             found_tlp = tlp_of_tag(name)
@@ -440,17 +442,17 @@ class _Event:
     def attribute(self, attribute: Any, path: str, parent: _Marks | None) -> str | None:
         """Convert one attribute; return the STIX id it became (None if left out)."""
         if not isinstance(attribute, dict):
-            self.note(path, "Not a MISP attribute (a JSON object is expected); left out.")
+            self.note(path, _("Not a MISP attribute (a JSON object is expected); left out."))
             return None
         auuid = _uuid(attribute.get("uuid"))
         misp_type = _text(attribute.get("type")).strip()
         value = _text(attribute.get("value"))
         if auuid is None:
             auuid = str(uuid.uuid5(MISP_NAMESPACE, f"{self.uuid}:{path}"))
-            self.note(path, "The attribute has no valid uuid; its id is derived from the "
-                            "event's and its position.")
+            self.note(path, _("The attribute has no valid uuid; its id is derived from the "
+                              "event's and its position."))
         if not misp_type or not value:
-            self.note(path, "The attribute has no type or no value; left out.", auuid)
+            self.note(path, _("The attribute has no type or no value; left out."), auuid)
             return None
         marks = self._marks(attribute, f"{path}.", parent or self.marks,
                             distribution_of(attribute.get("distribution")))
@@ -496,12 +498,12 @@ class _Event:
             obj = {"type": "x-misp-attribute", "spec_version": "2.1", "id": stix_id,
                    "created": created, "modified": modified, "name": value[:500]}
             if isinstance(found, Unfit):
-                self.note(f"{path}.value", f"Kept as a custom x-misp-attribute object: "
-                                           f"{found.reason}.", auuid)
+                self.note(f"{path}.value", _("Kept as a custom x-misp-attribute object: "
+                                             "%(reason)s.") % {"reason": found.reason}, auuid)
             elif misp_type not in TEXT_TYPES:
-                self.note(f"{path}.type", f"Attribute type {misp_type[:60]!r} has no STIX "
-                                          "equivalent: kept as a custom x-misp-attribute "
-                                          "object.", auuid)
+                self.note(f"{path}.type", _("Attribute type %(type)r has no STIX "
+                                            "equivalent: kept as a custom x-misp-attribute "
+                                            "object.") % {"type": misp_type[:60]}, auuid)
             if to_ids:
                 extra["x_misp_to_ids"] = True
         if comment:
@@ -523,7 +525,7 @@ class _Event:
                 continue
             when = _ts(sighting.get("date_sighting")) or _ts(sighting.get("timestamp"))
             if when is None:
-                self.note(f"{path}.Sighting[{i}]", "A sighting without a date was left out.")
+                self.note(f"{path}.Sighting[{i}]", _("A sighting without a date was left out."))
                 continue
             kind = {"0": "sighting", "1": "false-positive", "2": "expiration"}.get(
                 _text(sighting.get("type")) or "0", "sighting")
@@ -608,7 +610,7 @@ class _Event:
 
     def misp_object(self, item: Any, path: str) -> None:
         if not isinstance(item, dict):
-            self.note(path, "Not a MISP object (a JSON object is expected); left out.")
+            self.note(path, _("Not a MISP object (a JSON object is expected); left out."))
             return
         ouuid = _uuid(item.get("uuid")) or str(uuid.uuid5(MISP_NAMESPACE,
                                                           f"{self.uuid}:{path}"))
@@ -662,12 +664,13 @@ class _Event:
                     scos.extend(found.scos)
             elif isinstance(found, Unfit):
                 self.note(f"{path}.Attribute[{i}].value",
-                          f"Kept in the object's x_misp_attributes only: {found.reason}.",
-                          _uuid(attribute.get("uuid")))
+                          _("Kept in the object's x_misp_attributes only: %(reason)s.")
+                          % {"reason": found.reason}, _uuid(attribute.get("uuid")))
             elif misp_type not in TEXT_TYPES:
                 self.note(f"{path}.Attribute[{i}].type",
-                          f"Attribute type {misp_type[:60]!r} has no STIX equivalent: kept in "
-                          "the object's x_misp_attributes.", _uuid(attribute.get("uuid")))
+                          _("Attribute type %(type)r has no STIX equivalent: kept in the "
+                            "object's x_misp_attributes.") % {"type": misp_type[:60]},
+                          _uuid(attribute.get("uuid")))
         made: list[dict[str, Any]] = []
         if "file" in merged:
             made.append(file_sco(merged["file"]))
@@ -681,8 +684,9 @@ class _Event:
         for sco in made:
             fit = _checked(Observable([sco], []))
             if isinstance(fit, Unfit):
-                self.note(f"{path}.Attribute", f"The {sco['type']} the object describes is "
-                          f"kept in x_misp_attributes only: {fit.reason}.", ouuid)
+                self.note(f"{path}.Attribute", _("The %(type)s the object describes is kept "
+                                                 "in x_misp_attributes only: %(reason)s.")
+                          % {"type": sco["type"], "reason": fit.reason}, ouuid)
             else:
                 scos.insert(0, sco)
         self._link(name, scos)
@@ -776,8 +780,8 @@ class _Event:
                 continue
             target = self.ids.get(_uuid(ref.get("referenced_uuid")) or "")
             if target is None:
-                self.note(f"{path}.ObjectReference[{i}]", "The reference points outside this "
-                          "event; left out.")
+                self.note(f"{path}.ObjectReference[{i}]", _("The reference points outside "
+                                                            "this event; left out."))
                 continue
             kind = _REL_TYPE.sub("-", _text(ref.get("relationship_type")).lower()).strip("-")
             rid = _uuid(ref.get("uuid")) or str(uuid.uuid5(
