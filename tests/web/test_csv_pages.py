@@ -3,6 +3,7 @@ saved mapping is offered again; broken files and bad mappings re-render with a m
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -113,3 +114,35 @@ def test_bad_files_and_mappings_say_what_to_do(client, database, analyst, commun
     assert client.get(f"/import/csv/{token}").status_code == 404
     r = client.post(f"/import/csv/{token}", data={"columns": COLUMNS, "tlp": "GREEN"})
     assert r.status_code == 403, "CSRF first"
+
+
+def test_saved_mappings_are_listed_and_deleted_by_their_organisation_only(
+        client, database, analyst, community):
+    from cyberhub.audit import AuditEntry
+    from cyberhub.formats.csv.mapping import Mapping
+    from cyberhub.formats.csv.mappings import save_mapping
+    from tests.factories import bearer
+
+    with database.transaction() as s:
+        row = save_mapping(s, community.viewer(analyst), "Daily C2 sheet",
+                           Mapping(columns=("value:ipv4",), header=True, output="indicator"))
+        mapping_id = str(row.id)
+    outsider = community.user(community.org("Beta Bank"))
+    token = community.token(outsider, "write")
+    assert client.get(f"/api/v1/csv-mappings/{mapping_id}",
+                      headers=bearer(token)).status_code == 404
+    assert client.delete(f"/api/v1/csv-mappings/{mapping_id}",
+                         headers=bearer(token)).status_code == 404
+    assert client.get("/api/v1/csv-mappings", headers=bearer(token)).json() == []
+    mine = client.get("/api/v1/csv-mappings", headers=bearer(community.token(analyst))).json()
+    assert [m["name"] for m in mine] == ["Daily C2 sheet"]
+    assert mine[0]["spec"]["columns"] == ["value:ipv4"]
+
+    login(client, analyst.email)
+    assert "Your organisation's saved mappings" in html.unescape(client.get("/import/csv").text)
+    r = post(client, f"/import/csv/mappings/{mapping_id}/delete", token_from="/import/csv")
+    assert r.status_code == 303 and r.headers["location"] == "/import/csv"
+    assert count(database, CsvMapping) == 0
+    with database.transaction() as s:
+        assert s.scalar(select(AuditEntry.action).where(
+            AuditEntry.action == "csv_mapping.delete")) == "csv_mapping.delete"

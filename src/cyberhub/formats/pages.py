@@ -94,6 +94,13 @@ def csv_form(ctx: MemberCtx) -> Response:
     return page(ctx, "formats/csv_upload.html", _upload_context(ctx))
 
 
+@router.post("/import/csv/mappings/{ref}/delete")
+def delete_saved_mapping(ctx: MemberCtx, ref: str) -> Response:
+    _require_contributor(ctx)
+    mappings.delete_mapping(ctx.session, ctx.viewer, ref[:200])
+    return redirect("/import/csv")
+
+
 @router.post("/import/csv")
 async def csv_upload(ctx: MemberCtx, file: Annotated[UploadFile | None, File()] = None,
                      mapping: Annotated[str, Form(max_length=64)] = "") -> Response:
