@@ -396,12 +396,13 @@ def _marked(data: str, tlp: TLP, header: set[str], trailing: set[str]) -> bytes:
 # --------------------------------------------------------------------------- blocklists
 
 def _default_warning_check() -> WarningCheck | None:
-    """The MISP warning-list check (``cyberhub.intel.warninglists``), if installed."""
+    """Values a blocklist leaves out: those the MISP warning lists say blocking could
+    break something legitimate (``warninglists.unsafe_to_block``)."""
     try:
         from cyberhub.intel import warninglists
     except ImportError:  # pragma: no cover - the module ships with the hub
         return None
-    return warninglists.check
+    return warninglists.unsafe_to_block
 
 
 def blocklist(session: Session, viewer: Viewer, kind: str,

@@ -93,7 +93,7 @@ from cyberhub.config import get_settings
 from cyberhub.intel.normalise import HASH_KINDS, normalise
 
 __all__ = ["KNOWN_LISTS", "Category", "WarningIndex", "WarningList", "build", "build_index",
-           "check", "default_path", "index", "is_benign", "matches"]
+           "check", "default_path", "index", "is_benign", "matches", "unsafe_to_block"]
 
 FORMAT: Final = 1
 _MAGIC: Final = b"CHWLIDX\0"
@@ -500,6 +500,24 @@ class WarningIndex:
         mask = self.mask(kind, value)
         return bool(mask & self._benign_mask) and not mask & ~self._benign_mask
 
+    def unsafe_to_block(self, kind: str, value: str) -> bool:
+        """Whether blocking the value could break something legitimate: it is likely
+        benign (:meth:`is_benign`), or a false-positive list names the value itself —
+        an address in a reserved, resolver or CDN range, a domain that is itself a top
+        site — even when a list of known identifiers names it too (8.8.8.8 is also a
+        VPN exit; bit.ly is also a URL shortener). A name that is only *under* a listed
+        domain and that a list of known identifiers explains (evil.duckdns.org) is
+        safe to block: blocking it blocks nobody else."""
+        mask = self.mask(kind, value)
+        if not mask & self._benign_mask:
+            return False
+        if not mask & ~self._benign_mask or kind in _IP_KINDS:
+            return True
+        if kind == "domain":
+            own = self._lookup(_exact(kind, value)) | self._lookup(_host(value))
+            return bool(own & self._kind_mask.get(kind, 0) & self._benign_mask)
+        return False
+
 
 # --------------------------------------------------------------------------- the hub's index
 
@@ -552,3 +570,9 @@ def matches(kind: str, value: str) -> list[WarningList]:
 def is_benign(kind: str, value: str) -> bool:
     """True when a false-positive list contains it and no list of known identifiers does."""
     return index().is_benign(kind, value)
+
+
+def unsafe_to_block(kind: str, value: str) -> bool:
+    """True when blocking the value could break something legitimate (blocklists leave
+    it out); see :meth:`WarningIndex.unsafe_to_block`."""
+    return index().unsafe_to_block(kind, value)
