@@ -8,6 +8,7 @@ from cyberhub.federation.api import router as federation_router
 from cyberhub.intel.api import router as intel_router
 from cyberhub.intel.api_objects import router as objects_router
 from cyberhub.notes.api import router as notes_router
+from cyberhub.packages.api import router as packages_router
 from cyberhub.vetting.api import router as vetting_router
 
 api_router = APIRouter()
@@ -18,3 +19,4 @@ api_router.include_router(objects_router)
 api_router.include_router(atlas_router)
 api_router.include_router(federation_router)
 api_router.include_router(vetting_router)
+api_router.include_router(packages_router)

@@ -27,6 +27,7 @@ from cyberhub.intel import imports, service
 from cyberhub.intel.models import Import, ImportStatus, StixObject, Vetting
 from cyberhub.jobs import enqueue_after_commit, run_import
 from cyberhub.notes.pages import AUDIENCE_TLPS, tlp_rules
+from cyberhub.packages import views as package_views
 from cyberhub.vetting import views as vetting_views
 from cyberhub.web.common import (
     MemberCtx,
@@ -479,6 +480,7 @@ def _object_context(ctx: Ctx, ref: str) -> dict[str, Any]:
         "sighting": _sighting_form(),
         "rule": access.describe_rule(row.tlp),
         "vet": vetting_views.section(ctx, row),
+        "package_drafts": package_views.drafts_for(ctx),
     }
 
 
