@@ -18,7 +18,9 @@ from cyberhub.community import security
 from cyberhub.community.models import Group, Organisation, User
 from cyberhub.config import Settings, set_settings
 from cyberhub.db import Database
+from cyberhub.intel.models import StixObject, Vetting
 from cyberhub.notes.models import Note
+from cyberhub.packages.models import IntelPackage, PackageStatus
 from cyberhub.sharing import TLP
 from tests.factories import PASSWORD, Community, bearer
 from tests.state import snapshot
@@ -72,6 +74,15 @@ def test_demo_is_idempotent(settings: Settings, database: Database) -> None:
     assert all(n.is_demo and n.title.startswith("[DEMO]") for n in notes)
     assert all(e.endswith(".example") for e in emails)
     assert all(n.endswith("(demo)") for n in names)
+
+    with database.transaction() as s:
+        states = list(s.scalars(select(StixObject.vetting).where(
+            StixObject.vetting != Vetting.UNVERIFIED)))
+        [package] = list(s.scalars(select(IntelPackage)))
+    assert sorted(states) == sorted([Vetting.VETTED, Vetting.VETTED, Vetting.CORROBORATED,
+                                     Vetting.DISPUTED])
+    assert package.is_demo and package.title.startswith("[DEMO]")
+    assert package.status is PackageStatus.RELEASED
 
     before = snapshot(database)
     again = run("demo", "--no-refdata")

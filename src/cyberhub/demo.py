@@ -64,6 +64,8 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     """Load the demo community; returns (created, sign-ins)."""
     existing = session.scalar(select(Organisation).where(Organisation.is_demo.is_(True)))
     if existing is not None:
+        # A demo hub loaded before vetting existed gets its demo verdicts and package once.
+        _vetting_and_package(session)
         return False, _signins(session)
     system = access.system_viewer("demo loader")
     password_hash = security.hash_password(DEMO_PASSWORD)
@@ -159,6 +161,7 @@ def _intel(session: Session, orgs: dict[str, Organisation],
                                   audience=audience, source="demo")
         import_stix(session, io.BytesIO(bundle_bytes(list(gen.objects(n)))), settings)
     _ecosystem(session, orgs, by_org)
+    _vetting_and_package(session)
 
 
 def _ecosystem(session: Session, orgs: dict[str, Organisation],
@@ -177,6 +180,63 @@ def _ecosystem(session: Session, orgs: dict[str, Organisation],
                               source="demo")
     import_stix(session, io.BytesIO(bundle_bytes(list(Ecosystem(seed=2026).objects(60)))),
                 settings)
+
+
+def _vetting_and_package(session: Session) -> None:
+    """Demo verdicts on a few of the CERT's GREEN indicators (two vetted by a quorum of
+    two, one corroborated, one disputed) and one released demo package of the vetted
+    ones, sent to the cybercrime unit, waiting for its acknowledgement. Nothing happens
+    when a demo package exists already."""
+    from cyberhub.community.models import Role
+    from cyberhub.intel.models import StixObject
+    from cyberhub.packages import service as packages
+    from cyberhub.packages.models import IntelPackage
+    from cyberhub.vetting import service as vetting
+
+    if session.scalar(select(IntelPackage.id).where(IntelPackage.is_demo.is_(True))) is not None:
+        return
+
+    def member(org_name: str, role: Role = Role.ANALYST) -> access.Viewer | None:
+        user = session.scalars(select(User).join(Organisation).where(
+            Organisation.name == f"{org_name} (demo)", Organisation.is_demo.is_(True),
+            User.role == role).order_by(User.email)).first()
+        return access.viewer_for(session, user) if user is not None else None
+
+    cert, admin = member("National CERT"), member("National CERT", Role.ORG_ADMIN)
+    bank, telco = member("Northern Savings Bank"), member("Meridian Telecom")
+    payments, hoster = member("Atlas Payments"), member("Harbour Hosting")
+    ncu = session.scalar(select(Organisation.id).where(
+        Organisation.name == "National Cybercrime Unit (demo)"))
+    if None in (cert, admin, bank, telco, payments, hoster, ncu):
+        return
+    assert cert is not None and admin is not None and ncu is not None
+    indicators = list(session.scalars(
+        select(StixObject).where(StixObject.owner_org_id == cert.org_id,
+                                 StixObject.type == "indicator", StixObject.tlp == TLP.GREEN)
+        .order_by(StixObject.created_at, StixObject.id).limit(4)))
+    if len(indicators) < 4:
+        return
+    votes = [(indicators[0], bank, "confirm", "[DEMO] The same landing pages hit our customers."),
+             (indicators[0], telco, "confirm", "[DEMO] Seen in our DNS logs this week."),
+             (indicators[1], bank, "confirm", "[DEMO] Matches card-fraud reports."),
+             (indicators[1], telco, "confirm", "[DEMO] Same hosting, same kit."),
+             (indicators[2], payments, "confirm", "[DEMO] One merchant reported it."),
+             (indicators[3], hoster, "dispute", "[DEMO] This address is a shared CDN edge; "
+                                                "blocking it would hurt legitimate sites.")]
+    for row, voter, verdict, reason in votes:
+        assert voter is not None
+        vetting.cast(session, voter, str(row.id), verdict=verdict, reason=reason, is_demo=True)
+    package = packages.create_package(
+        session, cert, title="[DEMO] Phishing infrastructure against retail banking",
+        target="[DEMO] Phishing kit operators",
+        narrative="**Demo data.** Two indicators of the phishing kit wave, each confirmed by "
+                  "a bank and a telecom operator.\n\n- Landing pages on freshly registered "
+                  "domains\n- Credential and OTP capture\n", is_demo=True)
+    for row in indicators[:2]:
+        packages.add_object(session, cert, package.id, str(row.id))
+    packages.submit(session, cert, package.id)
+    packages.review(session, admin, package.id, approve=True, comment="[DEMO] Checked.")
+    packages.release(session, cert, package.id, tlp=TLP.AMBER, org_ids=[ncu])
 
 
 def _signins(session: Session) -> list[DemoSignin]:

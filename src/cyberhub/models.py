@@ -21,12 +21,14 @@ from cyberhub.intel.models import (
     StixRef,
 )
 from cyberhub.notes.models import Note
+from cyberhub.packages.models import IntelPackage, PackageAck, PackageObject
 from cyberhub.refdata.models import ReferenceDataset
 from cyberhub.sharing import AudienceEntry
+from cyberhub.vetting.models import VettingVote
 
 __all__ = [
     "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Group",
-    "GroupMember", "Import", "MispFeed", "Note", "ObservableValue", "Organisation",
-    "ReferenceDataset", "SigninFailure", "StixObject",
-    "StixObjectVersion", "StixRef", "User", "WebSession",
+    "GroupMember", "Import", "IntelPackage", "MispFeed", "Note", "ObservableValue",
+    "Organisation", "PackageAck", "PackageObject", "ReferenceDataset", "SigninFailure",
+    "StixObject", "StixObjectVersion", "StixRef", "User", "VettingVote", "WebSession",
 ]

@@ -27,6 +27,8 @@ from cyberhub.intel import imports, service
 from cyberhub.intel.models import Import, ImportStatus, StixObject, Vetting
 from cyberhub.jobs import enqueue_after_commit, run_import
 from cyberhub.notes.pages import AUDIENCE_TLPS, tlp_rules
+from cyberhub.packages import views as package_views
+from cyberhub.vetting import views as vetting_views
 from cyberhub.web.common import (
     MemberCtx,
     audience_options,
@@ -50,6 +52,8 @@ FLASH: dict[str, Callable[[], str]] = {
     "sharing-saved": lambda: _("The sharing of this object is changed."),
     "vetting-saved": lambda: _("The vetting state is changed."),
     "revoked": lambda: _("The object is revoked: a new version marks it so."),
+    "verdict-saved": lambda: _("Your organisation's verdict is recorded."),
+    "verdict-withdrawn": lambda: _("Your organisation's verdict is withdrawn."),
 }
 
 # STIX types members search by, grouped as the filter offers them.
@@ -475,6 +479,8 @@ def _object_context(ctx: Ctx, ref: str) -> dict[str, Any]:
         "vetting_options": _vetting_options(),
         "sighting": _sighting_form(),
         "rule": access.describe_rule(row.tlp),
+        "vet": vetting_views.section(ctx, row),
+        "package_drafts": package_views.drafts_for(ctx),
     }
 
 

@@ -22,7 +22,7 @@ from cyberhub.access import Viewer
 from cyberhub.audience import Audience, check_audience, clean_pap, clean_tlp, write_audience
 from cyberhub.community.models import Organisation
 from cyberhub.db import utcnow
-from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
+from cyberhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.intel.importer import value_key
 from cyberhub.intel.markings import org_identity_id
@@ -342,11 +342,19 @@ def update_object(session: Session, viewer: Viewer, ref: str, *, tlp: str | None
         changes["pap"] = pap
     if vetting is not None:
         try:
-            row.vetting = Vetting(vetting)
+            state = Vetting(vetting)
         except ValueError:
             raise InvalidInput(_("Unknown vetting state %(v)r; use unverified, corroborated, "
                                  "vetted or disputed.") % {"v": vetting},
                                details={"field": "vetting"}) from None
+        from cyberhub.vetting.service import has_verdicts
+
+        if state is not row.vetting and has_verdicts(session, row.id):
+            # While other organisations' verdicts stand, they decide the state (ADR 0014).
+            raise Conflict(_("Other organisations have cast verdicts on this object, so its "
+                             "vetting state follows them; it changes when they change or "
+                             "withdraw their verdicts."), details={"field": "vetting"})
+        row.vetting = state
         changes["vetting"] = vetting
     if tlp is not None or audience is not None:
         from cyberhub.audience import audience_of

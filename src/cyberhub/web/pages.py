@@ -11,7 +11,9 @@ from cyberhub.federation.pages import router as federation_pages
 from cyberhub.formats.pages import router as formats_pages
 from cyberhub.intel.pages import router as intel_pages
 from cyberhub.notes.pages import router as notes_pages
+from cyberhub.packages.pages import router as packages_pages
 from cyberhub.refdata.pages import router as refdata_pages
+from cyberhub.vetting.pages import router as vetting_pages
 from cyberhub.web.common import router as common_pages
 
 web_router = APIRouter(include_in_schema=False)
@@ -22,7 +24,9 @@ web_router.include_router(org_pages)
 web_router.include_router(admin_pages)
 web_router.include_router(notes_pages)
 web_router.include_router(formats_pages)
+web_router.include_router(vetting_pages)
 web_router.include_router(intel_pages)
 web_router.include_router(refdata_pages)
 web_router.include_router(atlas_pages)
 web_router.include_router(federation_pages)
+web_router.include_router(packages_pages)

@@ -1,0 +1,2 @@
+"""Intelligence packages: vetted objects assembled about a target, reviewed by a
+colleague and released to law-enforcement recipients."""

@@ -1,0 +1,1 @@
+"""Community vetting: other organisations confirm or dispute an object, with a reason."""
