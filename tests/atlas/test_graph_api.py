@@ -167,7 +167,7 @@ def test_start_from_a_search(client, community, world):
     assert {n["id"] for n in body["nodes"]} == {HUB, world["report"]}
     body = get(client, community, world["gina"], "", value=f"bitcoin:{WALLET}", kind="wallet").json()
     assert [n["id"] for n in body["nodes"]] == [world["wallet"]]
-    assert body["nodes"][0]["style"] == "money"
+    assert body["nodes"][0]["style"] == "money" and body["nodes"][0]["name"] == WALLET
 
 
 @pytest.mark.parametrize(("path", "params", "field"), [

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+import orjson
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
@@ -318,8 +319,21 @@ def nodes_for(session: Session, viewer: Viewer, stix_ids: Iterable[str]) -> list
                 chosen[row.stix_id] = row
     records = [chosen[i] for i in wanted if i in chosen]
     access.audit_listing(session, StixObject, records, viewer)
-    return [GraphNode(r.stix_id, r.id, r.type, r.name or r.stix_id, r.tlp, r.vetting)
-            for r in records]
+    return [_node(r) for r in records]
+
+
+# Properties that name an object without a name or value (the crime-artefact SCOs…).
+_NAMING = ("address", "iban", "account_number", "handle", "number", "path", "display_name",
+           "user_id", "key")
+
+
+def _node(row: StixObject) -> GraphNode:
+    name = row.name
+    if not name:
+        obj = orjson.loads(row.data)
+        name = next((str(obj[k]) for k in _NAMING if isinstance(obj.get(k), str | int)),
+                    row.stix_id)
+    return GraphNode(row.stix_id, row.id, row.type, name, row.tlp, row.vetting)
 
 
 def _better(row: StixObject, current: StixObject, viewer: Viewer) -> bool:
@@ -357,9 +371,7 @@ def edges_between(session: Session, viewer: Viewer, stix_id: str,
 
 def start_node(session: Session, viewer: Viewer, ref: str) -> GraphNode:
     """The node for a STIX id or record id the viewer may see (else NotFound)."""
-    row = intel.get_object(session, viewer, ref.strip())
-    return GraphNode(row.stix_id, row.id, row.type, row.name or row.stix_id, row.tlp,
-                     row.vetting)
+    return _node(intel.get_object(session, viewer, ref.strip()))
 
 
 def search(session: Session, viewer: Viewer, *, q: str | None = None,
@@ -386,8 +398,7 @@ def search(session: Session, viewer: Viewer, *, q: str | None = None,
             continue
         current = seen.get(row.stix_id)
         if current is None or row.owner_org_id == viewer.org_id:
-            seen[row.stix_id] = GraphNode(row.stix_id, row.id, row.type,
-                                          row.name or row.stix_id, row.tlp, row.vetting)
+            seen[row.stix_id] = _node(row)
     return View(nodes=list(seen.values()), total=len(seen), next_cursor=found.next_cursor)
 
 
