@@ -9,6 +9,7 @@ from cyberhub.formats.api import router as formats_router
 from cyberhub.intel.api import router as intel_router
 from cyberhub.intel.api_objects import router as objects_router
 from cyberhub.notes.api import router as notes_router
+from cyberhub.ransomware.api import router as ransomware_router
 
 api_router = APIRouter()
 api_router.include_router(community_router)
@@ -18,3 +19,4 @@ api_router.include_router(objects_router)
 api_router.include_router(atlas_router)
 api_router.include_router(federation_router)
 api_router.include_router(formats_router)
+api_router.include_router(ransomware_router)

@@ -21,11 +21,13 @@ from cyberhub.intel.models import (
     StixRef,
 )
 from cyberhub.notes.models import Note
+from cyberhub.ransomware.models import Decryptor
 from cyberhub.refdata.models import ReferenceDataset
 from cyberhub.sharing import AudienceEntry
 
 __all__ = [
-    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Group",
+    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Decryptor",
+    "Group",
     "GroupMember", "Import", "MispFeed", "Note", "ObservableValue", "Organisation",
     "ReferenceDataset", "SigninFailure", "StixObject",
     "StixObjectVersion", "StixRef", "User", "WebSession",
