@@ -82,6 +82,7 @@ _BTC: Final = re.compile(r"\b(?:bc1[ac-hj-np-z02-9]{25,87}|[13][a-km-zA-HJ-NP-Z1
 _LONG_ID: Final = re.compile(r"\b(?=\w*\d)\w{12,}\b")
 _NUMBER: Final = re.compile(r"\d+")
 _WORD: Final = re.compile(r"\w+")
+_PLACEHOLDER_TERM: Final = re.compile(r"\b(?:0|xemailx|xurlx|xwalletx|xidx)\b")
 
 
 # ---------------------------------------------------------------- records
@@ -439,7 +440,8 @@ class Index:
         ptr = self._by_note.indptr
         note_cols = set(self._by_note.indices[ptr[note]:ptr[note + 1]].tolist())
         shared = [c for c in set(cols) & note_cols
-                  if self.term_families.get(c, 0) <= 3 and " " in self._terms[c]]
+                  if self.term_families.get(c, 0) <= 3 and " " in self._terms[c]
+                  and not _PLACEHOLDER_TERM.search(self._terms[c])]
         shared.sort(key=lambda c: (-self.idf[c], self._terms[c]))
         return len(shared), [self._terms[c] for c in shared[:limit]]
 
