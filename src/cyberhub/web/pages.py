@@ -11,6 +11,7 @@ from cyberhub.federation.pages import router as federation_pages
 from cyberhub.formats.pages import router as formats_pages
 from cyberhub.intel.pages import router as intel_pages
 from cyberhub.notes.pages import router as notes_pages
+from cyberhub.ransomware.pages import router as ransomware_pages
 from cyberhub.refdata.pages import router as refdata_pages
 from cyberhub.web.common import router as common_pages
 
@@ -26,3 +27,4 @@ web_router.include_router(intel_pages)
 web_router.include_router(refdata_pages)
 web_router.include_router(atlas_pages)
 web_router.include_router(federation_pages)
+web_router.include_router(ransomware_pages)
