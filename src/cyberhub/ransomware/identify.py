@@ -396,8 +396,11 @@ class Index:
         self.postings = notes.T.tocsr()
         self.note_family_arr = np.array(self.note_family, dtype=np.int32)
         self.note_count = len(rows)
-        self._by_note: sparse.csr_matrix | None = None
-        self._terms: list[str] = []
+        # Notes × terms and the terms by column, for the phrases an answer shows.
+        self.by_note = notes
+        self.terms = [""] * len(vocab)
+        for term, col in vocab.items():
+            self.terms[col] = term
 
     def vector(self, text: str) -> tuple[list[int], np.ndarray]:
         counts: dict[int, int] = {}
@@ -432,18 +435,13 @@ class Index:
     def shared_phrases(self, cols: list[int], note: int, limit: int = 5) -> tuple[int, list[str]]:
         """Distinctive phrases (word pairs at most three families use) that the query
         shares with a note: their number, and the rarest few."""
-        if self._by_note is None:
-            self._by_note = self.postings.T.tocsr()
-            self._terms = [""] * len(self.vocab)
-            for term, col in self.vocab.items():
-                self._terms[col] = term
-        ptr = self._by_note.indptr
-        note_cols = set(self._by_note.indices[ptr[note]:ptr[note + 1]].tolist())
+        ptr = self.by_note.indptr
+        note_cols = set(self.by_note.indices[ptr[note]:ptr[note + 1]].tolist())
         shared = [c for c in set(cols) & note_cols
-                  if self.term_families.get(c, 0) <= 3 and " " in self._terms[c]
-                  and not _PLACEHOLDER_TERM.search(self._terms[c])]
-        shared.sort(key=lambda c: (-self.idf[c], self._terms[c]))
-        return len(shared), [self._terms[c] for c in shared[:limit]]
+                  if self.term_families.get(c, 0) <= 3 and " " in self.terms[c]
+                  and not _PLACEHOLDER_TERM.search(self.terms[c])]
+        shared.sort(key=lambda c: (-self.idf[c], self.terms[c]))
+        return len(shared), [self.terms[c] for c in shared[:limit]]
 
 
 # ---------------------------------------------------------------- matching
