@@ -323,7 +323,8 @@ def main() -> None:
         lat.append((time.perf_counter() - t) * 1000)
     big_acc = accuracy(cases, lambda q: [c.key for c in identify(big, q, visible)])
     base_lat = []
-    for case in timed[:args.baseline]:
+    # The baseline's cost is the note text: time it on queries that have one.
+    for case in [c for c in timed if c.query.note_text][:args.baseline]:
         t = time.perf_counter()
         baseline(big_families, case.query)
         base_lat.append((time.perf_counter() - t) * 1000)
@@ -336,7 +337,7 @@ def main() -> None:
                   f"{statistics.median(lat):.1f}", f"{lat[int(len(lat) * 0.95) - 1]:.1f}",
                   f"{lat[-1]:.1f}", f"{build_big:.1f}")
     base_lat.sort()
-    table.add_row("baseline (linear scan, difflib)", str(len(base_lat)),
+    table.add_row("baseline (linear scan, difflib), with a note text", str(len(base_lat)),
                   f"{statistics.median(base_lat):.0f}", "", f"{base_lat[-1]:.0f}", "")
     console.print(table)
     big_tot = [sum(big_acc[k][i] for k in order[-2:] if k in big_acc) for i in range(3)]
