@@ -74,6 +74,7 @@ bench: install postgres ## benchmarks, each beside a baseline measured in the sa
 	$(PY) bench/bench_import.py --objects $(BENCH_OBJECTS) --hot $(BENCH_HOT) --pg-url "$$(cat var/test-postgres-url)"
 	$(PY) bench/bench_chokepoints.py --db
 	$(PY) bench/bench_graph.py --pg-url "$$(cat var/test-postgres-url)"
+	$(PY) bench/bench_identify.py --notes 100000 --baseline 5
 
 messages: install ## extract every translatable string into the catalogue template
 	mkdir -p src/cyberhub/locale

@@ -11,6 +11,7 @@ from cyberhub.intel.api import router as intel_router
 from cyberhub.intel.api_objects import router as objects_router
 from cyberhub.notes.api import router as notes_router
 from cyberhub.packages.api import router as packages_router
+from cyberhub.ransomware.api import router as ransomware_router
 from cyberhub.vetting.api import router as vetting_router
 
 api_router = APIRouter()
@@ -24,3 +25,4 @@ api_router.include_router(federation_router)
 api_router.include_router(formats_router)
 api_router.include_router(vetting_router)
 api_router.include_router(packages_router)
+api_router.include_router(ransomware_router)

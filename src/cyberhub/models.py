@@ -22,13 +22,14 @@ from cyberhub.intel.models import (
 )
 from cyberhub.notes.models import Note
 from cyberhub.packages.models import IntelPackage, PackageAck, PackageObject
+from cyberhub.ransomware.models import Decryptor
 from cyberhub.refdata.models import ReferenceDataset
 from cyberhub.sharing import AudienceEntry
 from cyberhub.vetting.models import VettingVote
 
 __all__ = [
-    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Group",
-    "GroupMember", "Import", "IntelPackage", "MispFeed", "Note", "ObservableValue",
+    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Decryptor",
+    "Group", "GroupMember", "Import", "IntelPackage", "MispFeed", "Note", "ObservableValue",
     "Organisation", "PackageAck", "PackageObject", "ReferenceDataset", "SigninFailure",
     "StixObject", "StixObjectVersion", "StixRef", "User", "VettingVote", "WebSession",
 ]

@@ -13,6 +13,7 @@ from cyberhub.formats.pages import router as formats_pages
 from cyberhub.intel.pages import router as intel_pages
 from cyberhub.notes.pages import router as notes_pages
 from cyberhub.packages.pages import router as packages_pages
+from cyberhub.ransomware.pages import router as ransomware_pages
 from cyberhub.refdata.pages import router as refdata_pages
 from cyberhub.vetting.pages import router as vetting_pages
 from cyberhub.web.common import router as common_pages
@@ -32,3 +33,4 @@ web_router.include_router(atlas_pages)
 web_router.include_router(atlas_graph_pages)
 web_router.include_router(federation_pages)
 web_router.include_router(packages_pages)
+web_router.include_router(ransomware_pages)

@@ -1,0 +1,1 @@
+"""Ransomware risk reduction: families, identification ("what hit us?"), decryptors."""
