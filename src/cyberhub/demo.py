@@ -215,6 +215,31 @@ def _ecosystem(session: Session, orgs: dict[str, Organisation],
         settings = ImportSettings(viewer=access.viewer_for(session, analyst), tlp=TLP.GREEN,
                                   source="demo")
         import_stix(session, io.BytesIO(bundle_bytes(items)), settings)
+    # As if the hub had been collecting for two years: an observable (which has no STIX
+    # date) counts from its first relationship, and a third of the actors and campaigns
+    # were vetted by the community back then.
+    from sqlalchemy import bindparam, update
+
+    first: dict[str, str] = {}
+    for o in objects:
+        if o["type"] == "relationship":
+            for end in (o["source_ref"], o["target_ref"]):
+                first[end] = min(first.get(end, o["created"]), o["created"])
+    table = StixObject.__table__
+    dated = [{"sid": o["id"], "at": datetime.fromisoformat(first[o["id"]])}
+             for o in objects if "created" not in o and o["id"] in first]
+    if dated:
+        session.execute(table.update()  # type: ignore[attr-defined]
+                        .where(table.c.owner_org_id == ncu.id,
+                               table.c.stix_id == bindparam("sid"))
+                        .values(created_at=bindparam("at")), dated)
+
+    from cyberhub.intel.models import Vetting
+
+    vetted = [o["id"] for o in objects if o["type"] in ("intrusion-set", "campaign")][::3]
+    session.execute(update(StixObject)
+                    .where(StixObject.owner_org_id == ncu.id, StixObject.stix_id.in_(vetted))
+                    .values(vetting=Vetting.VETTED, updated_at=StixObject.stix_modified))
 
 
 # The demo organisations that report sightings of the ecosystem's infrastructure.
