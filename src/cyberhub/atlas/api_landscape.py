@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from cyberhub.atlas import landscape
+from cyberhub.atlas import landscape, profiles
 from cyberhub.deps import ApiCtx
 
 router = APIRouter(prefix="/atlas", tags=["threat map"])
@@ -71,3 +71,36 @@ def get_landscape(ctx: ApiCtx, period: Period = landscape.DEFAULT_PERIOD) -> Lan
     computed over what the caller may see."""
     found = landscape.compute(ctx.session, ctx.viewer, period)
     return LandscapeOut.model_validate(found.as_json())
+
+
+class ActorRowOut(BaseModel):
+    id: str = Field(description="The record id of the viewer's copy (or the newest visible).")
+    stix_id: str
+    type: str
+    name: str
+    aliases: list[str]
+    relationships: int = Field(description="Visible relationships from it.")
+
+
+class ActorListOut(BaseModel):
+    total: int
+    actors: list[ActorRowOut]
+
+
+@router.get("/actors", response_model=ActorListOut)
+def list_actors(ctx: ApiCtx, q: Annotated[str, Query(max_length=200)] = "",
+                limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                offset: Annotated[int, Query(ge=0)] = 0) -> ActorListOut:
+    """Visible intrusion sets and threat actors by name; ``q`` searches names and aliases."""
+    rows, total = profiles.list_actors(ctx.session, ctx.viewer, q, limit=limit, offset=offset)
+    return ActorListOut(total=total, actors=[
+        ActorRowOut(id=str(r.record_id), stix_id=r.stix_id, type=r.type, name=r.name,
+                    aliases=r.aliases, relationships=r.relationships) for r in rows])
+
+
+@router.get("/actors/{ref}")
+def get_actor(ctx: ApiCtx, ref: str) -> dict[str, Any]:
+    """One actor's profile: aliases, artefacts by kind, infrastructure, tools, ATT&CK
+    techniques, targets, origins, campaigns, timeline, sources and vetting. 404 when the
+    actor does not exist or is not visible."""
+    return profiles.profile(ctx.session, ctx.viewer, ref).as_json()
