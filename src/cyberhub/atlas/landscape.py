@@ -25,7 +25,18 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Integer, Select, and_, cast, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from cyberhub import access
@@ -182,8 +193,7 @@ def compute(session: Session, viewer: Viewer, period: str = DEFAULT_PERIOD, *,
                      .group_by(changed), n)
 
     sectors, countries = _breakdowns(session, viewer, since, until)
-    top = {name: _most_active(session, viewer, since, until, types)
-           for name, types in RANKED.items()}
+    top = _most_active(session, viewer, since, until)
     return Landscape(period, since, until, weeks, new_objects, sightings, vetted, sectors,
                      countries, top)
 
@@ -265,33 +275,45 @@ def _country(code: str) -> Country:
     return Country(code, str(found.numeric), str(getattr(found, "common_name", found.name)))
 
 
-def _most_active(session: Session, viewer: Viewer, since: datetime, until: datetime,
-                 types: tuple[str, ...]) -> list[Ranked]:
-    """The objects of ``types`` that the most visible relationships and sightings
-    modified in the window touch (either end of a relationship; what a sighting saw)."""
+def _most_active(session: Session, viewer: Viewer, since: datetime,
+                 until: datetime) -> dict[str, list[Ranked]]:
+    """For each list of :data:`RANKED`, the objects that the most visible relationships
+    and sightings modified in the window touch (either end of a relationship; what a
+    sighting saw). One pass over the window's edges, ranked per list in SQL."""
+    every = tuple(t for types in RANKED.values() for t in types)
     carrier = aliased(StixObject)
-    base = (select(StixRef.source_stix_id, StixRef.target_stix_id, StixRef.kind)
+    base = (select(StixRef.source_stix_id.label("source"),
+                   StixRef.target_stix_id.label("target"), StixRef.kind.label("kind"))
             .join(carrier, carrier.id == StixRef.object_id)
             .where(carrier.type.in_(("relationship", "sighting")),
                    carrier.revoked.is_(False), carrier.stix_modified >= since,
                    carrier.stix_modified <= until, access.visible(carrier, viewer),
                    or_(and_(StixRef.kind.like("relationship:%"),
-                            or_(_prefixed(StixRef.source_stix_id, types),
-                                _prefixed(StixRef.target_stix_id, types))),
+                            or_(_prefixed(StixRef.source_stix_id, every),
+                                _prefixed(StixRef.target_stix_id, every))),
                        and_(StixRef.kind == "sighting_of_ref",
-                            _prefixed(StixRef.target_stix_id, types))))
-            .subquery())
-    source = select(base.c.source_stix_id.label("ref")).where(
-        base.c.kind.like("relationship:%"), _prefixed(base.c.source_stix_id, types))
-    target = select(base.c.target_stix_id.label("ref")).where(
-        _prefixed(base.c.target_stix_id, types))
-    refs = source.union_all(target).subquery()
-    activity = func.count().label("activity")
-    ranked = session.execute(select(refs.c.ref, activity).group_by(refs.c.ref)
-                             .order_by(activity.desc(), refs.c.ref).limit(TOP * 3)).all()
-    names = _names(session, viewer, {r for r, _n in ranked}, types)
-    out = [Ranked(ref, *names[ref], int(count)) for ref, count in ranked if ref in names]
-    return out[:TOP]
+                            _prefixed(StixRef.target_stix_id, every))))
+            .cte("edges").prefix_with("MATERIALIZED"))
+    refs = select(base.c.source.label("ref")).where(
+        base.c.kind.like("relationship:%"), _prefixed(base.c.source, every)).union_all(
+        select(base.c.target.label("ref")).where(_prefixed(base.c.target, every))).subquery()
+    category = case(*((_prefixed(refs.c.ref, types), name)
+                      for name, types in RANKED.items())).label("category")
+    counted = (select(category, refs.c.ref, func.count().label("activity"))
+               .group_by(category, refs.c.ref).subquery())
+    place = func.row_number().over(partition_by=counted.c.category,
+                                   order_by=(counted.c.activity.desc(), counted.c.ref))
+    ranked = select(counted.c.category, counted.c.ref, counted.c.activity,
+                    place.label("place")).subquery()
+    rows = session.execute(select(ranked.c.category, ranked.c.ref, ranked.c.activity)
+                           .where(ranked.c.place <= TOP * 3)
+                           .order_by(ranked.c.category, ranked.c.place)).all()
+    names = _names(session, viewer, {r for _c, r, _n in rows}, every)
+    out: dict[str, list[Ranked]] = {name: [] for name in RANKED}
+    for name, ref, count in rows:
+        if ref in names and len(out[name]) < TOP:
+            out[name].append(Ranked(ref, *names[ref], int(count)))
+    return out
 
 
 __all__ = ["CATEGORIES", "DEFAULT_PERIOD", "PERIODS", "Country", "Landscape", "Ranked",

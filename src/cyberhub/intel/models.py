@@ -65,6 +65,14 @@ class StixObject(Shareable, Base):
             # even when the planner's statistics lag behind a large import.
             UniqueConstraint("stix_id", "owner_org_id", name="uq_stix_objects_stix_id_owner"),
             Index("ix_stix_objects_type_created_at", "type", "created_at"),
+            # The landscape dashboard's aggregates, answered from the index alone
+            # (migration 0009; see docs/atlas.md).
+            Index("ix_stix_objects_type_modified_visibility", "type", "stix_modified", "tlp",
+                  "owner_org_id", "created_by_id", "revoked", "id"),
+            Index("ix_stix_objects_type_created_visibility", "type", "stix_created",
+                  "created_at", "tlp", "owner_org_id", "created_by_id", "revoked", "stix_id",
+                  "id"),
+            Index("ix_stix_objects_vetting_updated_at", "vetting", "updated_at"),
         )
 
     # Redeclared without the mixin's single-column indexes: the unique (owner, stix_id)
