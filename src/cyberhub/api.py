@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from cyberhub.atlas.api import router as atlas_router
 from cyberhub.atlas.api_graph import router as atlas_graph_router
+from cyberhub.atlas.api_landscape import router as landscape_router
 from cyberhub.community.api import router as community_router
 from cyberhub.federation.api import router as federation_router
 from cyberhub.formats.api import router as formats_router
@@ -21,6 +22,7 @@ api_router.include_router(intel_router)
 api_router.include_router(objects_router)
 api_router.include_router(atlas_router)
 api_router.include_router(atlas_graph_router)
+api_router.include_router(landscape_router)
 api_router.include_router(federation_router)
 api_router.include_router(formats_router)
 api_router.include_router(vetting_router)

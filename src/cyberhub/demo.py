@@ -64,6 +64,18 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     """Load the demo community; returns (created, sign-ins)."""
     existing = session.scalar(select(Organisation).where(Organisation.is_demo.is_(True)))
     if existing is not None:
+        # A demo loaded by an earlier version gets the ecosystem it lacks (a no-op when
+        # it is there).
+        demo_orgs = {o.name.removesuffix(" (demo)"): o for o in session.scalars(
+            select(Organisation).where(Organisation.is_demo.is_(True)))}
+        if all(name in demo_orgs for name, *_rest in ORGS):
+            order = ["org-admin", "analyst", "reader"]  # as load() makes them
+            members = {o.id: sorted(session.scalars(
+                select(User).where(User.org_id == o.id, User.is_demo.is_(True))),
+                key=lambda u: (order.index(u.role.value) if u.role.value in order else 9,
+                               u.email)) for o in demo_orgs.values()}
+            if all(len(m) > 1 for m in members.values()):
+                _ecosystem(session, demo_orgs, members)
         # A demo hub loaded before vetting existed gets its demo verdicts and package once.
         _vetting_and_package(session)
         return False, _signins(session)
@@ -168,18 +180,74 @@ def _ecosystem(session: Session, orgs: dict[str, Organisation],
                by_org: dict[uuid.UUID, list[User]]) -> None:
     """A generated, clearly fictional criminal ecosystem ("Demo group 001" using
     "Demo bulletproof hoster 01"…), shared GREEN by the cybercrime unit, so that the
-    threat map's views have something to show."""
+    threat map's views have something to show: two years of history up to the day the
+    demo was loaded, campaigns, ATT&CK techniques, targeted sectors and countries and
+    origins (the reference data's objects; stand-ins when it is not loaded), and
+    sightings of some infrastructure by five other demo organisations.
+
+    Idempotent: the history ends on the day the demo organisations were created, so the
+    same objects come out every time, and nothing is imported when the last of them is
+    already stored."""
     import io
+    from datetime import UTC, datetime, time
 
     from cyberhub.atlas.synthetic import Ecosystem
     from cyberhub.intel.importer import ImportSettings, import_stix
+    from cyberhub.intel.models import StixObject
     from cyberhub.intel.synthetic import bundle_bytes
 
-    analyst = by_org[orgs["National Cybercrime Unit"].id][1]
-    settings = ImportSettings(viewer=access.viewer_for(session, analyst), tlp=TLP.GREEN,
-                              source="demo")
-    import_stix(session, io.BytesIO(bundle_bytes(list(Ecosystem(seed=2026).objects(60)))),
-                settings)
+    ncu = orgs["National Cybercrime Unit"]
+    until = datetime.combine(ncu.created_at.astimezone(UTC).date(), time.min, tzinfo=UTC)
+    eco = Ecosystem(seed=2026, until=until)
+    ref = eco.reference
+    loaded = ref is not None and ref.countries and session.scalar(
+        select(StixObject.id).where(
+            StixObject.stix_id == next(iter(ref.countries.values()))[0]).limit(1))
+    objects = list(eco.objects(60, extras=True, reference_objects=not loaded))
+    observed: dict[int, list[dict[str, object]]] = {}
+    for observer, sighting in eco.sightings(observers=len(SIGHTING_ORGS)):
+        observed.setdefault(observer, []).append(sighting)
+    last = [s for _n, items in sorted(observed.items()) for s in items][-1:] or objects[-1:]
+    if session.scalar(select(StixObject.id).where(StixObject.stix_id == last[0]["id"])
+                      .limit(1)) is not None:
+        return
+    shares = [("National Cybercrime Unit", objects)] + [
+        (SIGHTING_ORGS[n], items) for n, items in sorted(observed.items())]
+    for org_name, items in shares:
+        analyst = by_org[orgs[org_name].id][1]
+        settings = ImportSettings(viewer=access.viewer_for(session, analyst), tlp=TLP.GREEN,
+                                  source="demo")
+        import_stix(session, io.BytesIO(bundle_bytes(items)), settings)
+    # As if the hub had been collecting for two years: an observable (which has no STIX
+    # date) counts from its first relationship, and a third of the actors and campaigns
+    # were vetted by the community back then.
+    from sqlalchemy import bindparam, update
+
+    first: dict[str, str] = {}
+    for o in objects:
+        if o["type"] == "relationship":
+            for end in (o["source_ref"], o["target_ref"]):
+                first[end] = min(first.get(end, o["created"]), o["created"])
+    table = StixObject.__table__
+    dated = [{"sid": o["id"], "at": datetime.fromisoformat(first[o["id"]])}
+             for o in objects if "created" not in o and o["id"] in first]
+    if dated:
+        session.execute(table.update()  # type: ignore[attr-defined]
+                        .where(table.c.owner_org_id == ncu.id,
+                               table.c.stix_id == bindparam("sid"))
+                        .values(created_at=bindparam("at")), dated)
+
+    from cyberhub.intel.models import Vetting
+
+    vetted = [o["id"] for o in objects if o["type"] in ("intrusion-set", "campaign")][::3]
+    session.execute(update(StixObject)
+                    .where(StixObject.owner_org_id == ncu.id, StixObject.stix_id.in_(vetted))
+                    .values(vetting=Vetting.VETTED, updated_at=StixObject.stix_modified))
+
+
+# The demo organisations that report sightings of the ecosystem's infrastructure.
+SIGHTING_ORGS = ("National CERT", "Northern Savings Bank", "Meridian Telecom",
+                 "Harbour Hosting", "Sentinel Threat Research")
 
 
 def _vetting_and_package(session: Session) -> None:

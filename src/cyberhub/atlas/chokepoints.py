@@ -18,7 +18,7 @@ of a million-object hub would take hours (see ``bench/bench_chokepoints.py``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import rustworkx as rx
@@ -45,6 +45,7 @@ class ChokePoint:
     ransomware: int  # of them, ransomware groups (they use a ransomware family)
     betweenness: float  # normalised, on the shared part of the graph
     sample: list[str]  # names of some of the actors
+    sample_ids: list[str] = field(default_factory=list)  # … and their STIX ids
 
     @property
     def explanation(self) -> str:
@@ -164,5 +165,6 @@ def rank(graph: Graph, *, depth: int = DEFAULT_DEPTH, limit: int = 25,
         rows = columns.indices[columns.indptr[i]:columns.indptr[i + 1]][:SAMPLE_ACTORS]
         found.append(ChokePoint(graph.nodes[i], int(count[i]), int(direct[i]),
                                 int(reach.ransomware[i]), round(betweenness.get(i, 0.0), 6),
-                                [graph.nodes[int(reach.actors[r])].name for r in rows]))
+                                [graph.nodes[int(reach.actors[r])].name for r in rows],
+                                [graph.nodes[int(reach.actors[r])].stix_id for r in rows]))
     return found

@@ -47,6 +47,7 @@ def choke_points(ctx: MemberCtx,
                             type=c.node.type, category=labels[c.node.category],
                             actors=c.actors, top=top, explanation=c.explanation,
                             sample=c.sample, more=c.actors - len(c.sample),
+                            sample_links=list(zip(c.sample_ids, c.sample, strict=False)),
                             betweenness=f"{c.betweenness:.3f}")
             for i, c in enumerate(found)]
     return page(ctx, "atlas/chokepoints.html", {

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from cyberhub.atlas.pages import router as atlas_pages
 from cyberhub.atlas.pages_graph import router as atlas_graph_pages
+from cyberhub.atlas.pages_landscape import router as landscape_pages
 from cyberhub.community.pages import router as community_pages
 from cyberhub.community.pages_admin import router as admin_pages
 from cyberhub.community.pages_org import router as org_pages
@@ -31,6 +32,7 @@ web_router.include_router(intel_pages)
 web_router.include_router(refdata_pages)
 web_router.include_router(atlas_pages)
 web_router.include_router(atlas_graph_pages)
+web_router.include_router(landscape_pages)
 web_router.include_router(federation_pages)
 web_router.include_router(packages_pages)
 web_router.include_router(ransomware_pages)

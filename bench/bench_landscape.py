@@ -1,0 +1,159 @@
+"""Benchmark: the landscape dashboard and an actor profile on a large hub.
+
+Imports the generated ecosystem (``cyberhub.atlas.synthetic``, with its two years of
+history, campaigns, techniques, targets and sightings) — ``--objects`` of them, 200,000
+by default, ``--full`` for the issue's 1,000,000 — shared GREEN by one organisation,
+plus a tenth as many AMBER by another, then times, as a third organisation's analyst
+sees it:
+
+- the landscape's figures for each period (what ``GET /api/v1/atlas/landscape`` computes
+  and serialises), best of ``--repeat`` runs;
+- the profile of the most active actor (``GET /api/v1/atlas/actors/{ref}``);
+
+beside a baseline in the same run: one raw ``SELECT type, COUNT(*) … GROUP BY type`` over
+the whole table, with no visibility rule and no weeks (the floor any per-type figure
+pays). The issue's target: dashboard pages within 300 ms at 1,000,000 objects.
+
+    python bench/bench_landscape.py [--objects 200000 | --full] [--engines sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+
+console = Console()
+PER_ACTOR = 60  # objects per actor of the ecosystem with extras, sightings included
+
+
+def objects(n: int, seed: int, until: datetime, *, reference: bool) -> Iterator[dict[str, Any]]:
+    from cyberhub.atlas.synthetic import Ecosystem
+
+    eco = Ecosystem(seed=seed, until=until)
+    actors = max(1, n // PER_ACTOR)
+    yield from eco.objects(actors, extras=True, reference_objects=reference)
+    for _observer, sighting in eco.sightings(observers=1):
+        yield sighting
+
+
+def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), (result, statistics.median(times))
+
+
+def run(engine: str, url: str, n: int, repeat: int, tmp: Path) -> list[tuple[str, ...]]:
+    from cyberhub import access, migrate
+    from cyberhub.atlas import landscape, profiles
+    from cyberhub.audience import Audience
+    from cyberhub.community import service as community
+    from cyberhub.db import Database
+    from cyberhub.intel.importer import ImportSettings, import_stix
+    from cyberhub.intel.synthetic import write_bundle
+    from cyberhub.sharing import TLP
+
+    migrate.upgrade(url)
+    database = Database(url)
+    system = access.system_viewer()
+    with database.transaction() as s:
+        users = []
+        for name in ("Bench CERT", "Bench Bank", "Bench Police"):
+            org = community.create_organisation(s, system, name=name, kind="cert")
+            users.append(community.create_user(
+                s, system, email=f"a@{name.split()[1].lower()}.example",
+                display_name=name, org_id=org.id, role="analyst", check_strength=False))
+        viewers = [access.viewer_for(s, u) for u in users]
+    until = datetime.now(UTC) - timedelta(hours=1)
+    start = time.perf_counter()
+    for viewer, count, seed, tlp, reference in ((viewers[0], n, 1, TLP.GREEN, True),
+                                                (viewers[1], n // 10, 2, TLP.AMBER, False)):
+        bundle = tmp / f"{engine}-{seed}.json"
+        with bundle.open("wb") as out:
+            write_bundle(out, objects(count, seed, until, reference=reference))
+        with database.transaction() as s, bundle.open("rb") as stream:
+            import_stix(s, stream, ImportSettings(viewer=viewer, tlp=tlp,
+                                                  audience=Audience()))
+        bundle.unlink()
+    imported = time.perf_counter() - start
+    with database.snapshot() as s:
+        total = s.scalar(text("SELECT COUNT(*) FROM stix_objects")) or 0
+        if engine == "postgresql":
+            s.execute(text("ANALYZE"))
+    console.print(f"{engine}: {total:,} objects stored in {imported:.0f} s")
+    outsider = viewers[2]
+    rows: list[tuple[str, ...]] = []
+    with database.snapshot() as s:
+        base_s, _r = best(lambda: s.execute(text(
+            "SELECT type, COUNT(*) FROM stix_objects GROUP BY type")).all(), repeat)
+        rows.append((engine, "baseline: raw COUNT(*) GROUP BY type, no visibility",
+                     f"{base_s * 1000:.0f}", ""))
+        for period in landscape.PERIODS:
+            def figures(period: str = period) -> bytes:
+                return orjson.dumps(landscape.compute(s, outsider, period).as_json())
+            secs, (_body, median) = best(figures, repeat)
+            rows.append((engine, f"landscape, period {period}", f"{secs * 1000:.0f}",
+                         f"{median * 1000:.0f}"))
+        found = landscape.compute(s, outsider, "2y")
+        if found.top["actors"]:
+            ref = found.top["actors"][0].stix_id
+            secs, (_p, median) = best(lambda: orjson.dumps(
+                profiles.profile(s, outsider, ref).as_json()), repeat)
+            rows.append((engine, "profile of the most active actor", f"{secs * 1000:.0f}",
+                         f"{median * 1000:.0f}"))
+        secs, (_l, median) = best(lambda: profiles.list_actors(s, outsider, "group 01"),
+                                  repeat)
+        rows.append((engine, "actor list, searched", f"{secs * 1000:.0f}",
+                     f"{median * 1000:.0f}"))
+    database.dispose()
+    rows.insert(0, (engine, f"{total:,} objects stored (import {imported:.0f} s)", "", ""))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--objects", type=int, default=200_000)
+    ap.add_argument("--full", action="store_true", help="1,000,000 objects (the issue's size)")
+    ap.add_argument("--engines", default="sqlite,postgresql")
+    ap.add_argument("--pg-url", default=os.environ.get(
+        "CYBERHUB_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    n = 1_000_000 if args.full else args.objects
+    table = Table(title=f"Landscape and profiles, {n:,} generated objects (+10 % AMBER), "
+                        "as an outsider organisation sees them")
+    for col in ("engine", "what", "best ms", "median ms"):
+        table.add_column(col, justify="right" if col.endswith("ms") else "left")
+    with tempfile.TemporaryDirectory(prefix="cyberhub-bench-landscape-") as tmpdir:
+        tmp = Path(tmpdir)
+        for engine in args.engines.split(","):
+            if engine == "sqlite":
+                url = f"sqlite:///{tmp / 'hub.sqlite3'}"
+            else:
+                import psycopg
+
+                with psycopg.connect(args.pg_url, autocommit=True) as con:
+                    con.execute("DROP DATABASE IF EXISTS cyberhub_bench_landscape WITH (FORCE)")
+                    con.execute("CREATE DATABASE cyberhub_bench_landscape")
+                url = args.pg_url.rsplit("/", 1)[0] + "/cyberhub_bench_landscape"
+            for row in run(engine, url, n, args.repeat, tmp):
+                table.add_row(*row)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
