@@ -108,7 +108,7 @@ def test_confirmed_values_are_imported(database, community, tmp_path):
         job = imports.new_import(s, community.viewer(user), filename="note.pdf", tlp="AMBER",
                                  fmt="text", options={"values": [
                                      ["domain", "pdf-c2-panel.top"], ["cve", "CVE-2024-3400"]],
-                                     "output": "indicator"})
+                                     "output": "indicator"}, prepared=True)
         imports.stage_file(job, source)
         job_id = job.id
     job = imports.run(database, job_id, keep_source=True)
