@@ -213,6 +213,19 @@ def test_the_import_audience_reaches_amber_objects(database, community, member, 
     assert ids and granted == ids
 
 
+def test_an_audience_of_organisations_and_people_reaches_every_amber_object(
+        database, community, member, tmp_path):
+    partner = community.org("Bravo Bank", kind="financial")
+    person = community.user(community.org("Charlie Police", kind="law-enforcement"))
+    job = run_import(database, community, member, bundle_bytes(sample(5)), tmp_path,
+                     tlp="AMBER", audience=Audience(org_ids=[partner.id], user_ids=[person.id]))
+    assert job.status is ImportStatus.SUCCEEDED, (job.message, job.errors)
+    with database.transaction() as s:
+        ids = set(s.scalars(select(StixObject.id)))
+        for column, rid in ((AudienceEntry.org_id, partner.id), (AudienceEntry.user_id, person.id)):
+            assert set(s.scalars(select(AudienceEntry.record_id).where(column == rid))) == ids
+
+
 def test_cli_import_with_progress(database, community, member, settings, tmp_path):
     path = tmp_path / "bundle.json"
     path.write_bytes(bundle_bytes(sample(50)))

@@ -388,6 +388,47 @@ def _prepare_file(path: str, default_tlp: TLP, foreign_identities: frozenset[str
         conn.close()
 
 
+class _Columns:
+    """Column order of the rows the importer writes (and positions it reads back)."""
+
+    OBJECT = ("id", "stix_id", "type", "spec_version", "stix_created", "stix_modified",
+              "revoked", "name", "description", "confidence", "labels", "data", "vetting",
+              "tlp", "pap", "owner_org_id", "created_by_id", "import_id", "source",
+              "created_at", "updated_at")
+    STIX_CREATED, STIX_MODIFIED = OBJECT.index("stix_created"), OBJECT.index("stix_modified")
+    NAME, DESCRIPTION = OBJECT.index("name"), OBJECT.index("description")
+    DATA, CREATED_AT = OBJECT.index("data"), OBJECT.index("created_at")
+    VERSION = ("object_id", "stix_modified", "data", "import_id", "created_at")
+    VALUE = ("key", "kind", "value", "object_id")
+    REF = ("object_id", "source_stix_id", "target_stix_id", "kind")
+    AUDIENCE = ("id", "record_id", "org_id", "group_id", "user_id")
+
+
+class _DriverValues:
+    """Values as the database driver takes them, for one import on one dialect.
+
+    What is the same for every row (owner, user, import, marking names, …) is converted
+    once here instead of once per row and column."""
+
+    def __init__(self, dialect: str, settings: ImportSettings, org_id: uuid.UUID,
+                 user_id: uuid.UUID) -> None:
+        table = StixObject.__table__
+
+        def converter(column: str) -> bulk.Converter:
+            return bulk.converter(table.c[column].type, dialect)
+
+        self.uuid = converter("id")
+        self.ts = converter("stix_created")
+        self.bool = converter("revoked")
+        self.json = converter("labels")
+        tlp, pap = converter("tlp"), converter("pap")
+        self.tlp = {t: tlp(t) for t in TLP}
+        self.pap = pap(settings.pap)
+        self.vetting = converter("vetting")(Vetting.UNVERIFIED)
+        self.org_id, self.user_id = self.uuid(org_id), self.uuid(user_id)
+        self.import_id = self.uuid(settings.import_id)
+
+
 class _Importer:
     def __init__(self, session: Session, settings: ImportSettings, progress: Progress | None):
         viewer = settings.viewer
@@ -414,6 +455,7 @@ class _Importer:
     def run(self, stream: BinaryIO) -> ImportResult:
         check_bundle(stream)
         dialect = self.session.get_bind().dialect.name
+        self.db = _DriverValues(dialect, self.s, self.org_id, self.user_id)
         if dialect == "postgresql":
             # Rows written in this transaction are invisible to the planner's statistics:
             # it would take the growing tables for empty and scan them on every batch.
@@ -528,6 +570,7 @@ class _Importer:
     def _store(self, ready: list[Prepared]) -> None:
         counts = self.result.counts
         session = self.session
+        db = self.db
         ids = list({p.sid for p in ready})
         existing = {
             row.stix_id: row for row in session.execute(
@@ -535,11 +578,15 @@ class _Importer:
                        StixObject.import_id)
                 .where(StixObject.stix_id.in_(ids), StixObject.owner_org_id == self.org_id))}
         now = utcnow()
-        new_rows: list[dict[str, Any]] = []
-        value_rows: list[dict[str, Any]] = []
-        ref_rows: list[dict[str, Any]] = []
-        aud_rows: list[dict[str, Any]] = []
-        version_rows: list[dict[str, Any]] = []
+        now_db = db.ts(now)
+        # Rows are tuples (lists where a later version in the batch may rewrite them) in
+        # the column order of _Columns, already in the driver's representation.
+        new_rows: list[list[Any]] = []
+        new_ids: list[uuid.UUID] = []  # beside new_rows, for the full-text index
+        value_rows: list[tuple[Any, ...]] = []
+        ref_rows: list[tuple[Any, ...]] = []
+        aud_rows: list[tuple[Any, ...]] = []
+        version_rows: list[tuple[Any, ...]] = []
         in_batch: dict[str, dict[str, Any]] = {}
         for p in ready:
             sid, modified = p.sid, p.modified
@@ -550,11 +597,14 @@ class _Importer:
                 {"id": existing[sid].id, "modified": existing[sid].stix_modified,
                  "import_id": existing[sid].import_id} if sid in existing else None)
             if current is None:
-                row = self._row(p, now)
+                oid = new_id()
+                key = db.uuid(oid)
+                row = self._new_row(p, key, now_db)
                 new_rows.append(row)
-                in_batch[sid] = {"id": row["id"], "modified": modified,
+                new_ids.append(oid)
+                in_batch[sid] = {"id": oid, "modified": modified,
                                  "import_id": self.s.import_id, "row": row}
-                self._index(row["id"], p, row["tlp"], value_rows, ref_rows, aud_rows)
+                self._index(key, p, value_rows, ref_rows, aud_rows)
                 counts.stored += 1
                 continue
             same_import = self.s.import_id is not None and current["import_id"] == self.s.import_id
@@ -581,9 +631,8 @@ class _Importer:
                         StixObjectVersion.stix_modified == modified))):
                     counts.unchanged += 1
                 else:
-                    version_rows.append({"object_id": current["id"], "stix_modified": modified,
-                                         "data": p.data, "import_id": self.s.import_id,
-                                         "created_at": now})
+                    version_rows.append((db.uuid(current["id"]), db.ts(modified), p.data,
+                                         db.import_id, now_db))
                     counts.new_versions += 1
                 continue
             # A newer version: the current one becomes history, the new one current.
@@ -591,26 +640,38 @@ class _Importer:
             counts.new_versions += 1
         if self.failed:
             return
-        for table, rows in ((StixObject.__table__, new_rows),
-                            (StixObjectVersion.__table__, version_rows),
-                            (ObservableValue.__table__, value_rows),
-                            (StixRef.__table__, ref_rows),
-                            (AudienceEntry.__table__, aud_rows)):
-            bulk.insert_dicts(session, table, rows)  # type: ignore[arg-type]
+        for table, columns, rows in (
+                (StixObject.__table__, _Columns.OBJECT, new_rows),
+                (StixObjectVersion.__table__, _Columns.VERSION, version_rows),
+                (ObservableValue.__table__, _Columns.VALUE, value_rows),
+                (StixRef.__table__, _Columns.REF, ref_rows),
+                (AudienceEntry.__table__, _Columns.AUDIENCE, aud_rows)):
+            bulk.insert_rows(session, table, columns, rows,  # type: ignore[arg-type]
+                             converted=True)
         # Observables' values are found through the value index, not the full text.
-        search_index.add(session, [(r["id"], r["name"], r["description"]) for r in new_rows
-                                   if r["stix_created"] is not None or r["description"]])
+        search_index.add(session, [
+            (oid, row[_Columns.NAME], row[_Columns.DESCRIPTION])
+            for oid, row in zip(new_ids, new_rows, strict=True)
+            if row[_Columns.STIX_CREATED] is not None or row[_Columns.DESCRIPTION]])
 
     def _stored_data(self, current: dict[str, Any]) -> str:
         pending = current.get("row")
         if pending is not None:
-            return str(pending["data"])
+            return str(pending[_Columns.DATA])
         return str(self.session.scalar(select(StixObject.data).where(
             StixObject.id == current["id"])))
 
-    def _row(self, p: Prepared, now: datetime) -> dict[str, Any]:
+    def _new_row(self, p: Prepared, key: Any, now_db: Any) -> list[Any]:
+        """A stix_objects row in _Columns.OBJECT order, ready for the driver."""
+        db = self.db
+        return [key, p.sid, p.type, p.spec_version, db.ts(p.created), db.ts(p.modified),
+                db.bool(p.revoked), p.name, p.description, p.confidence, db.json(p.labels),
+                p.data, db.vetting, db.tlp[p.tlp], db.pap, db.org_id, db.user_id,
+                db.import_id, self.s.source, now_db, now_db]
+
+    def _fields(self, p: Prepared, now: datetime) -> dict[str, Any]:
+        """What a new version changes in a stored object, for the ORM's UPDATE."""
         return {
-            "id": new_id(),
             "stix_id": p.sid,
             "type": p.type,
             "spec_version": p.spec_version,
@@ -625,63 +686,58 @@ class _Importer:
             "vetting": Vetting.UNVERIFIED,
             "tlp": p.tlp,
             "pap": self.s.pap,
-            "owner_org_id": self.org_id,
-            "created_by_id": self.user_id,
             "import_id": self.s.import_id,
             "source": self.s.source,
-            "created_at": now,
             "updated_at": now,
         }
 
-    def _index(self, object_id: uuid.UUID, p: Prepared, tlp: TLP,
-               value_rows: list[dict[str, Any]], ref_rows: list[dict[str, Any]],
-               aud_rows: list[dict[str, Any]]) -> None:
-        for kind, value, key in p.values:
-            value_rows.append({"key": key, "kind": kind, "value": value, "object_id": object_id})
+    def _index(self, key: Any, p: Prepared, value_rows: list[tuple[Any, ...]],
+               ref_rows: list[tuple[Any, ...]], aud_rows: list[tuple[Any, ...]]) -> None:
+        """Value, reference and audience rows of the object whose id is ``key``."""
+        for kind, value, vkey in p.values:
+            value_rows.append((vkey, kind, value, key))
         for src, dst, kind in p.edges:
-            ref_rows.append({"object_id": object_id, "source_stix_id": src,
-                             "target_stix_id": dst, "kind": kind})
+            ref_rows.append((key, src, dst, kind))
+        tlp = p.tlp
         if tlp in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED):
+            uuid_db = self.db.uuid
             for column, rid in self.audience_rows:
                 # AMBER+STRICT names organisations only; RED names people only.
                 if (tlp is TLP.AMBER_STRICT and column == "user_id") or (
                         tlp is TLP.RED and column == "org_id"):
                     continue
-                aud_rows.append({"id": new_id(), "record_id": object_id, column: rid})
+                aud_rows.append((uuid_db(new_id()), key,
+                                 *(uuid_db(rid) if c == column else None
+                                   for c in ("org_id", "group_id", "user_id"))))
 
     def _supersede(self, current: dict[str, Any], p: Prepared, now: datetime,
-                   version_rows: list[dict[str, Any]], value_rows: list[dict[str, Any]],
-                   ref_rows: list[dict[str, Any]]) -> None:
+                   version_rows: list[tuple[Any, ...]], value_rows: list[tuple[Any, ...]],
+                   ref_rows: list[tuple[Any, ...]]) -> None:
         session = self.session
+        db = self.db
         oid = current["id"]
+        key = db.uuid(oid)
         pending = current.get("row")
         if pending is not None:
             # Both versions are in this batch and the older one is not written yet.
-            version_rows.append({"object_id": oid, "stix_modified": pending["stix_modified"],
-                                 "data": pending["data"], "import_id": self.s.import_id,
-                                 "created_at": now})
-            fresh = self._row(p, now)
-            fresh["id"] = oid
-            fresh["created_at"] = pending["created_at"]
-            pending.update(fresh)
-            value_rows[:] = [r for r in value_rows if r["object_id"] != oid]
-            ref_rows[:] = [r for r in ref_rows if r["object_id"] != oid]
-            self._index(oid, p, fresh["tlp"], value_rows, ref_rows, [])
+            version_rows.append((key, pending[_Columns.STIX_MODIFIED], pending[_Columns.DATA],
+                                 db.import_id, db.ts(now)))
+            pending[:] = self._new_row(p, key, pending[_Columns.CREATED_AT])
+            value_rows[:] = [r for r in value_rows if r[3] != key]
+            ref_rows[:] = [r for r in ref_rows if r[0] != key]
+            self._index(key, p, value_rows, ref_rows, [])
         else:
             old = session.execute(select(StixObject.stix_modified, StixObject.data,
                                          StixObject.import_id)
                                   .where(StixObject.id == oid)).one()
-            version_rows.append({"object_id": oid, "stix_modified": old.stix_modified,
-                                 "data": old.data, "import_id": old.import_id,
-                                 "created_at": now})
-            fresh = self._row(p, now)
-            for key in ("id", "created_at", "owner_org_id", "created_by_id"):
-                fresh.pop(key)
+            version_rows.append((key, db.ts(old.stix_modified), old.data,
+                                 db.uuid(old.import_id), db.ts(now)))
+            fresh = self._fields(p, now)
             session.execute(update(StixObject).where(StixObject.id == oid).values(**fresh))
             search_index.add(session, [(oid, fresh["name"], fresh["description"])])
             session.execute(delete(ObservableValue).where(ObservableValue.object_id == oid))
             session.execute(delete(StixRef).where(StixRef.object_id == oid))
-            self._index(oid, p, fresh["tlp"], value_rows, ref_rows, [])
+            self._index(key, p, value_rows, ref_rows, [])
         current["modified"] = p.modified
         current["import_id"] = self.s.import_id
 
