@@ -252,6 +252,21 @@ def value_key(kind: str, value: str) -> int:
     return int.from_bytes(digest, "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
+# Property name → 1 for a *_ref, 2 for a *_refs edge, 0 for anything else (memoised:
+# objects repeat a few dozen property names).
+_edge_keys: dict[str, int] = {}
+
+
+def _edge_key(key: str) -> int:
+    found = _edge_keys.get(key)
+    if found is None:
+        found = 0 if key in _NOT_EDGES else 1 if key.endswith("_ref") else (
+            2 if key.endswith("_refs") else 0)
+        if len(_edge_keys) < 65_536:
+            _edge_keys[key] = found
+    return found
+
+
 def _edges(obj: dict[str, Any], stix_id: str) -> Iterator[tuple[str, str, str]]:
     """(source, target, kind) references of one object, relationships first-class."""
     kind = obj.get("type")
@@ -260,12 +275,14 @@ def _edges(obj: dict[str, Any], stix_id: str) -> Iterator[tuple[str, str, str]]:
         if isinstance(src, str) and isinstance(dst, str):
             yield src, dst, f"relationship:{obj.get('relationship_type', '')}"[:300]
         return
+    edge_keys = _edge_keys
     for key, value in obj.items():
-        if key in _NOT_EDGES:
-            continue
-        if key.endswith("_ref") and isinstance(value, str):
+        which = edge_keys.get(key)
+        if which is None:
+            which = _edge_key(key)
+        if which == 1 and isinstance(value, str):
             yield stix_id, value, key
-        elif key.endswith("_refs") and isinstance(value, list):
+        elif which == 2 and isinstance(value, list):
             for ref in value:
                 if isinstance(ref, str):
                     yield stix_id, ref, key
@@ -327,15 +344,20 @@ def prepare(index: int, obj: Any, default_tlp: TLP,
     description = obj.get("description")
     labels = obj.get("labels")
     confidence = obj.get("confidence")
+    created_text, modified_text = obj.get("created"), obj.get("modified")
+    created = _timestamp(created_text)
+    markings = obj.get("object_marking_refs")
     return Prepared(
         pos=index, sid=sid, type=obj["type"], spec_version=obj.get("spec_version"),
-        created=_timestamp(obj.get("created")), modified=_timestamp(obj.get("modified")),
-        has_modified="modified" in obj, revoked=obj.get("revoked") is True,
+        created=created,
+        modified=created if modified_text == created_text else _timestamp(modified_text),
+        has_modified=modified_text is not None or "modified" in obj,
+        revoked=obj.get("revoked") is True,
         name=name[:MAX_NAME] if isinstance(name, str) else None,
         description=description[:MAX_DESCRIPTION] if isinstance(description, str) else None,
         confidence=confidence if isinstance(confidence, int) else None,
         labels=labels if isinstance(labels, list) else [], data=data.decode(),
-        tlp=tlp_of(obj.get("object_marking_refs"), default_tlp),
+        tlp=default_tlp if markings is None else tlp_of(markings, default_tlp),
         values=[(k, v, value_key(k, v)) for k, v in values_of(obj)],
         edges=[(src[:300], dst[:300], kind) for src, dst, kind in _edges(obj, sid)])
 
