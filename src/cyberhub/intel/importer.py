@@ -1,6 +1,7 @@
 """Streaming STIX 2.1 import: validate, store, version and index, in one transaction.
 
-The bundle is read with ijson's C backend one object at a time, so memory stays flat
+The bundle is read one object at a time (each found by a scan and decoded by orjson;
+ijson decides the rare cases where the two could differ), so memory stays flat
 whatever the file's size. Objects are processed in batches: validated, classified
 against what the organisation already holds (new, unchanged, new version, older
 version, duplicate in this bundle) and written with executemany. Everything happens in
@@ -14,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import io
 import multiprocessing
 import os
 import re
@@ -121,80 +123,239 @@ class ImportSettings:
 Progress = Callable[[ImportCounts], None]
 
 
+# Tokens of the scanner: a string, the start of a string that does not end in the
+# buffer (read more), or a bracket.
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|"|[\[\]{}]', re.DOTALL)
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_STRING_REST = re.compile(rb'(?:[^"\\]|\\.)*"', re.DOTALL)  # the end of an open string
-_BRACKETS = re.compile(rb"[\[\]{}]")
+_SCALAR = re.compile(rb"[^,\]} \t\r\n]*")
+# Where an object in the array may end: "}" before "," or "]".
+_OBJECT_END = re.compile(rb"\}[ \t\r\n]*[,\]]")
+# A run of digits as long as a 64-bit integer's: ijson and orjson differ on numbers
+# out of that range, so such objects are read by ijson, which decided before.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+_JSON_WS = b" \t\r\n"
+_READ_SIZE = 1 << 20
 
 
-class _CountingReader:
-    """What ijson reads, counted and guarded.
+class _NotJSON(Exception):
+    """The file stops being valid JSON here."""
 
-    - Counts bytes, for progress reports.
-    - Stops a single object from growing without bound: ijson builds each object in
-      memory, so a file that is one endless object is cut off while it streams.
-    - Stops deep nesting before the parser meets it: the C parser's memory grows with
-      the square of the depth (10,000 levels, 60 KB of input, take 800 MB), so a nesting
-      "bomb" is refused at MAX_DEPTH. Strings are skipped with regular expressions (C
-      speed); only bracket characters outside strings are walked in Python.
+
+def _loads(piece: bytes) -> Any:
+    """One JSON value, decoded exactly as ijson (the reader's reference) decodes it.
+
+    orjson is ten times faster; where it could decide differently (numbers beyond 64
+    bits, lone surrogates, anything it refuses) ijson decides."""
+    if _LONG_NUMBER.search(piece) is None:
+        try:
+            return orjson.loads(piece)
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        values = list(ijson.items(io.BytesIO(b"[" + piece + b"]"), "item", use_float=True))
+    except ijson.JSONError as exc:
+        raise _NotJSON(str(exc)) from None
+    if len(values) != 1:
+        raise _NotJSON("expected one value")
+    return values[0]
+
+
+class _BundleReader:
+    """The objects of a bundle, one at a time, with the rest of the file checked to be
+    JSON, in flat memory.
+
+    The bytes of each entry of "objects" are found by a scan, then decoded at once by
+    orjson (ijson, event by event, costs several times more). Guards, as the file
+    streams:
+    - one entry may not grow beyond MAX_STREAMED_OBJECT_BYTES (a file that is one
+      endless object is cut off before it is held in memory);
+    - nesting beyond MAX_DEPTH is refused before any parser meets it. An entry whose
+      brackets are too few to reach that depth, strings included, needs no exact count.
     """
 
     def __init__(self, raw: BinaryIO) -> None:
         self.raw = raw
-        self.count = 0
-        self.mark = 0
-        self.index = 0
-        self.depth = 0
-        self.in_string = False
-        self.escaped = False  # the last byte read was a backslash inside a string
+        self.buf = b""
+        self.pos = 0
+        self.count = 0  # bytes read, for progress reports
+        self.index = 0  # entries of "objects" read so far
 
-    def object_done(self, index: int) -> None:
-        self.mark = self.count
-        self.index = index + 1
+    # -------------------------------------------------------------- bytes
 
-    def read(self, n: int = -1) -> bytes:
-        data = self.raw.read(n)
+    def _more(self, start: int) -> int:
+        """Read more; bytes before ``start`` are dropped. Returns the new offset of
+        ``start``; raises if the file ends or the value at ``start`` is too big."""
+        self._check_size(start, len(self.buf))
+        data = self.raw.read(_READ_SIZE)
+        if not data:
+            raise _NotJSON("the file ends too early")
         self.count += len(data)
-        if self.count - self.mark > MAX_STREAMED_OBJECT_BYTES:
+        self.buf = self.buf[start:] + data
+        self.pos -= start
+        return 0
+
+    def _check_size(self, start: int, end: int) -> None:
+        if end - start > MAX_STREAMED_OBJECT_BYTES:
             raise ImportFileError(
                 f"Object {self.index} of the bundle is larger than "
                 f"{MAX_STREAMED_OBJECT_BYTES // 1_048_576} MiB; nothing was stored.")
-        if data:
-            self._nesting(data)
-        return data
 
-    def _nesting(self, data: bytes) -> None:
-        pos = 0
-        if self.in_string:
-            if self.escaped:
-                pos, self.escaped = 1, False
-            end = _STRING_REST.match(data, pos)
-            if end is None:  # the whole chunk is inside the string
-                self.escaped = _odd_backslashes(data, pos)
-                return
-            pos, self.in_string = end.end(), False
-        stripped = _STRING.sub(b"", data[pos:] if pos else data)
-        quote = stripped.find(b'"')
-        if quote != -1:  # a string opens and runs past this chunk
-            stripped = stripped[:quote]
-            self.in_string = True
-            self.escaped = _odd_backslashes(data, data.rfind(b'"') + 1)
-        depth = self.depth
-        for bracket in _BRACKETS.findall(stripped):
-            if bracket in (b"[", b"{"):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise ImportFileError(
-                        f"The file nests deeper than {MAX_DEPTH} levels (near object "
-                        f"{self.index}); STIX objects never do. Nothing was stored.")
+    def _peek(self) -> int:
+        """The next byte that is not white space (not consumed)."""
+        while True:
+            buf, pos = self.buf, self.pos
+            while pos < len(buf) and buf[pos] in _JSON_WS:
+                pos += 1
+            self.pos = pos
+            if pos < len(buf):
+                return buf[pos]
+            self._more(pos)
+
+    def _expect(self, char: bytes) -> None:
+        if self._peek() != char[0]:
+            raise _NotJSON(f"expected {char.decode()!r} at byte {self._at()}")
+        self.pos += 1
+
+    def _at(self) -> int:
+        return self.count - len(self.buf) + self.pos
+
+    # -------------------------------------------------------------- values
+
+    def _value(self, depth: int) -> Any:
+        """Decode the value at the current position, ``depth`` levels deep."""
+        self._peek()
+        end = self._end(depth)  # may read more, which moves the value to the start
+        start, self.pos = self.pos, end
+        self._check_size(start, end)
+        return _loads(self.buf[start:end])
+
+    def _end(self, depth: int) -> int:
+        """Where the value at the current position ends, reading as needed."""
+        first = self.buf[self.pos]
+        if first == 0x22:  # a string
+            while (m := _STRING.match(self.buf, self.pos)) is None:
+                self._more(self.pos)
+            return m.end()
+        if first not in b"[{":  # a number, true, false, null, or something invalid
+            while True:
+                end = _SCALAR.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+                if end < len(self.buf):
+                    return end
+                try:
+                    self._more(self.pos)
+                except _NotJSON:
+                    return end  # the file ends right after it
+        level = 0
+        scan = self.pos
+        while True:
+            for m in _TOKEN.finditer(self.buf, scan):
+                token = m.group()
+                if token[0] == 0x22:
+                    if len(token) == 1:  # the string runs past the buffer
+                        break
+                    continue
+                if token in (b"[", b"{"):
+                    level += 1
+                    if depth + level > MAX_DEPTH:
+                        raise ImportFileError(
+                            f"The file nests deeper than {MAX_DEPTH} levels (near object "
+                            f"{self.index}); STIX objects never do. Nothing was stored.")
+                else:
+                    level -= 1
+                    if level == 0:
+                        return m.end()
+                scan = m.end()
             else:
-                depth -= 1
-        self.depth = depth
+                scan = len(self.buf)
+            scan -= self.pos
+            self._more(self.pos)
+            scan += self.pos
 
+    def _entry(self) -> Any:
+        """The next entry of the objects array (3 levels deep: bundle, array, entry)."""
+        if self._peek() != 0x7B:  # not an object: the exact scan decides
+            return self._value(2)
+        start = self.pos
+        search = start
+        for _attempt in range(4):
+            m = _OBJECT_END.search(self.buf, search)
+            while m is None:
+                search -= start
+                try:
+                    start = self._more(start)
+                except _NotJSON:  # the file ends: let the exact way say where
+                    return self._value(2)
+                search += start
+                m = _OBJECT_END.search(self.buf, search)
+            end = m.start() + 1
+            self._check_size(start, end)
+            piece = self.buf[start:end]
+            if (piece.count(b"{") + piece.count(b"[") > MAX_DEPTH - 2
+                    or _LONG_NUMBER.search(piece) is not None):
+                break  # deep (or brackets in strings), or a long number: the exact way
+            try:
+                # A piece orjson reads as one whole object is the entry: a "}" inside a
+                # string or closing a nested object cannot end a valid object.
+                obj = orjson.loads(piece)
+            except orjson.JSONDecodeError:
+                search = end  # not the end of the entry; try the next candidate
+                continue
+            self.pos = end
+            return obj
+        return self._value(2)
 
-def _odd_backslashes(data: bytes, start: int) -> bool:
-    """Does ``data[start:]`` end in an escaping backslash?"""
-    tail = data[start:]
-    return (len(tail) - len(tail.rstrip(b"\\"))) % 2 == 1
+    # -------------------------------------------------------------- the bundle
+
+    def objects(self) -> Iterator[Any]:
+        """Each entry of the top-level "objects" array(s), in order."""
+        try:
+            yield from self._bundle()
+        except (_NotJSON, ijson.JSONError) as exc:
+            raise ImportFileError(
+                f"The file stops being valid JSON after object {self.index} "
+                f"(byte {self.count}): {exc}") from None
+
+    def _bundle(self) -> Iterator[Any]:
+        self._expect(b"{")
+        if self._peek() == 0x7D:
+            self.pos += 1
+        else:
+            while True:
+                if self._peek() != 0x22:
+                    raise _NotJSON(f"expected a property name at byte {self._at()}")
+                key = self._value(1)
+                self._expect(b":")
+                if key == "objects" and self._peek() == 0x5B:
+                    self.pos += 1
+                    yield from self._entries()
+                else:
+                    self._value(1)
+                following = self._peek()
+                self.pos += 1
+                if following == 0x7D:
+                    break
+                if following != 0x2C:
+                    raise _NotJSON(f"expected ',' or '}}' at byte {self._at() - 1}")
+        try:
+            self._peek()
+        except _NotJSON:
+            return  # nothing but white space after the bundle
+        raise _NotJSON(f"unexpected data after the bundle at byte {self._at()}")
+
+    def _entries(self) -> Iterator[Any]:
+        if self._peek() == 0x5D:
+            self.pos += 1
+            return
+        while True:
+            obj = self._entry()
+            yield obj
+            self.index += 1
+            following = self._peek()
+            self.pos += 1
+            if following == 0x5D:
+                return
+            if following != 0x2C:
+                raise _NotJSON(f"expected ',' or ']' at byte {self._at() - 1}")
 
 
 def check_bundle(stream: BinaryIO) -> None:
@@ -383,22 +544,13 @@ def _prepare_file(path: str, default_tlp: TLP, foreign_identities: frozenset[str
     gc.set_threshold(GC_YOUNG_THRESHOLD)  # this process only imports (see the constant)
     try:
         with open(path, "rb") as raw:
-            reader = _CountingReader(raw)
+            reader = _BundleReader(raw)
             batch: list[Prepared | Refusal] = []
-            index = -1
-            try:
-                for index, obj in enumerate(ijson.items(reader, "objects.item",
-                                                        use_float=True)):
-                    reader.object_done(index)
-                    batch.append(prepare(index, obj, default_tlp, foreign_identities))
-                    if len(batch) >= BATCH:
-                        conn.send(("batch", reader.count, batch))
-                        batch = []
-            except ijson.JSONError as exc:
-                conn.send(("batch", reader.count, batch))
-                conn.send(("error", f"The file stops being valid JSON after object {index + 1} "
-                                    f"(byte {reader.count}): {exc}"))
-                return
+            for index, obj in enumerate(reader.objects()):
+                batch.append(prepare(index, obj, default_tlp, foreign_identities))
+                if len(batch) >= BATCH:
+                    conn.send(("batch", reader.count, batch))
+                    batch = []
             if batch:
                 conn.send(("batch", reader.count, batch))
             conn.send(("done", reader.count))
@@ -497,21 +649,15 @@ class _Importer:
         if (isinstance(path, str) and PARALLEL_MIN_BYTES >= 0
                 and file_size(stream) >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1):
             return self._run_parallel(path)
-        reader = _CountingReader(stream)
+        reader = _BundleReader(stream)
         batch: list[tuple[int, Any]] = []
-        try:
-            for index, obj in enumerate(ijson.items(reader, "objects.item", use_float=True)):
-                reader.object_done(index)
-                batch.append((index, obj))
-                if len(batch) >= BATCH:
-                    self._batch(batch)
-                    batch = []
-                    self.result.counts.bytes_done = reader.count
-                    self._report()
-        except ijson.JSONError as exc:
-            done = len(batch) + self.result.counts.seen
-            raise ImportFileError(f"The file stops being valid JSON after object {done} "
-                                  f"(byte {reader.count}): {exc}") from None
+        for index, obj in enumerate(reader.objects()):
+            batch.append((index, obj))
+            if len(batch) >= BATCH:
+                self._batch(batch)
+                batch = []
+                self.result.counts.bytes_done = reader.count
+                self._report()
         if batch:
             self._batch(batch)
         self.result.counts.bytes_done = reader.count
