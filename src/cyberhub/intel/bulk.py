@@ -35,6 +35,8 @@ def _sqlite_uuid(value: Any) -> Any:
 
 def _sqlite_datetime(value: Any) -> Any:
     if isinstance(value, datetime):
+        if value.tzinfo is UTC:  # the common case, without a naive copy
+            return value.isoformat(" ", "microseconds")[:26]
         if value.tzinfo is not UTC:
             value = value.astimezone(UTC)
         return value.replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -562,6 +562,20 @@ def _prepare_file(path: str, default_tlp: TLP, foreign_identities: frozenset[str
         conn.close()
 
 
+def _new_ids(n: int) -> list[int]:
+    """``n`` record ids as 128-bit integers, laid out as db.new_id lays out its UUIDs
+    (version 7: milliseconds, then random bits), at a fraction of the cost per id."""
+    millis = (time.time_ns() // 1_000_000) & 0xFFFF_FFFF_FFFF
+    head = millis << 80 | 0x7 << 76
+    random = os.urandom(10 * n)
+    ids = []
+    for i in range(0, 10 * n, 10):
+        rand = int.from_bytes(random[i:i + 10], "big")
+        ids.append(head | ((rand >> 62) & 0xFFF) << 64 | 0b10 << 62
+                   | (rand & 0x3FFF_FFFF_FFFF_FFFF))
+    return ids
+
+
 class _Columns:
     """Column order of the rows the importer writes (and positions it reads back)."""
 
@@ -578,6 +592,9 @@ class _Columns:
     AUDIENCE = ("id", "record_id", "org_id", "group_id", "user_id")
 
 
+_PROBE = uuid.UUID(int=1)
+
+
 class _DriverValues:
     """Values as the database driver takes them, for one import on one dialect.
 
@@ -592,6 +609,10 @@ class _DriverValues:
             return bulk.converter(table.c[column].type, dialect)
 
         self.uuid = converter("id")
+        # A record id given as an integer (see _new_ids), as the driver takes it.
+        self.key: Callable[[int], Any] = (
+            (lambda v: f"{v:032x}") if self.uuid(_PROBE) == _PROBE.hex
+            else (lambda v: self.uuid(uuid.UUID(int=v))))
         self.ts = converter("stix_created")
         self.bool = converter("revoked")
         self.json = converter("labels")
@@ -747,14 +768,17 @@ class _Importer:
                 .where(StixObject.stix_id.in_(ids), StixObject.owner_org_id == self.org_id))}
         now = utcnow()
         now_db = db.ts(now)
+        fresh_ids = iter(_new_ids(len(ready)))
         # Rows are tuples (lists where a later version in the batch may rewrite them) in
         # the column order of _Columns, already in the driver's representation.
         new_rows: list[list[Any]] = []
-        new_ids: list[uuid.UUID] = []  # beside new_rows, for the full-text index
+        new_ids: list[int] = []  # beside new_rows, for the full-text index
         value_rows: list[tuple[Any, ...]] = []
         ref_rows: list[tuple[Any, ...]] = []
         aud_rows: list[tuple[Any, ...]] = []
         version_rows: list[tuple[Any, ...]] = []
+        # What this batch has met: the stored object, or the row about to be written
+        # ("id" is then an integer, see _new_ids).
         in_batch: dict[str, dict[str, Any]] = {}
         for p in ready:
             sid, modified = p.sid, p.modified
@@ -765,8 +789,8 @@ class _Importer:
                 {"id": existing[sid].id, "modified": existing[sid].stix_modified,
                  "import_id": existing[sid].import_id} if sid in existing else None)
             if current is None:
-                oid = new_id()
-                key = db.uuid(oid)
+                oid = next(fresh_ids)
+                key = db.key(oid)
                 row = self._new_row(p, key, now_db)
                 new_rows.append(row)
                 new_ids.append(oid)
@@ -794,12 +818,12 @@ class _Importer:
                 continue
             if current["modified"] is not None and modified < current["modified"]:
                 # An older version arrives after a newer one: keep it as history.
-                if session.scalar(select(exists().where(
+                if "row" not in current and session.scalar(select(exists().where(
                         StixObjectVersion.object_id == current["id"],
                         StixObjectVersion.stix_modified == modified))):
                     counts.unchanged += 1
                 else:
-                    version_rows.append((db.uuid(current["id"]), db.ts(modified), p.data,
+                    version_rows.append((self._key(current), db.ts(modified), p.data,
                                          db.import_id, now_db))
                     counts.new_versions += 1
                 continue
@@ -817,10 +841,15 @@ class _Importer:
             bulk.insert_rows(session, table, columns, rows,  # type: ignore[arg-type]
                              converted=True)
         # Observables' values are found through the value index, not the full text.
-        search_index.add(session, [
+        search_index.add_ids(session, [
             (oid, row[_Columns.NAME], row[_Columns.DESCRIPTION])
             for oid, row in zip(new_ids, new_rows, strict=True)
             if row[_Columns.STIX_CREATED] is not None or row[_Columns.DESCRIPTION]])
+
+    def _key(self, current: dict[str, Any]) -> Any:
+        """The driver's form of the id of what the batch has met."""
+        oid = current["id"]
+        return self.db.key(oid) if isinstance(oid, int) else self.db.uuid(oid)
 
     def _stored_data(self, current: dict[str, Any]) -> str:
         pending = current.get("row")
@@ -832,8 +861,11 @@ class _Importer:
     def _new_row(self, p: Prepared, key: Any, now_db: Any) -> list[Any]:
         """A stix_objects row in _Columns.OBJECT order, ready for the driver."""
         db = self.db
-        return [key, p.sid, p.type, p.spec_version, db.ts(p.created), db.ts(p.modified),
-                db.bool(p.revoked), p.name, p.description, p.confidence, db.json(p.labels),
+        created = db.ts(p.created)
+        # created and modified are one object when equal (prepare shares it).
+        modified = created if p.modified is p.created else db.ts(p.modified)
+        return [key, p.sid, p.type, p.spec_version, created, modified, db.bool(p.revoked),
+                p.name, p.description, p.confidence, db.json(p.labels),
                 p.data, db.vetting, db.tlp[p.tlp], db.pap, db.org_id, db.user_id,
                 db.import_id, self.s.source, now_db, now_db]
 
@@ -884,7 +916,7 @@ class _Importer:
         session = self.session
         db = self.db
         oid = current["id"]
-        key = db.uuid(oid)
+        key = self._key(current)
         pending = current.get("row")
         if pending is not None:
             # Both versions are in this batch and the older one is not written yet.
