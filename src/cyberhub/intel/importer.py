@@ -65,8 +65,9 @@ PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 # Young-generation threshold of the cyclic garbage collector while an import runs (the
 # default is 700). Each batch keeps tens of thousands of containers alive for a moment;
 # at 700 they are traversed again and again and pushed into the old generations, whose
-# full collections then walk the whole heap: a third of the import's time. Nothing in
-# the import makes reference cycles, so collecting rarely costs no memory.
+# full collections then walk the whole heap: a third of the import's time. The import's
+# own data makes no reference cycles, but SQLAlchemy's statements do (and hold a batch's
+# ids): the writer collects the young generation after each batch, when it is small.
 GC_YOUNG_THRESHOLD = 50_000
 # Embedded references that are not edges of the knowledge graph: every object has them.
 _NOT_EDGES = frozenset({"created_by_ref", "object_marking_refs"})
@@ -755,6 +756,7 @@ class _Importer:
         if self.failed or not ready:
             return
         self._store(ready)
+        gc.collect(0)  # see GC_YOUNG_THRESHOLD
 
     def _store(self, ready: list[Prepared]) -> None:
         counts = self.result.counts
