@@ -93,6 +93,33 @@ def test_differential_against_stix2_validator() -> None:
     assert total > 10_000
 
 
+def test_the_quick_path_answers_like_the_full_validator() -> None:
+    """validate_object answers "valid" from per-shape plans when it can; it must never
+    hide a problem the full rule walk finds (and it must serve the common types)."""
+    from cyberhub.formats.stix.validate import _quick_ok, _validate
+
+    quick = 0
+    for label, obj in corpus.corpus():
+        full = _validate(obj, embedded=False)
+        assert validate_object(obj) == full, label
+        if _quick_ok(obj):
+            assert full == [], label
+            quick += 1
+    assert quick > 100
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.text("az09-.X_", min_size=1, max_size=12), min_size=1, max_size=5)
+       .map(".".join))
+def test_plain_host_names_skip_idna_only_when_idna_accepts_them(name: str) -> None:
+    import idna
+
+    from cyberhub.formats.stix.validate import _PLAIN_HOST_RE
+
+    if _PLAIN_HOST_RE.fullmatch(name):
+        idna.encode(name)
+
+
 @pytest.mark.parametrize("obj", corpus.VALID, ids=lambda o: f"{o['type']}:{o['id'][-4:]}")
 def test_every_valid_example_is_valid_for_both(obj: dict[str, Any]) -> None:
     assert validate_object(obj) == []

@@ -213,6 +213,19 @@ def test_the_import_audience_reaches_amber_objects(database, community, member, 
     assert ids and granted == ids
 
 
+def test_an_audience_of_organisations_and_people_reaches_every_amber_object(
+        database, community, member, tmp_path):
+    partner = community.org("Bravo Bank", kind="financial")
+    person = community.user(community.org("Charlie Police", kind="law-enforcement"))
+    job = run_import(database, community, member, bundle_bytes(sample(5)), tmp_path,
+                     tlp="AMBER", audience=Audience(org_ids=[partner.id], user_ids=[person.id]))
+    assert job.status is ImportStatus.SUCCEEDED, (job.message, job.errors)
+    with database.transaction() as s:
+        ids = set(s.scalars(select(StixObject.id)))
+        for column, rid in ((AudienceEntry.org_id, partner.id), (AudienceEntry.user_id, person.id)):
+            assert set(s.scalars(select(AudienceEntry.record_id).where(column == rid))) == ids
+
+
 def test_cli_import_with_progress(database, community, member, settings, tmp_path):
     path = tmp_path / "bundle.json"
     path.write_bytes(bundle_bytes(sample(50)))
@@ -352,6 +365,58 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
                                                                max_size=4),
     max_leaves=20)
+
+
+def _ijson_objects(body: bytes) -> list[Any] | None:
+    """The entries of "objects" as ijson reads them (None: not valid JSON)."""
+    import io
+
+    import ijson
+
+    try:
+        return list(ijson.items(io.BytesIO(body), "objects.item", use_float=True))
+    except ijson.JSONError:
+        return None
+
+
+def _reader_objects(body: bytes) -> list[Any] | None:
+    import io
+
+    from cyberhub.intel import importer
+
+    try:
+        return list(importer._BundleReader(io.BytesIO(body)).objects())
+    except importer.ImportFileError:
+        return None
+
+
+tricky_strings = st.text(alphabet=st.sampled_from(
+    ['"', "\\", "}", "{", "]", "[", ",", " ", "a", "\n", "\ud800", "é", "\x00"]), max_size=12)
+tricky_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | tricky_strings,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(tricky_strings, inner,
+                                                               max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries=st.lists(tricky_values | st.dictionaries(tricky_strings, tricky_values),
+                        max_size=6),
+       indent=st.sampled_from([None, 0, 2]), cut=st.none() | st.integers(0, 400),
+       flip=st.none() | st.tuples(st.integers(0, 400), st.sampled_from(b'",}]{[: x0\\')))
+def test_the_bundle_reader_reads_what_ijson_reads(entries, indent, cut, flip):
+    """The importer scans for entries and decodes them with orjson; it must find exactly
+    the objects ijson finds, and refuse exactly the files ijson refuses."""
+    import json
+
+    body = json.dumps({"type": "bundle", "objects": entries, "x_after": entries[:1]},
+                      indent=indent).encode()
+    if cut is not None:
+        body = body[:cut]
+    if flip is not None and flip[0] < len(body):
+        body = body[:flip[0]] + bytes([flip[1]]) + body[flip[0] + 1:]
+    expected = _ijson_objects(body)
+    assert _reader_objects(body) == expected
 
 
 @settings(max_examples=40, deadline=None,

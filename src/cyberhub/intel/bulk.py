@@ -14,7 +14,6 @@ import enum
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -36,6 +35,8 @@ def _sqlite_uuid(value: Any) -> Any:
 
 def _sqlite_datetime(value: Any) -> Any:
     if isinstance(value, datetime):
+        if value.tzinfo is UTC:  # the common case, without a naive copy
+            return value.isoformat(" ", "microseconds")[:26]
         if value.tzinfo is not UTC:
             value = value.astimezone(UTC)
         return value.replace(tzinfo=None).isoformat(" ", "microseconds")
@@ -54,7 +55,8 @@ def _enum(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
-def _converter(column_type: Any, dialect: str) -> Converter:
+def converter(column_type: Any, dialect: str) -> Converter:
+    """How a value of ``column_type`` is handed to the driver of ``dialect``."""
     if isinstance(column_type, Enum):
         return _enum
     if isinstance(column_type, JSON):
@@ -76,7 +78,7 @@ def _plan(table: Table, dialect: str, columns: tuple[str, ...]) -> tuple[str, li
     key = (table.name, dialect, columns)
     plan = _plans.get(key)
     if plan is None:
-        converters = [_converter(table.c[name].type, dialect) for name in columns]
+        converters = [converter(table.c[name].type, dialect) for name in columns]
         names = ", ".join(f'"{name}"' for name in columns)
         if dialect == "postgresql":
             sql = f'COPY "{table.name}" ({names}) FROM STDIN'
@@ -111,21 +113,3 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str],
             cursor.executemany(sql, data)
     finally:
         cursor.close()
-
-
-def insert_dicts(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert dict rows that all have the same keys."""
-    if not rows:
-        return
-    columns = tuple(rows[0])
-    dialect = session.connection().dialect.name
-    _sql, converters = _plan(table, dialect, columns)
-    getter = itemgetter(*columns)
-    convert = [(i, c) for i, c in enumerate(converters) if c is not _identity]
-    data: list[Sequence[Any]] = []
-    for row in rows:
-        values = list(getter(row)) if len(columns) > 1 else [getter(row)]
-        for i, conv in convert:
-            values[i] = conv(values[i])
-        data.append(values)
-    insert_rows(session, table, columns, data, converted=True)

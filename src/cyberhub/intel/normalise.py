@@ -134,8 +134,15 @@ _MAX_CACHE: Final = 1 << 16
 # --------------------------------------------------------------------------- addresses
 
 
+# A dotted quad already in canonical form (no leading zeros): what ipaddress would return.
+_CANONICAL_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+                             r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])")
+
+
 def _ipv4(raw: str) -> str | None:
     s = raw.strip()
+    if _CANONICAL_IPV4.fullmatch(s) is not None:
+        return s
     if "/" in s:
         try:
             net = ipaddress.IPv4Network(s, strict=False)

@@ -39,6 +39,18 @@ def add(session: Session, rows: Iterable[tuple[uuid.UUID, str | None, str | None
                         "description) VALUES (?, ?, ?, ?)", data)
 
 
+def add_ids(session: Session, rows: Iterable[tuple[int, str | None, str | None]]) -> None:
+    """add(), for object ids given as 128-bit integers (as the importer makes them)."""
+    raw = _sqlite(session)
+    if raw is None:
+        return
+    data = [((oid >> 64) - ((oid >> 127) << 64), f"{oid:032x}", name or "", desc or "")
+            for oid, name, desc in rows if name or desc]
+    if data:
+        raw.executemany("INSERT OR REPLACE INTO stix_objects_fts(rowid, object_id, name, "
+                        "description) VALUES (?, ?, ?, ?)", data)
+
+
 def remove(session: Session, object_ids: Iterable[uuid.UUID]) -> None:
     raw = _sqlite(session)
     if raw is None:

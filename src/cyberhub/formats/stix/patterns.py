@@ -35,6 +35,7 @@ _SIMPLE_RE: Final = re.compile(
     rf"{_WS}\[(?P<body>{_CMP_BARE}(?:(?:AND|OR)[ \t\r\n]+{_CMP_BARE})*)\]{_WS}")
 _CMP_RE: Final = re.compile(_CMP)
 _JOIN_RE: Final = re.compile(r"(?:AND|OR)[ \t\r\n]+")
+_HAS_WS: Final = re.compile(r"[ \t\r\n]")
 
 
 # Lower-case words the pattern lexer turns into literals, not identifiers.
@@ -65,6 +66,8 @@ class _Unsure(Exception):
 
 
 def _split_path(path: str) -> list[str]:
+    if "'" not in path and not _HAS_WS.search(path):  # the common case: a.b.c
+        return path.split(".")
     parts: list[str] = []
     rest = path
     while rest:

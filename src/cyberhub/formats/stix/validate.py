@@ -37,6 +37,17 @@ class Problem:
 
 Out = list[Problem]
 Check = Callable[[Any, str, Out], None]
+Predicate = Callable[[Any], bool]
+
+# Checkers that have a cheap yes/no twin: ``_OK[check](v)`` is true exactly when
+# ``check(v, path, out)`` reports nothing. The quick path (see validate_object) uses
+# it to skip building paths and problem lists for values that are fine.
+_OK: dict[Check, Predicate] = {}
+
+
+def _twin(check: Check, ok: Predicate) -> Check:
+    _OK[check] = ok
+    return check
 
 # ---------------------------------------------------------------------------
 # Lexical rules
@@ -210,9 +221,19 @@ def uri_ok(v: Any) -> bool:
     return True
 
 
+# Lower-case letter-digit-hyphen labels, no hyphen at either end or in the 3rd and 4th
+# places (nor "xn--"): idna accepts every such name, so it need not be asked (it costs
+# ~15 µs a name). Anything else is left to idna.
+_PLAIN_HOST_RE: Final = re.compile(
+    r"(?:(?![a-z0-9-]{2}--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*"
+    r"(?![a-z0-9-]{2}--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
 def hostname_ok(v: Any) -> bool:
     if type(v) is not str:
         return False
+    if len(v) <= 253 and _PLAIN_HOST_RE.fullmatch(v) is not None:
+        return True
     try:
         idna.encode(v)
     except (idna.IDNAError, UnicodeError, ValueError):
@@ -259,6 +280,10 @@ def c_bool(v: Any, path: str, out: Out) -> None:
         _p(out, path, "must be a boolean (true or false)")
 
 
+_twin(c_str, lambda v: type(v) is str)
+_twin(c_bool, lambda v: type(v) is bool)
+
+
 def c_any(v: Any, path: str, out: Out) -> None:
     return None
 
@@ -270,7 +295,8 @@ def c_int(lo: int | None = None, hi: int | None = None) -> Check:
         elif (lo is not None and v < lo) or (hi is not None and v > hi):
             _p(out, path, f"must be between {lo} and {hi}" if hi is not None
                else f"must be at least {lo}")
-    return check
+    return _twin(check, lambda v: _is_int(v) and not (
+        (lo is not None and v < lo) or (hi is not None and v > hi)))
 
 
 def c_num(lo: float | None = None, hi: float | None = None) -> Check:
@@ -279,7 +305,8 @@ def c_num(lo: float | None = None, hi: float | None = None) -> Check:
             _p(out, path, "must be a number")
         elif (lo is not None and v < lo) or (hi is not None and v > hi):
             _p(out, path, f"must be between {lo} and {hi}")
-    return check
+    return _twin(check, lambda v: _is_num(v) and not (
+        (lo is not None and v < lo) or (hi is not None and v > hi)))
 
 
 def c_ts(v: Any, path: str, out: Out) -> None:
@@ -294,6 +321,10 @@ def c_ts_ms(v: Any, path: str, out: Out) -> None:
         _p(out, path, "must be precise to the millisecond (e.g. 2024-05-01T12:00:00.000Z)")
 
 
+_twin(c_ts, ts_ok)
+_twin(c_ts_ms, lambda v: ts_ok(v) and len(v) >= 24 and v[19] == "." and len(v) - 21 >= 3)
+
+
 def c_ts_s(v: Any, path: str, out: Out) -> None:
     if not ts_ok(v) or len(v) != 20:
         _p(out, path, "must be a timestamp precise to the second (e.g. 2024-05-01T12:00:00Z)")
@@ -306,21 +337,21 @@ def c_enum(values: Iterable[str]) -> Check:
     def check(v: Any, path: str, out: Out) -> None:
         if type(v) is not str or v not in allowed:
             _p(out, path, f"must be one of: {shown}")
-    return check
+    return _twin(check, lambda v: type(v) is str and v in allowed)
 
 
 def c_regex(rx: re.Pattern[str], what: str) -> Check:
     def check(v: Any, path: str, out: Out) -> None:
         if type(v) is not str or rx.fullmatch(v) is None:
             _p(out, path, f"must be {what}")
-    return check
+    return _twin(check, lambda v: type(v) is str and rx.fullmatch(v) is not None)
 
 
 def c_pred(pred: Callable[[Any], bool], what: str) -> Check:
     def check(v: Any, path: str, out: Out) -> None:
         if not pred(v):
             _p(out, path, f"must be {what}")
-    return check
+    return _twin(check, pred)
 
 
 c_hex = c_regex(_HEX_RE, "a hexadecimal string (pairs of 0-9a-f)")
@@ -338,7 +369,11 @@ def c_list(item: Check, min_items: int = 1) -> Check:
                else f"must have at least {min_items} items")
         for i, x in enumerate(v):
             item(x, f"{path}[{i}]", out)
-    return check
+    item_ok = _OK.get(item)
+    if item_ok is None:
+        return check
+    return _twin(check, lambda v: type(v) is list and len(v) >= min_items
+                 and all(item_ok(x) for x in v))
 
 
 def c_ref(*types: str, exclude: Iterable[str] = ()) -> Check:
@@ -355,7 +390,12 @@ def c_ref(*types: str, exclude: Iterable[str] = ()) -> Check:
             _p(out, path, f"must refer to an object of type {what}")
         elif parsed[0] in excluded:
             _p(out, path, f"must not refer to a {parsed[0]} object")
-    return check
+
+    def ok(v: Any) -> bool:
+        parsed = parse_id(v)
+        return parsed is not None and (not allowed or parsed[0] in allowed) and (
+            parsed[0] not in excluded)
+    return _twin(check, ok)
 
 
 def c_dict(values: Check | None = None, min_props: int = 1,
@@ -1400,9 +1440,124 @@ def _marking_definition(obj: dict[str, Any], out: Out) -> None:
 def validate_object(obj: dict[str, Any]) -> list[Problem]:
     """Every MUST-level problem of one STIX 2.1 object; ``[]`` when it is valid."""
     try:
+        if _quick_ok(obj):
+            return []
         return _validate(obj, embedded=False)
     except RecursionError:
         return [Problem("", "the object is nested too deeply")]
+
+
+# ---------------------------------------------------------------------------
+# The quick path: most objects are valid, and objects of one source share a few shapes
+# (type and property names, in order). Everything _validate decides from the shape
+# alone is decided once per shape; per object only the values are checked, by the
+# checkers' yes/no twins. It answers "valid" only when _validate would find nothing
+# (a test holds the two to the same answer on the whole corpus); any doubt, and any
+# problem, goes to _validate, which reports every problem with its path.
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    checks: tuple[tuple[str, Predicate | None, Check], ...]  # (property, twin, checker)
+    not_empty: tuple[str, ...]  # properties whose values must not be null or []
+    encoded: tuple[tuple[str, re.Pattern[str]], ...]  # *_bin and *_hex properties
+    spec_version: bool  # is spec_version present (then it must be "2.1")
+    sdo: bool
+    rules: Rules | None
+    sco_uuid: bool
+
+
+_shapes: dict[tuple[str, tuple[str, ...]], _Shape | None] = {}
+_MAX_SHAPES: Final = 4096
+
+
+def _shape(obj_type: str, keys: tuple[str, ...]) -> _Shape | None:
+    """What the shape alone says; None when _validate must decide (a problem, or a
+    rare feature: marking definitions, extensions, granular markings)."""
+    if (len(obj_type) < 3 or len(obj_type) > 250 or _TYPE_RE.fullmatch(obj_type) is None
+            or obj_type in ("action", "bundle", "marking-definition")):
+        return None
+    if "id" not in keys or "extensions" in keys or "granular_markings" in keys:
+        return None
+    rules: Rules | None
+    if obj_type in SCO_TYPES:
+        sco, rules = True, _SCO_RULES.get(obj_type)
+    elif obj_type in _SDO_RULES:
+        sco, rules = False, _SDO_RULES[obj_type]
+    elif obj_type in _CUSTOM_RULES:
+        sco, rules = _CUSTOM_RULES[obj_type]
+    else:
+        sco, rules = "created" not in keys and "modified" not in keys, None
+    if any(_PROP_RE.fullmatch(k) is None and k != "id" for k in keys):
+        return None
+    if any(r in keys for r in _RESERVED_PROPS):
+        return None
+    if not sco and not all(k in keys for k in ("spec_version", "created", "modified")):
+        return None
+    if rules is not None and not all(r in keys for r in rules.required):
+        return None
+    common = _SCO_CORE if sco else _CORE
+    props = rules.props if rules is not None else None
+    checks = []
+    for k in keys:
+        c = common.get(k)
+        if c is None and props is not None:
+            c = props.get(k)
+        if c is not None:
+            checks.append((k, _OK.get(c), c))
+    encoded = tuple((k, _BIN_RE if k.endswith("_bin") else _HEX_RE) for k in keys
+                    if k.endswith(("_bin", "_hex")))
+    return _Shape(tuple(checks), keys, encoded, "spec_version" in keys, not sco, rules, sco)
+
+
+def _quick_ok(obj: Any) -> bool:
+    """True only if _validate(obj) would report no problem (see above)."""
+    if type(obj) is not dict:
+        return False
+    obj_type = obj.get("type")
+    if type(obj_type) is not str:
+        return False
+    key = (obj_type, tuple(obj))
+    try:
+        shape = _shapes[key]
+    except KeyError:
+        shape = _shape(*key)
+        if len(_shapes) < _MAX_SHAPES:
+            _shapes[key] = shape
+    if shape is None:
+        return False
+    parsed = parse_id(obj["id"])
+    if parsed is None or parsed[0] != obj_type:
+        return False
+    for k in shape.not_empty:
+        x = obj[k]
+        if x is None or (type(x) is list and not x):
+            return False
+    for k, rx in shape.encoded:
+        x = obj[k]
+        if type(x) is not str or rx.fullmatch(x) is None:
+            return False
+    if shape.spec_version and obj["spec_version"] != "2.1":
+        return False
+    out: Out = []
+    for k, ok, check in shape.checks:
+        if ok is None:
+            check(obj[k], k, out)
+            if out:
+                return False
+        elif not ok(obj[k]):
+            return False
+    if shape.sdo and obj["modified"] != obj["created"]:
+        _compare(obj, (("modified", "ge", "created"),), out)
+    rules = shape.rules
+    if rules is not None:
+        if rules.extra is not None:
+            rules.extra(obj, "", out)  # noqa: S610 - not Django
+        if rules.compare:
+            _compare(obj, rules.compare, out)
+    if shape.sco_uuid:
+        _sco_uuid(obj, obj_type, parsed[1], out)
+    return not out
 
 
 def _validate(obj: Any, *, embedded: bool) -> list[Problem]:
