@@ -55,7 +55,7 @@ def test_import_find_correlate_and_export(hub, new_page, console, tmp_path):
     page.get_by_role("navigation", name="Main").get_by_role("link",
                                                             name="Knowledge base").click()
     page.get_by_role("link", name="Import").first.click()
-    page.get_by_label("STIX 2.1 bundle (JSON)").set_input_files(str(bundle))
+    page.locator("input#file").set_input_files(str(bundle))
     page.get_by_label("TLP for unmarked objects").select_option("AMBER")
     page.get_by_label("Recipient organisations").select_option(label="Journey Bank")
     page.get_by_role("button", name="Upload and import").click()
@@ -128,7 +128,7 @@ def test_search_filters_update_results_in_place(hub, new_page, console, tmp_path
     page = new_page()
     sign_in(page, hub, user.email)
     page.goto(hub.url + "/import")
-    page.get_by_label("STIX 2.1 bundle (JSON)").set_input_files(str(path))
+    page.locator("input#file").set_input_files(str(path))
     page.get_by_role("button", name="Upload and import").click()
     page.wait_for_url(re.compile(r"/imports/"))
     page.goto(hub.url + "/objects?q=filterable")
