@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import shutil
 import socket
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,12 +161,15 @@ def _too_large(name: str, limit: int) -> str:
         "mib": f"{limit / 1_048_576:g}", "name": name}
 
 
-class _Source:
-    def copy(self, name: str, out: IO[bytes], budget: _Budget) -> None:
-        raise NotImplementedError
+class _Source(ABC):
+    """Where a feed's files come from: a directory on the hub's server, or http(s)."""
 
-    def close(self) -> None:
-        pass
+    @abstractmethod
+    def copy(self, name: str, out: IO[bytes], budget: _Budget) -> None:
+        """Copy the feed's file ``name`` into ``out``, within the poll's byte budget."""
+
+    def close(self) -> None:  # noqa: B027 - most sources hold nothing to release
+        """Release what the source holds (an HTTP client); nothing by default."""
 
 
 class _Directory(_Source):
