@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from cyberhub.config import get_settings
-from cyberhub.errors import InvalidInput, NotFound, PayloadTooLarge
+from cyberhub.errors import InvalidInput, NotFound
 from cyberhub.i18n import _
 from cyberhub.intel import imports
 from cyberhub.intel.models import Import
@@ -56,18 +56,10 @@ async def stage(user_id: uuid.UUID, kind: str, chunks: AsyncIterator[bytes],
     _sweep(folder)
     token = secrets.token_hex(16)
     path = folder / _name(user_id, token, kind)
+    from cyberhub.intel.imports import write_upload
+
     cap = limit if limit is not None else get_settings().max_import_bytes
-    size = 0
-    try:
-        with path.open("wb") as out:
-            async for chunk in chunks:
-                size += len(chunk)
-                if size > cap:
-                    raise PayloadTooLarge(_("The file is larger than %(n)d bytes.") % {"n": cap})
-                out.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+    size = await write_upload(path, chunks, cap)
     if size == 0:
         path.unlink(missing_ok=True)
         raise InvalidInput(_("The file is empty."), details={"field": "file"})

@@ -53,6 +53,24 @@ SERVICE_TYPES: Final = (
 )
 
 
+def _definition(definition_id: str, name: str, description: str, schema: dict[str, Any],
+                extension_type: str) -> dict[str, Any]:
+    """The extension-definition object the hub publishes for one of its extensions."""
+    return {
+        "type": "extension-definition",
+        "spec_version": "2.1",
+        "id": definition_id,
+        "created_by_ref": IDENTITY_ID,
+        "created": DEFINED,
+        "modified": DEFINED,
+        "name": name,
+        "description": description,
+        "schema": json.dumps(schema, sort_keys=True, separators=(",", ":")),
+        "version": "1.0.0",
+        "extension_types": [extension_type],
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class CrimeType:
     """One new object type: its STIX type name, definition id and shape."""
@@ -86,19 +104,8 @@ class CrimeType:
         return base
 
     def definition(self) -> dict[str, Any]:
-        return {
-            "type": "extension-definition",
-            "spec_version": "2.1",
-            "id": self.definition_id,
-            "created_by_ref": IDENTITY_ID,
-            "created": DEFINED,
-            "modified": DEFINED,
-            "name": self.name,
-            "description": self.description,
-            "schema": json.dumps(self.schema(), sort_keys=True, separators=(",", ":")),
-            "version": "1.0.0",
-            "extension_types": [self.extension_type],
-        }
+        return _definition(self.definition_id, self.name, self.description, self.schema(),
+                           self.extension_type)
 
 
 _STR = {"type": "string"}
@@ -209,19 +216,8 @@ class PropertyExtension:
         }
 
     def definition(self) -> dict[str, Any]:
-        return {
-            "type": "extension-definition",
-            "spec_version": "2.1",
-            "id": self.definition_id,
-            "created_by_ref": IDENTITY_ID,
-            "created": DEFINED,
-            "modified": DEFINED,
-            "name": self.name,
-            "description": self.description,
-            "schema": json.dumps(self.schema(), sort_keys=True, separators=(",", ":")),
-            "version": "1.0.0",
-            "extension_types": ["property-extension"],
-        }
+        return _definition(self.definition_id, self.name, self.description, self.schema(),
+                           "property-extension")
 
     def extension(self, **props: Any) -> dict[str, Any] | None:
         """``{"extension_type": "property-extension", …}`` with the given properties that

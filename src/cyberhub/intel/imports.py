@@ -121,10 +121,8 @@ def check_import_audience(session: Session, tlp: Any, audience: Audience) -> Aud
                           audience)
 
 
-async def stage_upload(job: Import, chunks: AsyncIterator[bytes]) -> int:
-    """Stream an upload to the staging file; refuse it past the size limit."""
-    limit = get_settings().max_import_bytes
-    path = staging_dir() / f"{job.id}.upload"
+async def write_upload(path: Path, chunks: AsyncIterator[bytes], limit: int) -> int:
+    """Stream an upload to ``path``; past ``limit`` bytes refuse it and leave no file."""
     size = 0
     try:
         with path.open("wb") as out:
@@ -136,6 +134,13 @@ async def stage_upload(job: Import, chunks: AsyncIterator[bytes]) -> int:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+    return size
+
+
+async def stage_upload(job: Import, chunks: AsyncIterator[bytes]) -> int:
+    """Stream an upload to the staging file; refuse it past the size limit."""
+    path = staging_dir() / f"{job.id}.upload"
+    size = await write_upload(path, chunks, get_settings().max_import_bytes)
     job.staged_path = str(path)
     job.bytes_total = size
     return size
