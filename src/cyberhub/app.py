@@ -38,17 +38,28 @@ class SecurityHeaders:
     """Pure ASGI middleware: headers on every response, and a cap on request bodies."""
 
     def __init__(self, app: ASGIApp, max_body: int, large_bodies: dict[str, int] | None = None,
-                 ) -> None:
+                 large_prefixes: dict[str, int] | None = None) -> None:
         self.app = app
         self.default_max_body = max_body
         # Paths that take files (imports): streamed to disk by their route, larger cap.
         self.large_bodies = large_bodies or {}
+        # Path prefixes with their own cap (TAXII announces max_content_length).
+        self.large_prefixes = large_prefixes or {}
+
+    def _max_body(self, path: str) -> int:
+        if path in self.large_bodies:
+            return self.large_bodies[path]
+        for prefix, cap in self.large_prefixes.items():
+            if path.startswith(prefix):
+                return cap
+        return self.default_max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        max_body = self.large_bodies.get(scope.get("path", ""), self.default_max_body)
+        path = scope.get("path", "")
+        max_body = self._max_body(path)
         too_large = PayloadTooLarge(
             _("The request body is larger than %(n)d bytes.") % {"n": max_body})
 
@@ -62,7 +73,7 @@ class SecurityHeaders:
 
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > max_body:
-                await _send_json(send_with_headers, too_large)
+                await _send_json(send_with_headers, too_large, path)
                 return
         received = 0
         exceeded = False
@@ -87,25 +98,29 @@ class SecurityHeaders:
                 await send_with_headers(message)
             elif not answered:
                 answered = True
-                await _send_json(send_with_headers, too_large)
+                await _send_json(send_with_headers, too_large, path)
 
         try:
             await self.app(scope, limited_receive, send_or_refuse)
         except _BodyTooLarge:
             if not answered:
-                await _send_json(send_with_headers, too_large)
+                await _send_json(send_with_headers, too_large, path)
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-async def _send_json(send: Send, error: HubError) -> None:
+async def _send_json(send: Send, error: HubError, path: str = "") -> None:
     import orjson
 
-    body = orjson.dumps(error.body())
+    from cyberhub.taxii import media
+
+    taxii = media.is_taxii_path(path)
+    body = orjson.dumps(media.error_body(error) if taxii else error.body())
+    content_type = media.TAXII.encode() if taxii else b"application/json"
     await send({"type": "http.response.start", "status": error.status_code,
-                "headers": [(b"content-type", b"application/json"),
+                "headers": [(b"content-type", content_type),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
@@ -118,9 +133,15 @@ def _wants_html(request: Request) -> bool:
 
 
 def _error_response(request: Request, error: HubError) -> Response:
+    from cyberhub.taxii import media
+
     headers: dict[str, str] = {}
     if isinstance(error, TooManyRequests | HubBusy):
         headers["Retry-After"] = str(error.retry_after)
+    if media.is_taxii_path(request.url.path):
+        if error.status_code == 401:
+            headers.update(media.UNAUTHENTICATED_HEADERS)
+        return media.error_response(error, headers)
     if error.status_code == 401 and request.url.path.startswith("/api/"):
         headers["WWW-Authenticate"] = 'Bearer realm="cyberhub"'
     if _wants_html(request):
@@ -138,6 +159,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     database = database or Database(settings.resolved_database_url())
 
     from cyberhub.api import api_router
+    from cyberhub.taxii.api import router as taxii_router
     from cyberhub.web.common import RedirectRequired, redirect_response
     from cyberhub.web.pages import web_router
 
@@ -174,7 +196,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         err = HubError(_("The request is not valid: %(what)s")
                        % {"what": "; ".join(f"{d['field']}: {d['problem']}" for d in details)},
                        details=details, code="invalid_input")
-        err.status_code = 422
+        # TAXII answers a request it cannot parse with 400 (section 3.6).
+        err.status_code = 400 if request.url.path.startswith("/taxii2") else 422
         return _error_response(request, err)
 
     @app.exception_handler(StarletteHTTPException)
@@ -186,11 +209,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return _error_response(request, err)
 
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(taxii_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(SecurityHeaders, max_body=settings.max_body_bytes,
                        large_bodies={"/api/v1/import": settings.max_import_bytes,
                                      "/import": settings.max_import_bytes,
                                      "/import/csv": settings.max_import_bytes,
-                                     "/import/text": settings.max_import_bytes})
+                                     "/import/text": settings.max_import_bytes},
+                       large_prefixes={"/taxii2/": settings.max_taxii_bytes})
     return app

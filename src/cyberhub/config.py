@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     queue_name: str = "cyberhub"
     # Largest file an import accepts (streamed to disk, never held in memory).
     max_import_bytes: int = 4 * 1024**3
+    # Largest TAXII request body (a POST of objects), announced as max_content_length.
+    max_taxii_bytes: int = 64 * 1024**2
     # MISP feed subscriptions (docs/misp.md): what one poll may download (manifest and
     # event files together), how many events it takes (oldest first; the rest follow
     # on the next poll), and how long a feed's server may take to connect and answer.

@@ -29,6 +29,13 @@ class HubError(Exception):
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}
 
 
+class BadRequest(HubError):
+    """The request itself cannot be understood (malformed JSON, a wrong envelope)."""
+
+    status_code = 400
+    code = "bad_request"
+
+
 class InvalidInput(HubError):
     status_code = 422
     code = "invalid_input"

@@ -25,11 +25,13 @@ from cyberhub.packages.models import IntelPackage, PackageAck, PackageObject
 from cyberhub.ransomware.models import Decryptor
 from cyberhub.refdata.models import ReferenceDataset
 from cyberhub.sharing import AudienceEntry
+from cyberhub.taxii.models import TaxiiCollection
 from cyberhub.vetting.models import VettingVote
 
 __all__ = [
     "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Decryptor",
     "Group", "GroupMember", "Import", "IntelPackage", "MispFeed", "Note", "ObservableValue",
     "Organisation", "PackageAck", "PackageObject", "ReferenceDataset", "SigninFailure",
-    "StixObject", "StixObjectVersion", "StixRef", "User", "VettingVote", "WebSession",
+    "StixObject", "StixObjectVersion", "StixRef", "TaxiiCollection", "User", "VettingVote",
+    "WebSession",
 ]

@@ -68,7 +68,7 @@ from cyberhub.sharing import PAP, TLP
 
 __all__ = ["AUDIT_IDS_KEPT", "BLOCKLIST_SOURCE_TYPES", "CHUNK", "FORMATS", "MEDIA_TYPES",
            "ExportFilters", "blocklist", "check_kind", "csv_rows", "filename", "make_filters",
-           "stix_bundle", "stream"]
+           "stix_bundle", "stream", "with_hub_marking"]
 
 CHUNK: Final = 2000
 AUDIT_IDS_KEPT: Final = 1000
@@ -373,6 +373,15 @@ def stix_bundle(session: Session, viewer: Viewer, filters: ExportFilters | None 
         complete = True
     finally:
         sensitive.write(session, record_in, complete)
+
+
+def with_hub_marking(data: str, tlp: TLP) -> bytes:
+    """One stored object as served on its own (TAXII): carrying the hub's TLP marking
+    when that is stricter than the object's own (see :func:`effective_marking_refs`)."""
+    return _marked(data, tlp, _ALL_TLP2, set())
+
+
+_ALL_TLP2: Final = set(TLP2)
 
 
 def _marked(data: str, tlp: TLP, header: set[str], trailing: set[str]) -> bytes:

@@ -930,10 +930,11 @@ class _Importer:
             self._index(key, p, value_rows, ref_rows, [])
         else:
             old = session.execute(select(StixObject.stix_modified, StixObject.data,
-                                         StixObject.import_id)
+                                         StixObject.import_id, StixObject.updated_at)
                                   .where(StixObject.id == oid)).one()
+            # A version row keeps when that version was stored (TAXII's date_added).
             version_rows.append((key, db.ts(old.stix_modified), old.data,
-                                 db.uuid(old.import_id), db.ts(now)))
+                                 db.uuid(old.import_id), db.ts(old.updated_at)))
             fresh = self._fields(p, now)
             session.execute(update(StixObject).where(StixObject.id == oid).values(**fresh))
             search_index.add(session, [(oid, fresh["name"], fresh["description"])])
@@ -986,6 +987,28 @@ class _Importer:
                     AudienceEntry.record_id.in_(chunk)))
                 self.session.execute(delete(StixObject).where(StixObject.id.in_(chunk)))
                 search_index.remove(self.session, chunk)
+
+
+def restore_version(session: Session, record: StixObject, data: str) -> None:
+    """Make a stored earlier version (``data``) the record's current one again, as when
+    its newer version is deleted: content, values, references and full text follow it;
+    the record's marking and audience stay."""
+    prepared = prepare(0, orjson.loads(data), record.tlp, frozenset())
+    if not isinstance(prepared, Prepared):
+        raise ValueError(f"stored version of {record.stix_id} no longer validates")
+    record.stix_created, record.stix_modified = prepared.created, prepared.modified
+    record.spec_version, record.revoked = prepared.spec_version, prepared.revoked
+    record.name, record.description = prepared.name, prepared.description
+    record.confidence, record.labels = prepared.confidence, prepared.labels
+    record.data = prepared.data
+    record.updated_at = utcnow()
+    session.execute(delete(ObservableValue).where(ObservableValue.object_id == record.id))
+    session.execute(delete(StixRef).where(StixRef.object_id == record.id))
+    session.add_all([ObservableValue(key=key, kind=kind, value=value, object_id=record.id)
+                     for kind, value, key in prepared.values])
+    session.add_all([StixRef(object_id=record.id, source_stix_id=src, target_stix_id=dst,
+                             kind=kind) for src, dst, kind in prepared.edges])
+    search_index.add(session, [(record.id, record.name, record.description)])
 
 
 def import_stix(session: Session, stream: BinaryIO, settings: ImportSettings,

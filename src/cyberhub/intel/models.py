@@ -65,6 +65,8 @@ class StixObject(Shareable, Base):
             # even when the planner's statistics lag behind a large import.
             UniqueConstraint("stix_id", "owner_org_id", name="uq_stix_objects_stix_id_owner"),
             Index("ix_stix_objects_type_created_at", "type", "created_at"),
+            # TAXII pages walk objects in the order their current version was stored.
+            Index("ix_stix_objects_updated_at_id", "updated_at", "id"),
         )
 
     # Redeclared without the mixin's single-column indexes: the unique (owner, stix_id)

@@ -386,7 +386,8 @@ def revoke(session: Session, viewer: Viewer, ref: str) -> StixObject:
     if current.get("revoked") is True:
         return row
     session.add(StixObjectVersion(object_id=row.id, stix_modified=row.stix_modified,
-                                  data=row.data, import_id=row.import_id))
+                                  data=row.data, import_id=row.import_id,
+                                  created_at=row.updated_at))
     now = utcnow()
     modified = now if row.stix_modified is None or now > row.stix_modified \
         else row.stix_modified + timedelta(milliseconds=1)
