@@ -33,6 +33,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(feed_app, name="feed")
+taxii_app = typer.Typer(help="TAXII 2.1 collections served at /taxii2/.", no_args_is_help=True)
+app.add_typer(taxii_app, name="taxii")
 
 out = Console()
 err = Console(stderr=True)
@@ -695,6 +697,84 @@ def audit_verify(
     for problem in result.problems:
         err.print(f"  - {problem}", highlight=False)
     raise typer.Exit(code=1)
+
+
+@taxii_app.command("add")
+def taxii_add(
+    title: Annotated[str, typer.Argument(help="The collection's title.")],
+    alias: Annotated[str | None, typer.Option(help="A short name clients may use.")] = None,
+    description: Annotated[str, typer.Option(help="What the collection holds.")] = "",
+    type_: Annotated[list[str] | None, typer.Option(
+        "--type", help="Only these STIX types (repeat).")] = None,
+    tlp: Annotated[list[str] | None, typer.Option(help="Only these markings (repeat).")] = None,
+    label: Annotated[list[str] | None, typer.Option(help="Only objects with any of these "
+                                                         "labels (repeat).")] = None,
+    source: Annotated[list[str] | None, typer.Option(
+        help="Only objects whose source starts with this (repeat), e.g. misp-feed:.")] = None,
+    owner: Annotated[list[str] | None, typer.Option(
+        help="Only objects of these organisations, by name (repeat).")] = None,
+    writable: Annotated[bool, typer.Option(help="Members may add objects.")] = False,
+    write_tlp: Annotated[str, typer.Option(help="Marking for unmarked objects added.")]
+    = "AMBER",
+) -> None:
+    """Define a TAXII collection: a filter over what each member may see."""
+    from cyberhub.community import service as community
+    from cyberhub.taxii import service
+
+    try:
+        with _database().transaction() as session:
+            owners = []
+            for name in owner or []:
+                org = community.find_organisation(session, name)
+                if org is None:
+                    raise HubError(_("No organisation named %(name)r.") % {"name": name})
+                owners.append(str(org.id))
+            found = service.save_collection(session, _operator(), service.CollectionSpec(
+                title=title, alias=alias, description=description, types=type_ or [],
+                tlps=tlp or [], labels=label or [], sources=source or [],
+                owner_org_ids=owners, writable=writable, write_tlp=write_tlp))
+            cid = found.id
+    except HubError as exc:
+        raise _fail(exc) from None
+    out.print("[green]✓[/] " + _("Collection %(title)s added: %(id)s")
+              % {"title": title, "id": cid}, highlight=False)
+
+
+@taxii_app.command("list")
+def taxii_list() -> None:
+    """The TAXII collections and their filters."""
+    from cyberhub.taxii import service
+
+    with _database().transaction() as session:
+        rows = [(str(c.id), c.alias or "", c.title,
+                 "; ".join(f"{k}={','.join(v)}" for k, v in c.filters().items() if v) or "—",
+                 _("yes") if c.writable else _("no"))
+                for c in service.list_collections(session)]
+    if not rows:
+        out.print(_("No TAXII collections yet; add one with 'cyberhub taxii add'."))
+        return
+    table = Table(title=_("TAXII collections"))
+    for col in (_("id"), _("alias"), _("title"), _("filter"), _("writable")):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+@taxii_app.command("remove")
+def taxii_remove(
+    collection: Annotated[str, typer.Argument(help="The collection's id or alias.")],
+) -> None:
+    """Delete a TAXII collection (its objects stay in the knowledge base)."""
+    from cyberhub.taxii import service
+
+    try:
+        with _database().transaction() as session:
+            service.delete_collection(session, _operator(),
+                                      service.get_collection(session, collection))
+    except HubError as exc:
+        raise _fail(exc) from None
+    out.print("[green]✓[/] " + _("Collection removed."))
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from cyberhub.notes.pages import router as notes_pages
 from cyberhub.packages.pages import router as packages_pages
 from cyberhub.ransomware.pages import router as ransomware_pages
 from cyberhub.refdata.pages import router as refdata_pages
+from cyberhub.taxii.pages import router as taxii_pages
 from cyberhub.vetting.pages import router as vetting_pages
 from cyberhub.web.common import router as common_pages
 
@@ -34,5 +35,6 @@ web_router.include_router(atlas_pages)
 web_router.include_router(atlas_graph_pages)
 web_router.include_router(landscape_pages)
 web_router.include_router(federation_pages)
+web_router.include_router(taxii_pages)
 web_router.include_router(packages_pages)
 web_router.include_router(ransomware_pages)
