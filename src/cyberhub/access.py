@@ -129,6 +129,30 @@ def visible(model: type[Shareable], viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
+@dataclass(frozen=True)
+class Partner:
+    """A partner hub, as the organisation that stands for it here (``federation.Peer``)."""
+
+    org_id: uuid.UUID
+    share_green: bool = False
+    # Groups the partner's organisation belongs to (an AMBER audience may name them).
+    group_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+
+
+def may_leave_to(model: type[Shareable], partner: Partner) -> ColumnElement[bool]:
+    """SQL predicate: the rows of ``model`` that may travel to a partner hub.
+
+    CLEAR always; GREEN when the partner's community is trusted for GREEN; AMBER when its
+    audience names the partner (its organisation, or a group it belongs to);
+    AMBER+STRICT and RED never. What the partner itself sent is never sent back."""
+    named = _audience_has(model, AudienceEntry.org_id == partner.org_id,
+                          *_group_in(partner.group_ids))
+    return and_(model.owner_org_id != partner.org_id, or_(
+        model.tlp == TLP.CLEAR,
+        and_(model.tlp == TLP.GREEN, true() if partner.share_green else false()),
+        and_(model.tlp == TLP.AMBER, named)))
+
+
 def select_visible(model: type[T], viewer: Viewer) -> Select[T]:
     return select(model).where(visible(model, viewer))
 

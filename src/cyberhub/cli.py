@@ -35,6 +35,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(feed_app, name="feed")
 taxii_app = typer.Typer(help="TAXII 2.1 collections served at /taxii2/.", no_args_is_help=True)
 app.add_typer(taxii_app, name="taxii")
+peer_app = typer.Typer(help="Partner hubs (TAXII 2.1 sync).", no_args_is_help=True)
+app.add_typer(peer_app, name="peer")
 
 out = Console()
 err = Console(stderr=True)
@@ -775,6 +777,130 @@ def taxii_remove(
     except HubError as exc:
         raise _fail(exc) from None
     out.print("[green]✓[/] " + _("Collection removed."))
+
+
+@peer_app.command("add")
+def peer_add(
+    name: Annotated[str, typer.Argument(help="A name for the partner.")],
+    url: Annotated[str, typer.Argument(help="The partner's TAXII collection address.")],
+    org: Annotated[str, typer.Option(help="The organisation here that stands for the "
+                                          "partner (owns what it sends; its client signs "
+                                          "in as one of its users).")],
+    run_as: Annotated[str, typer.Option(help="E-mail of that organisation's user the "
+                                             "imports run as.")],
+    remote_user: Annotated[str, typer.Option(help="Our e-mail on the partner's server "
+                                                  "(Basic); empty: Bearer.")] = "",
+    token_env: Annotated[str, typer.Option(
+        help="Name of the environment variable holding our API token on the partner's "
+             "server (kept out of the shell history).")] = "CYBERHUB_PEER_TOKEN",  # noqa: S107
+    direction: Annotated[str, typer.Option(help="pull, push or both.")] = "pull",
+    share_green: Annotated[bool, typer.Option(help="The partner's community is trusted "
+                                                   "for TLP:GREEN.")] = False,
+    tlp: Annotated[str, typer.Option(
+        help="The least restrictive marking what the partner sends may have here (as for "
+             "any import): GREEN keeps its GREEN as GREEN.")] = "AMBER",
+    audience: Annotated[list[str] | None, typer.Option(
+        help="Organisations here that receive the partner's AMBER (repeat).")] = None,
+    every: Annotated[int, typer.Option(help="Minutes between syncs.")] = 15,
+    match_key_env: Annotated[str, typer.Option(
+        help="Environment variable holding the matching key agreed with the partner.")]
+    = "CYBERHUB_PEER_MATCH_KEY",
+    match_key_id: Annotated[str, typer.Option(help="The agreed key's id.")] = "",
+    paused: Annotated[bool, typer.Option(help="Add it paused: no scheduled syncs (sync "
+                                              "it by name).")] = False,
+) -> None:
+    """Register a partner hub (or any TAXII 2.1 collection) to sync with."""
+    from cyberhub.federation import peers
+
+    try:
+        with _database().transaction() as session:
+            peer = peers.add_peer(session, _operator(), peers.PeerSpec(
+                name=name, url=url, org=org, run_as=run_as, remote_user=remote_user,
+                secret=os.environ.get(token_env, ""), direction=direction,
+                share_green=share_green, tlp=tlp, audience=tuple(audience or ()),
+                interval_minutes=every, match_key=os.environ.get(match_key_env, ""),
+                match_key_id=match_key_id))
+            if paused:
+                peers.set_enabled(session, _operator(), peer, False)
+            pid = peer.id
+    except HubError as exc:
+        raise _fail(exc) from None
+    out.print("[green]✓[/] " + _("Partner %(name)s added: %(id)s") % {"name": name, "id": pid},
+              highlight=False)
+
+
+@peer_app.command("list")
+def peer_list() -> None:
+    """The partner hubs and the state of each link."""
+    from cyberhub.federation import peers
+
+    with _database().transaction() as session:
+        rows = [(p.name, p.url, p.direction.value, _("yes") if p.share_green else _("no"),
+                 _when(p.last_success_at), str(p.objects_pulled), str(p.objects_pushed),
+                 p.last_error or "") for p in peers.list_peers(session, _operator())]
+    if not rows:
+        out.print(_("No partner hubs yet; add one with 'cyberhub peer add'."))
+        return
+    table = Table(title=_("Partner hubs"))
+    for col in (_("name"), _("collection"), _("direction"), _("GREEN"), _("last success"),
+                _("pulled"), _("pushed"), _("last error")):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+@peer_app.command("remove")
+def peer_remove(peer: Annotated[str, typer.Argument(help="The partner's name or id.")]) -> None:
+    """Stop syncing with a partner (what it sent stays)."""
+    from cyberhub.federation import peers
+
+    try:
+        with _database().transaction() as session:
+            peers.remove_peer(session, _operator(), peers.get_peer(session, _operator(), peer))
+    except HubError as exc:
+        raise _fail(exc) from None
+    out.print("[green]✓[/] " + _("Partner removed."))
+
+
+@app.command("sync")
+def sync_peers(peer: Annotated[str | None, typer.Argument(
+        help="A partner's name or id; every enabled partner when left out.")] = None) -> None:
+    """Sync now with one partner hub, or with all of them; exit 1 if any sync failed."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from cyberhub.federation import peers, sync
+
+    database = _database()
+    try:
+        with database.transaction() as session:
+            chosen = ([peers.get_peer(session, _operator(), peer)] if peer
+                      else [p for p in peers.list_peers(session, _operator()) if p.enabled])
+            targets = [(p.id, p.name) for p in chosen]
+    except HubError as exc:
+        raise _fail(exc) from None
+    failed = False
+    for peer_id, label in targets:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=out,
+                      transient=True) as bar:
+            task = bar.add_task(_("Syncing with %(name)s…") % {"name": label})
+
+            def show(stage: str, n: int, task: Any = task, bar: Any = bar,
+                     label: str = label) -> None:
+                bar.update(task, description=_("%(name)s: %(stage)s %(n)d objects") % {
+                    "name": label, "stage": stage, "n": n})
+
+            outcome = sync.sync_now(database, peer_id, show)
+        if outcome.error:
+            failed = True
+            err.print(f"[bold red]✗[/] {label}: {outcome.error}", highlight=False)
+        else:
+            out.print("[green]✓[/] " + _("%(name)s: %(pulled)d received (%(stored)d new), "
+                                          "%(pushed)d sent.") % {
+                "name": label, "pulled": outcome.pulled, "stored": outcome.stored,
+                "pushed": outcome.pushed}, highlight=False)
+    if failed:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

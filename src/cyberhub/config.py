@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     max_import_bytes: int = 4 * 1024**3
     # Largest TAXII request body (a POST of objects), announced as max_content_length.
     max_taxii_bytes: int = 64 * 1024**2
+    # A directory where every payload leaving the hub (TAXII pages, pushes) is kept.
+    wire_log: str = ""
+    # A partner sync holds its partner this long without a sign of life; then another
+    # run may take over (a sync killed half way does not block the next one for long).
+    sync_lease_seconds: int = 300
     # MISP feed subscriptions (docs/misp.md): what one poll may download (manifest and
     # event files together), how many events it takes (oldest first; the rest follow
     # on the next poll), and how long a feed's server may take to connect and answer.

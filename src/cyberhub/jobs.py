@@ -72,6 +72,22 @@ def poll_feeds_every_minute() -> None:
     poll_due_feeds()
 
 
+@huey.task()  # type: ignore[untyped-decorator]
+def sync_peer(peer_id: str) -> None:
+    """Pull from and push to one claimed partner hub (see federation.sync)."""
+    from cyberhub.federation import sync
+
+    sync.run_claimed(database(), uuid.UUID(peer_id))
+
+
+@huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
+def sync_peers_every_minute() -> None:
+    from cyberhub.federation import sync
+
+    for peer_id in sync.claim_due(database()):
+        sync_peer(str(peer_id))
+
+
 _PENDING = "cyberhub_jobs_after_commit"
 
 

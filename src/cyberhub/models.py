@@ -11,7 +11,7 @@ from cyberhub.community.models import (
     WebSession,
 )
 from cyberhub.db import Base
-from cyberhub.federation.models import MispFeed
+from cyberhub.federation.models import MispFeed, Peer
 from cyberhub.formats.models import CsvMapping
 from cyberhub.intel.models import (
     Import,
@@ -31,7 +31,7 @@ from cyberhub.vetting.models import VettingVote
 __all__ = [
     "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Decryptor",
     "Group", "GroupMember", "Import", "IntelPackage", "MispFeed", "Note", "ObservableValue",
-    "Organisation", "PackageAck", "PackageObject", "ReferenceDataset", "SigninFailure",
+    "Organisation", "PackageAck", "PackageObject", "Peer", "ReferenceDataset", "SigninFailure",
     "StixObject", "StixObjectVersion", "StixRef", "TaxiiCollection", "User", "VettingVote",
     "WebSession",
 ]

@@ -1,4 +1,4 @@
-"""Subscriptions to MISP feeds."""
+"""Subscriptions to MISP feeds, and partner hubs."""
 
 from __future__ import annotations
 
@@ -62,3 +62,66 @@ class MispFeed(Base):
 
     def audience_ids(self) -> dict[str, Any]:
         return {k: list(self.audience.get(k, [])) for k in ("org_ids", "group_ids", "user_ids")}
+
+
+class PeerDirection(enum.StrEnum):
+    PULL = "pull"  # this hub reads the partner's collection
+    PUSH = "push"  # this hub writes to the partner's collection
+    BOTH = "both"
+
+
+class Peer(Base):
+    """A partner hub (or any TAXII 2.1 server) this hub exchanges objects with.
+
+    ``org_id`` is the local organisation that stands for the partner: what is pulled
+    from the partner is stored as its records, and the partner's own client signs in
+    here as one of its users. ``url`` is the partner's TAXII collection; ``remote_user``
+    and the encrypted ``secret`` are the credentials this hub uses there. What may flow
+    out follows :func:`cyberhub.access.may_leave_to`: CLEAR, GREEN when ``share_green``,
+    AMBER whose audience names ``org_id``; never AMBER+STRICT or RED."""
+
+    __tablename__ = "peers"
+    __table_args__ = (Index("ix_peers_next_sync_at", "next_sync_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    remote_user: Mapped[str] = mapped_column(String(320), default="")
+    secret: Mapped[str] = mapped_column(Text, default="")  # Fernet (community.security)
+    direction: Mapped[PeerDirection] = mapped_column(
+        Enum(PeerDirection, name="peer_direction", values_callable=lambda e: [m.value for m in e],
+             native_enum=False, length=8, validate_strings=True), default=PeerDirection.PULL)
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), unique=True)
+    run_as_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    share_green: Mapped[bool] = mapped_column(default=False)
+    # Markings for what the partner sends unmarked, and who here receives its AMBER.
+    tlp: Mapped[TLP] = mapped_column(tlp_column_type(), default=TLP.AMBER)
+    audience: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    # Cross-hub matching: the key agreed with the partner (Fernet), and its id.
+    match_key: Mapped[str] = mapped_column(Text, default="")
+    match_key_id: Mapped[str] = mapped_column(String(64), default="")
+    interval_minutes: Mapped[int] = mapped_column(default=15)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    # Pull: the partner's newest date added taken (its own clock, as it stated it).
+    pull_cursor: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Push: our newest date added sent, and the record id that ends it.
+    push_cursor: Mapped[datetime | None] = mapped_column(nullable=True)
+    push_cursor_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    next_sync_at: Mapped[datetime] = mapped_column(default=utcnow)
+    syncing_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    objects_pulled: Mapped[int] = mapped_column(BigInteger, default=0)
+    objects_pushed: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def pulls(self) -> bool:
+        return self.direction in (PeerDirection.PULL, PeerDirection.BOTH)
+
+    @property
+    def pushes(self) -> bool:
+        return self.direction in (PeerDirection.PUSH, PeerDirection.BOTH)

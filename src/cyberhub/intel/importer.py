@@ -32,7 +32,7 @@ import orjson
 from sqlalchemy import delete, exists, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from cyberhub import access
+from cyberhub import access, audit
 from cyberhub.access import Viewer
 from cyberhub.audience import Audience
 from cyberhub.community.models import Organisation
@@ -119,6 +119,11 @@ class ImportSettings:
     strict: bool = True
     source: str = "import"
     import_id: uuid.UUID | None = None
+    # From a partner hub: a version the hub already holds (under any owner) is taken as
+    # unchanged — what makes sync idempotent and stops objects going round in a loop —
+    # and objects marked AMBER+STRICT or RED, which must never leave their hub, are
+    # refused and audited.
+    from_partner: bool = False
 
 
 Progress = Callable[[ImportCounts], None]
@@ -636,6 +641,7 @@ class _Importer:
         self.progress = progress
         self.result = ImportResult(ImportCounts())
         self.failed = False  # strict mode: stop writing, keep validating
+        self.refused: list[str] = []  # from a partner, marked to never leave its hub
         # Identities of the *other* member organisations: nobody may speak for them.
         self.foreign_identities = frozenset(
             org_identity_id(oid) for oid in session.scalars(select(Organisation.id))
@@ -661,7 +667,12 @@ class _Importer:
             self.session.execute(text(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
         try:
             with _rare_collections():
-                return self._run(stream)
+                result = self._run(stream)
+            if self.refused:
+                audit.record(self.session, self.s.viewer.actor, "federation.refused_marking",
+                             target_type="imports", target_id=self.s.import_id,
+                             details={"count": len(self.refused), "ids": self.refused[:1000]})
+            return result
         finally:
             if dialect == "sqlite":
                 self.session.execute(text("PRAGMA cache_size = -2000"))
@@ -768,6 +779,7 @@ class _Importer:
                 select(StixObject.id, StixObject.stix_id, StixObject.stix_modified,
                        StixObject.import_id)
                 .where(StixObject.stix_id.in_(ids), StixObject.owner_org_id == self.org_id))}
+        known = self._held_anywhere(ids) if self.s.from_partner else set()
         now = utcnow()
         now_db = db.ts(now)
         fresh_ids = iter(_new_ids(len(ready)))
@@ -786,6 +798,14 @@ class _Importer:
             sid, modified = p.sid, p.modified
             if sid in TLP_BY_MARKING:  # the standard TLP definitions are built in
                 counts.unchanged += 1
+                continue
+            if known and (sid, modified) in known:
+                counts.unchanged += 1
+                continue
+            if self.s.from_partner and p.tlp in (TLP.AMBER_STRICT, TLP.RED):
+                self.refused.append(sid)
+                self._problem(p.pos, {"id": sid}, "object_marking_refs",
+                              f"Marked TLP:{p.tlp.value}, which never leaves its hub: refused.")
                 continue
             current = in_batch.get(sid) or (
                 {"id": existing[sid].id, "modified": existing[sid].stix_modified,
@@ -847,6 +867,17 @@ class _Importer:
             (oid, row[_Columns.NAME], row[_Columns.DESCRIPTION])
             for oid, row in zip(new_ids, new_rows, strict=True)
             if row[_Columns.STIX_CREATED] is not None or row[_Columns.DESCRIPTION]])
+
+    def _held_anywhere(self, ids: list[str]) -> set[tuple[str, datetime | None]]:
+        """(STIX id, modified) of every version the hub holds of ``ids``, any owner."""
+        held = {(row.stix_id, row.stix_modified) for row in self.session.execute(
+            select(StixObject.stix_id, StixObject.stix_modified)
+            .where(StixObject.stix_id.in_(ids)))}
+        held.update((row.stix_id, row.stix_modified) for row in self.session.execute(
+            select(StixObject.stix_id, StixObjectVersion.stix_modified)
+            .join(StixObjectVersion, StixObjectVersion.object_id == StixObject.id)
+            .where(StixObject.stix_id.in_(ids))))
+        return held
 
     def _key(self, current: dict[str, Any]) -> Any:
         """The driver's form of the id of what the batch has met."""

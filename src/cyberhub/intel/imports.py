@@ -177,7 +177,11 @@ def run(database: Database, import_id: uuid.UUID,
             audience=Audience([uuid.UUID(i) for i in job.audience.get("org_ids", [])],
                               [uuid.UUID(i) for i in job.audience.get("group_ids", [])],
                               [uuid.UUID(i) for i in job.audience.get("user_ids", [])]),
-            strict=job.mode == "strict", source=f"import:{job.filename}", import_id=job.id)
+            strict=job.mode == "strict", import_id=job.id,
+            # What a partner hub sent (federation.sync, or its TAXII POST here).
+            from_partner=bool((job.options or {}).get("peer_id")),
+            source=(f"peer:{job.options['peer']}" if (job.options or {}).get("peer_id")
+                    else f"import:{job.filename}"))
         staged = Path(job.staged_path or "")
         fmt, total, job_org_id = job.format, job.bytes_total, job.org_id
         context = convert.ConvertContext(

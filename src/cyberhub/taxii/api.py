@@ -24,6 +24,8 @@ from cyberhub.community import auth
 from cyberhub.community.models import TokenScope
 from cyberhub.deps import DbSession, client_ip
 from cyberhub.errors import NotAuthenticated, NotFound, PermissionDenied
+from cyberhub.federation import peers, wire
+from cyberhub.federation.models import Peer
 from cyberhub.i18n import _
 from cyberhub.jobs import enqueue_after_commit, run_import
 from cyberhub.taxii import media, paging, service
@@ -37,6 +39,9 @@ class TaxiiCtx:
     session: Session
     viewer: Viewer
     writes: bool  # the token may write
+    # Set when the requester's organisation stands for a partner hub.
+    peer: Peer | None = None
+    partner: access.Partner | None = None
 
 
 def _credentials(request: Request) -> str:
@@ -72,7 +77,9 @@ def taxii_ctx(request: Request, session: DbSession) -> TaxiiCtx:
                                  "profile first."))
     media.check_accept(request.headers.get("accept"))
     viewer = access.viewer_for(session, token.user, client_ip(request))
-    return TaxiiCtx(session, viewer, token.scope is TokenScope.WRITE)
+    peer = peers.partner_for(session, viewer.org_id)
+    return TaxiiCtx(session, viewer, token.scope is TokenScope.WRITE, peer,
+                    peers.rule(session, peer) if peer is not None else None)
 
 
 Ctx = Annotated[TaxiiCtx, Depends(taxii_ctx)]
@@ -130,7 +137,8 @@ def manifest(api_root: str, collection_id: str, request: Request, ctx: Ctx) -> R
     found = _collection(ctx, api_root, collection_id)
     req = paging.parse(_params(request), endpoint="manifest", scope=str(found.id),
                        user_id=_user(ctx))
-    page = service.page(ctx.session, ctx.viewer, found, req, with_data=False)
+    page = service.page(ctx.session, ctx.viewer, found, req, with_data=False,
+                        partner=ctx.partner)
     return media.taxii_response(service.manifest(page), headers=page.headers())
 
 
@@ -139,8 +147,8 @@ def get_objects(api_root: str, collection_id: str, request: Request, ctx: Ctx) -
     found = _collection(ctx, api_root, collection_id)
     req = paging.parse(_params(request), endpoint="objects", scope=str(found.id),
                        user_id=_user(ctx))
-    page = service.page(ctx.session, ctx.viewer, found, req)
-    return media.taxii_response(service.envelope(page), headers=page.headers())
+    page = service.page(ctx.session, ctx.viewer, found, req, partner=ctx.partner)
+    return _served(ctx, service.envelope(page), page)
 
 
 @router.post("/{api_root}/collections/{collection_id}/objects/")
@@ -151,7 +159,7 @@ async def add_objects(api_root: str, collection_id: str, request: Request,
     if not service.can_write(found, ctx.viewer, ctx.writes):
         raise PermissionDenied(_("You may not add objects to this collection."))
     body = await request.body()
-    job = service.add_objects(ctx.session, ctx.viewer, found, body)
+    job = service.add_objects(ctx.session, ctx.viewer, found, body, ctx.peer)
     enqueue_after_commit(ctx.session, run_import, str(job.id))
     return media.taxii_response(service.status_resource(job), status_code=202)
 
@@ -163,8 +171,9 @@ def get_object(api_root: str, collection_id: str, object_id: str, request: Reque
     req = paging.parse(_params(request), endpoint="object", scope=f"{found.id}/{object_id}",
                        user_id=_user(ctx), allowed=("version", "spec_version"))
     _must_exist(ctx, found, object_id)
-    page = service.page(ctx.session, ctx.viewer, found, _for_object(req, object_id))
-    return media.taxii_response(service.envelope(page), headers=page.headers())
+    page = service.page(ctx.session, ctx.viewer, found, _for_object(req, object_id),
+                        partner=ctx.partner)
+    return _served(ctx, service.envelope(page), page)
 
 
 @router.delete("/{api_root}/collections/{collection_id}/objects/{object_id}/")
@@ -188,7 +197,7 @@ def get_versions(api_root: str, collection_id: str, object_id: str, request: Req
                        user_id=_user(ctx), allowed=("spec_version",), default_version="all")
     _must_exist(ctx, found, object_id)
     page = service.page(ctx.session, ctx.viewer, found, _for_object(req, object_id),
-                        with_data=False)
+                        with_data=False, partner=ctx.partner)
     return media.taxii_response(service.versions(page), headers=page.headers())
 
 
@@ -199,8 +208,15 @@ def _user(ctx: TaxiiCtx) -> uuid.UUID:
 
 def _must_exist(ctx: TaxiiCtx, found: TaxiiCollection, object_id: str) -> None:
     if "--" not in object_id or len(object_id) > 300 or not service.object_exists(
-            ctx.session, ctx.viewer, found, object_id):
+            ctx.session, ctx.viewer, found, object_id, ctx.partner):
         raise NotFound(_("No object %(id)r in this collection.") % {"id": object_id[:100]})
+
+
+def _served(ctx: TaxiiCtx, body: bytes, page: service.Page) -> Response:
+    if wire.enabled():
+        wire.record("serve", f"partner:{ctx.peer.name}" if ctx.peer else ctx.viewer.label,
+                    body)
+    return media.taxii_response(body, headers=page.headers())
 
 
 def _for_object(req: paging.Request, object_id: str) -> paging.Request:

@@ -41,10 +41,11 @@ from sqlalchemy.orm import Session, aliased
 
 from cyberhub import access, audit
 from cyberhub.access import Viewer
-from cyberhub.audience import clean_tlp
+from cyberhub.audience import Audience, clean_tlp
 from cyberhub.community.models import Role
 from cyberhub.config import get_settings
 from cyberhub.errors import BadRequest, InvalidInput, NotFound, PermissionDenied
+from cyberhub.federation.models import Peer
 from cyberhub.i18n import _
 from cyberhub.intel import export, search_index
 from cyberhub.intel.models import Import, ImportStatus, StixObject, StixObjectVersion
@@ -227,10 +228,13 @@ def delete_collection(session: Session, viewer: Viewer, collection: TaxiiCollect
 
 # ------------------------------------------------------------------ selecting versions
 
-def _record_conditions(collection: TaxiiCollection, viewer: Viewer,
-                       req: Request) -> list[ColumnElement[bool]]:
-    """Which records: visible, in the collection, matching id, type and spec_version."""
+def _record_conditions(collection: TaxiiCollection, viewer: Viewer, req: Request,
+                       partner: access.Partner | None = None) -> list[ColumnElement[bool]]:
+    """Which records: visible, in the collection, matching id, type and spec_version —
+    and, for a partner hub's client, only what may leave to that partner."""
     where: list[ColumnElement[bool]] = [access.visible(StixObject, viewer)]
+    if partner is not None:
+        where.append(access.may_leave_to(StixObject, partner))
     if collection.tlps:
         where.append(StixObject.tlp.in_([TLP(t) for t in collection.tlps]))
     if collection.types:
@@ -320,9 +324,9 @@ class Page:
                 "X-TAXII-Date-Added-Last": format_timestamp(self.items[-1].added)}
 
 
-def _selects(collection: TaxiiCollection, viewer: Viewer, req: Request,
-             with_data: bool) -> list[Any]:
-    where = _record_conditions(collection, viewer, req)
+def _selects(collection: TaxiiCollection, viewer: Viewer, req: Request, with_data: bool,
+             partner: access.Partner | None) -> list[Any]:
+    where = _record_conditions(collection, viewer, req, partner)
     current_cond, earlier_cond = _version_conditions(req)
     version = StixObject.stix_modified.label("version")
     created = StixObject.stix_created.label("created")
@@ -353,9 +357,9 @@ def _selects(collection: TaxiiCollection, viewer: Viewer, req: Request,
 
 
 def page(session: Session, viewer: Viewer, collection: TaxiiCollection, req: Request, *,
-         with_data: bool = True) -> Page:
+         with_data: bool = True, partner: access.Partner | None = None) -> Page:
     """One page of object versions, oldest date added first."""
-    parts = _selects(collection, viewer, req, with_data)
+    parts = _selects(collection, viewer, req, with_data, partner)
     if not parts:
         return Page([], False, None)
     if len(parts) == 1:
@@ -381,9 +385,9 @@ def page(session: Session, viewer: Viewer, collection: TaxiiCollection, req: Req
 
 
 def object_exists(session: Session, viewer: Viewer, collection: TaxiiCollection,
-                  stix_id: str) -> bool:
+                  stix_id: str, partner: access.Partner | None = None) -> bool:
     """Is any version of ``stix_id`` in the collection for this requester?"""
-    where = _record_conditions(collection, viewer, Request(ids=(stix_id,)))
+    where = _record_conditions(collection, viewer, Request(ids=(stix_id,)), partner)
     return session.scalar(select(exists().where(*where))) is True
 
 
@@ -479,8 +483,9 @@ def _drop_current(session: Session, record: StixObject) -> None:
 # ------------------------------------------------------------------ adding, status
 
 def add_objects(session: Session, viewer: Viewer, collection: TaxiiCollection,
-                body: bytes) -> Import:
-    """Stage a POSTed envelope as an import job of its objects (run in the background)."""
+                body: bytes, peer: Peer | None = None) -> Import:
+    """Stage a POSTed envelope as an import job of its objects (run in the background).
+    A partner hub's objects are imported as from a partner (see ``federation.sync``)."""
     from cyberhub.intel import imports
 
     try:
@@ -499,11 +504,16 @@ def add_objects(session: Session, viewer: Viewer, collection: TaxiiCollection,
                          % {"n": MAX_POST_OBJECTS})
     listed = [[o.get("id") if isinstance(o, dict) and isinstance(o.get("id"), str) else "",
                _version_of(o)] for o in objects[:STATUS_LISTED]]
+    options: dict[str, Any] = {"taxii": {"collection": str(collection.id),
+                                         "total": len(objects), "objects": listed}}
+    tlp, audience = collection.write_tlp.value, Audience()
+    if peer is not None:
+        options.update(peer_id=str(peer.id), peer=peer.name)
+        tlp = peer.tlp.value
+        audience = Audience(org_ids=[uuid.UUID(i) for i in peer.audience.get("org_ids", [])])
     job = imports.new_import(
         session, viewer, filename=f"taxii-{collection.alias or collection.id}.json",
-        tlp=collection.write_tlp.value, mode="lenient",
-        options={"taxii": {"collection": str(collection.id), "total": len(objects),
-                           "objects": listed}})
+        tlp=tlp, audience=audience, mode="lenient", options=options)
     path = imports.staging_dir() / f"{job.id}.upload"
     bundle = orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
                            "objects": objects})

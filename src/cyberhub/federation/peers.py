@@ -1,0 +1,176 @@
+"""Partner hubs: registering them (hub admins), and what the sharing rules make of them.
+
+A partner is represented here by one organisation (``Peer.org_id``): the partner's own
+client signs in as a user of it, and what this hub pulls from the partner is stored as
+its records. Credentials for the partner's server are kept encrypted
+(:func:`cyberhub.community.security.encrypt_secret`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cyberhub import access, audit
+from cyberhub.access import Viewer
+from cyberhub.audience import Audience, check_audience, clean_tlp
+from cyberhub.community import security
+from cyberhub.community.models import GroupMember, Organisation, User
+from cyberhub.community.service import find_organisation, find_user, require_hub_admin
+from cyberhub.db import utcnow
+from cyberhub.errors import InvalidInput, NotFound
+from cyberhub.federation.models import Peer, PeerDirection
+from cyberhub.i18n import _
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
+_COLLECTION_URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?/collections/[^/\s]+/$")
+MIN_INTERVAL, MAX_INTERVAL = 1, 7 * 24 * 60
+
+
+def partner_for(session: Session, org_id: uuid.UUID | None) -> Peer | None:
+    """The partner hub that ``org_id`` stands for, if it stands for one."""
+    if org_id is None:
+        return None
+    return session.scalar(select(Peer).where(Peer.org_id == org_id))
+
+
+def rule(session: Session, peer: Peer) -> access.Partner:
+    groups = frozenset(session.scalars(select(GroupMember.group_id).where(
+        GroupMember.org_id == peer.org_id)))
+    return access.Partner(peer.org_id, peer.share_green, groups)
+
+
+def list_peers(session: Session, viewer: Viewer) -> list[Peer]:
+    require_hub_admin(viewer)
+    return list(session.scalars(select(Peer).order_by(Peer.name)))
+
+
+def get_peer(session: Session, viewer: Viewer, ref: str) -> Peer:
+    require_hub_admin(viewer)
+    try:
+        found = session.get(Peer, uuid.UUID(ref))
+    except ValueError:
+        found = session.scalar(select(Peer).where(Peer.name == ref.strip()))
+    if found is None:
+        raise NotFound(_("No partner hub %(ref)r.") % {"ref": ref[:100]})
+    return found
+
+
+@dataclass(frozen=True)
+class PeerSpec:
+    name: str
+    url: str
+    org: str  # the local organisation standing for the partner (name or id)
+    run_as: str  # e-mail of a user of that organisation
+    remote_user: str = ""
+    secret: str = ""
+    direction: str = "pull"
+    share_green: bool = False
+    tlp: str = "AMBER"
+    audience: tuple[str, ...] = ()  # organisations here that receive its AMBER (names)
+    interval_minutes: int = 15
+    match_key: str = ""
+    match_key_id: str = ""
+
+
+def _org(session: Session, ref: str, field: str) -> Organisation:
+    found: Organisation | None = None
+    try:
+        found = session.get(Organisation, uuid.UUID(ref))
+    except ValueError:
+        found = find_organisation(session, ref)
+    if found is None:
+        raise InvalidInput(_("No organisation %(ref)r.") % {"ref": ref[:100]},
+                           details={"field": field})
+    return found
+
+
+def add_peer(session: Session, viewer: Viewer, spec: PeerSpec) -> Peer:
+    require_hub_admin(viewer)
+    name = spec.name.strip()
+    if not _NAME.match(name):
+        raise InvalidInput(_("A partner's name is 1–100 letters, digits, spaces, '.', '_' or "
+                             "'-'."), details={"field": "name"})
+    if session.scalar(select(Peer.id).where(Peer.name == name)) is not None:
+        raise InvalidInput(_("A partner named %(name)r exists.") % {"name": name},
+                           details={"field": "name"})
+    url = spec.url.strip()
+    if not url.endswith("/"):
+        url += "/"
+    if not _COLLECTION_URL.match(url) or len(url) > 2000:
+        raise InvalidInput(_("Give the partner's TAXII collection address, such as "
+                             "https://hub.example/taxii2/hub/collections/<id>/."),
+                           details={"field": "url"})
+    try:
+        direction = PeerDirection(spec.direction)
+    except ValueError:
+        raise InvalidInput(_("Direction is pull, push or both."),
+                           details={"field": "direction"}) from None
+    org = _org(session, spec.org, "org")
+    if partner_for(session, org.id) is not None:
+        raise InvalidInput(_("%(org)s already stands for another partner hub.")
+                           % {"org": org.name}, details={"field": "org"})
+    user = find_user(session, spec.run_as)
+    if user is None or user.org_id != org.id or not user.is_active:
+        raise InvalidInput(_("The partner's imports run as an active user of %(org)s; "
+                             "%(email)s is not one.") % {"org": org.name,
+                                                         "email": spec.run_as},
+                           details={"field": "run_as"})
+    if not MIN_INTERVAL <= spec.interval_minutes <= MAX_INTERVAL:
+        raise InvalidInput(_("Sync every %(min)d to %(max)d minutes.")
+                           % {"min": MIN_INTERVAL, "max": MAX_INTERVAL},
+                           details={"field": "interval_minutes"})
+    tlp = clean_tlp(spec.tlp)
+    audience = Audience(org_ids=[_org(session, a, "audience").id for a in spec.audience])
+    if not audience.empty:
+        audience = check_audience(session, tlp if tlp.value != "GREEN" else clean_tlp("AMBER"),
+                                  audience)
+    peer = Peer(
+        name=name, url=url, remote_user=spec.remote_user.strip(),
+        secret=security.encrypt_secret(spec.secret) if spec.secret else "",
+        direction=direction, org_id=org.id, run_as_id=user.id,
+        share_green=spec.share_green, tlp=tlp,
+        audience={"org_ids": [str(i) for i in audience.org_ids], "group_ids": [],
+                  "user_ids": []},
+        match_key=security.encrypt_secret(spec.match_key) if spec.match_key else "",
+        match_key_id=spec.match_key_id.strip()[:64],
+        interval_minutes=spec.interval_minutes, next_sync_at=utcnow(), failures=0,
+        objects_pulled=0, objects_pushed=0)
+    session.add(peer)
+    session.flush()
+    audit.record(session, viewer.actor, "peer.create", target_type="peers", target_id=peer.id,
+                 details={"name": name, "url": url, "direction": direction.value,
+                          "org": org.name, "share_green": spec.share_green})
+    return peer
+
+
+def set_enabled(session: Session, viewer: Viewer, peer: Peer, enabled: bool) -> None:
+    require_hub_admin(viewer)
+    peer.enabled = enabled
+    if enabled:
+        peer.next_sync_at = utcnow()
+    audit.record(session, viewer.actor, "peer.resume" if enabled else "peer.pause",
+                 target_type="peers", target_id=peer.id, details={"name": peer.name})
+
+
+def remove_peer(session: Session, viewer: Viewer, peer: Peer) -> None:
+    require_hub_admin(viewer)
+    audit.record(session, viewer.actor, "peer.delete", target_type="peers", target_id=peer.id,
+                 details={"name": peer.name})
+    session.delete(peer)
+    session.flush()
+
+
+def credentials(peer: Peer) -> tuple[str, str]:
+    return peer.remote_user, (security.decrypt_secret(peer.secret) or "") if peer.secret else ""
+
+
+def run_as(session: Session, peer: Peer) -> Viewer:
+    user = session.get(User, peer.run_as_id)
+    if user is None or not user.is_active:
+        return access.ANONYMOUS
+    return access.viewer_for(session, user)

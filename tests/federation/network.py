@@ -1,0 +1,149 @@
+"""Hubs as separate processes on loopback ports, set up and driven through the command
+line, as an operator would; each keeps a record of every payload it sends out."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import orjson
+
+from cyberhub import migrate
+from cyberhub.taxii.media import TAXII
+
+PASSWORD = "a quiet harbour under seven lanterns"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class HubProcess:
+    def __init__(self, name: str, root: Path, database_url: str) -> None:
+        self.name = name
+        self.root = root
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.wire = root / "wire"
+        self.env = {**os.environ,
+                    "CYBERHUB_DATABASE_URL": database_url, "CYBERHUB_VAR_DIR": str(root / "var"),
+                    "CYBERHUB_SECRET_KEY": f"secret-of-{name}-{uuid.uuid4()}",
+                    "CYBERHUB_HUB_NAME": name, "CYBERHUB_WIRE_LOG": str(self.wire),
+                    "CYBERHUB_ARGON2_TIME_COST": "1", "CYBERHUB_ARGON2_MEMORY_KIB": "8192",
+                    "CYBERHUB_QUEUE_NAME": f"net-{name}-{uuid.uuid4().hex[:8]}",
+                    "CYBERHUB_REDIS_URL": "", "CYBERHUB_SYNC_LEASE_SECONDS": "2"}
+        self.server: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        migrate.upgrade(database_url)
+
+    # -------------------------------------------------------------- command line
+
+    def cli(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None,
+            check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([sys.executable, "-m", "cyberhub", *args], input=stdin,
+                              capture_output=True, text=True, env={**self.env, **(env or {})},
+                              timeout=300)
+        if check and done.returncode != 0:
+            raise AssertionError(f"{self.name}: cyberhub {' '.join(args)} failed:\n"
+                                 f"{done.stdout}\n{done.stderr}")
+        return done
+
+    def org(self, name: str, kind: str = "cert") -> None:
+        self.cli("org", "create", name, "--kind", kind)
+
+    def user(self, email: str, org: str, role: str = "analyst") -> None:
+        self.cli("user", "create", email, "--org", org, "--role", role, stdin=PASSWORD + "\n")
+
+    def token(self, email: str, scope: str = "read") -> str:
+        return self.cli("token", "create", email, "--scope", scope).stdout.strip()
+
+    def import_objects(self, objects: list[dict[str, Any]], email: str, tlp: str,
+                       audience: str | None = None) -> None:
+        path = self.root / f"import-{uuid.uuid4().hex}.json"
+        path.write_bytes(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
+                                       "objects": objects}))
+        args = ["import", str(path), "--as", email, "--tlp", tlp]
+        if audience:
+            args += ["--audience", audience]
+        self.cli(*args)
+
+    def collection(self, title: str, *extra: str) -> str:
+        out = self.cli("taxii", "add", title, *extra).stdout
+        return out.strip().rsplit(" ", 1)[-1]
+
+    # -------------------------------------------------------------- processes
+
+    def start(self, worker: bool = False) -> None:
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "cyberhub", "serve", "--no-worker", "--port",
+             str(self.port)], env=self.env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        if worker and self.worker is None:
+            self.worker = subprocess.Popen([sys.executable, "-m", "cyberhub", "worker"],
+                                           env=self.env, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx2.get(self.url + "/signin", timeout=1).status_code < 500:
+                    return
+            except httpx2.HTTPError:
+                pass
+            if time.monotonic() > deadline or self.server.poll() is not None:
+                raise AssertionError(f"{self.name} did not start")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """kill -9: no clean shutdown."""
+        if self.server is not None:
+            self.server.send_signal(signal.SIGKILL)
+            self.server.wait(timeout=10)
+            self.server = None
+
+    def stop(self) -> None:
+        for proc in (self.server, self.worker):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        self.server = self.worker = None
+
+    # -------------------------------------------------------------- reading
+
+    def taxii_objects(self, collection: str, email: str, token: str) -> list[dict[str, Any]]:
+        """Everything a member sees in a collection (every page)."""
+        found: list[dict[str, Any]] = []
+        params: dict[str, str] = {}
+        while True:
+            response = httpx2.get(f"{self.url}/taxii2/hub/collections/{collection}/objects/",
+                                  params=params, auth=(email, token),
+                                  headers={"Accept": TAXII}, timeout=30)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            found += body.get("objects", [])
+            if not body.get("more"):
+                return found
+            params = {"next": body["next"]}
+
+    def payloads(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        """(header, objects) of every payload this hub sent out."""
+        if not self.wire.exists():
+            return
+        for path in sorted(self.wire.iterdir()):
+            head, _sep, body = path.read_bytes().partition(b"\n")
+            parsed = orjson.loads(body) if body.strip() else {}
+            yield orjson.loads(head), list(parsed.get("objects", []))
