@@ -7,6 +7,7 @@ from cyberhub.atlas.api_graph import router as atlas_graph_router
 from cyberhub.atlas.api_landscape import router as landscape_router
 from cyberhub.community.api import router as community_router
 from cyberhub.federation.api import router as federation_router
+from cyberhub.federation.api_network import router as network_router
 from cyberhub.formats.api import router as formats_router
 from cyberhub.intel.api import router as intel_router
 from cyberhub.intel.api_objects import router as objects_router
@@ -24,6 +25,7 @@ api_router.include_router(atlas_router)
 api_router.include_router(atlas_graph_router)
 api_router.include_router(landscape_router)
 api_router.include_router(federation_router)
+api_router.include_router(network_router)
 api_router.include_router(formats_router)
 api_router.include_router(vetting_router)
 api_router.include_router(packages_router)

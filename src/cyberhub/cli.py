@@ -806,6 +806,8 @@ def peer_add(
         help="Environment variable holding the matching key agreed with the partner.")]
     = "CYBERHUB_PEER_MATCH_KEY",
     match_key_id: Annotated[str, typer.Option(help="The agreed key's id.")] = "",
+    contact: Annotated[str, typer.Option(help="The partner's point of contact, named to "
+                                              "analysts when a value matches.")] = "",
     paused: Annotated[bool, typer.Option(help="Add it paused: no scheduled syncs (sync "
                                               "it by name).")] = False,
 ) -> None:
@@ -819,7 +821,7 @@ def peer_add(
                 secret=os.environ.get(token_env, ""), direction=direction,
                 share_green=share_green, tlp=tlp, audience=tuple(audience or ()),
                 interval_minutes=every, match_key=os.environ.get(match_key_env, ""),
-                match_key_id=match_key_id))
+                match_key_id=match_key_id, contact=contact))
             if paused:
                 peers.set_enabled(session, _operator(), peer, False)
             pid = peer.id
@@ -861,6 +863,22 @@ def peer_remove(peer: Annotated[str, typer.Argument(help="The partner's name or 
     except HubError as exc:
         raise _fail(exc) from None
     out.print("[green]✓[/] " + _("Partner removed."))
+
+
+@peer_app.command("index")
+def peer_index(peer: Annotated[str, typer.Argument(help="The partner's name or id.")]) -> None:
+    """Rebuild the keyed digests of the values offered to a partner for matching."""
+    from cyberhub.federation import matching, peers
+
+    database = _database()
+    try:
+        with database.transaction() as session:
+            peer_id = peers.get_peer(session, _operator(), peer).id
+    except HubError as exc:
+        raise _fail(exc) from None
+    with out.status(_("Computing digests…")):
+        count = matching.rebuild_index(database, peer_id)
+    out.print("[green]✓[/] " + _("%(n)d values offered for matching.") % {"n": count})
 
 
 @app.command("sync")

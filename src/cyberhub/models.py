@@ -11,7 +11,7 @@ from cyberhub.community.models import (
     WebSession,
 )
 from cyberhub.db import Base
-from cyberhub.federation.models import MispFeed, Peer
+from cyberhub.federation.models import MatchDigest, MispFeed, Peer
 from cyberhub.formats.models import CsvMapping
 from cyberhub.intel.models import (
     Import,
@@ -30,7 +30,8 @@ from cyberhub.vetting.models import VettingVote
 
 __all__ = [
     "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Decryptor",
-    "Group", "GroupMember", "Import", "IntelPackage", "MispFeed", "Note", "ObservableValue",
+    "Group", "GroupMember", "Import", "IntelPackage", "MatchDigest", "MispFeed", "Note",
+    "ObservableValue",
     "Organisation", "PackageAck", "PackageObject", "Peer", "ReferenceDataset", "SigninFailure",
     "StixObject", "StixObjectVersion", "StixRef", "TaxiiCollection", "User", "VettingVote",
     "WebSession",

@@ -134,3 +134,6 @@ def reader(community: Community, alpha: Organisation) -> User:
 def outsider(community: Community) -> User:
     return community.user(community.org("Beta Bank", kind="financial"), role="org-admin",
                           email="adm@beta.example")
+
+# The small two-organisation community of the TAXII tests, for the network tests here.
+from tests.taxii.conftest import hub  # noqa: E402, F401

@@ -7,7 +7,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cyberhub.db import Base, new_id, utcnow
@@ -98,9 +109,16 @@ class Peer(Base):
     # Markings for what the partner sends unmarked, and who here receives its AMBER.
     tlp: Mapped[TLP] = mapped_column(tlp_column_type(), default=TLP.AMBER)
     audience: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
-    # Cross-hub matching: the key agreed with the partner (Fernet), and its id.
+    # Whom to call at the partner when a value matches (its point of contact).
+    contact: Mapped[str] = mapped_column(String(320), default="")
+    # Cross-hub matching (federation.matching): the key agreed with the partner (Fernet)
+    # and its id; when our digests under it were last rebuilt; the partner's questions
+    # in the current window (rate limit).
     match_key: Mapped[str] = mapped_column(Text, default="")
     match_key_id: Mapped[str] = mapped_column(String(64), default="")
+    match_indexed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    match_window_start: Mapped[datetime | None] = mapped_column(nullable=True)
+    match_window_count: Mapped[int] = mapped_column(default=0)
     interval_minutes: Mapped[int] = mapped_column(default=15)
     enabled: Mapped[bool] = mapped_column(default=True)
     # Pull: the partner's newest date added taken (its own clock, as it stated it).
@@ -125,3 +143,16 @@ class Peer(Base):
     @property
     def pushes(self) -> bool:
         return self.direction in (PeerDirection.PUSH, PeerDirection.BOTH)
+
+
+class MatchDigest(Base):
+    """A keyed digest (HMAC-SHA-256 under one partner's matching key, first 16 bytes) of
+    a value this hub offers for matching. The values themselves never leave."""
+
+    __tablename__ = "match_digests"
+    __table_args__ = (Index("ix_match_digests_peer_digest", "peer_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    peer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("peers.id", ondelete="CASCADE"))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16))

@@ -75,6 +75,7 @@ class PeerSpec:
     interval_minutes: int = 15
     match_key: str = ""
     match_key_id: str = ""
+    contact: str = ""  # the partner's point of contact, named when a value matches
 
 
 def _org(session: Session, ref: str, field: str) -> Organisation:
@@ -124,6 +125,9 @@ def add_peer(session: Session, viewer: Viewer, spec: PeerSpec) -> Peer:
         raise InvalidInput(_("Sync every %(min)d to %(max)d minutes.")
                            % {"min": MIN_INTERVAL, "max": MAX_INTERVAL},
                            details={"field": "interval_minutes"})
+    if spec.match_key and (len(spec.match_key) < 32 or not spec.match_key_id.strip()):
+        raise InvalidInput(_("A matching key is at least 32 characters and has an id both "
+                             "hubs use for it."), details={"field": "match_key"})
     tlp = clean_tlp(spec.tlp)
     audience = Audience(org_ids=[_org(session, a, "audience").id for a in spec.audience])
     if not audience.empty:
@@ -137,7 +141,7 @@ def add_peer(session: Session, viewer: Viewer, spec: PeerSpec) -> Peer:
         audience={"org_ids": [str(i) for i in audience.org_ids], "group_ids": [],
                   "user_ids": []},
         match_key=security.encrypt_secret(spec.match_key) if spec.match_key else "",
-        match_key_id=spec.match_key_id.strip()[:64],
+        match_key_id=spec.match_key_id.strip()[:64], contact=spec.contact.strip()[:320],
         interval_minutes=spec.interval_minutes, next_sync_at=utcnow(), failures=0,
         objects_pulled=0, objects_pushed=0)
     session.add(peer)

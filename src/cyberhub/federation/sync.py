@@ -314,7 +314,22 @@ def run_claimed(database: Database, peer_id: uuid.UUID,
     finally:
         client.close()
     _finish(database, peer_id, outcome, new_cursor)
+    if outcome.error is None:
+        _refresh_matching(database, peer_id)
     return outcome
+
+
+def _refresh_matching(database: Database, peer_id: uuid.UUID) -> None:
+    """Keep the digests offered to the partner no older than an hour."""
+    from cyberhub.federation import matching
+
+    with database.transaction() as session:
+        peer = session.get(Peer, peer_id)
+        due = peer is not None and bool(peer.match_key) and (
+            peer.match_indexed_at is None
+            or utcnow() - peer.match_indexed_at > timedelta(hours=1))
+    if due:
+        matching.rebuild_index(database, peer_id)
 
 
 def _finish(database: Database, peer_id: uuid.UUID, outcome: Outcome,

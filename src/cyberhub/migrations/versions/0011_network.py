@@ -52,8 +52,12 @@ def upgrade() -> None:
     sa.Column('share_green', sa.Boolean(), nullable=False),
     sa.Column('tlp', sa.Enum('CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED', name='tlp', native_enum=False, length=16), nullable=False),
     sa.Column('audience', sa.JSON(), nullable=False),
+    sa.Column('contact', sa.String(length=320), nullable=False),
     sa.Column('match_key', sa.Text(), nullable=False),
     sa.Column('match_key_id', sa.String(length=64), nullable=False),
+    sa.Column('match_indexed_at', cyberhub.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('match_window_start', cyberhub.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('match_window_count', sa.Integer(), nullable=False),
     sa.Column('interval_minutes', sa.Integer(), nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('pull_cursor', sa.String(length=40), nullable=True),
@@ -76,9 +80,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('peers', schema=None) as batch_op:
         batch_op.create_index('ix_peers_next_sync_at', ['next_sync_at'], unique=False)
+    op.create_table('match_digests',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('peer_id', sa.Uuid(), nullable=False),
+    sa.Column('digest', sa.LargeBinary(length=16), nullable=False),
+    sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], name=op.f('fk_match_digests_peer_id_peers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_match_digests'))
+    )
+    with op.batch_alter_table('match_digests', schema=None) as batch_op:
+        batch_op.create_index('ix_match_digests_peer_digest', ['peer_id', 'digest'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('match_digests')
     op.drop_table('peers')
     with op.batch_alter_table('stix_objects', schema=None) as batch_op:
         batch_op.drop_index('ix_stix_objects_updated_at_id')

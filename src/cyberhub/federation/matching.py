@@ -1,0 +1,199 @@
+"""Cross-hub matching on keyed digests: "partner hub X also holds this value; call its
+point of contact" — without the value crossing.
+
+Two partner hubs agree on a matching key (out of band; kept encrypted in ``Peer``). Each
+hub keeps, per partner, the digests of the values it *offers*: normalised values
+(:mod:`cyberhub.intel.normalise`) carried by records marked TLP:CLEAR, GREEN or AMBER and
+not PAP:RED — AMBER+STRICT and RED are never offered, not even as a digest. A digest is
+HMAC-SHA-256(key, kind NUL value), first 16 bytes.
+
+An analyst's question goes to each partner as digests only; the partner answers which
+of them it holds. The holder never hands out its digest set (with the key, a set could be
+brute-forced for low-entropy values such as IPv4 addresses); it answers questions, at
+most :attr:`Settings.match_daily_limit` digests per partner per day (429 past it), and
+audits each. See docs/federation.md for the threat model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Final
+
+import httpx2
+import orjson
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from cyberhub import audit
+from cyberhub.access import Viewer
+from cyberhub.community import security
+from cyberhub.config import get_settings
+from cyberhub.db import Database, utcnow
+from cyberhub.errors import InvalidInput, PermissionDenied, TooManyRequests
+from cyberhub.federation import peers, wire
+from cyberhub.federation.models import MatchDigest, Peer
+from cyberhub.i18n import _
+from cyberhub.intel import bulk
+from cyberhub.intel.models import ObservableValue, StixObject
+from cyberhub.sharing import PAP, TLP
+
+DIGEST_BYTES: Final = 16
+MAX_DIGESTS: Final = 1000  # per question
+OFFERED_TLPS: Final = (TLP.CLEAR, TLP.GREEN, TLP.AMBER)
+WINDOW: Final = timedelta(days=1)
+_CHUNK: Final = 5000
+
+
+def digest(key: bytes, kind: str, value: str) -> bytes:
+    return hmac.new(key, kind.encode() + b"\x00" + value.encode(), hashlib.sha256
+                    ).digest()[:DIGEST_BYTES]
+
+
+def _key(peer: Peer) -> bytes | None:
+    if not peer.match_key:
+        return None
+    secret = security.decrypt_secret(peer.match_key)
+    return secret.encode() if secret else None
+
+
+# ------------------------------------------------------------------ the holder's index
+
+def rebuild_index(database: Database, peer_id: uuid.UUID) -> int:
+    """Recompute the digests of every offered value under the partner's key."""
+    with database.transaction() as session:
+        peer = session.get(Peer, peer_id)
+        if peer is None:
+            return 0
+        key = _key(peer)
+        session.execute(delete(MatchDigest).where(MatchDigest.peer_id == peer_id))
+        if key is None:
+            peer.match_indexed_at = None
+            return 0
+        offered = (select(ObservableValue.kind, ObservableValue.value).distinct()
+                   .join(StixObject, StixObject.id == ObservableValue.object_id)
+                   .where(StixObject.tlp.in_(OFFERED_TLPS),
+                          or_(StixObject.pap.is_(None), StixObject.pap != PAP.RED)))
+        count = 0
+        rows: list[tuple[Any, ...]] = []
+        for kind, value in session.execute(offered):
+            rows.append((peer_id, digest(key, kind, value)))
+            if len(rows) >= _CHUNK:
+                count += _write(session, rows)
+                rows = []
+        count += _write(session, rows)
+        peer.match_indexed_at = utcnow()
+        return count
+
+
+def _write(session: Session, rows: list[tuple[Any, ...]]) -> int:
+    if rows:
+        bulk.insert_rows(session, MatchDigest.__table__,  # type: ignore[arg-type]
+                         ("peer_id", "digest"), rows)
+    return len(rows)
+
+
+# ------------------------------------------------------------------ answering a partner
+
+def _parse(body: Any) -> tuple[str, list[bytes]]:
+    if not isinstance(body, dict) or not isinstance(body.get("digests"), list):
+        raise InvalidInput(_("Send {\"key_id\": …, \"digests\": [hex, …]}."))
+    found = body["digests"]
+    if len(found) > MAX_DIGESTS:
+        raise InvalidInput(_("Ask about at most %(n)d digests at a time.") % {"n": MAX_DIGESTS})
+    parsed: list[bytes] = []
+    for item in found:
+        try:
+            raw = bytes.fromhex(item) if isinstance(item, str) else b""
+        except ValueError:
+            raw = b""
+        if len(raw) != DIGEST_BYTES:
+            raise InvalidInput(_("Each digest is %(n)d bytes in hex.") % {"n": DIGEST_BYTES})
+        parsed.append(raw)
+    return str(body.get("key_id", "")), parsed
+
+
+def answer(session: Session, viewer: Viewer, body: Any) -> list[str]:
+    """Which of a partner's digests this hub holds. Only a partner hub's client may ask,
+    under the key agreed with it, within its daily allowance."""
+    peer = peers.partner_for(session, viewer.org_id)
+    if peer is None or _key(peer) is None:
+        raise PermissionDenied(_("Only a partner hub with an agreed matching key may ask."))
+    key_id, asked = _parse(body)
+    if not hmac.compare_digest(key_id.encode(), peer.match_key_id.encode()):
+        raise PermissionDenied(_("That is not the matching key agreed with this hub."))
+    now = utcnow()
+    if peer.match_window_start is None or now - peer.match_window_start >= WINDOW:
+        peer.match_window_start, peer.match_window_count = now, 0
+    limit = get_settings().match_daily_limit
+    if peer.match_window_count + len(asked) > limit:
+        retry = int((peer.match_window_start + WINDOW - now).total_seconds()) + 1
+        audit.record(session, viewer.actor, "match.refused", target_type="peers",
+                     target_id=peer.id, details={"asked": len(asked), "limit": limit})
+        raise TooManyRequests(_("This partner asked about %(n)d values today, the most this "
+                                "hub answers; ask again later.") % {"n": limit},
+                              retry_after=retry, keep_changes=True)
+    peer.match_window_count += len(asked)
+    held = set(session.scalars(select(MatchDigest.digest).where(
+        MatchDigest.peer_id == peer.id, MatchDigest.digest.in_(asked)))) if asked else set()
+    matches = [d.hex() for d in asked if d in held]
+    audit.record(session, viewer.actor, "match.answer", target_type="peers",
+                 target_id=peer.id, details={"asked": len(asked), "matched": len(matches)})
+    return matches
+
+
+# ------------------------------------------------------------------ asking partners
+
+@dataclass(frozen=True)
+class PartnerHit:
+    partner: str
+    contact: str
+    kinds: tuple[str, ...]  # which of the asked values it holds, by kind
+
+
+def _endpoint(peer: Peer) -> str:
+    return peer.url.split("/taxii2/")[0].rstrip("/") + "/api/v1/federation/match"
+
+
+def ask_partners(session: Session, viewer: Viewer,
+                 values: Iterable[tuple[str, str]]) -> list[PartnerHit]:
+    """Ask every partner with a matching key which of these (kind, normalised value)
+    pairs it holds. Only digests leave; the question is audited here too."""
+    if viewer.user_id is None:
+        raise PermissionDenied(_("Sign in first."))
+    pairs = list(dict.fromkeys(values))[:MAX_DIGESTS]
+    hits: list[PartnerHit] = []
+    asked = 0
+    for peer in session.scalars(select(Peer).where(Peer.match_key != "").order_by(Peer.name)):
+        key = _key(peer)
+        if key is None:
+            continue
+        by_digest = {digest(key, k, v).hex(): k for k, v in pairs}
+        body = orjson.dumps({"key_id": peer.match_key_id, "digests": list(by_digest)})
+        wire.record("match", f"partner:{peer.name}", body)
+        _user, secret = peers.credentials(peer)
+        try:
+            response = httpx2.post(_endpoint(peer), content=body, timeout=10.0,
+                                   headers={"Authorization": f"Bearer {secret}",
+                                            "Content-Type": "application/json"})
+        except httpx2.HTTPError:
+            continue  # a partner that is down holds nothing we can learn now
+        asked += 1
+        if response.status_code != 200:
+            continue
+        try:
+            matched = orjson.loads(response.content).get("matches", [])
+        except (orjson.JSONDecodeError, AttributeError):
+            continue
+        kinds = tuple(sorted({by_digest[m] for m in matched
+                              if isinstance(m, str) and m in by_digest}))
+        if kinds:
+            hits.append(PartnerHit(peer.name, peer.contact, kinds))
+    audit.record(session, viewer.actor, "match.ask", details={
+        "values": len(pairs), "partners_asked": asked,
+        "partners_matched": [h.partner for h in hits]})
+    return hits
