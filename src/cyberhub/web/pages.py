@@ -10,6 +10,7 @@ from cyberhub.community.pages_admin import router as admin_pages
 from cyberhub.community.pages_org import router as org_pages
 from cyberhub.community.pages_profile import router as profile_pages
 from cyberhub.federation.pages import router as federation_pages
+from cyberhub.federation.pages_partners import router as partners_pages
 from cyberhub.formats.pages import router as formats_pages
 from cyberhub.intel.pages import router as intel_pages
 from cyberhub.notes.pages import router as notes_pages
@@ -36,5 +37,6 @@ web_router.include_router(atlas_graph_pages)
 web_router.include_router(landscape_pages)
 web_router.include_router(federation_pages)
 web_router.include_router(taxii_pages)
+web_router.include_router(partners_pages)
 web_router.include_router(packages_pages)
 web_router.include_router(ransomware_pages)
