@@ -881,6 +881,30 @@ def peer_index(peer: Annotated[str, typer.Argument(help="The partner's name or i
     out.print("[green]✓[/] " + _("%(n)d values offered for matching.") % {"n": count})
 
 
+@peer_app.command("key")
+def peer_key(
+    peer: Annotated[str, typer.Argument(help="The partner's name or id.")],
+    match_key_id: Annotated[str, typer.Option(help="The new key's id.")] = "",
+    match_key_env: Annotated[str, typer.Option(
+        help="Environment variable holding the new key; unset or empty removes the key.")]
+    = "CYBERHUB_PEER_MATCH_KEY",
+) -> None:
+    """Rotate the matching key agreed with a partner, and rebuild the digests."""
+    from cyberhub.federation import matching, peers
+
+    database = _database()
+    try:
+        with database.transaction() as session:
+            found = peers.get_peer(session, _operator(), peer)
+            peers.set_match_key(session, _operator(), found,
+                                os.environ.get(match_key_env, ""), match_key_id)
+            peer_id = found.id
+    except HubError as exc:
+        raise _fail(exc) from None
+    count = matching.rebuild_index(database, peer_id)
+    out.print("[green]✓[/] " + _("Key set; %(n)d values offered for matching.") % {"n": count})
+
+
 @app.command("sync")
 def sync_peers(peer: Annotated[str | None, typer.Argument(
         help="A partner's name or id; every enabled partner when left out.")] = None) -> None:

@@ -176,3 +176,29 @@ def test_analyst_asks_a_partner_hub(client: TestClient, database: Database,
             assert last is not None and last.details["partners_asked"] == 0
     finally:
         p.stop()
+
+
+def test_key_rotation(client: TestClient, database: Database, community: Community, hub: Hub,
+                      tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cyberhub.cli import app as cli
+
+    import_objects(database, community, hub.ana, [ipv4_indicator("198.51.100.1", 1)], tmp_path,
+                   tlp="GREEN")
+    token = partner(database, community, hub)
+    with database.transaction() as s:
+        peer_id = s.scalar(select(Peer.id))
+    assert peer_id is not None
+    matching.rebuild_index(database, peer_id)
+    assert ask(client, token, ["198.51.100.1"]).json()["matches"]
+    new_key = "n" * 40
+    rotated = CliRunner().invoke(cli, ["peer", "key", "P", "--match-key-id", "2027-01"],
+                                 env={"CYBERHUB_PEER_MATCH_KEY": new_key})
+    assert rotated.exit_code == 0, rotated.output
+    assert "1 values offered" in rotated.output
+    assert ask(client, token, ["198.51.100.1"]).status_code == 403  # the old key id
+    fresh = [matching.digest(new_key.encode(), "ipv4", "198.51.100.1").hex()]
+    answered = client.post("/api/v1/federation/match", headers=bearer(token),
+                           content=orjson.dumps({"key_id": "2027-01", "digests": fresh}))
+    assert answered.json()["matches"] == fresh

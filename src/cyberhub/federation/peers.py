@@ -12,7 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cyberhub import access, audit
@@ -150,6 +150,23 @@ def add_peer(session: Session, viewer: Viewer, spec: PeerSpec) -> Peer:
                  details={"name": name, "url": url, "direction": direction.value,
                           "org": org.name, "share_green": spec.share_green})
     return peer
+
+
+def set_match_key(session: Session, viewer: Viewer, peer: Peer, key: str, key_id: str) -> None:
+    """Rotate (or remove, with an empty key) the matching key agreed with the partner;
+    the digests under the old key are dropped at once."""
+    require_hub_admin(viewer)
+    if key and (len(key) < 32 or not key_id.strip()):
+        raise InvalidInput(_("A matching key is at least 32 characters and has an id both "
+                             "hubs use for it."), details={"field": "match_key"})
+    from cyberhub.federation.models import MatchDigest
+
+    session.execute(delete(MatchDigest).where(MatchDigest.peer_id == peer.id))
+    peer.match_key = security.encrypt_secret(key) if key else ""
+    peer.match_key_id = key_id.strip()[:64] if key else ""
+    peer.match_indexed_at = None
+    audit.record(session, viewer.actor, "peer.match_key", target_type="peers",
+                 target_id=peer.id, details={"name": peer.name, "key_id": peer.match_key_id})
 
 
 def set_enabled(session: Session, viewer: Viewer, peer: Peer, enabled: bool) -> None:
