@@ -85,6 +85,11 @@ def test_demo_is_idempotent(settings: Settings, database: Database) -> None:
                                      Vetting.DISPUTED])
     assert package.is_demo and package.title.startswith("[DEMO]")
     assert package.status is PackageStatus.RELEASED
+    with database.transaction() as s:
+        from cyberhub.taxii.models import TaxiiCollection
+
+        titles = sorted(s.scalars(select(TaxiiCollection.title)))
+    assert titles == ["Indicators (demo)", "Shared intelligence (demo)"]
 
     before = snapshot(database)
     again = run("demo", "--no-refdata")

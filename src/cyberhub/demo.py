@@ -78,6 +78,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
                 _ecosystem(session, demo_orgs, members)
         # A demo hub loaded before vetting existed gets its demo verdicts and package once.
         _vetting_and_package(session)
+        _collections(session)
         return False, _signins(session)
     system = access.system_viewer("demo loader")
     password_hash = security.hash_password(DEMO_PASSWORD)
@@ -116,7 +117,25 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     session.flush()
     _notes(session, orgs, by_org, g1.id, g2.id)
     _intel(session, orgs, by_org, g1.id)
+    _collections(session)
     return True, _signins(session)
+
+
+def _collections(session: Session) -> None:
+    """Two TAXII collections, so a member's TAXII client finds something (once)."""
+    from cyberhub.taxii import service as taxii
+    from cyberhub.taxii.models import TaxiiCollection
+
+    if session.scalar(select(TaxiiCollection.id).where(
+            TaxiiCollection.alias == "demo-shared")) is not None:
+        return
+    system = access.system_viewer("demo loader")
+    taxii.save_collection(session, system, taxii.CollectionSpec(
+        title="Shared intelligence (demo)", alias="demo-shared", writable=True,
+        description="Demo collection: everything each member may see; members may add."))
+    taxii.save_collection(session, system, taxii.CollectionSpec(
+        title="Indicators (demo)", alias="demo-indicators", types=("indicator",),
+        description="Demo collection: indicators only, read-only."))
 
 
 def _notes(session: Session, orgs: dict[str, Organisation],
