@@ -808,6 +808,8 @@ def peer_add(
     match_key_id: Annotated[str, typer.Option(help="The agreed key's id.")] = "",
     contact: Annotated[str, typer.Option(help="The partner's point of contact, named to "
                                               "analysts when a value matches.")] = "",
+    trust: Annotated[int | None, typer.Option(
+        help="Confidence (0-100) given to the partner's objects that state none.")] = None,
     paused: Annotated[bool, typer.Option(help="Add it paused: no scheduled syncs (sync "
                                               "it by name).")] = False,
 ) -> None:
@@ -821,7 +823,7 @@ def peer_add(
                 secret=os.environ.get(token_env, ""), direction=direction,
                 share_green=share_green, tlp=tlp, audience=tuple(audience or ()),
                 interval_minutes=every, match_key=os.environ.get(match_key_env, ""),
-                match_key_id=match_key_id, contact=contact))
+                match_key_id=match_key_id, contact=contact, trust=trust))
             if paused:
                 peers.set_enabled(session, _operator(), peer, False)
             pid = peer.id

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # A partner sync holds its partner this long without a sign of life; then another
     # run may take over (a sync killed half way does not block the next one for long).
     sync_lease_seconds: int = 300
+    # How long a partner's server may take to connect and to answer one request.
+    peer_connect_timeout: float = 10.0
+    peer_read_timeout: float = 60.0
     # Cross-hub matching: how many digests one partner may ask about per day.
     match_daily_limit: int = 10_000
     # MISP feed subscriptions (docs/misp.md): what one poll may download (manifest and

@@ -3,11 +3,13 @@ is down or answers garbage leaves a clear error, a back-off and its cursor unmov
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -106,3 +108,85 @@ def test_partners_page(client: TestClient, database: Database, community: Commun
 def test_members_do_not_see_partners(client: TestClient, hub: Hub) -> None:
     sign_in(client, "bo@beta.example")
     assert client.get("/admin/partners").status_code == 403
+
+
+class FakeTaxii(http.server.BaseHTTPRequestHandler):
+    """A plain TAXII 2.1 server (not a hub): one page of two indicators."""
+
+    seen: ClassVar[list[str]] = []
+    objects: ClassVar[list[dict[str, Any]]] = []
+    delay: ClassVar[float] = 0.0
+
+    def do_GET(self) -> None:
+        FakeTaxii.seen.append(self.path)
+        threading.Event().wait(FakeTaxii.delay)  # not time.sleep: tests patch that
+        body = orjson.dumps({"more": False, "objects": FakeTaxii.objects})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/taxii+json;version=2.1")
+        self.send_header("X-TAXII-Date-Added-First", "2026-12-01T00:00:00.000Z")
+        self.send_header("X-TAXII-Date-Added-Last", "2026-12-01T00:00:01.500Z")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        # The client may have given up waiting (the slow-partner test).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_taxii() -> Iterator[str]:
+    from cyberhub.intel.synthetic import Generator
+
+    FakeTaxii.seen = []
+    FakeTaxii.delay = 0.0
+    FakeTaxii.objects = [o for o in Generator(seed=3).objects(40)
+                         if o["type"] == "indicator"][:2]
+    for o in FakeTaxii.objects:
+        o.pop("confidence", None)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeTaxii)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_subscription_to_a_taxii_server(database: Database, community: Community, hub: Hub,
+                                        fake_taxii: str) -> None:
+    from cyberhub.intel.models import StixObject
+
+    org = community.org("OSINT Source", kind="other")
+    community.user(org, email="feed@osint.example")
+    with database.transaction() as s:
+        admin = access.viewer_for(s, s.get(User, hub.operator.id))  # type: ignore[arg-type]
+        peer = peers.add_peer(s, admin, peers.PeerSpec(
+            name="OSINT", url=f"{fake_taxii}/api/collections/abc/", org="OSINT Source",
+            run_as="feed@osint.example", remote_user="us", secret="s3cret", tlp="GREEN",
+            trust=60))
+        peer_id = peer.id
+    first = sync.sync_now(database, peer_id)
+    assert first.error is None and (first.pulled, first.stored) == (2, 2)
+    with database.transaction() as s:
+        rows = s.scalars(select(StixObject).where(StixObject.source == "peer:OSINT")).all()
+        assert {r.stix_id for r in rows} == {o["id"] for o in FakeTaxii.objects}
+        assert {r.confidence for r in rows} == {60}
+        assert {r.owner_org_id for r in rows} == {org.id}
+        stored = s.get(Peer, peer_id)
+        assert stored is not None and stored.pull_cursor == "2026-12-01T00:00:01.500Z"
+    assert "added_after" not in FakeTaxii.seen[0] and "match%5Bversion%5D=all" in FakeTaxii.seen[0]
+    again = sync.sync_now(database, peer_id)
+    assert again.error is None and (again.pulled, again.stored) == (2, 0)
+    assert "added_after=2026-12-01T00%3A00%3A01.500Z" in FakeTaxii.seen[-1]
+
+
+def test_a_slow_partner(database: Database, community: Community, hub: Hub,
+                        fake_taxii: str, settings: Any,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync.time, "sleep", lambda _s: None)
+    settings.peer_read_timeout = 0.2
+    FakeTaxii.delay = 1.0
+    peer = add(database, community, hub, fake_taxii.replace("/taxii2", ""))
+    outcome = sync.sync_now(database, peer.id)
+    assert outcome.error is not None and "did not answer" in outcome.error
+    assert len(FakeTaxii.seen) == sync.RETRIES + 1  # bounded retries

@@ -373,3 +373,16 @@ def test_delete(client: TestClient, database: Database, community: Community, hu
     assert client.delete(url, headers=taxii(hub.ana_token)).status_code == 200
     assert client.get(url, headers=taxii(hub.ana_token)).status_code == 404
     assert client.delete(url, headers=taxii(hub.ana_token)).status_code == 404
+
+
+def test_expired_next_token(client: TestClient, database: Database, community: Community,
+                            hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cyberhub.taxii import paging
+
+    import_objects(database, community, hub.ana, objects(4, 13), tmp_path)
+    c = add_collection(database, hub.operator, title="All")
+    url = f"{ROOT}/collections/{c.id}/objects/"
+    monkeypatch.setattr(paging, "TOKEN_TTL_SECONDS", -1)
+    token = client.get(url, headers=taxii(hub.bo_token), params={"limit": 2}).json()["next"]
+    expired = client.get(url, headers=taxii(hub.bo_token), params={"limit": 2, "next": token})
+    assert expired.status_code == 400 and "expired" in expired.json()["description"]

@@ -109,6 +109,9 @@ class Peer(Base):
     # Markings for what the partner sends unmarked, and who here receives its AMBER.
     tlp: Mapped[TLP] = mapped_column(tlp_column_type(), default=TLP.AMBER)
     audience: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    # How far this hub trusts the source (0-100): the confidence its objects get here
+    # when they state none (the STIX data itself is kept as sent).
+    trust: Mapped[int | None] = mapped_column(nullable=True)
     # Whom to call at the partner when a value matches (its point of contact).
     contact: Mapped[str] = mapped_column(String(320), default="")
     # Cross-hub matching (federation.matching): the key agreed with the partner (Fernet)

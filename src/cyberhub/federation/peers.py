@@ -76,6 +76,7 @@ class PeerSpec:
     match_key: str = ""
     match_key_id: str = ""
     contact: str = ""  # the partner's point of contact, named when a value matches
+    trust: int | None = None  # confidence (0-100) for its objects that state none
 
 
 def _org(session: Session, ref: str, field: str) -> Organisation:
@@ -128,6 +129,9 @@ def add_peer(session: Session, viewer: Viewer, spec: PeerSpec) -> Peer:
     if spec.match_key and (len(spec.match_key) < 32 or not spec.match_key_id.strip()):
         raise InvalidInput(_("A matching key is at least 32 characters and has an id both "
                              "hubs use for it."), details={"field": "match_key"})
+    if spec.trust is not None and not 0 <= spec.trust <= 100:
+        raise InvalidInput(_("Trust is a confidence from 0 to 100."),
+                           details={"field": "trust"})
     tlp = clean_tlp(spec.tlp)
     audience = Audience(org_ids=[_org(session, a, "audience").id for a in spec.audience])
     if not audience.empty:
@@ -142,6 +146,7 @@ def add_peer(session: Session, viewer: Viewer, spec: PeerSpec) -> Peer:
                   "user_ids": []},
         match_key=security.encrypt_secret(spec.match_key) if spec.match_key else "",
         match_key_id=spec.match_key_id.strip()[:64], contact=spec.contact.strip()[:320],
+        trust=spec.trust,
         interval_minutes=spec.interval_minutes, next_sync_at=utcnow(), failures=0,
         objects_pulled=0, objects_pushed=0)
     session.add(peer)

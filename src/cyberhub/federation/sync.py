@@ -30,7 +30,7 @@ from typing import Any, Final
 
 import httpx2
 import orjson
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 
 from cyberhub import audit
 from cyberhub.access import system_viewer
@@ -75,8 +75,11 @@ class _Client:
         self.collection = peer.url
         self.api_root = peer.url.split("/collections/")[0] + "/"
         self.peer_name = peer.name
+        settings = get_settings()
         self.http = httpx2.Client(
-            timeout=httpx2.Timeout(60.0, connect=10.0), follow_redirects=False,
+            timeout=httpx2.Timeout(settings.peer_read_timeout,
+                                   connect=settings.peer_connect_timeout),
+            follow_redirects=False,
             trust_env=False, auth=(user, secret) if user else None,
             headers={"Accept": TAXII,
                      **({"Authorization": f"Bearer {secret}"} if secret and not user else {})})
@@ -175,9 +178,21 @@ def _pull(database: Database, peer_id: uuid.UUID, client: _Client, cursor: str |
         if job.status is not ImportStatus.SUCCEEDED:
             raise SyncError(_("Importing the partner's objects failed: %(message)s")
                             % {"message": job.message})
+        _apply_trust(database, peer_id, job_id)
         return count, job.objects_stored + job.objects_new_versions, last
     finally:
         stage.unlink(missing_ok=True)
+
+
+def _apply_trust(database: Database, peer_id: uuid.UUID, import_id: uuid.UUID) -> None:
+    """The source's trust becomes the confidence of its objects that state none."""
+    with database.transaction() as session:
+        peer = session.get(Peer, peer_id)
+        if peer is None or peer.trust is None:
+            return
+        session.execute(update(StixObject).where(
+            StixObject.import_id == import_id, StixObject.confidence.is_(None))
+            .values(confidence=peer.trust))
 
 
 # ------------------------------------------------------------------ push

@@ -52,6 +52,7 @@ def upgrade() -> None:
     sa.Column('share_green', sa.Boolean(), nullable=False),
     sa.Column('tlp', sa.Enum('CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED', name='tlp', native_enum=False, length=16), nullable=False),
     sa.Column('audience', sa.JSON(), nullable=False),
+    sa.Column('trust', sa.Integer(), nullable=True),
     sa.Column('contact', sa.String(length=320), nullable=False),
     sa.Column('match_key', sa.Text(), nullable=False),
     sa.Column('match_key_id', sa.String(length=64), nullable=False),
