@@ -190,3 +190,12 @@ def test_a_slow_partner(database: Database, community: Community, hub: Hub,
     outcome = sync.sync_now(database, peer.id)
     assert outcome.error is not None and "did not answer" in outcome.error
     assert len(FakeTaxii.seen) == sync.RETRIES + 1  # bounded retries
+
+
+def test_an_oversized_answer_is_refused(database: Database, community: Community, hub: Hub,
+                                        fake_taxii: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "MAX_RESPONSE_BYTES", 100)
+    peer = add(database, community, hub, fake_taxii.replace("/taxii2", ""))
+    outcome = sync.sync_now(database, peer.id)
+    assert outcome.error is not None and "larger than 100 bytes" in outcome.error

@@ -178,6 +178,7 @@ def ask_partners(session: Session, viewer: Viewer,
         _user, secret = peers.credentials(peer)
         try:
             response = httpx2.post(_endpoint(peer), content=body, timeout=10.0,
+                                   follow_redirects=False, trust_env=False,
                                    headers={"Authorization": f"Bearer {secret}",
                                             "Content-Type": "application/json"})
         except httpx2.HTTPError:

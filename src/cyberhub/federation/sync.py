@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 PAGE: Final = 1000
 MAX_PAGES: Final = 1000  # per pull run: a million objects; the rest comes next run
 RETRIES: Final = 3
+MAX_RESPONSE_BYTES: Final = 256 * 1024**2  # one page of a partner's answer
 STATUS_WAIT_SECONDS: Final = 300.0
 
 
@@ -87,11 +88,27 @@ class _Client:
     def close(self) -> None:
         self.http.close()
 
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
+        """One request; a body past MAX_RESPONSE_BYTES is refused, not held."""
+        request = self.http.build_request(method, url, **kwargs)
+        response = self.http.send(request, stream=True)
+        try:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_RESPONSE_BYTES:
+                    raise SyncError(_("The partner's answer is larger than %(n)d bytes.")
+                                    % {"n": MAX_RESPONSE_BYTES})
+        finally:
+            response.close()
+        return httpx2.Response(response.status_code, headers=response.headers,
+                               content=bytes(body), request=request)
+
     def request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
         delay = 0.5
         for attempt in range(RETRIES + 1):
             try:
-                response = self.http.request(method, url, **kwargs)
+                response = self._send(method, url, **kwargs)
             except httpx2.HTTPError as exc:
                 if attempt == RETRIES:
                     raise SyncError(_("The partner %(name)s did not answer: %(error)s")
