@@ -29,7 +29,7 @@ def serve(app: Any, *, startup_timeout: float = 15.0) -> Iterator[str]:
     """Serve ``app`` on a free loopback port; yields its base URL (no trailing slash)."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=port, log_level="warning",
-                                           lifespan="off"))
+                                           lifespan="off", timeout_graceful_shutdown=2))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout
