@@ -27,6 +27,7 @@ import argparse
 import base64
 import json
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -313,6 +314,14 @@ def objects(n: int, seed: int = 42) -> Iterator[dict[str, Any]]:
 
 
 def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="cyberhub-bench-taxii-"))
+    try:
+        run(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(tmp: Path) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--objects", type=int, default=100_000,
                     help="the collection read in full, on every engine")
@@ -325,7 +334,6 @@ def main() -> None:
     ap.add_argument("--medallion-sizes", default="1000,2000,4000")
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="cyberhub-bench-taxii-"))
     method = ("in-process: the hub through FastAPI's TestClient, medallion through Flask's "
               "test client; HTTP Basic; pages of 1,000 objects")
 
