@@ -11,6 +11,8 @@ BENCH_OBJECTS ?= 100000
 BENCH_HOT ?= 10000
 # make bench BENCH_LANDSCAPE=1000000 for the landscape at the issue's size
 BENCH_LANDSCAPE ?= 200000
+# the collection whose first TAXII page is timed (BENCH_TAXII_LARGE=100000 for a quick run)
+BENCH_TAXII_LARGE ?= 1000000
 
 .PHONY: run serve install assets test test-quick test-browser lint format system-deps postgres redis bench messages clean
 
@@ -78,6 +80,7 @@ bench: install postgres ## benchmarks, each beside a baseline measured in the sa
 	$(PY) bench/bench_graph.py --pg-url "$$(cat var/test-postgres-url)"
 	$(PY) bench/bench_identify.py --notes 100000 --baseline 5
 	$(PY) bench/bench_landscape.py --objects $(BENCH_LANDSCAPE) --pg-url "$$(cat var/test-postgres-url)"
+	$(PY) bench/bench_taxii.py --objects $(BENCH_OBJECTS) --large $(BENCH_TAXII_LARGE) --pg-url "$$(cat var/test-postgres-url)"
 
 messages: install ## extract every translatable string into the catalogue template
 	mkdir -p src/cyberhub/locale

@@ -365,11 +365,21 @@ def test_delete(client: TestClient, database: Database, community: Community, hu
     url = f"{ROOT}/collections/{c.id}/objects/{first['id']}/"
     # Beta sees it but may not delete Alpha's object.
     assert client.delete(url, headers=taxii(hub.bo_token)).status_code == 403
-    # Ana deletes the latest version: the first becomes current again.
+    manifest = f"{ROOT}/collections/{c.id}/manifest/"
+
+    def added() -> dict[str, str]:
+        got = client.get(manifest, headers=taxii(hub.ana_token),
+                         params={"match[id]": first["id"], "match[version]": "all"}).json()
+        return {m["version"]: m["date_added"] for m in got["objects"]}
+
+    before = added()
+    # Ana deletes the latest version: the first becomes current again, with the date it
+    # was added (deleting a version does not add another one again).
     assert client.delete(url, headers=taxii(hub.ana_token)).status_code == 200
     now = client.get(url, headers=taxii(hub.ana_token)).json()["objects"]
     assert [o["modified"] for o in now] == [first["modified"]]
     assert now[0]["name"] == first["name"]
+    assert added() == {first["modified"]: before[first["modified"]]}
     assert client.delete(url, headers=taxii(hub.ana_token)).status_code == 200
     assert client.get(url, headers=taxii(hub.ana_token)).status_code == 404
     assert client.delete(url, headers=taxii(hub.ana_token)).status_code == 404

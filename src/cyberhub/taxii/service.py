@@ -465,7 +465,11 @@ def delete_object(session: Session, viewer: Viewer, collection: TaxiiCollection,
 
 def _drop_current(session: Session, record: StixObject) -> None:
     """The current version goes: the newest earlier one takes its place, or, if there is
-    none, the record goes with its values, references and audience."""
+    none, the record goes with its values, references and audience.
+
+    The version that takes its place keeps the date it was added: deleting another
+    version does not add it again (its ``date_added``, its place in the collection's
+    order and what ``added_after`` selects stay as they were)."""
     from cyberhub.intel.importer import restore_version
 
     newest = session.scalars(select(StixObjectVersion).where(
@@ -473,6 +477,7 @@ def _drop_current(session: Session, record: StixObject) -> None:
         .order_by(StixObjectVersion.stix_modified.desc()).limit(1)).first()
     if newest is not None:
         restore_version(session, record, newest.data)
+        record.updated_at = newest.created_at
         session.delete(newest)
         return
     session.execute(delete(AudienceEntry).where(AudienceEntry.record_id == record.id))
