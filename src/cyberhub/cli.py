@@ -715,6 +715,9 @@ def taxii_add(
         help="Only objects whose source starts with this (repeat), e.g. misp-feed:.")] = None,
     owner: Annotated[list[str] | None, typer.Option(
         help="Only objects of these organisations, by name (repeat).")] = None,
+    shared_with: Annotated[list[str] | None, typer.Option(
+        help="Only objects whose audience names this organisation or group (repeat).")]
+    = None,
     writable: Annotated[bool, typer.Option(help="Members may add objects.")] = False,
     write_tlp: Annotated[str, typer.Option(help="Marking for unmarked objects added.")]
     = "AMBER",
@@ -731,10 +734,19 @@ def taxii_add(
                 if org is None:
                     raise HubError(_("No organisation named %(name)r.") % {"name": name})
                 owners.append(str(org.id))
+            audience = []
+            for name in shared_with or []:
+                named = community.find_organisation(session, name) or community.find_group(
+                    session, name)
+                if named is None:
+                    raise HubError(_("No organisation or group named %(name)r.")
+                                   % {"name": name})
+                audience.append(str(named.id))
             found = service.save_collection(session, _operator(), service.CollectionSpec(
                 title=title, alias=alias, description=description, types=type_ or [],
                 tlps=tlp or [], labels=label or [], sources=source or [],
-                owner_org_ids=owners, writable=writable, write_tlp=write_tlp))
+                owner_org_ids=owners, audience_ids=audience, writable=writable,
+                write_tlp=write_tlp))
             cid = found.id
     except HubError as exc:
         raise _fail(exc) from None

@@ -51,3 +51,15 @@ def test_add_list_remove(database: Database, hub: Hub) -> None:
     assert removed.exit_code == 0, removed.output
     assert "No TAXII collections yet" in run("taxii", "list").output
     assert run("taxii", "remove", "alpha-ind").exit_code == 1
+
+
+def test_shared_with(database: Database, hub: Hub, community: Any) -> None:
+    community.group("Bank coalition", orgs=[hub.beta])
+    made = run("taxii", "add", "Coalition", "--shared-with", "Bank coalition",
+               "--shared-with", "Alpha CERT")
+    assert made.exit_code == 0, made.output
+    with database.transaction() as s:
+        c = s.scalars(select(TaxiiCollection)).one()
+        assert len(c.audience_ids) == 2 and str(hub.alpha.id) in c.audience_ids
+    refused = run("taxii", "add", "Nobody", "--shared-with", "No such group")
+    assert refused.exit_code == 1 and "No such group" in refused.output

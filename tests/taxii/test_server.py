@@ -396,3 +396,22 @@ def test_expired_next_token(client: TestClient, database: Database, community: C
     token = client.get(url, headers=taxii(hub.bo_token), params={"limit": 2}).json()["next"]
     expired = client.get(url, headers=taxii(hub.bo_token), params={"limit": 2, "next": token})
     assert expired.status_code == 400 and "expired" in expired.json()["description"]
+
+
+def test_collection_of_what_a_group_received(client: TestClient, database: Database,
+                                             community: Community, hub: Hub,
+                                             tmp_path: Path) -> None:
+    group = community.group("Bank coalition", orgs=[hub.beta])
+    for_group = objects(3, 14)
+    import_objects(database, community, hub.ana, for_group, tmp_path, tlp="AMBER",
+                   audience=Audience(group_ids=[group.id]))
+    import_objects(database, community, hub.ana, objects(3, 15), tmp_path, tlp="AMBER",
+                   audience=Audience(org_ids=[hub.beta.id]))
+    import_objects(database, community, hub.ana, objects(3, 16), tmp_path, tlp="GREEN")
+    c = add_collection(database, hub.operator, title="Coalition", audience_ids=[str(group.id)])
+    got = client.get(f"{ROOT}/collections/{c.id}/objects/", headers=taxii(hub.bo_token)).json()
+    assert {o["id"] for o in got["objects"]} == {o["id"] for o in for_group}
+    # The filter narrows; it never shows what the sharing rules hide.
+    assert client.get(f"{ROOT}/collections/{c.id}/objects/",
+                      headers=taxii(community.token(community.user(
+                          community.org("Gamma Telecom", kind="telecom"))))).json() == {}

@@ -24,12 +24,14 @@ class TaxiiCollection(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     alias: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)
     # Filters, each a JSON list: TLP names, STIX types, labels (any of them), source
-    # prefixes ("import:", "misp-feed:…"), owning organisation ids.
+    # prefixes ("import:", "misp-feed:…"), owning organisation ids, audience members.
     tlps: Mapped[list[str]] = mapped_column(JSON, default=list)
     types: Mapped[list[str]] = mapped_column(JSON, default=list)
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)
     sources: Mapped[list[str]] = mapped_column(JSON, default=list)
     owner_org_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Records whose audience names any of these organisations or groups (ids).
+    audience_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Members may POST objects (imported as the poster, unmarked ones under write_tlp).
     writable: Mapped[bool] = mapped_column(default=False)
     write_tlp: Mapped[TLP] = mapped_column(tlp_column_type(), default=TLP.AMBER)
@@ -40,4 +42,5 @@ class TaxiiCollection(Base):
 
     def filters(self) -> dict[str, Any]:
         return {"tlps": list(self.tlps), "types": list(self.types), "labels": list(self.labels),
-                "sources": list(self.sources), "owner_org_ids": list(self.owner_org_ids)}
+                "sources": list(self.sources), "owner_org_ids": list(self.owner_org_ids),
+                "audience_ids": list(self.audience_ids)}

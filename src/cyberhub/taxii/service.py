@@ -143,6 +143,7 @@ class CollectionSpec:
     labels: Sequence[str] = ()
     sources: Sequence[str] = ()
     owner_org_ids: Sequence[str] = ()
+    audience_ids: Sequence[str] = ()  # organisations or groups the audience names
     writable: bool = False
     write_tlp: str = "amber"
 
@@ -156,7 +157,7 @@ def save_collection(session: Session, viewer: Viewer, spec: CollectionSpec,
                     collection: TaxiiCollection | None = None) -> TaxiiCollection:
     """Create (or, given ``collection``, change) a collection. Hub admins only."""
     _require_hub_admin(viewer)
-    from cyberhub.community.models import Organisation
+    from cyberhub.community.models import Group, Organisation
 
     title = spec.title.strip()
     if not title or len(title) > 200:
@@ -190,6 +191,18 @@ def save_collection(session: Session, viewer: Viewer, spec: CollectionSpec,
             raise InvalidInput(_("No organisation %(ref)r.") % {"ref": str(ref)},
                                details={"field": "owner_org_ids"})
         owners.append(str(oid))
+    audience: list[str] = []
+    for ref in spec.audience_ids:
+        try:
+            aid = uuid.UUID(str(ref))
+        except ValueError:
+            raise InvalidInput(_("%(ref)r is not an organisation or group id.")
+                               % {"ref": str(ref)[:60]}, details={"field": "audience_ids"}
+                               ) from None
+        if session.get(Organisation, aid) is None and session.get(Group, aid) is None:
+            raise InvalidInput(_("No organisation or group %(ref)r.") % {"ref": str(ref)},
+                               details={"field": "audience_ids"})
+        audience.append(str(aid))
     sources = [s.strip() for s in spec.sources if s.strip()]
     if any(len(s) > 200 for s in sources):
         raise InvalidInput(_("A source prefix is at most 200 characters."),
@@ -204,6 +217,7 @@ def save_collection(session: Session, viewer: Viewer, spec: CollectionSpec,
     target.labels = list(filters.labels)
     target.sources = sources
     target.owner_org_ids = owners
+    target.audience_ids = audience
     target.writable = spec.writable
     target.write_tlp = write_tlp
     if collection is None:
@@ -249,6 +263,10 @@ def _record_conditions(collection: TaxiiCollection, viewer: Viewer, req: Request
     if collection.owner_org_ids:
         where.append(StixObject.owner_org_id.in_([uuid.UUID(o)
                                                   for o in collection.owner_org_ids]))
+    if collection.audience_ids:
+        named = [uuid.UUID(a) for a in collection.audience_ids]
+        where.append(exists().where(AudienceEntry.record_id == StixObject.id, or_(
+            AudienceEntry.org_id.in_(named), AudienceEntry.group_id.in_(named))))
     if req.ids:
         where.append(StixObject.stix_id.in_(req.ids))
     if req.types:

@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('labels', sa.JSON(), nullable=False),
     sa.Column('sources', sa.JSON(), nullable=False),
     sa.Column('owner_org_ids', sa.JSON(), nullable=False),
+    sa.Column('audience_ids', sa.JSON(), nullable=False),
     sa.Column('writable', sa.Boolean(), nullable=False),
     sa.Column('write_tlp', sa.Enum('CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED', name='tlp', native_enum=False, length=16), nullable=False),
     sa.Column('created_by_id', sa.Uuid(), nullable=True),
