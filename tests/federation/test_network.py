@@ -168,6 +168,13 @@ def test_three_hubs(hubs: tuple[HubProcess, HubProcess, HubProcess]) -> None:
         time.sleep(0.5)
     at_c = c.taxii_objects("inbox", "cal@charlie.example", cal)
     assert ids(at_c) == ids(green)  # A's AMBER named B, not C: it stops at B
+    # Every hub on the way knows where the object entered the network.
+    for hub, token in ((b, bea), (c, cal)):
+        found = httpx2.get(f"{hub.url}/api/v1/objects/{green[7]['id']}",
+                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert found.status_code == 200, found.text
+        assert found.json()["origin_hub"] == a.url
+        assert found.json()["source"] == ("peer:A" if hub is b else "peer:B")
     # Syncing again is idempotent; A pulling from B gets nothing of its own back.
     assert "0 received" in b.cli("sync", "A").stdout
     loop = a.cli("sync", "B")

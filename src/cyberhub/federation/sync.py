@@ -37,7 +37,7 @@ from cyberhub.access import system_viewer
 from cyberhub.audience import Audience
 from cyberhub.config import get_settings
 from cyberhub.db import Database, utcnow
-from cyberhub.federation import peers, wire
+from cyberhub.federation import origins, peers, wire
 from cyberhub.federation.models import Peer
 from cyberhub.i18n import _
 from cyberhub.intel import export, imports
@@ -137,8 +137,10 @@ class _Client:
 
 # ------------------------------------------------------------------ pull
 
-def _pages(client: _Client, cursor: str | None) -> Iterator[tuple[list[Any], str | None]]:
-    """(objects, date added of the last) page by page from the cursor."""
+def _pages(client: _Client, cursor: str | None,
+           stated: dict[str, str]) -> Iterator[tuple[list[Any], str | None]]:
+    """(objects, date added of the last) page by page from the cursor; the origins the
+    partner states go into ``stated``."""
     base: dict[str, str] = {"limit": str(PAGE), "match[version]": "all"}
     if cursor:
         base["added_after"] = cursor
@@ -149,6 +151,7 @@ def _pages(client: _Client, cursor: str | None) -> Iterator[tuple[list[Any], str
         found = body.get("objects", [])
         if not isinstance(found, list) or not all(isinstance(o, dict) for o in found):
             raise SyncError(_("The partner's envelope does not hold a list of objects."))
+        stated.update(origins.read(body))
         yield found, response.headers.get("X-TAXII-Date-Added-Last")
         if not body.get("more") or not found:
             return
@@ -162,11 +165,12 @@ def _pull(database: Database, peer_id: uuid.UUID, client: _Client, cursor: str |
           progress: Progress | None) -> tuple[int, int, str | None]:
     stage = _staging() / f"{peer_id}-{uuid.uuid4().hex}.json"
     count, last = 0, cursor
+    stated: dict[str, str] = {}
     try:
         with stage.open("wb") as out:
             out.write(b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode()
                       + b'","objects":[')
-            for objects, added_last in _pages(client, cursor):
+            for objects, added_last in _pages(client, cursor, stated):
                 for obj in objects:
                     out.write((b"," if count else b"") + orjson.dumps(obj))
                     count += 1
@@ -188,7 +192,9 @@ def _pull(database: Database, peer_id: uuid.UUID, client: _Client, cursor: str |
                 session, viewer, filename=f"peer-{peer.name}.json", tlp=peer.tlp.value,
                 audience=Audience(org_ids=[uuid.UUID(i)
                                            for i in peer.audience.get("org_ids", [])]),
-                mode="lenient", options={"peer_id": str(peer.id), "peer": peer.name})
+                mode="lenient", options={"peer_id": str(peer.id), "peer": peer.name,
+                                         "sender": origins.hub_address(peer.url),
+                                         "origins": stated})
             imports.stage_file(job, stage)
             job_id = job.id
         job = imports.run(database, job_id, keep_source=True)
@@ -215,7 +221,7 @@ def _apply_trust(database: Database, peer_id: uuid.UUID, import_id: uuid.UUID) -
 # ------------------------------------------------------------------ push
 
 def _outgoing(database: Database, peer_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None
-              ) -> tuple[list[bytes], tuple[datetime, uuid.UUID] | None]:
+              ) -> tuple[list[bytes], dict[str, str], tuple[datetime, uuid.UUID] | None]:
     with database.transaction() as session:
         peer = session.get(Peer, peer_id)
         assert peer is not None
@@ -228,11 +234,13 @@ def _outgoing(database: Database, peer_id: uuid.UUID, after: tuple[datetime, uui
             where.append(or_(StixObject.updated_at > at,
                              and_(StixObject.updated_at == at, StixObject.id > rid)))
         rows = session.execute(
-            select(StixObject.id, StixObject.updated_at, StixObject.tlp, StixObject.data)
+            select(StixObject.id, StixObject.stix_id, StixObject.updated_at, StixObject.tlp,
+                   StixObject.data, StixObject.origin_hub)
             .where(*where).order_by(StixObject.updated_at, StixObject.id).limit(PAGE)).all()
     if not rows:
-        return [], after
+        return [], {}, after
     return ([export.with_hub_marking(r.data, r.tlp) for r in rows],
+            {r.stix_id: r.origin_hub for r in rows if r.origin_hub},
             (rows[-1].updated_at, rows[-1].id))
 
 
@@ -240,10 +248,11 @@ def _push(database: Database, peer_id: uuid.UUID, client: _Client,
           after: tuple[datetime, uuid.UUID] | None, progress: Progress | None) -> int:
     sent = 0
     while True:
-        objects, position = _outgoing(database, peer_id, after)
+        objects, stated, position = _outgoing(database, peer_id, after)
         if not objects:
             return sent
-        body = b'{"objects":[' + b",".join(objects) + b"]}"
+        body = (b'{"' + origins.PROPERTY.encode() + b'":' + orjson.dumps(stated) + b","
+                if stated else b"{") + b'"objects":[' + b",".join(objects) + b"]}"
         wire.record("push", f"partner:{client.peer_name}", body)
         response = client.request("POST", client.collection + "objects/", content=body,
                                   headers={"Content-Type": TAXII})

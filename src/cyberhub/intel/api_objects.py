@@ -37,6 +37,8 @@ class ObjectOut(BaseModel):
     vetting: Vetting
     revoked: bool
     source: str
+    origin_hub: str | None = Field(default=None, description="The hub where the object "
+                                   "entered the network, when a partner hub sent it.")
     import_id: uuid.UUID | None
     added: datetime = Field(description="When the hub stored it (TAXII date_added).")
     modified: datetime | None
@@ -96,7 +98,8 @@ def object_out(row: StixObject, audience: Audience) -> ObjectOut:
         audience=AudienceModel(org_ids=audience.org_ids, group_ids=audience.group_ids,
                                user_ids=audience.user_ids),
         owner_org_id=row.owner_org_id, created_by_id=row.created_by_id, vetting=row.vetting,
-        revoked=row.revoked, source=row.source, import_id=row.import_id, added=row.created_at,
+        revoked=row.revoked, source=row.source, origin_hub=row.origin_hub,
+        import_id=row.import_id, added=row.created_at,
         modified=row.stix_modified, stix=orjson.loads(row.data))
 
 

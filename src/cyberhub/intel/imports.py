@@ -221,6 +221,11 @@ def run(database: Database, import_id: uuid.UUID,
                 after = _AFTER_IMPORT.get(fmt)
                 if after is not None:
                     notices.extend(_load(after)(session, import_id, job_org_id))
+                if settings.from_partner:
+                    from cyberhub.federation import origins
+
+                    origins.record(session, import_id, context.options.get("origins", {}),
+                                   str(context.options.get("sender", "")))
             if settings.strict and outcome.counts.invalid:
                 session.rollback()
                 status = ImportStatus.REJECTED

@@ -94,6 +94,9 @@ class StixObject(Shareable, Base):
     import_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("imports.id", ondelete="SET NULL"), nullable=True, index=True)
     source: Mapped[str] = mapped_column(String(200), default="api")
+    # The hub where the object entered the network, when it came from a partner hub
+    # (its address); None for what was contributed here.
+    origin_hub: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class StixObjectVersion(Base):

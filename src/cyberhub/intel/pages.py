@@ -446,7 +446,8 @@ def _object_view(ctx: Ctx, row: StixObject, orgs: dict[uuid.UUID, str]) -> Simpl
             pass
     labels = [str(x) for x in row.labels or []]
     return view(row, "id", "stix_id", "type", "tlp", "pap", "vetting", "revoked", "source",
-                "import_id", "created_at", "stix_created", "stix_modified", "confidence",
+                "origin_hub", "import_id", "created_at", "stix_created", "stix_modified",
+                "confidence",
                 name=display_name(row, data), description=row.description or "",
                 type_label=type_label(row.type), category=type_category(row.type),
                 labels=labels, owner=owner.name, owner_is_demo=owner.is_demo,

@@ -148,7 +148,7 @@ def get_objects(api_root: str, collection_id: str, request: Request, ctx: Ctx) -
     req = paging.parse(_params(request), endpoint="objects", scope=str(found.id),
                        user_id=_user(ctx))
     page = service.page(ctx.session, ctx.viewer, found, req, partner=ctx.partner)
-    return _served(ctx, service.envelope(page), page)
+    return _served(ctx, service.envelope(page, with_origins=ctx.peer is not None), page)
 
 
 @router.post("/{api_root}/collections/{collection_id}/objects/")
@@ -173,7 +173,7 @@ def get_object(api_root: str, collection_id: str, object_id: str, request: Reque
     _must_exist(ctx, found, object_id)
     page = service.page(ctx.session, ctx.viewer, found, _for_object(req, object_id),
                         partner=ctx.partner)
-    return _served(ctx, service.envelope(page), page)
+    return _served(ctx, service.envelope(page, with_origins=ctx.peer is not None), page)
 
 
 @router.delete("/{api_root}/collections/{collection_id}/objects/{object_id}/")

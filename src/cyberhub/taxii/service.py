@@ -45,6 +45,7 @@ from cyberhub.audience import Audience, clean_tlp
 from cyberhub.community.models import Role
 from cyberhub.config import get_settings
 from cyberhub.errors import BadRequest, InvalidInput, NotFound, PermissionDenied
+from cyberhub.federation import origins
 from cyberhub.federation.models import Peer
 from cyberhub.i18n import _
 from cyberhub.intel import export, search_index
@@ -323,6 +324,7 @@ class Item:
     version: datetime | None
     tlp: TLP
     data: str
+    origin: str | None = None  # where it entered the network, if not here
 
     @property
     def version_text(self) -> str:
@@ -354,7 +356,7 @@ def _selects(collection: TaxiiCollection, viewer: Viewer, req: Request, with_dat
         parts.append(
             select(StixObject.updated_at.label("added"), StixObject.id.label("rid"),
                    literal(0, BigInteger).label("seq"), StixObject.stix_id, version, created,
-                   StixObject.tlp, data.label("data"))
+                   StixObject.tlp, data.label("data"), StixObject.origin_hub)
             .where(*where, current_cond,
                    *_after(StixObject.updated_at, StixObject.id, literal(0, BigInteger),
                            req.after, req.added_after))
@@ -366,7 +368,7 @@ def _selects(collection: TaxiiCollection, viewer: Viewer, req: Request, with_dat
             select(v.created_at.label("added"), v.object_id.label("rid"),
                    cast(v.id, BigInteger).label("seq"), StixObject.stix_id,
                    v.stix_modified.label("version"), created, StixObject.tlp,
-                   data.label("data"))
+                   data.label("data"), StixObject.origin_hub)
             .join(StixObject, StixObject.id == v.object_id)
             .where(*where, earlier_cond,
                    *_after(v.created_at, v.object_id, v.id, req.after, req.added_after))
@@ -388,7 +390,8 @@ def page(session: Session, viewer: Viewer, collection: TaxiiCollection, req: Req
                                .limit(req.limit + 1)).all()
     more = len(rows) > req.limit
     items = [Item(r.added, r.rid if isinstance(r.rid, uuid.UUID) else uuid.UUID(str(r.rid)),
-                  int(r.seq), r.stix_id, r.version or r.created, TLP(r.tlp), r.data)
+                  int(r.seq), r.stix_id, r.version or r.created, TLP(r.tlp), r.data,
+                  r.origin_hub)
              for r in rows[:req.limit]]
     token = None
     if more:
@@ -411,12 +414,17 @@ def object_exists(session: Session, viewer: Viewer, collection: TaxiiCollection,
 
 # ------------------------------------------------------------------ rendering
 
-def envelope(p: Page) -> bytes:
+def envelope(p: Page, *, with_origins: bool = False) -> bytes:
+    """The TAXII envelope of a page; for a partner hub, with where each object that did
+    not enter the network here came from (see ``federation.origins``)."""
     if not p.items:
         return b"{}"
     head = b'{"more":' + (b"true" if p.more else b"false")
     if p.next:
         head += b',"next":' + orjson.dumps(p.next)
+    stated = {i.stix_id: i.origin for i in p.items if i.origin} if with_origins else {}
+    if stated:
+        head += b',"' + origins.PROPERTY.encode() + b'":' + orjson.dumps(stated)
     return head + b',"objects":[' + b",".join(
         export.with_hub_marking(i.data, i.tlp) for i in p.items) + b"]}"
 
@@ -531,7 +539,9 @@ def add_objects(session: Session, viewer: Viewer, collection: TaxiiCollection,
                                          "total": len(objects), "objects": listed}}
     tlp, audience = collection.write_tlp.value, Audience()
     if peer is not None:
-        options.update(peer_id=str(peer.id), peer=peer.name)
+        options.update(peer_id=str(peer.id), peer=peer.name,
+                       sender=origins.hub_address(peer.url),
+                       origins=origins.read(envelope_in))
         tlp = peer.tlp.value
         audience = Audience(org_ids=[uuid.UUID(i) for i in peer.audience.get("org_ids", [])])
     job = imports.new_import(

@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('alias', name=op.f('uq_taxii_collections_alias'))
     )
     with op.batch_alter_table('stix_objects', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('origin_hub', sa.String(length=300), nullable=True))
         batch_op.create_index('ix_stix_objects_updated_at_id', ['updated_at', 'id'], unique=False)
     op.create_table('peers',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -98,4 +99,5 @@ def downgrade() -> None:
     op.drop_table('peers')
     with op.batch_alter_table('stix_objects', schema=None) as batch_op:
         batch_op.drop_index('ix_stix_objects_updated_at_id')
+        batch_op.drop_column('origin_hub')
     op.drop_table('taxii_collections')
