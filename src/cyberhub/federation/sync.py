@@ -62,6 +62,10 @@ class Outcome:
     stored: int = 0  # new objects and versions kept
     pushed: int = 0
     error: str | None = None
+    # Where a pull's time went (bench/bench_sync.py): reading the partner's pages
+    # (requests, parsing, staging) and importing what they held.
+    fetch_seconds: float = 0.0
+    import_seconds: float = 0.0
 
 
 Progress = Callable[[str, int], None]  # ("pull" | "push", objects so far)
@@ -139,9 +143,10 @@ def _pages(client: _Client, cursor: str | None) -> Iterator[tuple[list[Any], str
 
 
 def _pull(database: Database, peer_id: uuid.UUID, client: _Client, cursor: str | None,
-          progress: Progress | None) -> tuple[int, int, str | None]:
+          progress: Progress | None, outcome: Outcome) -> tuple[int, int, str | None]:
     stage = _staging() / f"{peer_id}-{uuid.uuid4().hex}.json"
     count, last = 0, cursor
+    started = time.perf_counter()
     try:
         with stage.open("wb") as out:
             out.write(b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode()
@@ -156,8 +161,10 @@ def _pull(database: Database, peer_id: uuid.UUID, client: _Client, cursor: str |
                 if progress:
                     progress("pull", count)
             out.write(b"]}")
+        outcome.fetch_seconds = time.perf_counter() - started
         if not count:
             return 0, 0, cursor
+        started = time.perf_counter()
         with database.transaction() as session:
             peer = session.get(Peer, peer_id)
             assert peer is not None
@@ -172,6 +179,7 @@ def _pull(database: Database, peer_id: uuid.UUID, client: _Client, cursor: str |
             imports.stage_file(job, stage)
             job_id = job.id
         job = imports.run(database, job_id, keep_source=True)
+        outcome.import_seconds = time.perf_counter() - started
         if job.status is not ImportStatus.SUCCEEDED:
             raise SyncError(_("Importing the partner's objects failed: %(message)s")
                             % {"message": job.message})
@@ -302,7 +310,7 @@ def run_claimed(database: Database, peer_id: uuid.UUID,
     try:
         if pulls:
             outcome.pulled, outcome.stored, new_cursor = _pull(
-                database, peer_id, client, cursor, progress)
+                database, peer_id, client, cursor, progress, outcome)
         if pushes:
             outcome.pushed = _push(database, peer_id, client, after, progress)
     except SyncError as exc:
