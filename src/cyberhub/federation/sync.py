@@ -23,6 +23,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -122,24 +123,34 @@ class _Client:
 # ------------------------------------------------------------------ pull
 
 def _pages(client: _Client, cursor: str | None) -> Iterator[tuple[list[Any], str | None]]:
-    """(objects, date added of the last) page by page from the cursor."""
+    """(objects, date added of the last) page by page from the cursor.
+
+    The next page is requested as soon as this one's ``next`` is known, so the partner
+    renders it while this hub stages this one (one request in flight at a time, in
+    order: the partner sees the same requests as without it)."""
     base: dict[str, str] = {"limit": str(PAGE), "match[version]": "all"}
     if cursor:
         base["added_after"] = cursor
-    params = dict(base)
-    for _page in range(MAX_PAGES):
-        response = client.request("GET", client.collection + "objects/", params=params)
-        body = client.json(response, "objects")
-        found = body.get("objects", [])
-        if not isinstance(found, list) or not all(isinstance(o, dict) for o in found):
-            raise SyncError(_("The partner's envelope does not hold a list of objects."))
-        yield found, response.headers.get("X-TAXII-Date-Added-Last")
-        if not body.get("more") or not found:
-            return
-        token = body.get("next")
-        if not isinstance(token, str) or not token:
-            raise SyncError(_("The partner said there is more but gave no next."))
-        params = {**base, "next": token}
+    url = client.collection + "objects/"
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-page") as ahead:
+        pending = ahead.submit(client.request, "GET", url, params=dict(base))
+        for page in range(MAX_PAGES):
+            response = pending.result()
+            body = client.json(response, "objects")
+            found = body.get("objects", [])
+            if not isinstance(found, list) or not all(isinstance(o, dict) for o in found):
+                raise SyncError(_("The partner's envelope does not hold a list of objects."))
+            more = bool(body.get("more")) and bool(found)
+            if more:
+                token = body.get("next")
+                if not isinstance(token, str) or not token:
+                    raise SyncError(_("The partner said there is more but gave no next."))
+                if page + 1 < MAX_PAGES:
+                    pending = ahead.submit(client.request, "GET", url,
+                                           params={**base, "next": token})
+            yield found, response.headers.get("X-TAXII-Date-Added-Last")
+            if not more:
+                return
 
 
 def _pull(database: Database, peer_id: uuid.UUID, client: _Client, cursor: str | None,
