@@ -81,6 +81,7 @@ bench: install postgres ## benchmarks, each beside a baseline measured in the sa
 	$(PY) bench/bench_identify.py --notes 100000 --baseline 5
 	$(PY) bench/bench_landscape.py --objects $(BENCH_LANDSCAPE) --pg-url "$$(cat var/test-postgres-url)"
 	$(PY) bench/bench_taxii.py --objects $(BENCH_OBJECTS) --large $(BENCH_TAXII_LARGE) --pg-url "$$(cat var/test-postgres-url)"
+	$(PY) bench/bench_sync.py --objects 100000 --pg-url "$$(cat var/test-postgres-url)"
 
 messages: install ## extract every translatable string into the catalogue template
 	mkdir -p src/cyberhub/locale

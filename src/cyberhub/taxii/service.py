@@ -26,6 +26,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     String,
+    UnaryExpression,
     and_,
     cast,
     delete,
@@ -38,6 +39,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.operators import custom_op
 
 from cyberhub import access, audit
 from cyberhub.access import Viewer
@@ -344,8 +346,19 @@ class Page:
                 "X-TAXII-Date-Added-Last": format_timestamp(self.items[-1].added)}
 
 
+def _versions_first(column: Any, dialect: str) -> Any:
+    """The earlier versions' record id, as their join to the records uses it. On SQLite
+    a unary ``+`` keeps the planner from looking versions up by record (an index it
+    has): without statistics it would otherwise scan every record for each page and look
+    for its versions, where scanning the versions (rarely many) and fetching each one's
+    record by key is what a page needs."""
+    if dialect != "sqlite":
+        return column
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+
+
 def _selects(collection: TaxiiCollection, viewer: Viewer, req: Request, with_data: bool,
-             partner: access.Partner | None) -> list[Any]:
+             partner: access.Partner | None, dialect: str) -> list[Any]:
     where = _record_conditions(collection, viewer, req, partner)
     current_cond, earlier_cond = _version_conditions(req)
     version = StixObject.stix_modified.label("version")
@@ -369,7 +382,7 @@ def _selects(collection: TaxiiCollection, viewer: Viewer, req: Request, with_dat
                    cast(v.id, BigInteger).label("seq"), StixObject.stix_id,
                    v.stix_modified.label("version"), created, StixObject.tlp,
                    data.label("data"), StixObject.origin_hub)
-            .join(StixObject, StixObject.id == v.object_id)
+            .join(StixObject, StixObject.id == _versions_first(v.object_id, dialect))
             .where(*where, earlier_cond,
                    *_after(v.created_at, v.object_id, v.id, req.after, req.added_after))
             .order_by(v.created_at, v.object_id, v.id).limit(req.limit + 1))
@@ -379,7 +392,8 @@ def _selects(collection: TaxiiCollection, viewer: Viewer, req: Request, with_dat
 def page(session: Session, viewer: Viewer, collection: TaxiiCollection, req: Request, *,
          with_data: bool = True, partner: access.Partner | None = None) -> Page:
     """One page of object versions, oldest date added first."""
-    parts = _selects(collection, viewer, req, with_data, partner)
+    parts = _selects(collection, viewer, req, with_data, partner,
+                     session.get_bind().dialect.name)
     if not parts:
         return Page([], False, None)
     if len(parts) == 1:
