@@ -794,6 +794,8 @@ class _Importer:
         # What this batch has met: the stored object, or the row about to be written
         # ("id" is then an integer, see _new_ids).
         in_batch: dict[str, dict[str, Any]] = {}
+        # Stored records that get newer versions: record id → the versions in order.
+        stored_updates: dict[uuid.UUID, list[Prepared]] = {}
         for p in ready:
             sid, modified = p.sid, p.modified
             if sid in TLP_BY_MARKING:  # the standard TLP definitions are built in
@@ -850,10 +852,12 @@ class _Importer:
                     counts.new_versions += 1
                 continue
             # A newer version: the current one becomes history, the new one current.
-            self._supersede(current, p, now, version_rows, value_rows, ref_rows)
+            self._supersede(current, p, now, version_rows, value_rows, ref_rows,
+                            stored_updates)
             counts.new_versions += 1
         if self.failed:
             return
+        self._rewrite_stored(stored_updates, now, version_rows, value_rows, ref_rows)
         for table, columns, rows in (
                 (StixObject.__table__, _Columns.OBJECT, new_rows),
                 (StixObjectVersion.__table__, _Columns.VERSION, version_rows),
@@ -945,10 +949,9 @@ class _Importer:
 
     def _supersede(self, current: dict[str, Any], p: Prepared, now: datetime,
                    version_rows: list[tuple[Any, ...]], value_rows: list[tuple[Any, ...]],
-                   ref_rows: list[tuple[Any, ...]]) -> None:
-        session = self.session
+                   ref_rows: list[tuple[Any, ...]],
+                   stored_updates: dict[uuid.UUID, list[Prepared]]) -> None:
         db = self.db
-        oid = current["id"]
         key = self._key(current)
         pending = current.get("row")
         if pending is not None:
@@ -960,20 +963,46 @@ class _Importer:
             ref_rows[:] = [r for r in ref_rows if r[0] != key]
             self._index(key, p, value_rows, ref_rows, [])
         else:
-            old = session.execute(select(StixObject.stix_modified, StixObject.data,
-                                         StixObject.import_id, StixObject.updated_at)
-                                  .where(StixObject.id == oid)).one()
-            # A version row keeps when that version was stored (TAXII's date_added).
-            version_rows.append((key, db.ts(old.stix_modified), old.data,
-                                 db.uuid(old.import_id), db.ts(old.updated_at)))
-            fresh = self._fields(p, now)
-            session.execute(update(StixObject).where(StixObject.id == oid).values(**fresh))
-            search_index.add(session, [(oid, fresh["name"], fresh["description"])])
-            session.execute(delete(ObservableValue).where(ObservableValue.object_id == oid))
-            session.execute(delete(StixRef).where(StixRef.object_id == oid))
-            self._index(key, p, value_rows, ref_rows, [])
+            # A stored record: rewritten once per batch, for all its new versions
+            # (_rewrite_stored), instead of five statements per version.
+            stored_updates.setdefault(current["id"], []).append(p)
         current["modified"] = p.modified
         current["import_id"] = self.s.import_id
+
+    def _rewrite_stored(self, updates: dict[uuid.UUID, list[Prepared]], now: datetime,
+                        version_rows: list[tuple[Any, ...]], value_rows: list[tuple[Any, ...]],
+                        ref_rows: list[tuple[Any, ...]]) -> None:
+        """Stored records' new versions: each superseded version becomes history (keeping
+        when it was stored), the newest becomes current, with its values, references and
+        full text — a few statements for the whole batch."""
+        if not updates:
+            return
+        session, db = self.session, self.db
+        oids = list(updates)
+        old: dict[uuid.UUID, Any] = {}
+        for start in range(0, len(oids), 500):
+            old.update((row.id, row) for row in session.execute(
+                select(StixObject.id, StixObject.stix_modified, StixObject.data,
+                       StixObject.import_id, StixObject.updated_at)
+                .where(StixObject.id.in_(oids[start:start + 500]))))
+        fresh: list[dict[str, Any]] = []
+        for oid, versions in updates.items():
+            key = db.uuid(oid)
+            row = old[oid]
+            version_rows.append((key, db.ts(row.stix_modified), row.data,
+                                 db.uuid(row.import_id), db.ts(row.updated_at)))
+            for earlier in versions[:-1]:  # several new versions in one batch
+                version_rows.append((key, db.ts(earlier.modified), earlier.data,
+                                     db.import_id, db.ts(now)))
+            newest = versions[-1]
+            fresh.append({"id": oid, **self._fields(newest, now)})
+            self._index(key, newest, value_rows, ref_rows, [])
+        for start in range(0, len(oids), 500):
+            chunk = oids[start:start + 500]
+            session.execute(delete(ObservableValue).where(ObservableValue.object_id.in_(chunk)))
+            session.execute(delete(StixRef).where(StixRef.object_id.in_(chunk)))
+        session.execute(update(StixObject), fresh)
+        search_index.add(session, [(f["id"], f["name"], f["description"]) for f in fresh])
 
     # ------------------------------------------------------------------ after the stream
 
