@@ -373,7 +373,7 @@ def check_bundle(stream: BinaryIO) -> None:
                                       "JSON object.")
             if prefix in ("type", "id", "spec_version") and event in ("string", "number"):
                 seen[prefix] = value
-            elif prefix == "objects":
+            elif prefix == "objects" and not has_objects:  # its start, not its end
                 if event != "start_array":
                     raise ImportFileError("The bundle's \"objects\" is not an array.")
                 has_objects = True
