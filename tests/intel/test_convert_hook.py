@@ -44,6 +44,20 @@ def lines_to_stix(source: Path, target: BinaryIO,
     return notices
 
 
+def too_deep_then_more(source: Path, target: BinaryIO,
+                       context: convert.ConvertContext) -> list[convert.Notice]:
+    """A bundle whose first object nests too deep for the reader, then far more than a
+    pipe holds: piped, the reader stops while this still writes."""
+    target.write(b'{"type": "bundle", "id": "bundle--' + str(uuid.uuid4()).encode()
+                 + b'", "objects": [' + b'{"a": ' * 70 + b"1" + b"}" * 70)
+    more = b", " + orjson.dumps({"type": "ipv4-addr", "spec_version": "2.1",
+                                 "value": "192.0.2.1", "id": f"ipv4-addr--{uuid.uuid4()}"})
+    for _ in range(100_000):
+        target.write(more)
+    target.write(b"]}")
+    return []
+
+
 @pytest.fixture(params=["file", "pipe"])
 def lines_format(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """The toy format, converted into a file before the import, or while it imports
@@ -106,6 +120,14 @@ def test_strict_mode_rejects_a_converted_file_with_an_invalid_object(
     job = run_lines(database, community, member, text, tmp_path, mode="lenient")
     assert job.status is ImportStatus.SUCCEEDED and job.objects_invalid == 1
     assert stored(database) == 2
+
+
+def test_a_reader_that_stops_early_stops_the_converter(database, community, member,
+                                                       lines_format, monkeypatch, tmp_path):
+    monkeypatch.setitem(convert._CONVERTERS, "lines", f"{__name__}:too_deep_then_more")
+    job = run_lines(database, community, member, "", tmp_path)
+    assert job.status is ImportStatus.FAILED and "deeper than" in job.message, job.message
+    assert stored(database) == 0
 
 
 def test_an_unknown_format_is_refused_with_the_known_ones(database, community, member):
