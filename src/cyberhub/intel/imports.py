@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from cyberhub import access, audit
@@ -274,9 +274,18 @@ def apply_pap_markings(session: Session, import_id: uuid.UUID, default: PAP | No
     an object stored by this import gets the strictest of its own PAP and the import's."""
     order = [PAP.CLEAR, PAP.GREEN, PAP.AMBER, PAP.RED]
     floor = order.index(default) if default is not None else -1
+    stricter = [m for m, p in PAP_BY_MARKING.items() if order.index(p) > floor]
+    if not stricter:
+        return
+    # One pass finds the markings the import's data names at all (mostly none): a pass
+    # per marking reads every stored object again.
+    named = {m for m, hit in zip(stricter, session.execute(
+        select(*(func.max(case((StixObject.data.contains(m, autoescape=True), 1), else_=0))
+                 for m in stricter))
+        .where(StixObject.import_id == import_id)).one(), strict=True) if hit}
     for level in reversed(order[floor + 1:]):  # strictest first: it wins
         weaker = order[:order.index(level)]
-        for marking_id in (m for m, p in PAP_BY_MARKING.items() if p is level):
+        for marking_id in (m for m, p in PAP_BY_MARKING.items() if p is level and m in named):
             session.execute(
                 update(StixObject)
                 .where(StixObject.import_id == import_id,
