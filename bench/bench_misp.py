@@ -8,8 +8,10 @@ A seeded MISP feed (a directory with manifest.json and one <uuid>.json per event
 publishes it; 80 % of attributes to_ids, a mix of network, file, money and contact
 types, one file object per event) is generated with our own code, then:
 
-- imported through the full path (the ``misp`` converter, then the STIX pipeline:
-  validation, storage, value index, one transaction): attributes/s and peak RSS;
+- imported through the full path (the ``misp`` converter feeding the STIX pipeline —
+  validation, storage, value index, one transaction —, through a pipe from 8 MiB on):
+  attributes/s, and peak RSS of the storing process and of the largest other (the
+  reader or the converter);
 - converted alone (the converter's share of the time);
 - baseline: PyMISP loading the same events (``MISPEvent().load_file`` per event);
 - baseline: the misp-stix library converting a sample of the events to STIX 2.1, when a
@@ -220,7 +222,7 @@ def main() -> None:
     files = sorted(p for p in feed.iterdir() if p.name != "manifest.json")
     table = Table(title=f"MISP feed: {args.events:,} events, {total:,} attributes "
                         f"({size / 1e6:.0f} MB)")
-    for col in ("run", "attributes/s", "peak RSS MB (main / reader)", "note"):
+    for col in ("run", "attributes/s", "peak RSS MB (main / other)", "note"):
         table.add_column(col, justify="right")
     with console.status("converting only"):
         conv = child(CONVERT_ONLY, str(feed), str(tmp / "converted.json"))

@@ -159,11 +159,17 @@ def test_fast_path_takes_simple_patterns() -> None:
     assert simple_comparisons("[file:size > 3]") is None
     assert simple_comparisons("[file:name = 'a'] AND [file:name = 'b']") is None
     assert simple_comparisons("[file:hashes.MD5 = 'nothex']") is None
+    # Capitals past the first path component, as the spec spells hashes; keywords defer.
+    assert simple_comparisons(f"[file:hashes.MD5 = '{'a' * 32}']") == [
+        ("file:hashes.MD5", "a" * 32)]
+    assert simple_comparisons("[file:hashes.IN = 'a']") is None
 
 
 _ident = st.sampled_from(["file", "ipv4-addr", "url", "x-acme-y", "true", "File", "ab", "a-b"])
 _prop = st.sampled_from(["name", "value", "hashes.'SHA-256'", "hashes.MD5", "hashes.AND",
-                         "Name", "id", "nm", "x_y", "parent_ref.name", "hashes.'a\\'b'"])
+                         "Name", "id", "nm", "x_y", "parent_ref.name", "hashes.'a\\'b'",
+                         "hashes.SHA1", "hashes.Md5", "hashes.TIMES", "hashes.true",
+                         "x_y.Key_2", "x_y._K", "hashes.ANDx", "NAME.x"])
 _lit = st.one_of(st.text(alphabet="ab'\\ 09fF-%", max_size=8).map(lambda s: f"'{s}'"),
                  st.sampled_from(["'" + "a" * 64 + "'", "'" + "0" * 32 + "'", "1", "'x"]))
 _ws = st.sampled_from(["", " ", "  ", "\t", "\n"])

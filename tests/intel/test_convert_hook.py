@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from cyberhub.community.models import User
 from cyberhub.db import Database
 from cyberhub.errors import InvalidInput
-from cyberhub.formats import convert
-from cyberhub.intel import imports
+from cyberhub.formats import convert, piped
+from cyberhub.intel import importer, imports
 from cyberhub.intel.models import Import, ImportStatus, StixObject
 from tests.factories import Community
 
@@ -27,20 +27,46 @@ def lines_to_stix(source: Path, target: BinaryIO,
     for index, line in enumerate(source.read_text().splitlines()):
         if line == "boom":
             raise convert.ConversionError(f"line {index + 1} explodes")
+        if line == "invalid":  # an object the STIX validator refuses
+            objects.append({"type": "ipv4-addr", "spec_version": "2.1", "value": 7,
+                            "id": f"ipv4-addr--{uuid.uuid4()}"})
+            continue
         if not line[:1].isdigit():
             notices.append(convert.Notice(index, None, "", f"skipped {line!r}"))
             continue
         objects.append({"type": "ipv4-addr", "spec_version": "2.1", "value": line,
                         "id": f"ipv4-addr--{uuid.uuid5(uuid.NAMESPACE_URL, line)}"})
-    target.write(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
-                               "objects": objects}))
+    # The objects before the header, which a bundle may do: read from a pipe, the header
+    # check then reads the whole and the reader reads it again.
+    target.write(orjson.dumps({"objects": objects, "type": "bundle",
+                               "id": f"bundle--{uuid.uuid4()}"}))
     assert context.options == {"column": 1}
     return notices
 
 
-@pytest.fixture
-def lines_format(monkeypatch: pytest.MonkeyPatch) -> None:
+def too_deep_then_more(source: Path, target: BinaryIO,
+                       context: convert.ConvertContext) -> list[convert.Notice]:
+    """A bundle whose first object nests too deep for the reader, then far more than a
+    pipe holds: piped, the reader stops while this still writes."""
+    target.write(b'{"type": "bundle", "id": "bundle--' + str(uuid.uuid4()).encode()
+                 + b'", "objects": [' + b'{"a": ' * 70 + b"1" + b"}" * 70)
+    more = b", " + orjson.dumps({"type": "ipv4-addr", "spec_version": "2.1",
+                                 "value": "192.0.2.1", "id": f"ipv4-addr--{uuid.uuid4()}"})
+    for _ in range(100_000):
+        target.write(more)
+    target.write(b"]}")
+    return []
+
+
+@pytest.fixture(params=["file", "pipe"])
+def lines_format(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The toy format, converted into a file before the import, or while it imports
+    (formats/piped.py, as large sources of formats that report progress are)."""
     monkeypatch.setitem(convert._CONVERTERS, "lines", f"{__name__}:lines_to_stix")
+    if request.param == "pipe":
+        monkeypatch.setattr(convert, "PIPED", convert.PIPED | {"lines"})
+        monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 0)
+        monkeypatch.setattr(piped, "available", lambda: True)
 
 
 @pytest.fixture
@@ -50,12 +76,12 @@ def member(community: Community) -> User:
 
 
 def run_lines(database: Database, community: Community, user: User, text: str,
-              tmp_path: Path) -> Import:
+              tmp_path: Path, mode: str = "strict") -> Import:
     path = tmp_path / "values.txt"
     path.write_text(text)
     with database.transaction() as s:
         job = imports.new_import(s, community.viewer(user), filename=path.name, tlp="GREEN",
-                                 fmt="lines", options={"column": 1})
+                                 fmt="lines", options={"column": 1}, mode=mode)
         imports.stage_file(job, path)
         job_id = job.id
     return imports.run(database, job_id, keep_source=True)
@@ -82,6 +108,25 @@ def test_an_unreadable_source_fails_with_the_converters_message(database, commun
     job = run_lines(database, community, member, "192.0.2.1\nboom\n", tmp_path)
     assert job.status is ImportStatus.FAILED
     assert job.message == "line 2 explodes"
+    assert stored(database) == 0
+
+
+def test_strict_mode_rejects_a_converted_file_with_an_invalid_object(
+        database, community, member, lines_format, tmp_path):
+    text = "192.0.2.1\ninvalid\n192.0.2.2\n"
+    job = run_lines(database, community, member, text, tmp_path)
+    assert job.status is ImportStatus.REJECTED and job.objects_invalid == 1
+    assert stored(database) == 0
+    job = run_lines(database, community, member, text, tmp_path, mode="lenient")
+    assert job.status is ImportStatus.SUCCEEDED and job.objects_invalid == 1
+    assert stored(database) == 2
+
+
+def test_a_reader_that_stops_early_stops_the_converter(database, community, member,
+                                                       lines_format, monkeypatch, tmp_path):
+    monkeypatch.setitem(convert._CONVERTERS, "lines", f"{__name__}:too_deep_then_more")
+    job = run_lines(database, community, member, "", tmp_path)
+    assert job.status is ImportStatus.FAILED and "deeper than" in job.message, job.message
     assert stored(database) == 0
 
 

@@ -116,6 +116,15 @@ def test_reimporting_changes_nothing_and_a_newer_version_is_kept(database, commu
     assert counts(database)["stix_objects"] == before["stix_objects"]
 
 
+def test_a_bundle_may_put_its_objects_before_its_type(database, community, member, tmp_path):
+    objects = sample(10)
+    body = orjson.dumps({"objects": objects, "id": f"bundle--{uuid.uuid4()}",
+                         "type": "bundle"})
+    job = run_import(database, community, member, body, tmp_path)
+    assert job.status is ImportStatus.SUCCEEDED, job.message
+    assert job.objects_stored == len(objects)
+
+
 def test_strict_mode_rejects_everything_and_lists_every_error(database, community, member,
                                                               tmp_path):
     objects = sample(20)

@@ -3,6 +3,8 @@ STIX confidence."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cyberhub.refdata import taxonomies as tx
@@ -40,6 +42,21 @@ def test_tags_written_for_misp_read_back() -> None:
         assert tx.tlp_of_tag(tx.tlp_tag(t)) is t
     for p in PAP:
         assert tx.pap_of_tag(tx.pap_tag(p)) is p
+
+
+@pytest.mark.parametrize("name", ["tlp", "PAP", "admiralty-scale"])
+def test_the_taxonomies_read_as_pytaxonomies_reads_them(name: str) -> None:
+    from pytaxonomies.api import Taxonomy
+
+    theirs = Taxonomy(json.loads(tx._taxonomy_file(name).read_bytes()))
+    ours = tx._taxonomy(name)
+    assert ours.name == theirs.name
+    assert {p: (q.expanded, q.description, {e: (v.expanded, v.description, v.numerical_value)
+                                            for e, v in q.entries.items()})
+            for p, q in ours.predicates.items()} == {
+        p: (q.expanded, q.description, {e: (v.expanded, v.description, v.numerical_value)
+                                        for e, v in q.entries.items()})
+        for p, q in theirs.predicates.items()}
 
 
 def test_admiralty_grades_come_from_the_taxonomy() -> None:

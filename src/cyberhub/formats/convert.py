@@ -6,7 +6,9 @@ A converter streams: it reads the source and writes the bundle to ``target`` wit
 holding either whole. It raises ``ConversionError`` when the file as a whole cannot be
 read (the import fails, nothing is stored) and returns ``Notice`` items for what it
 kept but wants the user to know (an unknown MISP attribute type kept as a custom
-property, a CSV row skipped because its value is empty…).
+property, a CSV row skipped because its value is empty…). The target may be a pipe that
+the import reads as it fills (``PIPED``): what a converter wrote before it raises is
+then already on its way, and the import, one transaction, is rolled back.
 
 Converters are registered below by dotted path and imported on first use, so a format's
 dependencies load only when someone imports that format.
@@ -15,7 +17,7 @@ dependencies load only when someone imports that format.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -48,6 +50,9 @@ class ConvertContext:
     filename: str = ""
     # Format-specific choices made when the import was started (a CSV column mapping…).
     options: Mapping[str, Any] = field(default_factory=dict)
+    # Told the share of the source read so far (0–1) as the converter goes, by the
+    # converters of PIPED formats: the import's progress while it converts (piped.py).
+    progress: Callable[[float], None] | None = None
 
 
 class Converter(Protocol):
@@ -61,6 +66,11 @@ _CONVERTERS: dict[str, str] = {
     "csv": "cyberhub.formats.csv.to_stix:convert",
     "text": "cyberhub.formats.text.to_stix:convert",
 }
+
+
+# Formats whose converter reports its progress (ConvertContext.progress): a large source
+# of theirs is converted while the import stores, through a pipe (piped.py), not before.
+PIPED: frozenset[str] = frozenset({"misp"})
 
 
 # Formats whose options the hub itself prepares (the free-text values an analyst ticked

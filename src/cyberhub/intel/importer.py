@@ -25,7 +25,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, cast
 
 import ijson
 import orjson
@@ -364,6 +364,35 @@ class _BundleReader:
                 raise _NotJSON(f"expected ',' or ']' at byte {self._at() - 1}")
 
 
+class _Rewindable:
+    """A pipe that check_bundle may rewind once: what it read is kept and read again.
+    It reads the header only, which a bundle's writer puts before the objects."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.kept = bytearray()
+        self.replay: memoryview | None = None  # once rewound, the kept bytes to read again
+
+    def read(self, size: int = -1) -> bytes:
+        if self.replay is None:
+            data = self.raw.read(size)
+            self.kept += data
+            if len(self.kept) > MAX_STREAMED_OBJECT_BYTES:
+                raise ImportFileError("The bundle's objects come before its type and id; "
+                                      "a converted bundle never does. Nothing was stored.")
+            return data
+        if not self.replay:
+            return self.raw.read(size)
+        n = len(self.replay) if size < 0 else size
+        data, self.replay = bytes(self.replay[:n]), self.replay[n:]
+        return data
+
+    def seek(self, offset: int) -> None:
+        assert offset == 0 and self.replay is None
+        self.replay = memoryview(bytes(self.kept))
+        self.kept = bytearray()
+
+
 def check_bundle(stream: BinaryIO) -> None:
     """Check the top level: a JSON object with type "bundle" and an "objects" array.
 
@@ -378,7 +407,7 @@ def check_bundle(stream: BinaryIO) -> None:
                                       "JSON object.")
             if prefix in ("type", "id", "spec_version") and event in ("string", "number"):
                 seen[prefix] = value
-            elif prefix == "objects":
+            elif prefix == "objects" and not has_objects:  # its start, not its end
                 if event != "start_array":
                     raise ImportFileError("The bundle's \"objects\" is not an array.")
                 has_objects = True
@@ -540,16 +569,21 @@ def _rare_collections() -> Generator[None, None, None]:
         gc.set_threshold(*before)
 
 
-def _prepare_file(path: str, default_tlp: TLP, foreign_identities: frozenset[str],
+def _prepare_file(path: str | int, default_tlp: TLP, foreign_identities: frozenset[str],
                   conn: Connection) -> None:
     """Runs in a separate process: read, validate and prepare, batch after batch.
 
-    Sends ("batch", bytes_read, items) messages, then ("done", bytes_read) or
-    ("error", message). The parent stores while this prepares the next batch, so both
-    cores work on one import."""
+    ``path`` is a file, or the read end of a pipe a converter writes into, whose header
+    is checked here, where it is read. Sends ("batch", bytes_read, items) messages, then
+    ("done", bytes_read) or ("error", message). The parent stores while this prepares
+    the next batch, so both cores work on one import."""
     gc.set_threshold(GC_YOUNG_THRESHOLD)  # this process only imports (see the constant)
     try:
-        with open(path, "rb") as raw:
+        with open(path, "rb") as file:
+            raw: BinaryIO = file
+            if isinstance(path, int):
+                raw = cast(BinaryIO, _Rewindable(file))  # all the readers ask of a file
+                check_bundle(raw)
             reader = _BundleReader(raw)
             batch: list[Prepared | Refusal] = []
             for index, obj in enumerate(reader.objects()):
@@ -654,8 +688,9 @@ class _Importer:
 
     # ------------------------------------------------------------------ driving
 
-    def run(self, stream: BinaryIO) -> ImportResult:
-        check_bundle(stream)
+    def run(self, stream: BinaryIO | int) -> ImportResult:
+        if not isinstance(stream, int):  # a pipe's header is checked where it is read
+            check_bundle(stream)
         dialect = self.session.get_bind().dialect.name
         self.db = _DriverValues(dialect, self.s, self.org_id, self.user_id)
         if dialect == "postgresql":
@@ -677,7 +712,9 @@ class _Importer:
             if dialect == "sqlite":
                 self.session.execute(text("PRAGMA cache_size = -2000"))
 
-    def _run(self, stream: BinaryIO) -> ImportResult:
+    def _run(self, stream: BinaryIO | int) -> ImportResult:
+        if isinstance(stream, int):
+            return self._run_parallel(stream)
         path = getattr(stream, "name", None)
         if (isinstance(path, str) and PARALLEL_MIN_BYTES >= 0
                 and file_size(stream) >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1):
@@ -699,7 +736,7 @@ class _Importer:
         self._report(force=True)
         return self.result
 
-    def _run_parallel(self, path: str) -> ImportResult:
+    def _run_parallel(self, path: str | int) -> ImportResult:
         # fork: the child needs no re-import and never re-runs the parent's main module;
         # it touches nothing of the parent's but the file it is given.
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -1078,6 +1115,14 @@ def import_stix(session: Session, stream: BinaryIO, settings: ImportSettings,
     Raises ImportFileError when the file is not a readable bundle. In strict mode the
     caller must roll back when ``result.counts.invalid`` is not zero."""
     return _Importer(session, settings, progress).run(stream)
+
+
+def import_stix_pipe(session: Session, fd: int, settings: ImportSettings,
+                     progress: Progress | None = None) -> ImportResult:
+    """Import the bundle a converter writes into a pipe (``fd``, its read end, which the
+    caller keeps and closes): read and prepared in a second process as it arrives, stored
+    here, as ``import_stix`` does with a large file."""
+    return _Importer(session, settings, progress).run(fd)
 
 
 def file_size(stream: BinaryIO) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from cyberhub import access, audit
@@ -29,14 +29,16 @@ from cyberhub.community.models import User
 from cyberhub.config import get_settings
 from cyberhub.db import Database, utcnow
 from cyberhub.errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
-from cyberhub.formats import convert
+from cyberhub.formats import convert, piped
 from cyberhub.i18n import _
+from cyberhub.intel import importer
 from cyberhub.intel.importer import (
     ImportCounts,
     ImportFileError,
     ImportResult,
     ImportSettings,
     import_stix,
+    import_stix_pipe,
 )
 from cyberhub.intel.markings import PAP_BY_MARKING, org_identity_id
 from cyberhub.intel.models import Import, ImportStatus, StixObject
@@ -207,15 +209,22 @@ def run(database: Database, import_id: uuid.UUID,
         if not viewer.is_authenticated:
             raise ImportFileError("The importing user is no longer active.")
         source = staged
-        if fmt != "stix":
-            if not staged.exists():
-                raise FileNotFoundError(staged)
+        if fmt != "stix" and not staged.exists():
+            raise FileNotFoundError(staged)
+        pipe = fmt != "stix" and _piped(fmt, total)
+        if fmt != "stix" and not pipe:
             notices = _convert(fmt, staged, converted, context)
             source = converted
             size = converted.stat().st_size
             scale = total / size if size and total else 1.0
-        with database.transaction() as session, source.open("rb") as stream:
-            outcome = import_stix(session, stream, settings, report)
+        with database.transaction() as session:
+            if pipe:
+                outcome, notices = _import_piped(session, fmt, staged, context, settings,
+                                                 report, total)
+            else:
+                with source.open("rb") as stream:
+                    outcome = import_stix(session, stream, settings, report)
+                outcome.counts.bytes_done = int(outcome.counts.bytes_done * scale)
             if not (settings.strict and outcome.counts.invalid):
                 apply_pap_markings(session, import_id, settings.pap)
                 after = _AFTER_IMPORT.get(fmt)
@@ -274,15 +283,50 @@ def apply_pap_markings(session: Session, import_id: uuid.UUID, default: PAP | No
     an object stored by this import gets the strictest of its own PAP and the import's."""
     order = [PAP.CLEAR, PAP.GREEN, PAP.AMBER, PAP.RED]
     floor = order.index(default) if default is not None else -1
+    stricter = [m for m, p in PAP_BY_MARKING.items() if order.index(p) > floor]
+    if not stricter:
+        return
+    # One pass finds the markings the import's data names at all (mostly none): a pass
+    # per marking reads every stored object again.
+    named = {m for m, hit in zip(stricter, session.execute(
+        select(*(func.max(case((StixObject.data.contains(m, autoescape=True), 1), else_=0))
+                 for m in stricter))
+        .where(StixObject.import_id == import_id)).one(), strict=True) if hit}
     for level in reversed(order[floor + 1:]):  # strictest first: it wins
         weaker = order[:order.index(level)]
-        for marking_id in (m for m, p in PAP_BY_MARKING.items() if p is level):
+        for marking_id in (m for m, p in PAP_BY_MARKING.items() if p is level and m in named):
             session.execute(
                 update(StixObject)
                 .where(StixObject.import_id == import_id,
                        or_(StixObject.pap.is_(None), StixObject.pap.in_(weaker)),
                        StixObject.data.contains(marking_id, autoescape=True))
                 .values(pap=level).execution_options(synchronize_session=False))
+
+
+def _piped(fmt: str, size: int) -> bool:
+    """Convert while importing (formats/piped.py) when the source is large enough for the
+    importer's second process, and the format reports its progress."""
+    return (fmt in convert.PIPED and piped.available()
+            and 0 <= importer.PARALLEL_MIN_BYTES <= size)
+
+
+def _import_piped(session: Session, fmt: str, source: Path, context: convert.ConvertContext,
+                  settings: ImportSettings, report: Callable[[ImportCounts], None],
+                  total: int) -> tuple[ImportResult, list[convert.Notice]]:
+    """Convert the source while the importer reads the bundle; progress is the share of
+    the source the converter has read."""
+    with piped.PipedConversion(fmt, source, context) as conversion:
+        def progress(counts: ImportCounts) -> None:
+            report(replace(counts, bytes_done=int(total * conversion.share())))
+
+        try:
+            outcome = import_stix_pipe(session, conversion.fd, settings, progress)
+        except ImportFileError:
+            conversion.finish()  # its ConversionError explains a bundle cut short
+            raise
+        notices = conversion.finish()
+    outcome.counts.bytes_done = total
+    return outcome, notices
 
 
 def _convert(fmt: str, source: Path, target: Path,

@@ -97,12 +97,41 @@ def _taxonomy_file(name: str) -> Path:
             / "machinetag.json")
 
 
-@cache
-def _taxonomy(name: str) -> Any:
-    """One taxonomy, as pytaxonomies models it."""
-    from pytaxonomies.api import Taxonomy
+@dataclass(frozen=True)
+class _Entry:
+    expanded: str | None
+    description: str | None
+    numerical_value: int | float | None
 
-    return Taxonomy(json.loads(_taxonomy_file(name).read_bytes()))
+
+@dataclass(frozen=True)
+class _Predicate:
+    expanded: str | None
+    description: str | None
+    entries: dict[str, _Entry]
+
+
+@dataclass(frozen=True)
+class _Taxonomy:
+    name: str
+    predicates: dict[str, _Predicate]
+
+
+@cache
+def _taxonomy(name: str) -> _Taxonomy:
+    """One taxonomy, as pytaxonomies models it (``Taxonomy``: predicates with their
+    entries), read from its machinetag.json here: importing pytaxonomies' API imports
+    jsonschema, which takes a second, in every process that converts MISP data."""
+    data = json.loads(_taxonomy_file(name).read_bytes())
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for value in data.get("values") or []:
+        entries.setdefault(value["predicate"], []).extend(value["entry"])
+    return _Taxonomy(data["namespace"], {
+        p["value"]: _Predicate(p.get("expanded"), p.get("description"), {
+            e["value"]: _Entry(e.get("expanded"), e.get("description"),
+                               e.get("numerical_value"))
+            for e in entries.get(p["value"], [])})
+        for p in data["predicates"] if not isinstance(p, str)})
 
 
 def _split(tag: str) -> tuple[str, str, str | None] | None:

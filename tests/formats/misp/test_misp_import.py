@@ -377,10 +377,14 @@ def test_pap_markings_in_stix_data_count(database, community, member, tmp_path):
     """PAP markings are honoured for every format (here: plain STIX)."""
     from cyberhub.intel.markings import MARKING_BY_PAP
 
+    def address(value: str, *paps: PAP) -> dict[str, Any]:
+        return {"type": "ipv4-addr", "spec_version": "2.1", "id": f"ipv4-addr--{uuid.uuid4()}",
+                "value": value, "object_marking_refs": [
+                    *(MARKING_BY_PAP[p] for p in paps), MARKING_BY_TLP[TLP.GREEN]]}
+
     bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [
-        {"type": "ipv4-addr", "spec_version": "2.1", "id": f"ipv4-addr--{uuid.uuid4()}",
-         "value": "192.0.2.1", "object_marking_refs": [MARKING_BY_PAP[PAP.RED],
-                                                       MARKING_BY_TLP[TLP.GREEN]]}]}
+        address("192.0.2.1", PAP.RED), address("192.0.2.2", PAP.AMBER, PAP.RED),
+        address("192.0.2.3", PAP.CLEAR), address("192.0.2.4")]}
     path = tmp_path / "b.json"
     path.write_bytes(orjson.dumps(bundle))
     with database.transaction() as s:
@@ -389,7 +393,10 @@ def test_pap_markings_in_stix_data_count(database, community, member, tmp_path):
         imports.stage_file(job, path)
         job_id = job.id
     assert imports.run(database, job_id, keep_source=True).status is ImportStatus.SUCCEEDED
-    assert [o.pap for o in objects(database).values()] == [PAP.RED]
+    # the strictest of the data's and the import's (GREEN) wins
+    assert {data(o)["value"]: o.pap for o in objects(database).values()} == {
+        "192.0.2.1": PAP.RED, "192.0.2.2": PAP.RED, "192.0.2.3": PAP.GREEN,
+        "192.0.2.4": PAP.GREEN}
 
 
 def test_web_import_offers_the_format(client, database, community, member):

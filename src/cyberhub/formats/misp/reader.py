@@ -16,7 +16,7 @@ import os
 import re
 import tarfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -40,19 +40,43 @@ class ManifestEntry:
     info: str
 
 
-def events(source: Path, *, since: int | None = None) -> Iterator[dict[str, Any]]:
+Progress = Callable[[float], None]  # told the share of the source read (0–1)
+
+
+def events(source: Path, *, since: int | None = None,
+           progress: Progress | None = None) -> Iterator[dict[str, Any]]:
     """Every event of ``source`` (a file, a feed directory or a feed archive), as the
-    inner event object (without the ``{"Event": …}`` wrapper)."""
+    inner event object (without the ``{"Event": …}`` wrapper). Before each event is
+    yielded, ``progress`` is told the share of the source read so far."""
+    tell = progress or _ignore
     if source.is_dir():
-        yield from _directory_feed(source, since)
+        yield from _directory_feed(source, since, tell)
         return
     with source.open("rb") as raw:
         head = raw.read(2)
     if head == _GZIP:
-        yield from _archive_feed(source, since)
+        yield from _archive_feed(source, since, tell)
         return
     with source.open("rb") as stream:
-        yield from _event_file(stream)
+        size = os.fstat(stream.fileno()).st_size
+        for event in _event_file(stream):
+            tell(min(1.0, stream.tell() / size) if size else 1.0)
+            yield event
+
+
+def _ignore(_share: float) -> None:
+    pass
+
+
+class _Share:
+    """The share of a feed read: its manifest, then the event files it lists."""
+
+    def __init__(self, tell: Progress, total: int) -> None:
+        self.tell, self.total, self.done = tell, total, 0
+
+    def add(self, size: int) -> None:
+        self.done += size
+        self.tell(min(1.0, self.done / self.total) if self.total else 1.0)
 
 
 # --------------------------------------------------------------------------- feeds
@@ -104,22 +128,38 @@ def _feed_event(data: bytes, entry: ManifestEntry) -> dict[str, Any]:
     return event
 
 
-def _directory_feed(root: Path, since: int | None) -> Iterator[dict[str, Any]]:
+def _directory_feed(root: Path, since: int | None,
+                    tell: Progress) -> Iterator[dict[str, Any]]:
     manifest = root / "manifest.json"
     if not manifest.is_file():
         raise ConversionError(_("The feed has no manifest.json; a MISP feed is a directory "
                                 "with manifest.json and one <uuid>.json file per event."))
-    for entry in newer(parse_manifest(manifest.read_bytes()), since):
-        path = root / f"{entry.uuid}.json"
+    data = manifest.read_bytes()
+    entries = newer(parse_manifest(data), since)
+    paths = [root / f"{entry.uuid}.json" for entry in entries]
+    share = _Share(tell, len(data) + sum(_size(path) for path in paths))
+    share.add(len(data))
+    for entry, path in zip(entries, paths, strict=True):
         if not path.is_file():
             raise ConversionError(_("The feed's manifest lists event %(uuid)s, but "
                                     "%(uuid)s.json is missing.") % {"uuid": entry.uuid})
         if path.stat().st_size > MAX_EVENT_FILE_BYTES:
             raise ConversionError(_too_large(f"{entry.uuid}.json"))
-        yield _feed_event(path.read_bytes(), entry)
+        data = path.read_bytes()
+        event = _feed_event(data, entry)
+        share.add(len(data))
+        yield event
 
 
-def _archive_feed(path: Path, since: int | None) -> Iterator[dict[str, Any]]:
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # missing: said when its turn comes
+
+
+def _archive_feed(path: Path, since: int | None,
+                  tell: Progress) -> Iterator[dict[str, Any]]:
     try:
         archive = tarfile.open(path, "r:*")  # noqa: SIM115 - closed below
     except (tarfile.TarError, OSError, EOFError) as exc:
@@ -137,15 +177,23 @@ def _archive_feed(path: Path, since: int | None) -> Iterator[dict[str, Any]]:
             raise ConversionError(_("The archive holds no manifest.json; a MISP feed archive "
                                     "holds manifest.json and one <uuid>.json file per event."))
         folder = PurePosixPath(manifests[0]).parent
-        for entry in newer(parse_manifest(_member(archive, members[manifests[0]])), since):
+        data = _member(archive, members[manifests[0]])
+        entries = newer(parse_manifest(data), since)
+        found: list[tarfile.TarInfo | None] = []
+        for entry in entries:
             name = str(folder / f"{entry.uuid}.json") if str(folder) != "." else (
                 f"{entry.uuid}.json")
-            member = members.get(name) or members.get(f"./{name}")
+            found.append(members.get(name) or members.get(f"./{name}"))
+        share = _Share(tell, len(data) + sum(m.size for m in found if m is not None))
+        share.add(len(data))
+        for entry, member in zip(entries, found, strict=True):
             if member is None:
                 raise ConversionError(_("The feed's manifest lists event %(uuid)s, but "
                                         "%(uuid)s.json is missing from the archive.")
                                       % {"uuid": entry.uuid})
-            yield _feed_event(_member(archive, member), entry)
+            event = _feed_event(_member(archive, member), entry)
+            share.add(member.size)
+            yield event
 
 
 def _member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:

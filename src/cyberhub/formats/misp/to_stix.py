@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -286,20 +286,57 @@ def convert(source: Path, target: BinaryIO, context: ConvertContext) -> list[Not
         since_option).isdigit() else None
     bundle = _Bundle(target)
     notices = _Notices()
-    for index, event in enumerate(reader.events(source, since=since)):
-        _Event(index, event, context, bundle, notices).convert()
+    share = _Share(context.progress)
+    for index, event in enumerate(reader.events(source, since=since, progress=share.read)):
+        _Event(index, event, context, bundle, notices, share).convert()
+    share.finish()
     bundle.close()
     return notices.result()
 
 
+class _Share:
+    """The share of the source converted, for the import's progress. The reader says how
+    far it has read once it holds an event; that event's part is spread over its
+    attributes and objects as they are converted (one event may be the whole file)."""
+
+    EVERY: Final = 256  # items between reports
+
+    def __init__(self, report: Callable[[float], None] | None) -> None:
+        self.report = report
+        self.before = self.after = 0.0  # the shares read before and after this event
+        self.step = 0.0
+        self.items = 0
+
+    def read(self, share: float) -> None:
+        self.before, self.after = self.after, share
+
+    def start(self, items: int) -> None:
+        self.step = (self.after - self.before) / items if items else 0.0
+        self.items = 0
+
+    def item(self) -> None:
+        self.items += 1
+        if self.report is not None and self.items % self.EVERY == 0:
+            self.report(self.before + self.step * self.items)
+
+    def done(self) -> None:
+        if self.report is not None:
+            self.report(self.after)
+
+    def finish(self) -> None:
+        if self.report is not None:
+            self.report(1.0)  # what follows the last event, if anything, is read too
+
+
 class _Event:
     def __init__(self, index: int, event: dict[str, Any], context: ConvertContext,
-                 bundle: _Bundle, notices: _Notices) -> None:
+                 bundle: _Bundle, notices: _Notices, share: _Share) -> None:
         self.index = index
         self.event = event
         self.context = context
         self.bundle = bundle
         self.notices = notices
+        self.share = share
         euuid = _uuid(event.get("uuid"))
         if euuid is None:
             raise ConversionError(_("Event %(index)d has no valid uuid; MISP events always "
@@ -395,10 +432,14 @@ class _Event:
 
     def convert(self) -> None:
         event = self.event
-        for i, attribute in enumerate(_list(event.get("Attribute"))):
+        attributes, objects = _list(event.get("Attribute")), _list(event.get("Object"))
+        self.share.start(len(attributes) + len(objects))
+        for i, attribute in enumerate(attributes):
             self.attribute(attribute, f"Attribute[{i}]", None)
-        for i, obj in enumerate(_list(event.get("Object"))):
+            self.share.item()
+        for i, obj in enumerate(objects):
             self.misp_object(obj, f"Object[{i}]")
+            self.share.item()
         for i, obj in enumerate(_list(event.get("Object"))):
             if isinstance(obj, dict):
                 self.references(obj, f"Object[{i}]")
@@ -431,6 +472,7 @@ class _Event:
         if _flag(event.get("published")):
             report["x_misp_published"] = True
         self.bundle.add(self._common(report, self.marks))
+        self.share.done()
 
     # ------------------------------------------------------------------ attributes
 

@@ -22,8 +22,11 @@ __all__ = ["pattern_problems", "simple_comparisons"]
 _WS: Final = r"[ \t\r\n]*"
 _TYPE: Final = r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"
 _IDENT: Final = r"[a-z_][a-z0-9_]*"
+# Later path components may hold capitals (``file:hashes.MD5``, the spec's own spelling);
+# stix2-validator checks the first one's name only.
+_KEY: Final = r"[A-Za-z_][A-Za-z0-9_]*"
 _QKEY: Final = r"'[^'\\]*'"
-_PATH: Final = rf"{_IDENT}(?:{_WS}\.{_WS}(?:{_IDENT}|{_QKEY}))*"
+_PATH: Final = rf"{_IDENT}(?:{_WS}\.{_WS}(?:{_KEY}|{_QKEY}))*"
 _LIT: Final = r"'(?:[^'\\]|\\['\\])*'"
 _CMP: Final = (rf"{_WS}(?P<type>{_TYPE}){_WS}:{_WS}(?P<path>{_PATH}){_WS}={_WS}"
                rf"(?P<lit>{_LIT}){_WS}")
@@ -38,8 +41,11 @@ _JOIN_RE: Final = re.compile(r"(?:AND|OR)[ \t\r\n]+")
 _HAS_WS: Final = re.compile(r"[ \t\r\n]")
 
 
-# Lower-case words the pattern lexer turns into literals, not identifiers.
-_RESERVED: Final = frozenset({"true", "false"})
+# Words the pattern lexer turns into keywords or literals, not identifiers.
+_RESERVED: Final = frozenset({
+    "true", "false", "AND", "OR", "NOT", "FOLLOWEDBY", "LIKE", "MATCHES", "ISSUPERSET",
+    "ISSUBSET", "EXISTS", "LAST", "IN", "START", "STOP", "SECONDS", "WITHIN", "REPEATS",
+    "TIMES"})
 
 # stix2-patterns' hash check (v21/object_validator.py): the last path component of a
 # path through "hashes", upper-cased without "-" and quotes, names the algorithm.
@@ -76,7 +82,7 @@ def _split_path(path: str) -> list[str]:
             parts.append(rest[: end + 1])
             rest = rest[end + 1:]
         else:
-            m = re.match(_IDENT, rest)
+            m = re.match(_KEY, rest)
             assert m is not None
             parts.append(m.group(0))
             rest = rest[m.end():]
