@@ -21,7 +21,9 @@ def analyst(client: TestClient, families: Any, community: Community) -> TestClie
     return client
 
 
-def test_report_an_incident_through_the_form(analyst: TestClient) -> None:
+def test_report_an_incident_through_the_form(analyst: TestClient,
+                                             community: Community) -> None:
+    bravo = str(community.org("Bravo").id)
     form = analyst.get("/ransomware/incidents/new")
     assert form.status_code == 200 and 'name="victim_name"' in form.text
     token = csrf_of(analyst, "/ransomware/incidents/new")
@@ -30,7 +32,7 @@ def test_report_an_incident_through_the_form(analyst: TestClient) -> None:
             "demand_amount": "1,000,000", "demand_currency": "USD", "paid": "yes",
             "paid_amount": "400000", "wallets": "btc:bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
             "negotiation_contact": HOSTILE, "notes": HOSTILE, "victim_name": "Acme <b>SA</b>",
-            "tlp": "AMBER+STRICT"}
+            "tlp": "AMBER", "org_ids": [bravo]}
     r = analyst.post("/ransomware/incidents/new", data=data, follow_redirects=False)
     assert r.status_code == 303, r.text
     page = analyst.get(r.headers["location"])
@@ -39,6 +41,7 @@ def test_report_an_incident_through_the_form(analyst: TestClient) -> None:
     assert 'href="javascript' not in page.text
     assert "Acme &lt;b&gt;SA&lt;/b&gt;" in page.text  # the victim, to its own organisation
     assert "1,000,000 USD" in page.text and "LockBit" in page.text
+    assert "TLP:AMBER<" in page.text and "TLP:AMBER+STRICT<" not in page.text
     listing = analyst.get("/ransomware/incidents")
     assert listing.status_code == 200
     incident_id = r.headers["location"].rsplit("/", 1)[1].split("?")[0]

@@ -152,3 +152,4 @@ def test_trends_page_draws_only_published_cells(hub: Hub) -> None:
     assert "<script>" not in page.text.split('id="trends-data"')[0].rsplit("</head>", 1)[-1]
     assert "SECRET-VICTIM" not in page.text
     assert "Some values are withheld" in page.text
+    assert ">Phishing<" in page.text  # values shown by their translated labels

@@ -119,7 +119,7 @@ def _clean_int(value: int | float | str | None, fieldname: str, *, maximum: int,
     try:
         number = float(str(value).strip().replace(",", "").replace("_", "")) \
             if isinstance(value, str) else float(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise _invalid(_("%(field)s must be a number.") % {"field": fieldname},
                        fieldname) from None
     if number != number or number in (float("inf"), float("-inf")):

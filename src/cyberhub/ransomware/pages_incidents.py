@@ -247,6 +247,13 @@ def trends_page(ctx: MemberCtx, dimension: Annotated[str | None, Query(max_lengt
                 value: Annotated[str | None, Query(max_length=300)] = None) -> Response:
     t = trends.trends(ctx.session, ctx.viewer, dimension=dimension or None, value=value or None)
     names = _trend_labels()
+    values = {"access_vector": vector_labels(), "paid": {
+        "yes": _("Paid"), "no": _("Not paid"), "unknown": _("Unknown")}}
+    for d in t.dimensions:
+        for c in d.cells:
+            c.label = values.get(d.name, {}).get(c.value, c.label)
+            if c.value == trends.UNKNOWN:
+                c.label = _("Unknown")
     chart = {"dimensions": [{"name": d.name, "title": names[d.name],
                              "labels": [c.label for c in d.cells],
                              "counts": [c.count for c in d.cells]} for d in t.dimensions]}
