@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Community vetting (docs/vetting-and-packages.md): confirmations from this many
     # distinct organisations other than the owner make an object "vetted".
     vetting_quorum: int = Field(default=2, ge=1, le=100)
+    # Ransomware trends (docs/ransomware.md): a published figure rests on at least this
+    # many distinct reporting organisations besides the asker's own.
+    trend_k: int = Field(default=3, ge=1, le=100)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -17,6 +17,7 @@ from cyberhub import access
 from cyberhub.community import security, service
 from cyberhub.community.models import Organisation, User
 from cyberhub.notes import service as notes
+from cyberhub.ransomware import demo_incidents
 from cyberhub.sharing import TLP
 
 DEMO_PASSWORD = "demo-only-cyberhub-passphrase"  # noqa: S105 - printed for the demo on purpose
@@ -79,6 +80,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
         # A demo hub loaded before vetting existed gets its demo verdicts and package once.
         _vetting_and_package(session)
         _collections(session)
+        demo_incidents.load(session)
         return False, _signins(session)
     system = access.system_viewer("demo loader")
     password_hash = security.hash_password(DEMO_PASSWORD)
@@ -118,6 +120,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     _notes(session, orgs, by_org, g1.id, g2.id)
     _intel(session, orgs, by_org, g1.id)
     _collections(session)
+    demo_incidents.load(session)
     return True, _signins(session)
 
 

@@ -22,7 +22,13 @@ from cyberhub.intel.models import (
 )
 from cyberhub.notes.models import Note
 from cyberhub.packages.models import IntelPackage, PackageAck, PackageObject
-from cyberhub.ransomware.models import Decryptor
+from cyberhub.ransomware.models import (
+    Decryptor,
+    Incident,
+    IncidentVictim,
+    ReportAttempt,
+    ReportLink,
+)
 from cyberhub.refdata.models import ReferenceDataset
 from cyberhub.sharing import AudienceEntry
 from cyberhub.taxii.models import TaxiiCollection
@@ -30,9 +36,11 @@ from cyberhub.vetting.models import VettingVote
 
 __all__ = [
     "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Decryptor",
-    "Group", "GroupMember", "Import", "IntelPackage", "MatchDigest", "MispFeed", "Note",
+    "Group", "GroupMember", "Import", "Incident", "IncidentVictim", "IntelPackage", "MatchDigest",
+    "MispFeed", "Note",
     "ObservableValue",
-    "Organisation", "PackageAck", "PackageObject", "Peer", "ReferenceDataset", "SigninFailure",
+    "Organisation", "PackageAck", "PackageObject", "Peer", "ReferenceDataset", "ReportAttempt",
+    "ReportLink", "SigninFailure",
     "StixObject", "StixObjectVersion", "StixRef", "TaxiiCollection", "User", "VettingVote",
     "WebSession",
 ]

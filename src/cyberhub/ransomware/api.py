@@ -1,4 +1,5 @@
-"""REST: ransomware families, identification ("what hit us?") and decryptors."""
+"""REST: ransomware families, identification ("what hit us?"), decryptors; incidents,
+report links and trends come from ``api_incidents``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from cyberhub.deps import ApiCtx
 from cyberhub.ransomware import service
+from cyberhub.ransomware.api_incidents import router as incidents_router
 from cyberhub.ransomware.models import Decryptor
 from cyberhub.ransomware.schemas import (
     CandidateOut,
@@ -112,3 +114,7 @@ def update_decryptor(decryptor_id: str, body: DecryptorPatch, ctx: ApiCtx) -> De
 def delete_decryptor(decryptor_id: str, ctx: ApiCtx) -> Response:
     service.delete_decryptor(ctx.session, ctx.viewer, decryptor_id)
     return Response(status_code=204)
+
+
+# Incident reports, one-time report links and trends (api_incidents.py).
+router.include_router(incidents_router)

@@ -1,15 +1,17 @@
-"""Ransomware: the decryptor catalogue members maintain (families live in the knowledge
-base as STIX ``malware`` objects)."""
+"""Ransomware: the decryptor catalogue members maintain, incident reports, their victims
+kept apart, and one-time report links (families live in the knowledge base as STIX
+``malware`` objects)."""
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, datetime
 
-from sqlalchemy import Date, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cyberhub.db import Base
-from cyberhub.sharing import Shareable
+from cyberhub.db import Base, new_id, utcnow
+from cyberhub.sharing import TLP, Shareable, tlp_column_type
 
 
 class Decryptor(Shareable, Base):
@@ -25,3 +27,82 @@ class Decryptor(Shareable, Base):
     url: Mapped[str] = mapped_column(String(2000))  # http(s) only
     notes: Mapped[str] = mapped_column(Text, default="")
     released: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class Incident(Shareable, Base):
+    """A ransomware incident a member reported (itself, or through a one-time link for a
+    victim without an account). Nothing here names the victim: the identity, when given,
+    is an :class:`IncidentVictim` row that the trends and exports never read."""
+
+    __tablename__ = "ransomware_incidents"
+
+    discovered: Mapped[date] = mapped_column(Date, index=True)
+    family_ref: Mapped[str | None] = mapped_column(String(300), nullable=True, index=True)
+    family_name: Mapped[str] = mapped_column(String(250), default="")
+    access_vector: Mapped[str] = mapped_column(String(32))
+    cve: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    sector: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    size_band: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    systems_affected: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    data_stolen: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    leak_listed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    demand_amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    demand_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    paid: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    paid_amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    wallets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    negotiation_contact: Mapped[str] = mapped_column(String(500), default="")
+    decryptor_used: Mapped[str] = mapped_column(String(200), default="")
+    recovery_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    loss_band: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reported_to: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    via_link: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class IncidentVictim(Base):
+    """Who the victim is: optional, kept apart from the incident so that no aggregate,
+    export or exchange can read it by accident. Shown only to the reporting
+    organisation and the audience it named (``incidents.victim_of``)."""
+
+    __tablename__ = "ransomware_incident_victims"
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("ransomware_incidents.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    contact: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ReportLink(Base):
+    """A one-time link a member issues to a victim organisation without an account. Only
+    the SHA-256 of its token is stored; it expires and works once."""
+
+    __tablename__ = "ransomware_report_links"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    tlp: Mapped[TLP] = mapped_column(tlp_column_type())
+    audience_org_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("ransomware_incidents.id", ondelete="SET NULL"), nullable=True)
+
+
+class ReportAttempt(Base):
+    """A request with a report link that is unknown, expired or used: kept in the
+    database so that throttling holds across workers, as for sign-in."""
+
+    __tablename__ = "ransomware_report_attempts"
+    __table_args__ = (Index("ix_ransomware_report_attempts_ip_at", "ip", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

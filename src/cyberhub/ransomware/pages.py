@@ -16,6 +16,7 @@ from cyberhub.errors import InvalidInput, PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.ransomware import service
 from cyberhub.ransomware.models import Decryptor
+from cyberhub.ransomware.pages_incidents import router as incidents_router
 from cyberhub.web.common import MemberCtx, on_error, page, redirect, view
 
 router = APIRouter(prefix="/ransomware")
@@ -208,3 +209,7 @@ def delete_decryptor(ctx: MemberCtx, decryptor_id: str) -> Response:
     family_ref = d.family_ref
     service.delete_decryptor(ctx.session, ctx.viewer, d.id)
     return redirect(f"/ransomware/families/{family_ref}", "deleted")
+
+
+# Incident reports, report links and trends (pages_incidents.py).
+router.include_router(incidents_router)

@@ -50,7 +50,7 @@ from cyberhub.sharing import TLP
 
 __all__ = ["MAX_NOTE", "ContactHit", "FamilyView", "Identification", "create_decryptor",
            "delete_decryptor", "family", "get_decryptor", "identify_family", "index_for",
-           "list_decryptors", "list_families", "update_decryptor"]
+           "known_family", "list_decryptors", "list_families", "update_decryptor"]
 
 MAX_NOTE = 200_000  # characters of a pasted or uploaded note
 MAX_CONTACTS = 20
@@ -494,6 +494,19 @@ def create_decryptor(session: Session, viewer: Viewer, *, family_ref: str, name:
     audit.record(session, viewer.actor, "decryptor.create", target_type="ransomware_decryptors",
                  target_id=row.id, details={"family": fam.key, "url": row.url})
     return row
+
+
+def known_family(session: Session, viewer: Viewer, ref: str) -> Family:
+    """A family the viewer may see, by its STIX id or its name (case-insensitive);
+    InvalidInput when there is none."""
+    ref = (ref or "").strip()
+    if not ref.startswith("malware--"):
+        wanted = ref.casefold()
+        index = index_for(session)
+        for fam in index.families:
+            if fam.name.casefold() == wanted and _visible_family(session, viewer, fam):
+                return fam
+    return _known_family(session, viewer, ref)
 
 
 def _known_family(session: Session, viewer: Viewer, ref: str) -> Family:

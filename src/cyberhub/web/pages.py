@@ -16,6 +16,7 @@ from cyberhub.intel.pages import router as intel_pages
 from cyberhub.notes.pages import router as notes_pages
 from cyberhub.packages.pages import router as packages_pages
 from cyberhub.ransomware.pages import router as ransomware_pages
+from cyberhub.ransomware.pages_incidents import report_router as ransomware_report_pages
 from cyberhub.refdata.pages import router as refdata_pages
 from cyberhub.taxii.pages import router as taxii_pages
 from cyberhub.vetting.pages import router as vetting_pages
@@ -40,3 +41,4 @@ web_router.include_router(taxii_pages)
 web_router.include_router(partners_pages)
 web_router.include_router(packages_pages)
 web_router.include_router(ransomware_pages)
+web_router.include_router(ransomware_report_pages)
