@@ -895,6 +895,42 @@ def peer_index(peer: Annotated[str, typer.Argument(help="The partner's name or i
     out.print("[green]✓[/] " + _("%(n)d values offered for matching.") % {"n": count})
 
 
+@peer_app.command("set")
+def peer_set(
+    peer: Annotated[str, typer.Argument(help="The partner's name or id.")],
+    url: Annotated[str | None, typer.Option(help="A new collection address (reads it "
+                                                 "afresh).")] = None,
+    remote_user: Annotated[str | None, typer.Option(help="Our e-mail on the partner's "
+                                                         "server.")] = None,
+    token_env: Annotated[str | None, typer.Option(
+        help="Environment variable holding a new API token for the partner's server.")]
+    = None,
+    direction: Annotated[str | None, typer.Option(help="pull, push or both.")] = None,
+    share_green: Annotated[bool | None, typer.Option(
+        "--share-green/--no-share-green", help="Trusted for TLP:GREEN or not.")] = None,
+    tlp: Annotated[str | None, typer.Option(help="Least restrictive marking here.")] = None,
+    every: Annotated[int | None, typer.Option(help="Minutes between syncs.")] = None,
+    contact: Annotated[str | None, typer.Option(help="The partner's point of contact.")]
+    = None,
+    trust: Annotated[int | None, typer.Option(help="Confidence (0-100) for its objects "
+                                                   "that state none.")] = None,
+) -> None:
+    """Change a partner's settings (its cursors stay, unless the address changes)."""
+    from cyberhub.federation import peers
+
+    try:
+        with _database().transaction() as session:
+            found = peers.get_peer(session, _operator(), peer)
+            peers.update_peer(
+                session, _operator(), found, url=url, remote_user=remote_user,
+                secret=os.environ.get(token_env, "") if token_env else None,
+                direction=direction, share_green=share_green, tlp=tlp, interval_minutes=every,
+                contact=contact, trust=trust)
+    except HubError as exc:
+        raise _fail(exc) from None
+    out.print("[green]✓[/] " + _("Partner updated."))
+
+
 @peer_app.command("key")
 def peer_key(
     peer: Annotated[str, typer.Argument(help="The partner's name or id.")],

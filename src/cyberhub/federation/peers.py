@@ -157,6 +157,62 @@ def add_peer(session: Session, viewer: Viewer, spec: PeerSpec) -> Peer:
     return peer
 
 
+def update_peer(session: Session, viewer: Viewer, peer: Peer, *, url: str | None = None,
+                remote_user: str | None = None, secret: str | None = None,
+                direction: str | None = None, share_green: bool | None = None,
+                tlp: str | None = None, interval_minutes: int | None = None,
+                contact: str | None = None, trust: int | None = None) -> None:
+    """Change a partner's settings; its cursors stay (a new URL starts reading afresh)."""
+    require_hub_admin(viewer)
+    changes: dict[str, object] = {}
+    if url is not None:
+        clean = url.strip() if url.strip().endswith("/") else url.strip() + "/"
+        if not _COLLECTION_URL.match(clean) or len(clean) > 2000:
+            raise InvalidInput(_("Give the partner's TAXII collection address, such as "
+                                 "https://hub.example/taxii2/hub/collections/<id>/."),
+                               details={"field": "url"})
+        if clean != peer.url:
+            peer.url, peer.pull_cursor = clean, None
+            changes["url"] = clean
+    if direction is not None:
+        try:
+            peer.direction = PeerDirection(direction)
+        except ValueError:
+            raise InvalidInput(_("Direction is pull, push or both."),
+                               details={"field": "direction"}) from None
+        changes["direction"] = direction
+    if interval_minutes is not None:
+        if not MIN_INTERVAL <= interval_minutes <= MAX_INTERVAL:
+            raise InvalidInput(_("Sync every %(min)d to %(max)d minutes.")
+                               % {"min": MIN_INTERVAL, "max": MAX_INTERVAL},
+                               details={"field": "interval_minutes"})
+        peer.interval_minutes = interval_minutes
+        changes["interval_minutes"] = interval_minutes
+    if trust is not None:
+        if not 0 <= trust <= 100:
+            raise InvalidInput(_("Trust is a confidence from 0 to 100."),
+                               details={"field": "trust"})
+        peer.trust = trust
+        changes["trust"] = trust
+    if tlp is not None:
+        peer.tlp = clean_tlp(tlp)
+        changes["tlp"] = peer.tlp.value
+    if share_green is not None:
+        peer.share_green = share_green
+        changes["share_green"] = share_green
+    if remote_user is not None:
+        peer.remote_user = remote_user.strip()
+        changes["remote_user"] = peer.remote_user
+    if secret is not None:
+        peer.secret = security.encrypt_secret(secret) if secret else ""
+        changes["credentials"] = "replaced"
+    if contact is not None:
+        peer.contact = contact.strip()[:320]
+        changes["contact"] = peer.contact
+    audit.record(session, viewer.actor, "peer.update", target_type="peers", target_id=peer.id,
+                 details={"name": peer.name, **changes})
+
+
 def set_match_key(session: Session, viewer: Viewer, peer: Peer, key: str, key_id: str) -> None:
     """Rotate (or remove, with an empty key) the matching key agreed with the partner;
     the digests under the old key are dropped at once."""
