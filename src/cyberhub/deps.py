@@ -90,11 +90,25 @@ class Ctx:
         return self.user
 
 
+def refuse_partner_accounts(session: Session, user: User) -> None:
+    """An account of an organisation that stands for a partner hub is that hub's client:
+    it may use the TAXII server and the matching endpoint only, where what may leave to
+    the partner is enforced (``access.may_leave_to``) — not the REST API or the pages."""
+    from sqlalchemy import select
+
+    from cyberhub.federation.models import Peer
+
+    if session.scalar(select(Peer.id).where(Peer.org_id == user.org_id)) is not None:
+        raise PermissionDenied(_("This account stands for a partner hub: it may use the "
+                                 "TAXII server only."))
+
+
 def _from_session(request: Request, session: Session) -> Ctx:
     cookie = request.cookies.get(SESSION_COOKIE)
     ws = auth.resolve_session(session, cookie)
     if ws is None or not ws.fully_authenticated:
         return Ctx(session, access.ANONYMOUS, request, web_session=ws, session_cookie=cookie)
+    refuse_partner_accounts(session, ws.user)
     viewer = access.viewer_for(session, ws.user, client_ip(request))
     return Ctx(session, viewer, request, user=ws.user, web_session=ws, session_cookie=cookie)
 
@@ -124,6 +138,7 @@ def api_ctx(request: Request, session: DbSession) -> Ctx:
         # A token must not bypass the organisation's two-factor rule (say, one created
         # before the rule was switched on).
         _refuse_unenrolled(token.user)
+        refuse_partner_accounts(session, token.user)
         viewer = access.viewer_for(session, token.user, client_ip(request))
         return Ctx(session, viewer, request, user=token.user, token=token)
     ctx = _from_session(request, session)

@@ -33,7 +33,8 @@ def ipv4_indicator(value: str, seed: int, **extra: Any) -> dict[str, Any]:
     return obj
 
 
-def partner(database: Database, community: Community, hub: Hub, *, key: str = KEY) -> str:
+def partner(database: Database, community: Community, hub: Hub, *, key: str = KEY,
+            green: bool = True) -> str:
     """A partner hub "P" as this hub knows it; returns its client's token."""
     org = community.org("Hub P", kind="international-organisation")
     client_user = community.user(org, email="sync@p.example")
@@ -42,7 +43,7 @@ def partner(database: Database, community: Community, hub: Hub, *, key: str = KE
         peers.add_peer(s, admin, peers.PeerSpec(
             name="P", url="https://p.example/taxii2/hub/collections/shared/", org="Hub P",
             run_as="sync@p.example", secret="unused", match_key=key, match_key_id="2026-12",
-            contact="desk@p.example"))
+            contact="desk@p.example", share_green=green))
     return community.token(client_user)
 
 
@@ -55,20 +56,26 @@ def ask(client: TestClient, token: str, values: list[str], key_id: str = "2026-1
 def test_partner_learns_only_what_is_offered(client: TestClient, database: Database,
                                              community: Community, hub: Hub,
                                              tmp_path: Path) -> None:
-    import_objects(database, community, hub.ana, [ipv4_indicator("198.51.100.1", 1)], tmp_path,
-                   tlp="GREEN")
-    import_objects(database, community, hub.ana, [ipv4_indicator("198.51.100.2", 2)], tmp_path,
-                   tlp="AMBER")
-    import_objects(database, community, hub.ana, [ipv4_indicator("198.51.100.3", 3)], tmp_path,
-                   tlp="AMBER+STRICT")
-    import_objects(database, community, hub.ana, [ipv4_indicator("198.51.100.4", 4)], tmp_path,
-                   tlp="RED")
+    from cyberhub.audience import Audience
+
     token = partner(database, community, hub)
     with database.transaction() as s:
         peer_id = s.scalar(select(Peer.id))
-    assert peer_id is not None
+        p_org = s.scalar(select(Peer.org_id))
+    assert peer_id is not None and p_org is not None
+    import_objects(database, community, hub.ana, [ipv4_indicator("198.51.100.1", 1)], tmp_path,
+                   tlp="GREEN")
+    import_objects(database, community, hub.ana, [ipv4_indicator("198.51.100.2", 2)], tmp_path,
+                   tlp="AMBER", audience=Audience(org_ids=[p_org]))
+    import_objects(database, community, hub.ana, [ipv4_indicator("198.51.100.5", 5)], tmp_path,
+                   tlp="AMBER", audience=Audience(org_ids=[hub.beta.id]))  # not for P
+    import_objects(database, community, hub.ana, [ipv4_indicator("198.51.100.3", 3)], tmp_path,
+                   tlp="AMBER+STRICT", audience=Audience(org_ids=[p_org]))
+    import_objects(database, community, hub.ana, [ipv4_indicator("198.51.100.4", 4)], tmp_path,
+                   tlp="RED")
     assert matching.rebuild_index(database, peer_id) == 2
-    asked = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4", "203.0.113.9"]
+    asked = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4", "203.0.113.9",
+             "198.51.100.5"]
     answered = ask(client, token, asked)
     assert answered.status_code == 200, answered.text
     wanted = {matching.digest(KEY.encode(), "ipv4", v).hex() for v in asked[:2]}
@@ -78,7 +85,7 @@ def test_partner_learns_only_what_is_offered(client: TestClient, database: Datab
         stored = b"".join(s.scalars(select(MatchDigest.digest)))
         assert b"198.51.100" not in stored and len(stored) == 2 * matching.DIGEST_BYTES
         audited = s.scalars(select(AuditEntry).where(AuditEntry.action == "match.answer")).one()
-        assert audited.details == {"asked": 5, "matched": 2}
+        assert audited.details == {"asked": 6, "matched": 2}
 
 
 def test_who_may_ask(client: TestClient, database: Database, community: Community,
@@ -143,7 +150,7 @@ def test_analyst_asks_a_partner_hub(client: TestClient, database: Database,
         p.collection("Shared", "--alias", "shared")
         p.cli("peer", "add", "Q", "https://q.example/taxii2/hub/collections/shared/",
               "--org", "Hub Q", "--run-as", "sync@q.example", "--match-key-id", "2026-12",
-              "--paused", env={"CYBERHUB_PEER_MATCH_KEY": KEY})
+              "--share-green", env={"CYBERHUB_PEER_MATCH_KEY": KEY})
         assert "1 values offered" in p.cli("peer", "index", "Q").stdout
         p.start()
         org = community.org("Hub P", kind="international-organisation")

@@ -141,3 +141,53 @@ def test_may_leave_matches_the_table(tlp: TLP, named: bool, green: bool, own: bo
     expected = not own and (tlp is TLP.CLEAR or (tlp is TLP.GREEN and green)
                             or (tlp is TLP.AMBER and named))
     assert leaves == expected
+
+
+def test_partner_accounts_use_taxii_only(client: TestClient, database: Database,
+                                         community: Community, hub: Hub) -> None:
+    from tests.factories import sign_in
+
+    token, _org = partner(database, community, hub, green=False)
+    # The REST API would apply the ordinary sharing rules, not what may leave to P.
+    refused = client.get("/api/v1/objects", headers=bearer(token))
+    assert refused.status_code == 403 and "partner hub" in refused.json()["error"]["message"]
+    assert client.post("/api/v1/import?tlp=GREEN", headers=bearer(token),
+                       content=b"{}").status_code == 403
+    from tests.factories import PASSWORD
+
+    with database.transaction() as s:
+        user = s.scalar(select(User).where(User.email == "sync@p.example"))
+        assert user is not None
+    from cyberhub.community import security
+
+    with database.transaction() as s:
+        stored = s.get(User, user.id)
+        assert stored is not None
+        stored.password_hash = security.hash_password(PASSWORD)
+    sign_in(client, "sync@p.example")
+    assert client.get("/objects").status_code == 403
+
+
+def test_earlier_versions_stay_with_their_owner(client: TestClient, database: Database,
+                                               community: Community, hub: Hub,
+                                               tmp_path: Path) -> None:
+    """An earlier version stored under a stricter marking must not travel with the
+    current one."""
+    import copy
+
+    token, _org = partner(database, community, hub, green=True)
+    first = objects(1, 21)[0]
+    second = copy.deepcopy(first)
+    second["modified"] = "2031-01-01T00:00:00.000Z"
+    import_objects(database, community, hub.ana, [first], tmp_path, tlp="RED")
+    import_objects(database, community, hub.ana, [second], tmp_path, tlp="CLEAR")
+    c = add_collection(database, hub.operator, title="All")
+    url = f"/taxii2/hub/collections/{c.id}/objects/"
+    for who, expected in ((token, [second["modified"]]), (hub.bo_token, [second["modified"]]),
+                          (hub.ana_token, [first["modified"], second["modified"]])):
+        got = client.get(url, headers={**bearer(who), "Accept": TAXII},
+                         params={"match[version]": "all"}).json()
+        assert [o["modified"] for o in got["objects"]] == expected
+    assert [v["modified"] for v in client.get(
+        f"/api/v1/objects/{first['id']}/versions", headers=bearer(hub.bo_token)).json()] == [
+        second["modified"]]

@@ -174,8 +174,11 @@ def test_versions_relationships_and_revocation(world: World) -> None:
     newer = ind | {"modified": "2027-06-01T00:00:00.000Z", "name": "Second name"}
     world.import_("alpha", [newer])
 
-    versions = world.get("bravo", f"/objects/{ind['id']}/versions").json()
+    versions = world.get("alpha", f"/objects/{ind['id']}/versions").json()
     assert [v["name"] for v in versions] == ["First name", "Second name"]
+    # Earlier versions keep no marking of their own: other members see the current one.
+    versions = world.get("bravo", f"/objects/{ind['id']}/versions").json()
+    assert [v["name"] for v in versions] == ["Second name"]
 
     links = world.get("bravo", f"/objects/{family['id']}/relationships").json()
     assert [(link["direction"], link["kind"], link["other_stix_id"]) for link in links] == [

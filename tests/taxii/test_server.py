@@ -259,7 +259,7 @@ def test_versions(client: TestClient, database: Database, community: Community, 
     stamps = [first["modified"], second["modified"], third["modified"]]
 
     def versions_of(url: str, **params: Any) -> list[str]:
-        got = client.get(url, headers=taxii(hub.bo_token), params=params)
+        got = client.get(url, headers=taxii(hub.ana_token), params=params)
         assert got.status_code == 200, got.text
         return [o["modified"] for o in got.json().get("objects", [])]
 
@@ -269,20 +269,25 @@ def test_versions(client: TestClient, database: Database, community: Community, 
     assert sorted(versions_of(base, **{"match[version]": "first,last"})) == [
         first["modified"], third["modified"]]
     assert versions_of(base, **{"match[version]": second["modified"]}) == [second["modified"]]
-    listed = client.get(f"{base}versions/", headers=taxii(hub.bo_token))
+    listed = client.get(f"{base}versions/", headers=taxii(hub.ana_token))
     assert listed.json() == {"more": False, "versions": stamps}
     assert "X-TAXII-Date-Added-Last" in listed.headers
-    paged = client.get(f"{base}versions/", headers=taxii(hub.bo_token), params={"limit": 2})
+    paged = client.get(f"{base}versions/", headers=taxii(hub.ana_token), params={"limit": 2})
     assert paged.json()["versions"] == stamps[:2] and paged.json()["more"] is True
-    rest = client.get(f"{base}versions/", headers=taxii(hub.bo_token),
+    rest = client.get(f"{base}versions/", headers=taxii(hub.ana_token),
                       params={"limit": 2, "next": paged.json()["next"]})
     assert rest.json()["versions"] == stamps[2:]
     # The objects endpoint's "all" lists every version in date-added order.
-    every = client.get(f"{ROOT}/collections/{c.id}/objects/", headers=taxii(hub.bo_token),
+    every = client.get(f"{ROOT}/collections/{c.id}/objects/", headers=taxii(hub.ana_token),
                        params={"match[version]": "all", "match[id]": first["id"]}).json()
     assert [o["modified"] for o in every["objects"]] == stamps
-    assert client.get(f"{base}versions/", headers=taxii(hub.bo_token),
+    assert client.get(f"{base}versions/", headers=taxii(hub.ana_token),
                       params={"match[version]": "all"}).status_code == 400
+    # Earlier versions keep no marking of their own: another member sees the current one.
+    other = client.get(base, headers=taxii(hub.bo_token), params={"match[version]": "all"})
+    assert [o["modified"] for o in other.json()["objects"]] == [third["modified"]]
+    assert client.get(f"{base}versions/", headers=taxii(hub.bo_token)).json()["versions"] == [
+        third["modified"]]
 
 
 def test_collection_filters(client: TestClient, database: Database, community: Community,

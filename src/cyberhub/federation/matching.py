@@ -26,10 +26,10 @@ from typing import Any, Final
 
 import httpx2
 import orjson
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from cyberhub import audit
+from cyberhub import access, audit
 from cyberhub.access import Viewer
 from cyberhub.community import security
 from cyberhub.config import get_settings
@@ -74,9 +74,12 @@ def rebuild_index(database: Database, peer_id: uuid.UUID) -> int:
         if key is None:
             peer.match_indexed_at = None
             return 0
+        # Offered to this partner: what may leave to it (so never AMBER+STRICT or RED,
+        # GREEN only when it is trusted for GREEN, AMBER only when named, never what it
+        # sent us), and not PAP:RED.
         offered = (select(ObservableValue.kind, ObservableValue.value).distinct()
                    .join(StixObject, StixObject.id == ObservableValue.object_id)
-                   .where(StixObject.tlp.in_(OFFERED_TLPS),
+                   .where(access.may_leave_to(StixObject, peers.rule(session, peer)),
                           or_(StixObject.pap.is_(None), StixObject.pap != PAP.RED)))
         count = 0
         rows: list[tuple[Any, ...]] = []
@@ -121,7 +124,7 @@ def answer(session: Session, viewer: Viewer, body: Any) -> list[str]:
     """Which of a partner's digests this hub holds. Only a partner hub's client may ask,
     under the key agreed with it, within its daily allowance."""
     peer = peers.partner_for(session, viewer.org_id)
-    if peer is None or _key(peer) is None:
+    if peer is None or not peer.enabled or _key(peer) is None:
         raise PermissionDenied(_("Only a partner hub with an agreed matching key may ask."))
     key_id, asked = _parse(body)
     if not hmac.compare_digest(key_id.encode(), peer.match_key_id.encode()):
@@ -137,7 +140,17 @@ def answer(session: Session, viewer: Viewer, body: Any) -> list[str]:
         raise TooManyRequests(_("This partner asked about %(n)d values today, the most this "
                                 "hub answers; ask again later.") % {"n": limit},
                               retry_after=retry, keep_changes=True)
-    peer.match_window_count += len(asked)
+    # Counted in the database, so concurrent questions cannot both pass the allowance.
+    counted = session.execute(
+        update(Peer).where(Peer.id == peer.id,
+                           Peer.match_window_count + len(asked) <= limit)
+        .values(match_window_count=Peer.match_window_count + len(asked))
+        .execution_options(synchronize_session=False))
+    if counted.rowcount != 1:  # type: ignore[attr-defined]
+        retry = int((peer.match_window_start + WINDOW - now).total_seconds()) + 1
+        raise TooManyRequests(_("This partner asked about %(n)d values today, the most this "
+                                "hub answers; ask again later.") % {"n": limit},
+                              retry_after=retry)
     held = set(session.scalars(select(MatchDigest.digest).where(
         MatchDigest.peer_id == peer.id, MatchDigest.digest.in_(asked)))) if asked else set()
     matches = [d.hex() for d in asked if d in held]
@@ -156,7 +169,9 @@ class PartnerHit:
 
 
 def _endpoint(peer: Peer) -> str:
-    return peer.url.split("/taxii2/")[0].rstrip("/") + "/api/v1/federation/match"
+    from cyberhub.federation.origins import hub_address
+
+    return hub_address(peer.url) + "/api/v1/federation/match"
 
 
 def ask_partners(session: Session, viewer: Viewer,
@@ -168,7 +183,8 @@ def ask_partners(session: Session, viewer: Viewer,
     pairs = list(dict.fromkeys(values))[:MAX_DIGESTS]
     hits: list[PartnerHit] = []
     asked = 0
-    for peer in session.scalars(select(Peer).where(Peer.match_key != "").order_by(Peer.name)):
+    for peer in session.scalars(select(Peer).where(Peer.match_key != "", Peer.enabled.is_(True))
+                                .order_by(Peer.name)):
         key = _key(peer)
         if key is None:
             continue
@@ -187,8 +203,10 @@ def ask_partners(session: Session, viewer: Viewer,
         if response.status_code != 200:
             continue
         try:
-            matched = orjson.loads(response.content).get("matches", [])
+            matched = orjson.loads(response.content[:1_000_000]).get("matches", [])
         except (orjson.JSONDecodeError, AttributeError):
+            continue
+        if not isinstance(matched, list):
             continue
         kinds = tuple(sorted({by_digest[m] for m in matched
                               if isinstance(m, str) and m in by_digest}))

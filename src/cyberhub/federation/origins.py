@@ -33,13 +33,15 @@ def hub_address(url: str) -> str:
 
 
 def read(envelope: Mapping[str, Any]) -> dict[str, str]:
-    """The origins an envelope states; anything malformed is ignored (the sender is
-    then taken as the origin)."""
+    """The origins an envelope states for the objects it carries; anything else, or
+    malformed, is ignored (the sender is then taken as the origin)."""
     found = envelope.get(PROPERTY)
-    if not isinstance(found, dict):
+    objects = envelope.get("objects")
+    if not isinstance(found, dict) or not isinstance(objects, list):
         return {}
+    carried = {o.get("id") for o in objects if isinstance(o, dict)}
     return {k: v[:MAX_LENGTH] for k, v in found.items()
-            if isinstance(k, str) and isinstance(v, str) and v and len(k) <= 300}
+            if k in carried and isinstance(v, str) and v}
 
 
 def record(session: Session, import_id: uuid.UUID, stated: Mapping[str, str],

@@ -20,6 +20,7 @@ exponential back-off (capped at the partner's interval).
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -50,8 +51,12 @@ log = logging.getLogger(__name__)
 PAGE: Final = 1000
 MAX_PAGES: Final = 1000  # per pull run: a million objects; the rest comes next run
 RETRIES: Final = 3
-MAX_RESPONSE_BYTES: Final = 256 * 1024**2  # one page of a partner's answer
+MAX_RESPONSE_BYTES: Final = 64 * 1024**2  # one page of a partner's answer
+MAX_STAGED_BYTES: Final = 8 * 1024**3  # what one pull may stage; the rest comes next run
 STATUS_WAIT_SECONDS: Final = 300.0
+
+
+_STATUS_ID: Final = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
 class SyncError(Exception):
@@ -192,6 +197,8 @@ def _pull(database: Database, peer_id: uuid.UUID, client: _Client, cursor: str |
                     count += 1
                 if added_last:
                     last = added_last
+                if out.tell() > MAX_STAGED_BYTES:
+                    break  # enough for one run: the cursor resumes after this page
                 _heartbeat(database, peer_id)
                 if progress:
                     progress("pull", count)
@@ -298,8 +305,8 @@ def _wait(client: _Client, status: dict[str, Any]) -> None:
         time.sleep(delay)
         delay = min(delay * 2, 5.0)
         status_id = status.get("id")
-        if not isinstance(status_id, str):
-            raise SyncError(_("The partner's status resource has no id."))
+        if not isinstance(status_id, str) or not _STATUS_ID.match(status_id):
+            raise SyncError(_("The partner's status resource has no usable id."))
         response = client.request("GET", f"{client.api_root}status/{status_id}/")
         status = client.json(response, "the status request")
     if status.get("failure_count"):

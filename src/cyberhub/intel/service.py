@@ -160,9 +160,18 @@ def as_stix(row: StixObject) -> dict[str, Any]:
 # ---------------------------------------------------------------- versions
 
 
+def history_visible_to(row: StixObject, viewer: Viewer) -> bool:
+    """Earlier versions keep no marking of their own (a version may have been stored under
+    a stricter marking than the record's current one), so only the owning organisation's
+    members see them; everyone else who may see the record sees its current version."""
+    return viewer.org_id is not None and viewer.org_id == row.owner_org_id
+
+
 def versions(session: Session, viewer: Viewer, ref: str | StixObject) -> list[dict[str, Any]]:
-    """Every version the hub holds of a visible object, oldest first."""
+    """The versions of a visible object the viewer may see, oldest first."""
     row = _resolve(session, viewer, ref)
+    if not history_visible_to(row, viewer):
+        return [as_stix(row)]
     older = session.scalars(select(StixObjectVersion.data).where(
         StixObjectVersion.object_id == row.id).order_by(StixObjectVersion.stix_modified)).all()
     return [orjson.loads(d) for d in older] + [as_stix(row)]

@@ -361,6 +361,13 @@ def _selects(collection: TaxiiCollection, viewer: Viewer, req: Request, with_dat
              partner: access.Partner | None, dialect: str) -> list[Any]:
     where = _record_conditions(collection, viewer, req, partner)
     current_cond, earlier_cond = _version_conditions(req)
+    if partner is not None or viewer.org_id is None:
+        # Earlier versions keep no marking of their own: one stored under a stricter
+        # marking than the record's current one must not travel. Only the owner's
+        # members see them (see history_visible_to in intel.service).
+        earlier_cond = None
+    elif earlier_cond is not None:
+        earlier_cond = and_(earlier_cond, StixObject.owner_org_id == viewer.org_id)
     version = StixObject.stix_modified.label("version")
     created = StixObject.stix_created.label("created")
     parts: list[Any] = []
