@@ -191,3 +191,21 @@ def test_earlier_versions_stay_with_their_owner(client: TestClient, database: Da
     assert [v["modified"] for v in client.get(
         f"/api/v1/objects/{first['id']}/versions", headers=bearer(hub.bo_token)).json()] == [
         second["modified"]]
+
+
+def test_a_granular_red_marking_marks_the_whole_record(client: TestClient, database: Database,
+                                                      community: Community, hub: Hub,
+                                                      tmp_path: Path) -> None:
+    """The hub shares objects whole: a TLP:RED marking on one property makes the record
+    RED, so it neither reaches other members nor leaves to partners."""
+    token, _org = partner(database, community, hub, green=True)
+    obj = dict(objects(1, 22)[0], granular_markings=[
+        {"marking_ref": MARKING_BY_TLP[TLP.RED], "selectors": ["description"]}],
+        description="the part only the author may read")
+    import_objects(database, community, hub.ana, [obj], tmp_path, tlp="GREEN")
+    c = add_collection(database, hub.operator, title="All")
+    url = f"/taxii2/hub/collections/{c.id}/objects/"
+    for who in (token, hub.bo_token):
+        assert client.get(url, headers={**bearer(who), "Accept": TAXII}).json() == {}
+    mine = client.get(url, headers={**bearer(hub.ana_token), "Accept": TAXII}).json()
+    assert [o["id"] for o in mine["objects"]] == [obj["id"]]

@@ -543,6 +543,12 @@ def prepare(index: int, obj: Any, default_tlp: TLP,
     created_text, modified_text = obj.get("created"), obj.get("modified")
     created = _timestamp(created_text)
     markings = obj.get("object_marking_refs")
+    granular = obj.get("granular_markings")
+    if isinstance(granular, list) and granular:
+        # A TLP marking on part of the object marks the record: the hub shares objects
+        # whole, so the strictest marking anywhere in it decides who may see it.
+        markings = [*(markings if isinstance(markings, list) else []),
+                    *(g.get("marking_ref") for g in granular if isinstance(g, dict))]
     return Prepared(
         pos=index, sid=sid, type=obj["type"], spec_version=obj.get("spec_version"),
         created=created,
