@@ -117,7 +117,7 @@ def _must_enrol(user: User | None) -> bool:
     return user is not None and user.organisation.require_2fa and not user.totp_enabled
 
 
-def _refuse_unenrolled(user: User | None) -> None:
+def refuse_unenrolled(user: User | None) -> None:
     if _must_enrol(user):
         raise PermissionDenied(_("Your organisation requires two-factor sign-in; enrol in your "
                                  "profile first."))
@@ -137,7 +137,7 @@ def api_ctx(request: Request, session: DbSession) -> Ctx:
                                      "changes."))
         # A token must not bypass the organisation's two-factor rule (say, one created
         # before the rule was switched on).
-        _refuse_unenrolled(token.user)
+        refuse_unenrolled(token.user)
         refuse_partner_accounts(session, token.user)
         viewer = access.viewer_for(session, token.user, client_ip(request))
         return Ctx(session, viewer, request, user=token.user, token=token)
@@ -145,7 +145,7 @@ def api_ctx(request: Request, session: DbSession) -> Ctx:
     if ctx.user is None:
         raise NotAuthenticated(_("Sign in, or send an API token as 'Authorization: Bearer "
                                  "<token>'."))
-    _refuse_unenrolled(ctx.user)
+    refuse_unenrolled(ctx.user)
     if request.method not in SAFE_METHODS:
         csrf.check(request, ctx.session_cookie, request.headers.get(csrf.HEADER))
     return ctx

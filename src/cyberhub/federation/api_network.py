@@ -11,8 +11,8 @@ from pydantic import BaseModel
 
 from cyberhub import access
 from cyberhub.community import auth
-from cyberhub.deps import ApiCtx, Ctx, DbSession, client_ip
-from cyberhub.errors import BadRequest, InvalidInput, NotAuthenticated, PermissionDenied
+from cyberhub.deps import ApiCtx, Ctx, DbSession, client_ip, refuse_unenrolled
+from cyberhub.errors import BadRequest, InvalidInput, NotAuthenticated
 from cyberhub.federation import matching, peers
 from cyberhub.i18n import _
 from cyberhub.intel.service import value_keys
@@ -27,9 +27,7 @@ def partner_ctx(request: Request, session: DbSession) -> Ctx:
     if scheme.lower() != "bearer" or not secret.strip():
         raise NotAuthenticated(_("Use 'Authorization: Bearer <token>'."))
     token = auth.authenticate_token(session, secret.strip(), ip=client_ip(request))
-    if token.user.organisation.require_2fa and not token.user.totp_enabled:
-        raise PermissionDenied(_("Your organisation requires two-factor sign-in; enrol in your "
-                                 "profile first."))
+    refuse_unenrolled(token.user)
     viewer = access.viewer_for(session, token.user, client_ip(request))
     return Ctx(session, viewer, request, user=token.user, token=token)
 

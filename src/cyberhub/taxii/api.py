@@ -22,7 +22,7 @@ from cyberhub import access
 from cyberhub.access import Viewer
 from cyberhub.community import auth
 from cyberhub.community.models import TokenScope
-from cyberhub.deps import DbSession, client_ip
+from cyberhub.deps import DbSession, client_ip, refuse_unenrolled
 from cyberhub.errors import NotAuthenticated, NotFound, PermissionDenied
 from cyberhub.federation import peers, wire
 from cyberhub.federation.models import Peer
@@ -72,9 +72,7 @@ def taxii_ctx(request: Request, session: DbSession) -> TaxiiCtx:
     email = getattr(request.state, "basic_email", None)
     if email is not None and email != token.user.email.lower():
         raise NotAuthenticated(_("The API token is not valid."))
-    if token.user.organisation.require_2fa and not token.user.totp_enabled:
-        raise PermissionDenied(_("Your organisation requires two-factor sign-in; enrol in your "
-                                 "profile first."))
+    refuse_unenrolled(token.user)
     media.check_accept(request.headers.get("accept"))
     viewer = access.viewer_for(session, token.user, client_ip(request))
     peer = peers.partner_for(session, viewer.org_id)
