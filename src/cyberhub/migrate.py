@@ -22,5 +22,18 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def downgrade(url: str | None, revision: str) -> None:
+    command.downgrade(alembic_config(url), revision)
+
+
+def previous(revision: str) -> str:
+    """The revision that ``revision`` builds on."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+    assert script is not None and isinstance(script.down_revision, str)
+    return script.down_revision
+
+
 def revision(message: str, url: str | None = None) -> None:
     command.revision(alembic_config(url), message=message, autogenerate=True)

@@ -133,9 +133,11 @@ def statements(database: Database) -> Iterator[list[str]]:
 
 def test_trends_never_read_the_victims_table(hub: Hub) -> None:
     with statements(hub.database) as seen:
-        hub.trends("e")
+        hub.trends("e")  # from the running tallies
+        hub.trends("e", dimension="sector", value="Bank")  # from the incidents
         hub.client.get("/api/v1/ransomware/trends.csv", headers=bearer(hub.tokens["e"]))
     assert seen, "the trends ran no SQL?"
+    assert [s for s in seen if "ransomware_incident_tallies" in s]
     incident_reads = [s for s in seen if "ransomware_incidents" in s]
     assert incident_reads
     assert not [s for s in seen if "ransomware_incident_victims" in s]

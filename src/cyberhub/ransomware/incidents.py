@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 
 from cyberhub import access, audit
 from cyberhub.access import Viewer
-from cyberhub.audience import Audience, check_audience, clean_pap, clean_tlp, write_audience
+from cyberhub.audience import (
+    Audience,
+    audience_of,
+    check_audience,
+    clean_pap,
+    clean_tlp,
+    write_audience,
+)
 from cyberhub.community.models import Role
 from cyberhub.community.validation import clean_country, clean_sector, clean_text
 from cyberhub.db import utcnow
@@ -30,6 +37,7 @@ from cyberhub.i18n import _
 from cyberhub.intel.normalise import normalise, wallet_chains
 from cyberhub.pagination import Page, paginate
 from cyberhub.ransomware import service as families
+from cyberhub.ransomware import trend_tallies
 from cyberhub.ransomware.models import Incident, IncidentVictim
 from cyberhub.sharing import TLP, AudienceEntry
 
@@ -292,6 +300,7 @@ def create_incident(session: Session, viewer: Viewer, raw: IncidentInput, *,
     session.add(row)
     session.flush()
     write_audience(session, row.id, aud)
+    trend_tallies.count(session, row, aud, +1)
     if victim is not None:
         session.add(IncidentVictim(incident_id=row.id, name=victim[0], contact=victim[1]))
     session.flush()
@@ -344,6 +353,7 @@ def delete_incident(session: Session, viewer: Viewer, incident_id: uuid.UUID | s
     if not access.can_edit(row, viewer):
         raise PermissionDenied(_("Only the reporter and the admins of the reporting "
                                  "organisation may delete this incident."))
+    trend_tallies.count(session, row, audience_of(session, row.id), -1)
     session.execute(delete(IncidentVictim).where(IncidentVictim.incident_id == row.id))
     session.execute(delete(AudienceEntry).where(AudienceEntry.record_id == row.id))
     audit.record(session, viewer.actor, "incident.delete", target_type="ransomware_incidents",

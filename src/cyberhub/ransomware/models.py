@@ -60,6 +60,10 @@ class Incident(Shareable, Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     via_link: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where the trends' running tallies count it (``trend_tallies``).
+    bucket_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("ransomware_incident_buckets.id", ondelete="SET NULL"), nullable=True,
+        index=True)
 
 
 class IncidentVictim(Base):
@@ -106,3 +110,40 @@ class ReportAttempt(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class IncidentBucket(Shareable, Base):
+    """The incidents that share one marking exactly — TLP, owner, audience, and creator
+    for RED —, so that whoever may see one may see them all: ``access.visible`` decides
+    for the bucket what it would decide for each. Carries the running tallies the
+    unfiltered trends read (``trend_tallies``); its audience is the incidents'."""
+
+    __tablename__ = "ransomware_incident_buckets"
+
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the marking
+
+
+class IncidentTally(Base):
+    """How many incidents of a bucket have one value of one trend dimension."""
+
+    __tablename__ = "ransomware_incident_tallies"
+
+    bucket_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("ransomware_incident_buckets.id", ondelete="CASCADE"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(300), primary_key=True)
+    label: Mapped[str] = mapped_column(String(250), default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IncidentFigure(Base):
+    """How many incidents of a bucket report one value of one statistic (``demand:EUR``,
+    ``paid:EUR``, ``recovery:``): the distributions the quartiles are read from."""
+
+    __tablename__ = "ransomware_incident_figures"
+
+    bucket_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("ransomware_incident_buckets.id", ondelete="CASCADE"), primary_key=True)
+    figure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
