@@ -79,6 +79,7 @@ bench: install postgres ## benchmarks, each beside a baseline measured in the sa
 	$(PY) bench/bench_chokepoints.py --db
 	$(PY) bench/bench_graph.py --pg-url "$$(cat var/test-postgres-url)"
 	$(PY) bench/bench_identify.py --notes 100000 --baseline 5
+	$(PY) bench/bench_ransomware.py --incidents 100000 --pg-url "$$(cat var/test-postgres-url)"
 	$(PY) bench/bench_landscape.py --objects $(BENCH_LANDSCAPE) --pg-url "$$(cat var/test-postgres-url)"
 	$(PY) bench/bench_taxii.py --objects $(BENCH_OBJECTS) --large $(BENCH_TAXII_LARGE) --pg-url "$$(cat var/test-postgres-url)"
 	$(PY) bench/bench_sync.py --objects 100000 --pg-url "$$(cat var/test-postgres-url)"

@@ -44,6 +44,9 @@ def test_paste_a_note_and_find_the_family_with_its_decryptor(hub, new_page, cons
         if device == "desktop":
             page.get_by_role("navigation", name="Main").get_by_role(
                 "link", name="Ransomware").click()
+            # The section opens on its dashboard; identification is one click away.
+            page.get_by_role("heading", name="Ransomware", exact=True).wait_for()
+            page.get_by_role("main").get_by_role("link", name="What hit us?").first.click()
         else:
             page.goto(hub.url + "/ransomware/identify")
         page.get_by_label("The ransom note's text").fill(NOTE)

@@ -11,7 +11,7 @@ from cyberhub import access, demo
 from cyberhub.community.models import Organisation, User
 from cyberhub.db import Database
 from cyberhub.ransomware import trends
-from cyberhub.ransomware.models import Incident, IncidentVictim
+from cyberhub.ransomware.models import Decryptor, Incident, IncidentTally, IncidentVictim
 
 
 def test_demo_incidents_feed_the_trends(families: Database, settings: Any) -> None:
@@ -37,3 +37,12 @@ def test_demo_incidents_feed_the_trends(families: Database, settings: Any) -> No
         assert any(d.cells for d in t.dimensions if d.name == "country")
         assert s.scalar(select(func.count()).select_from(Incident).where(
             Incident.via_link.is_(True))) == 0
+        # The demo catalogue offers decryptors for families of the reference data, once.
+        tools = list(s.scalars(select(Decryptor)))
+        assert {d.family_name for d in tools} >= {"LockBit"}
+        assert all(d.name.startswith("[DEMO]") and ".demo.cyberhub.example/" in d.url
+                   for d in tools)
+        assert len(tools) == len({d.url for d in tools})
+        # The running tallies count every demo incident.
+        assert s.scalar(select(func.sum(IncidentTally.count)).where(
+            IncidentTally.dimension == "paid")) == 40

@@ -1,5 +1,5 @@
 """REST: ransomware families, identification ("what hit us?"), decryptors; incidents,
-report links and trends come from ``api_incidents``."""
+report links and trends come from ``api_incidents``, the dashboard from ``api_dashboard``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from cyberhub.deps import ApiCtx
 from cyberhub.ransomware import service
+from cyberhub.ransomware.api_dashboard import router as dashboard_router
 from cyberhub.ransomware.api_incidents import router as incidents_router
 from cyberhub.ransomware.models import Decryptor
 from cyberhub.ransomware.schemas import (
@@ -118,3 +119,4 @@ def delete_decryptor(decryptor_id: str, ctx: ApiCtx) -> Response:
 
 # Incident reports, one-time report links and trends (api_incidents.py).
 router.include_router(incidents_router)
+router.include_router(dashboard_router)

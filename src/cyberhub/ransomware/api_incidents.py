@@ -106,7 +106,7 @@ def issue_report_link(body: ReportLinkIn, ctx: ApiCtx) -> ReportLinkOut:
                          expires_at=link.expires_at)
 
 
-def _trends_out(t: trends.Trends) -> TrendsOut:
+def trends_out(t: trends.Trends) -> TrendsOut:
     def stats(s: trends.Stats) -> StatsOut:
         return StatsOut(p25=s.p25, median=s.median, p75=s.p75)
     return TrendsOut(
@@ -130,7 +130,7 @@ def get_trends(ctx: ApiCtx, dimension: Dim = None, value: Val = None) -> TrendsO
     quartiles of demands and payments per currency; payment rate; days to recover —
     over the incidents the caller may see, every figure resting on fewer than k
     organisations (besides the caller's own) withheld."""
-    return _trends_out(trends.trends(ctx.session, ctx.viewer, dimension=dimension,
+    return trends_out(trends.trends(ctx.session, ctx.viewer, dimension=dimension,
                                      value=value))
 
 

@@ -16,6 +16,7 @@ from cyberhub.errors import InvalidInput, PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.ransomware import service
 from cyberhub.ransomware.models import Decryptor
+from cyberhub.ransomware.pages_dashboard import dashboard_page
 from cyberhub.ransomware.pages_incidents import router as incidents_router
 from cyberhub.web.common import MemberCtx, on_error, page, redirect, view
 
@@ -33,11 +34,6 @@ def _decryptor_view(d: Decryptor, ctx: Ctx) -> SimpleNamespace:
 def _can_edit(d: Decryptor, ctx: Ctx) -> bool:
     return access.can_edit(d, ctx.viewer) or (ctx.viewer.is_hub_admin
                                               and ctx.viewer.user_id is not None)
-
-
-@router.get("")
-def ransomware_home() -> Response:
-    return redirect("/ransomware/identify")
 
 
 # ---------------------------------------------------------------- families
@@ -213,3 +209,6 @@ def delete_decryptor(ctx: MemberCtx, decryptor_id: str) -> Response:
 
 # Incident reports, report links and trends (pages_incidents.py).
 router.include_router(incidents_router)
+# The dashboard is the section's front page, /ransomware itself (an empty path cannot be
+# included from another router).
+router.add_api_route("", dashboard_page, methods=["GET"])

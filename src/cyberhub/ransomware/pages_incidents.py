@@ -133,7 +133,7 @@ def _require_contributor(ctx: Ctx) -> None:
 # ---------------------------------------------------------------- incidents
 
 
-def _row_view(ctx: Ctx, r: Incident, orgs: dict[uuid.UUID, str]) -> SimpleNamespace:
+def row_view(ctx: Ctx, r: Incident, orgs: dict[uuid.UUID, str]) -> SimpleNamespace:
     return view(r, "id", "discovered", "family_ref", "family_name", "access_vector", "sector",
                 "country", "tlp", "via_link", "is_demo", owner=orgs.get(r.owner_org_id, ""))
 
@@ -145,7 +145,7 @@ def list_incidents(ctx: MemberCtx,
                                       limit=PAGE_SIZE)
     orgs = {o.id: o.name for o in community.list_organisations(ctx.session, ctx.viewer)}
     return page(ctx, "ransomware/incidents.html", {
-        "incidents": [_row_view(ctx, r, orgs) for r in result.items],
+        "incidents": [row_view(ctx, r, orgs) for r in result.items],
         "older": f"/ransomware/incidents?cursor={result.next_cursor}"
         if result.next_cursor else None,
         "can_write": access.can_contribute(ctx.viewer), "vector_labels": vector_labels()})
@@ -236,7 +236,7 @@ def submit_report(ctx: WebCtx, token: str, form: Annotated[IncidentForm, Form()]
 # ---------------------------------------------------------------- trends
 
 
-def _trend_labels() -> dict[str, str]:
+def trend_labels() -> dict[str, str]:
     return {"family": _("Family"), "sector": _("Sector"), "country": _("Country"),
             "access_vector": _("Initial access"), "month": _("Month discovered"),
             "currency": _("Ransom currency"), "paid": _("Ransom paid")}
@@ -246,7 +246,7 @@ def _trend_labels() -> dict[str, str]:
 def trends_page(ctx: MemberCtx, dimension: Annotated[str | None, Query(max_length=40)] = None,
                 value: Annotated[str | None, Query(max_length=300)] = None) -> Response:
     t = trends.trends(ctx.session, ctx.viewer, dimension=dimension or None, value=value or None)
-    names = _trend_labels()
+    names = trend_labels()
     values = {"access_vector": vector_labels(), "paid": {
         "yes": _("Paid"), "no": _("Not paid"), "unknown": _("Unknown")}}
     for d in t.dimensions:
