@@ -17,6 +17,7 @@ from cyberhub.i18n import _
 from cyberhub.ransomware import service
 from cyberhub.ransomware.models import Decryptor
 from cyberhub.ransomware.pages_incidents import router as incidents_router
+from cyberhub.ransomware.pages_readiness import router as readiness_router
 from cyberhub.web.common import MemberCtx, on_error, page, redirect, view
 
 router = APIRouter(prefix="/ransomware")
@@ -213,3 +214,6 @@ def delete_decryptor(ctx: MemberCtx, decryptor_id: str) -> Response:
 
 # Incident reports, report links and trends (pages_incidents.py).
 router.include_router(incidents_router)
+
+# The readiness self-assessment (pages_readiness.py).
+router.include_router(readiness_router)
