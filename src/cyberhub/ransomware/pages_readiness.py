@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from cyberhub import access
 from cyberhub.deps import Ctx
-from cyberhub.errors import PermissionDenied
+from cyberhub.errors import NotFound, PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.ransomware import readiness, readiness_report
 from cyberhub.ransomware.readiness_bank import TIER_LABELS, TIER_ORDER, Bank, bank
@@ -123,8 +123,6 @@ def _area_context(ctx: Ctx, slug: str, posted: dict[str, tuple[str, str]] | None
     b = readiness.bank_of(draft) if draft else bank()
     area = b.area(slug)
     if area is None:
-        from cyberhub.errors import NotFound
-
         raise NotFound()
     stored = dict(draft.answers or {}) if draft else {}
     answers = readiness.answers_of(draft) if draft else {}
@@ -166,24 +164,27 @@ def save_area(ctx: MemberCtx, slug: str,
     draft = readiness.get_draft(ctx.session, ctx.viewer)
     b = readiness.bank_of(draft) if draft else bank()
     area = b.area(slug)
+    if area is None:
+        raise NotFound()
     values = form.model_dump()
     posted = {q.id: (str(values.get(f"a_{_field(q.id)}", "")),
                      str(values.get(f"n_{_field(q.id)}", "")))
-              for q in (b.of_area(area.code) if area else [])}
+              for q in b.of_area(area.code)}
     on_error(ctx, "ransomware/readiness_area.html", _area_context(ctx, slug, posted))
     answers: dict[str, readiness.AnswerIn | None] = {
         qid: readiness.AnswerIn(a, n) if a else None for qid, (a, n) in posted.items()}
     readiness.save_draft(ctx.session, ctx.viewer, answers)
+    slugs = [a.slug for a in b.areas]
+    i = slugs.index(area.slug)
     action = values.get("action")
-    ctx_next = _area_context(ctx, slug)
     if action == "next":
-        target = f"{BASE}/areas/{ctx_next['next']}" if ctx_next["next"] else f"{BASE}/review"
-        return redirect(target, "saved")
-    if action == "prev" and ctx_next["prev"]:
-        return redirect(f"{BASE}/areas/{ctx_next['prev']}", "saved")
+        return redirect(f"{BASE}/areas/{slugs[i + 1]}" if i + 1 < len(slugs)
+                        else f"{BASE}/review", "saved")
+    if action == "prev" and i > 0:
+        return redirect(f"{BASE}/areas/{slugs[i - 1]}", "saved")
     if action == "review":
         return redirect(f"{BASE}/review", "saved")
-    return redirect(f"{BASE}/areas/{slug}", "saved")
+    return redirect(f"{BASE}/areas/{area.slug}", "saved")
 
 
 # ---------------------------------------------------------------- review and complete
