@@ -59,6 +59,8 @@ def test_answer_review_complete_and_download(member: tuple[TestClient, User]) ->
     token = csrf_of(client, f"{BASE}/review")
     r = client.post(f"{BASE}/complete", data={"csrf_token": token}, follow_redirects=False)
     assert r.status_code == 422 and "72 questions are not answered" in r.text
+    # "Continue" resumes at the first area with unanswered questions.
+    assert f'href="{BASE}/areas/filtering">Continue the assessment' in client.get(BASE).text
     # Go through every area with "Save and continue"; the last one leads to the review.
     slugs = [a.slug for a in bank().areas]
     for i, slug in enumerate(slugs):
@@ -67,6 +69,7 @@ def test_answer_review_complete_and_download(member: tuple[TestClient, User]) ->
         assert r.status_code == 303 and r.headers["location"].split("?")[0] == expected
     overview = client.get(BASE)
     assert "80 of 80 questions answered" in overview.text
+    assert f'href="{BASE}/areas/backups">Continue the assessment' in overview.text
     token = csrf_of(client, f"{BASE}/review")
     r = client.post(f"{BASE}/complete", data={"csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303

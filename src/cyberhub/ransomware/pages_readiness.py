@@ -98,9 +98,10 @@ def overview(ctx: MemberCtx) -> Response:
     draft_view = None
     if draft is not None:
         answers = readiness.answers_of(draft)
-        total = len(readiness.bank_of(draft).questions)
-        draft_view = SimpleNamespace(answered=len(answers), total=total,
-                                     updated_at=draft.updated_at)
+        progress = _progress(readiness.bank_of(draft), answers)
+        todo = next((p for p in progress if p.done < p.total), progress[0])
+        draft_view = SimpleNamespace(answered=len(answers), total=sum(p.total for p in progress),
+                                     updated_at=draft.updated_at, resume=todo.href)
     return page(ctx, "ransomware/readiness.html", {
         "latest": _result_view(latest) if latest else None,
         "chart": _chart(latest, before) if latest else None,
