@@ -62,7 +62,7 @@ def test_demo_is_idempotent(settings: Settings, database: Database) -> None:
     assert result.exit_code == 0, result.output
     assert demo.DEMO_PASSWORD in result.output
     orgs, users = _count(database, Organisation), _count(database, User)
-    assert 10 <= orgs <= 15 and orgs == _count(database, Organisation,
+    assert 10 <= orgs <= 20 and orgs == _count(database, Organisation,
                                                Organisation.is_demo.is_(True))
     assert 25 <= users <= 40 and users == _count(database, User, User.is_demo.is_(True))
     assert _count(database, Group) == _count(database, Group, Group.is_demo.is_(True)) == 2

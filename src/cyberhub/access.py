@@ -213,6 +213,20 @@ def can_contribute(viewer: Viewer) -> bool:
     return viewer.user_id is not None and viewer.role is not Role.READER
 
 
+def org_private(org_column: ColumnElement[uuid.UUID] | Any, viewer: Viewer) -> ColumnElement[bool]:
+    """SQL predicate for records private to one organisation (not shareable: readiness
+    assessments). Only the organisation's own active users see them; hub admins of other
+    organisations, anonymous visitors and the operator's command line see none."""
+    if viewer.user_id is None or viewer.org_id is None:
+        return false()
+    return org_column == viewer.org_id
+
+
+def can_edit_org_private(org_id: uuid.UUID, viewer: Viewer) -> bool:
+    """Who may change an organisation's private record: its users other than readers."""
+    return can_contribute(viewer) and viewer.org_id == org_id
+
+
 def audience_of(session: Session, record_id: uuid.UUID) -> list[AudienceEntry]:
     return list(session.scalars(
         select(AudienceEntry).where(AudienceEntry.record_id == record_id)))

@@ -17,7 +17,7 @@ from cyberhub import access
 from cyberhub.community import security, service
 from cyberhub.community.models import Organisation, User
 from cyberhub.notes import service as notes
-from cyberhub.ransomware import demo_decryptors, demo_incidents
+from cyberhub.ransomware import demo_decryptors, demo_incidents, demo_readiness
 from cyberhub.sharing import TLP
 
 DEMO_PASSWORD = "demo-only-cyberhub-passphrase"  # noqa: S105 - printed for the demo on purpose
@@ -82,6 +82,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
         _collections(session)
         demo_incidents.load(session)
         demo_decryptors.load(session)
+        demo_readiness.load(session)
         return False, _signins(session)
     system = access.system_viewer("demo loader")
     password_hash = security.hash_password(DEMO_PASSWORD)
@@ -123,6 +124,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     _collections(session)
     demo_incidents.load(session)
     demo_decryptors.load(session)
+    demo_readiness.load(session)
     return True, _signins(session)
 
 
@@ -333,5 +335,6 @@ def _vetting_and_package(session: Session) -> None:
 
 def _signins(session: Session) -> list[DemoSignin]:
     users = session.scalars(
-        select(User).where(User.is_demo.is_(True)).order_by(User.org_id, User.role, User.email))
+        select(User).where(User.is_demo.is_(True), User.password_hash.is_not(None))
+        .order_by(User.org_id, User.role, User.email))
     return [DemoSignin(u.email, u.role.value, u.organisation.name) for u in users]

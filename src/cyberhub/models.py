@@ -29,6 +29,7 @@ from cyberhub.ransomware.models import (
     ReportAttempt,
     ReportLink,
 )
+from cyberhub.ransomware.readiness_models import ReadinessAssessment
 from cyberhub.refdata.models import ReferenceDataset
 from cyberhub.sharing import AudienceEntry
 from cyberhub.taxii.models import TaxiiCollection
@@ -39,7 +40,8 @@ __all__ = [
     "Group", "GroupMember", "Import", "Incident", "IncidentVictim", "IntelPackage", "MatchDigest",
     "MispFeed", "Note",
     "ObservableValue",
-    "Organisation", "PackageAck", "PackageObject", "Peer", "ReferenceDataset", "ReportAttempt",
+    "Organisation", "PackageAck", "PackageObject", "Peer", "ReadinessAssessment",
+    "ReferenceDataset", "ReportAttempt",
     "ReportLink", "SigninFailure",
     "StixObject", "StixObjectVersion", "StixRef", "TaxiiCollection", "User", "VettingVote",
     "WebSession",

@@ -11,6 +11,7 @@ from cyberhub.deps import ApiCtx
 from cyberhub.ransomware import service
 from cyberhub.ransomware.api_dashboard import router as dashboard_router
 from cyberhub.ransomware.api_incidents import router as incidents_router
+from cyberhub.ransomware.api_readiness import router as readiness_router
 from cyberhub.ransomware.models import Decryptor
 from cyberhub.ransomware.schemas import (
     CandidateOut,
@@ -120,3 +121,6 @@ def delete_decryptor(decryptor_id: str, ctx: ApiCtx) -> Response:
 # Incident reports, one-time report links and trends (api_incidents.py).
 router.include_router(incidents_router)
 router.include_router(dashboard_router)
+
+# The readiness self-assessment (api_readiness.py).
+router.include_router(readiness_router)

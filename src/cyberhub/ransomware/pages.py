@@ -18,6 +18,7 @@ from cyberhub.ransomware import service
 from cyberhub.ransomware.models import Decryptor
 from cyberhub.ransomware.pages_dashboard import dashboard_page
 from cyberhub.ransomware.pages_incidents import router as incidents_router
+from cyberhub.ransomware.pages_readiness import router as readiness_router
 from cyberhub.web.common import MemberCtx, on_error, page, redirect, view
 
 router = APIRouter(prefix="/ransomware")
@@ -212,3 +213,6 @@ router.include_router(incidents_router)
 # The dashboard is the section's front page, /ransomware itself (an empty path cannot be
 # included from another router).
 router.add_api_route("", dashboard_page, methods=["GET"])
+
+# The readiness self-assessment (pages_readiness.py).
+router.include_router(readiness_router)
