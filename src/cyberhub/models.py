@@ -28,6 +28,7 @@ from cyberhub.ransomware.models import (
     IncidentVictim,
     ReportAttempt,
     ReportLink,
+    WalletTransaction,
 )
 from cyberhub.refdata.models import ReferenceDataset
 from cyberhub.sharing import AudienceEntry
@@ -42,5 +43,6 @@ __all__ = [
     "Organisation", "PackageAck", "PackageObject", "Peer", "ReferenceDataset", "ReportAttempt",
     "ReportLink", "SigninFailure",
     "StixObject", "StixObjectVersion", "StixRef", "TaxiiCollection", "User", "VettingVote",
+    "WalletTransaction",
     "WebSession",
 ]
