@@ -14,9 +14,10 @@ from cyberhub import access
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, PermissionDenied
 from cyberhub.i18n import _
-from cyberhub.ransomware import service
+from cyberhub.ransomware import payments, service
 from cyberhub.ransomware.models import Decryptor
 from cyberhub.ransomware.pages_incidents import router as incidents_router
+from cyberhub.ransomware.pages_payments import router as payments_router
 from cyberhub.web.common import MemberCtx, on_error, page, redirect, view
 
 router = APIRouter(prefix="/ransomware")
@@ -62,6 +63,7 @@ def family(ctx: MemberCtx, ref: str) -> Response:
     return page(ctx, "ransomware/family.html", {
         "family": fam, "decryptors": [_decryptor_view(d, ctx) for d in fam.decryptors],
         "records": [view(r, "id", "tlp", "source", "owner_org_id") for r in fam.records],
+        "payments": payments.family_payments(ctx.session, ctx.viewer, fam.key),
         "can_add": access.can_contribute(ctx.viewer)})
 
 
@@ -213,3 +215,5 @@ def delete_decryptor(ctx: MemberCtx, decryptor_id: str) -> Response:
 
 # Incident reports, report links and trends (pages_incidents.py).
 router.include_router(incidents_router)
+# Wallets and payments (pages_payments.py).
+router.include_router(payments_router)
