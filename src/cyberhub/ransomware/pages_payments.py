@@ -30,7 +30,7 @@ TX_PAGE = 50
 def _tx_view(t: WalletTransaction, orgs: dict[uuid.UUID, str]) -> SimpleNamespace:
     return view(t, "txid", "tx_time", "asset", "tlp", "source", "is_demo",
                 amount=payments.Total(t.asset, t.decimals, int(t.amount)).text,
-                usd=payments.Total("USD", 2, t.usd_cents).text
+                usd="{:,.2f}".format(payments.Total("USD", 2, t.usd_cents).amount)
                 if t.usd_cents is not None else None,
                 owner=orgs.get(t.owner_org_id, ""))
 

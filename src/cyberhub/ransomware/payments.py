@@ -31,7 +31,6 @@ from cyberhub.audience import Audience, check_audience, clean_pap, clean_tlp
 from cyberhub.db import new_id
 from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
 from cyberhub.i18n import _
-from cyberhub.intel import service as intel
 from cyberhub.intel.importer import value_key
 from cyberhub.intel.models import ObservableValue, StixObject, StixRef
 from cyberhub.intel.normalise import normalise
@@ -226,6 +225,21 @@ def _wallet_objects(session: Session, viewer: Viewer,
     return {sid: value for sid, value in session.execute(query)}
 
 
+def _objects_with(session: Session, viewer: Viewer, value: str,
+                  limit: int = 50) -> list[StixObject]:
+    """The visible knowledge-base objects carrying the wallet (its SCOs, indicators…),
+    newest first (as ``intel.correlate_values``, without the warning lists: no list names
+    a wallet, and compiling them costs seconds on a hub's first use)."""
+    rows = list(session.scalars(
+        select(StixObject).join(ObservableValue, ObservableValue.object_id == StixObject.id)
+        .where(ObservableValue.key == value_key("wallet", value),
+               ObservableValue.kind == "wallet", ObservableValue.value == value,
+               access.visible(StixObject, viewer))
+        .order_by(ObservableValue.object_id.desc()).limit(limit)))
+    access.audit_listing(session, StixObject, rows, viewer)
+    return rows
+
+
 def _kb_links(session: Session, viewer: Viewer, by_stix: dict[str, str],
               wallet: str | None = None) -> list[tuple[str, str, str, str]]:
     """(wallet value, family key, relationship type, carrier STIX id) for each visible
@@ -345,16 +359,16 @@ def wallet(session: Session, viewer: Viewer, chain: str, address: str) -> Wallet
     by_stix, names = _family_names(session, viewer)
     incidents = _visible_incidents(session, viewer, wallet=value)
     kb = _kb_links(session, viewer, by_stix, wallet=value)
-    (corr,) = intel.correlate_values(session, viewer, [("wallet", value)], limit=50)
+    objects = _objects_with(session, viewer, value)
     txs = _visible_txs(session, viewer, [value])
-    if not incidents and not corr.objects and not txs:
+    if not incidents and not objects and not txs:
         raise NotFound()
     access.audit_listing(session, Incident, incidents, viewer)
     links = _links(session, viewer, incidents, kb, names).get(value, {})
     c, a = split(value)
     return WalletView(value, c, a, sorted(links.values(), key=lambda k: k.family_name.casefold()),
-                      totals_of(txs), len(incidents), corr.total, incidents,
-                      corr.objects, _months(txs))
+                      totals_of(txs), len(incidents), len(objects), incidents,
+                      objects, _months(txs))
 
 
 def _summaries(session: Session, viewer: Viewer, links: dict[str, dict[str, Link]],

@@ -47,7 +47,7 @@
       textStyle: { color: css("--text", "#171b22") },
       tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { show: assets.length > 1, textStyle: { color: muted } },
-      grid: { left: 8, right: 16, top: assets.length > 1 ? 32 : 16, bottom: 8,
+      grid: { left: 8, right: 16, top: assets.length > 1 ? 48 : 32, bottom: 8,
         containLabel: true },
       xAxis: { type: "category", data: months, axisLabel: { color: muted },
         axisLine: { lineStyle: { color: border } }, axisTick: { show: false } },
