@@ -243,32 +243,28 @@ def _objects_with(session: Session, viewer: Viewer, value: str,
 def _kb_links(session: Session, viewer: Viewer, by_stix: dict[str, str],
               wallet: str | None = None) -> list[tuple[str, str, str, str]]:
     """(wallet value, family key, relationship type, carrier STIX id) for each visible
-    relationship between a visible wallet object and a visible family."""
-    if wallet is not None:
-        objects = _wallet_objects(session, viewer, [wallet])
-        if not objects:
-            return []
-        ends = list(objects)[:500]
-        where = or_(StixRef.source_stix_id.in_(ends), StixRef.target_stix_id.in_(ends))
-    else:
-        objects = None
-        prefix = WALLET_TYPE + "--%"
-        where = or_(StixRef.source_stix_id.like(prefix), StixRef.target_stix_id.like(prefix))
-    edges = session.execute(
-        select(StixRef.source_stix_id, StixRef.target_stix_id, StixRef.kind, StixObject.stix_id)
-        .join(StixObject, StixObject.id == StixRef.object_id)
-        .where(where, StixRef.kind.like("relationship:%"), access.visible(StixObject, viewer))
-        .limit(20_000)).all()
-    pairs = []
-    for src, dst, kind, carrier in edges:
-        if src.startswith(WALLET_TYPE) and dst in by_stix:
-            pairs.append((src, by_stix[dst], kind, carrier))
-        elif dst.startswith(WALLET_TYPE) and src in by_stix:
-            pairs.append((dst, by_stix[src], kind, carrier))
-    if objects is None:
-        objects = _wallet_objects(session, viewer, None) if pairs else {}
-    return [(objects[w], fam, kind.removeprefix("relationship:"), carrier)
-            for w, fam, kind, carrier in pairs if w in objects]
+    relationship between a visible wallet object and a visible family. Starts from the
+    visible wallet objects (by type, indexed) and follows their references (indexed both
+    ways), so it never scans the relationships of the whole knowledge base."""
+    objects = _wallet_objects(session, viewer, [wallet] if wallet is not None else None)
+    ends = sorted(objects)
+    pairs: set[tuple[str, str, str, str]] = set()
+    for start in range(0, len(ends), 500):
+        chunk = ends[start:start + 500]
+        for src, dst, kind, carrier in session.execute(
+                select(StixRef.source_stix_id, StixRef.target_stix_id, StixRef.kind,
+                       StixObject.stix_id)
+                .join(StixObject, StixObject.id == StixRef.object_id)
+                .where(or_(StixRef.source_stix_id.in_(chunk),
+                           StixRef.target_stix_id.in_(chunk)),
+                       StixRef.kind.like("relationship:%"),
+                       access.visible(StixObject, viewer))):
+            if src in objects and dst in by_stix:
+                pairs.add((objects[src], by_stix[dst], kind, carrier))
+            elif dst in objects and src in by_stix:
+                pairs.add((objects[dst], by_stix[src], kind, carrier))
+    return [(w, fam, kind.removeprefix("relationship:"), carrier)
+            for w, fam, kind, carrier in sorted(pairs)]
 
 
 def _links(session: Session, viewer: Viewer, incidents: list[Incident],
@@ -401,6 +397,7 @@ def list_wallets(session: Session, viewer: Viewer, q: str = "", *, offset: int =
     with_txs = {w for (w,) in session.execute(
         select(WalletTransaction.wallet).where(access.visible(WalletTransaction, viewer))
         .distinct())}
+    access.audit_listing(session, Incident, incidents, viewer)
     items = _summaries(session, viewer, links, incidents, with_txs)
     needle = q.strip().casefold()[:200]
     if needle:
@@ -420,6 +417,7 @@ def family_payments(session: Session, viewer: Viewer, family_ref: str) -> Family
     incidents = _visible_incidents(session, viewer, family_ref=fam.key)
     kb = [k for k in _kb_links(session, viewer, by_stix) if k[1] == fam.key]
     links = _links(session, viewer, incidents, kb, names)
+    access.audit_listing(session, Incident, incidents, viewer)
     items = _summaries(session, viewer, links, incidents)
     items.sort(key=lambda w: (-w.totals.count, w.wallet))
     totals = Totals()
