@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cyberhub import access, demo
@@ -13,10 +14,11 @@ from cyberhub.db import Database
 from cyberhub.intel.normalise import normalise
 from cyberhub.ransomware import payments
 from cyberhub.ransomware.models import Incident, WalletTransaction
+from tests.factories import sign_in
 
 
-def test_demo_payments_for_the_demo_incidents_wallets(families: Database,
-                                                      settings: Any) -> None:
+def test_demo_payments_for_the_demo_incidents_wallets(families: Database, settings: Any,
+                                                      client: TestClient) -> None:
     with families.transaction() as s:
         demo.load(s)
     with families.transaction() as s:
@@ -44,3 +46,11 @@ def test_demo_payments_for_the_demo_incidents_wallets(families: Database,
                        if k.family_name == "LockBit")
         fam = payments.family_payments(s, viewer, lockbit)
         assert fam.totals.count > 0 and fam.totals.usd is not None
+        email, some = user.email, items[0]
+    # The demo member's pages render them.
+    assert sign_in(client, email, demo.DEMO_PASSWORD).status_code == 303
+    listing = client.get("/ransomware/wallets")
+    assert listing.status_code == 200 and some.address in listing.text
+    page = client.get(f"/ransomware/wallets/{some.chain}/{some.address}")
+    assert page.status_code == 200
+    assert "DEMO DATA" in page.text  # the demo badge on its payments and incidents
