@@ -216,6 +216,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                        large_bodies={"/api/v1/import": settings.max_import_bytes,
                                      "/import": settings.max_import_bytes,
                                      "/import/csv": settings.max_import_bytes,
-                                     "/import/text": settings.max_import_bytes},
+                                     "/import/text": settings.max_import_bytes,
+                                     # Chain-explorer exports (ransomware payments).
+                                     "/api/v1/ransomware/payments/import": 9 * 1024 * 1024,
+                                     "/ransomware/payments/import": 9 * 1024 * 1024},
                        large_prefixes={"/taxii2/": settings.max_taxii_bytes})
     return app

@@ -18,6 +18,7 @@ from cyberhub.config import get_settings
 from cyberhub.db import Database
 from cyberhub.errors import HubError
 from cyberhub.i18n import _
+from cyberhub.ransomware.cli import app as ransomware_app
 
 app = typer.Typer(help="Run and administer a cyberhub.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -37,6 +38,7 @@ taxii_app = typer.Typer(help="TAXII 2.1 collections served at /taxii2/.", no_arg
 app.add_typer(taxii_app, name="taxii")
 peer_app = typer.Typer(help="Partner hubs (TAXII 2.1 sync).", no_args_is_help=True)
 app.add_typer(peer_app, name="peer")
+app.add_typer(ransomware_app, name="ransomware")
 
 out = Console()
 err = Console(stderr=True)

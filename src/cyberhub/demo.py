@@ -17,7 +17,12 @@ from cyberhub import access
 from cyberhub.community import security, service
 from cyberhub.community.models import Organisation, User
 from cyberhub.notes import service as notes
-from cyberhub.ransomware import demo_decryptors, demo_incidents, demo_readiness
+from cyberhub.ransomware import (
+    demo_decryptors,
+    demo_incidents,
+    demo_payments,
+    demo_readiness,
+)
 from cyberhub.sharing import TLP
 
 DEMO_PASSWORD = "demo-only-cyberhub-passphrase"  # noqa: S105 - printed for the demo on purpose
@@ -83,6 +88,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
         demo_incidents.load(session)
         demo_decryptors.load(session)
         demo_readiness.load(session)
+        demo_payments.load(session)
         return False, _signins(session)
     system = access.system_viewer("demo loader")
     password_hash = security.hash_password(DEMO_PASSWORD)
@@ -125,6 +131,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     demo_incidents.load(session)
     demo_decryptors.load(session)
     demo_readiness.load(session)
+    demo_payments.load(session)
     return True, _signins(session)
 
 

@@ -28,6 +28,7 @@ from cyberhub.ransomware.models import (
     IncidentVictim,
     ReportAttempt,
     ReportLink,
+    WalletTransaction,
 )
 from cyberhub.ransomware.readiness_models import ReadinessAssessment
 from cyberhub.refdata.models import ReferenceDataset
@@ -44,5 +45,6 @@ __all__ = [
     "ReferenceDataset", "ReportAttempt",
     "ReportLink", "SigninFailure",
     "StixObject", "StixObjectVersion", "StixRef", "TaxiiCollection", "User", "VettingVote",
+    "WalletTransaction",
     "WebSession",
 ]

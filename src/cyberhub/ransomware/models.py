@@ -6,9 +6,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from cyberhub.db import Base, new_id, utcnow
 from cyberhub.sharing import TLP, Shareable, tlp_column_type
@@ -147,3 +159,32 @@ class IncidentFigure(Base):
     figure: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+class WalletTransaction(Shareable, Base):
+    """One payment received by a wallet: what a member imported from a chain explorer's
+    export (or the demo generated). Owned by the importing organisation, under its
+    marking; a wallet's and a family's totals are summed at read time over the rows the
+    viewer may see. ``amount`` is exact: an integer in the asset's smallest unit
+    (satoshi, wei…), kept as decimal text because wei overflow 64-bit integers."""
+
+    __tablename__ = "ransomware_wallet_transactions"
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (
+            Index("ix_ransomware_wallet_transactions_created_at_id", "created_at", "id"),
+            # Re-importing the same transaction for the same wallet changes nothing.
+            UniqueConstraint("owner_org_id", "wallet", "txid",
+                             name="uq_ransomware_wallet_transactions_owner_wallet_txid"),
+            Index("ix_ransomware_wallet_transactions_wallet_time", "wallet", "tx_time"),
+        )
+
+    wallet: Mapped[str] = mapped_column(String(300))  # chain:address, as intel.normalise
+    chain: Mapped[str] = mapped_column(String(32))
+    txid: Mapped[str] = mapped_column(String(130))
+    tx_time: Mapped[datetime] = mapped_column()
+    asset: Mapped[str] = mapped_column(String(16))
+    decimals: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[str] = mapped_column(String(80))  # integer, smallest units
+    usd_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    source: Mapped[str] = mapped_column(String(32))  # the format it came from
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)

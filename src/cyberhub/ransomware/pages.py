@@ -14,10 +14,11 @@ from cyberhub import access
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, PermissionDenied
 from cyberhub.i18n import _
-from cyberhub.ransomware import service
+from cyberhub.ransomware import payments, service
 from cyberhub.ransomware.models import Decryptor
 from cyberhub.ransomware.pages_dashboard import dashboard_page
 from cyberhub.ransomware.pages_incidents import router as incidents_router
+from cyberhub.ransomware.pages_payments import router as payments_router
 from cyberhub.ransomware.pages_readiness import router as readiness_router
 from cyberhub.web.common import MemberCtx, on_error, page, redirect, view
 
@@ -59,6 +60,7 @@ def family(ctx: MemberCtx, ref: str) -> Response:
     return page(ctx, "ransomware/family.html", {
         "family": fam, "decryptors": [_decryptor_view(d, ctx) for d in fam.decryptors],
         "records": [view(r, "id", "tlp", "source", "owner_org_id") for r in fam.records],
+        "payments": payments.family_payments(ctx.session, ctx.viewer, fam.key),
         "can_add": access.can_contribute(ctx.viewer)})
 
 
@@ -216,3 +218,5 @@ router.add_api_route("", dashboard_page, methods=["GET"])
 
 # The readiness self-assessment (pages_readiness.py).
 router.include_router(readiness_router)
+# Wallets and payments (pages_payments.py).
+router.include_router(payments_router)

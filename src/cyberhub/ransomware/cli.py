@@ -1,0 +1,72 @@
+"""``cyberhub ransomware …``: the ransomware commands (registered by ``cyberhub.cli``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cyberhub.errors import HubError
+from cyberhub.i18n import _
+
+app = typer.Typer(help="Ransomware: payments followed to their wallets.", no_args_is_help=True)
+
+
+@app.command("import-payments")
+def import_payments(
+    path: Annotated[Path, typer.Argument(
+        help="An explorer export: Etherscan CSV, Esplora JSON, or the generic CSV.",
+        exists=True, readable=True, dir_okay=False)],
+    as_: Annotated[str, typer.Option("--as", help="E-mail of the importing user.")],
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="etherscan-csv, esplora-json or generic-csv (default: recognised "
+                         "from the file).")] = None,
+    chain: Annotated[str, typer.Option(help="Chain of an Esplora export: btc, ltc, bch.")]
+    = "btc",
+    wallet: Annotated[str | None, typer.Option(
+        help="The address an explorer export is about (found when every row names it).")]
+    = None,
+    tlp: Annotated[str, typer.Option(help="Marking of the transactions.")] = "AMBER",
+    audience: Annotated[str | None, typer.Option(
+        help="Recipient organisations, comma-separated names.")] = None,
+) -> None:
+    """Import the payments a wallet received; every row is checked before anything is
+    stored, and transactions the organisation already holds are left as they are."""
+    from cyberhub import access
+    from cyberhub.audience import Audience
+    from cyberhub.cli import _database, _fail, out
+    from cyberhub.community import service
+    from cyberhub.ransomware import payments
+
+    database = _database()
+    try:
+        from cyberhub.ransomware.payments import MAX_UPLOAD
+
+        if path.stat().st_size > MAX_UPLOAD:
+            raise HubError(_("The file is larger than %(n)d bytes; split it.")
+                           % {"n": MAX_UPLOAD})
+        data = path.read_bytes()
+        with database.transaction() as session:
+            user = service.find_user(session, as_)
+            if user is None or not user.is_active:
+                raise HubError(_("No active user with the e-mail %(email)s.") % {"email": as_})
+            org_ids = []
+            for name in [n.strip() for n in (audience or "").split(",") if n.strip()]:
+                org = service.find_organisation(session, name)
+                if org is None:
+                    raise HubError(_("No organisation named %(name)r.") % {"name": name})
+                org_ids.append(org.id)
+            result = payments.import_payments(
+                session, access.viewer_for(session, user), data, fmt=fmt, chain=chain,
+                address=wallet, tlp=tlp, audience=Audience(org_ids=org_ids))
+    except HubError as exc:
+        raise _fail(exc) from None
+    finally:
+        database.dispose()
+    out.print(_("%(format)s: %(found)d payments found, %(stored)d stored, %(unchanged)d "
+                "already imported.") % {"format": result.format, "found": result.found,
+                                        "stored": result.stored,
+                                        "unchanged": result.unchanged})
+    for value in result.wallets:
+        out.print(f"  {value}", highlight=False)
