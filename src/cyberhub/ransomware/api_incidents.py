@@ -7,11 +7,13 @@ import io
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from cyberhub.access import Viewer
 from cyberhub.audience import Audience, audience_of, audiences_of
 from cyberhub.deps import ApiCtx
+from cyberhub.errors import InvalidInput
 from cyberhub.ransomware import incidents, report_links, trends
 from cyberhub.ransomware.incident_schemas import (
     CellOut,
@@ -19,6 +21,7 @@ from cyberhub.ransomware.incident_schemas import (
     IncidentFields,
     IncidentIn,
     IncidentOut,
+    IncidentPatch,
     ReportLinkIn,
     ReportLinkOut,
     StatsOut,
@@ -88,6 +91,34 @@ def create_incident(body: IncidentIn, ctx: ApiCtx) -> IncidentOut:
 def get_incident(incident_id: str, ctx: ApiCtx) -> IncidentOut:
     return incident_out(ctx.session, ctx.viewer,
                         incidents.get_incident(ctx.session, ctx.viewer, incident_id))
+
+
+@router.patch("/incidents/{incident_id}", response_model=IncidentOut)
+def update_incident(incident_id: str, body: IncidentPatch, ctx: ApiCtx) -> IncidentOut:
+    """Change an incident: the fields given replace the stored ones. The reporter and the
+    admins of the reporting organisation may; a wrong field answers 422 naming it, and
+    nothing changes."""
+    row = incidents.get_incident(ctx.session, ctx.viewer, incident_id)
+    now = incident_out(ctx.session, ctx.viewer, row)
+    stored = {name: getattr(now, name) for name in IncidentIn.model_fields
+              if hasattr(now, name)}
+    stored.update(family=now.family_ref or "", cve=now.cve or "", sector=now.sector or "",
+                  country=now.country or "", size_band=now.size_band or "",
+                  demand_currency=now.demand_currency or "", loss_band=now.loss_band or "",
+                  tlp=now.tlp.value, pap=now.pap.value if now.pap else None,
+                  victim=now.victim.model_dump() if now.victim else None,
+                  audience=now.audience.model_dump())
+    try:
+        merged = IncidentIn.model_validate({**stored, **body.model_dump(exclude_unset=True)})
+    except ValidationError as exc:  # e.g. "discovered": null
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(f"{where}: {first['msg']}", details={"field": where}) from None
+    aud = Audience(merged.audience.org_ids, merged.audience.group_ids,
+                   merged.audience.user_ids)
+    row = incidents.update_incident(ctx.session, ctx.viewer, row.id, incident_input(merged),
+                                    tlp=merged.tlp, pap=merged.pap, audience=aud)
+    return incident_out(ctx.session, ctx.viewer, row)
 
 
 @router.delete("/incidents/{incident_id}", status_code=204)

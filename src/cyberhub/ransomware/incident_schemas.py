@@ -74,6 +74,13 @@ class IncidentIn(IncidentFields):
     audience: AudienceModel = Field(default_factory=AudienceModel)
 
 
+class IncidentPatch(IncidentIn):
+    """A change to an incident: the fields given replace the stored ones (``"victim":
+    null`` removes the victim's identity); the others stay as they are."""
+
+    discovered: date | None = None  # type: ignore[assignment]
+
+
 class IncidentOut(BaseModel):
     id: uuid.UUID
     discovered: date

@@ -310,6 +310,38 @@ def create_incident(session: Session, viewer: Viewer, raw: IncidentInput, *,
     return row
 
 
+def update_incident(session: Session, viewer: Viewer, incident_id: uuid.UUID | str,
+                    raw: IncidentInput, *, tlp: str | TLP, pap: str | None = None,
+                    audience: Audience | None = None) -> Incident:
+    """Replace an incident's fields and marking; nothing changes unless every field is
+    right. The victim's identity changes only for those who may see it (for others it
+    stays as it was)."""
+    row = get_incident(session, viewer, incident_id, purpose="edit")
+    if not access.can_edit(row, viewer):
+        raise PermissionDenied(_("Only the reporter and the admins of the reporting "
+                                 "organisation may change this incident."))
+    tlp_ = clean_tlp(tlp)
+    aud = check_audience(session, tlp_, audience or Audience())
+    values = clean(session, raw)
+    sees_victim = may_see_victim(session, viewer, row)
+    victim = _clean_victim(raw) if sees_victim else None
+    trend_tallies.count(session, row, audience_of(session, row.id), -1)
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.tlp, row.pap = tlp_, clean_pap(pap)
+    row.updated_at = utcnow()
+    write_audience(session, row.id, aud)
+    if sees_victim:
+        session.execute(delete(IncidentVictim).where(IncidentVictim.incident_id == row.id))
+        if victim is not None:
+            session.add(IncidentVictim(incident_id=row.id, name=victim[0], contact=victim[1]))
+    session.flush()
+    trend_tallies.count(session, row, aud, +1)
+    audit.record(session, viewer.actor, "incident.update", target_type="ransomware_incidents",
+                 target_id=row.id, details={"tlp": tlp_.value})
+    return row
+
+
 def get_incident(session: Session, viewer: Viewer, incident_id: uuid.UUID | str,
                  purpose: str = "read") -> Incident:
     return access.load(session, Incident, incident_id, viewer, purpose=purpose)

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cyberhub import access
-from cyberhub.audience import Audience
+from cyberhub.audience import Audience, audience_of
 from cyberhub.community import service as community
 from cyberhub.community.reference import countries, sectors
 from cyberhub.deps import Ctx, WebCtx
@@ -178,7 +178,64 @@ def show_incident(ctx: MemberCtx, incident_id: str) -> Response:
     return page(ctx, "ransomware/incident.html", {
         "incident": view(row, *(c.key for c in Incident.__table__.columns), owner=owner.name),
         "victim": view(victim, "name", "contact") if victim else None,
-        "rule": access.describe_rule(row.tlp), "vector_labels": vector_labels()})
+        "rule": access.describe_rule(row.tlp), "vector_labels": vector_labels(),
+        "can_edit": access.can_edit(row, ctx.viewer)})
+
+
+def _edit_context(ctx: Ctx, incident_id: str, form: IncidentForm,
+                  sharing: SharingForm) -> dict[str, Any]:
+    return {**_form_context(ctx, form, sharing), "edit_id": incident_id}
+
+
+def _as_form(row: Incident, victim: Any) -> IncidentForm:
+    """The stored incident as its form shows it."""
+    def tri(value: bool | None) -> str:
+        return "" if value is None else ("yes" if value else "no")
+
+    def text(value: object) -> str:
+        return "" if value is None else str(value)
+
+    return IncidentForm(
+        discovered=row.discovered.isoformat(), family=row.family_ref or "",
+        access_vector=row.access_vector, cve=text(row.cve), sector=text(row.sector),
+        country=text(row.country), size_band=text(row.size_band),
+        systems_affected=text(row.systems_affected), data_stolen=tri(row.data_stolen),
+        leak_listed=tri(row.leak_listed), demand_amount=text(row.demand_amount),
+        demand_currency=text(row.demand_currency), paid=tri(row.paid),
+        paid_amount=text(row.paid_amount), wallets="\n".join(row.wallets or []),
+        negotiation_contact=row.negotiation_contact, decryptor_used=row.decryptor_used,
+        recovery_days=text(row.recovery_days), loss_band=text(row.loss_band),
+        reported_to=row.reported_to, notes=row.notes,
+        victim_name=victim.name if victim else "", victim_contact=victim.contact if victim else "")
+
+
+@router.get("/incidents/{incident_id}/edit")
+def edit_incident_form(ctx: MemberCtx, incident_id: str) -> Response:
+    row = incidents.get_incident(ctx.session, ctx.viewer, incident_id, purpose="edit")
+    if not access.can_edit(row, ctx.viewer):
+        raise PermissionDenied(_("Only the reporter and the admins of the reporting "
+                                 "organisation may change this incident."))
+    aud = audience_of(ctx.session, row.id)
+    sharing = SharingForm(tlp=row.tlp.value, pap=row.pap.value if row.pap else "",
+                          org_ids=[str(i) for i in aud.org_ids],
+                          group_ids=[str(i) for i in aud.group_ids],
+                          user_ids=[str(i) for i in aud.user_ids])
+    victim = incidents.victim_of(ctx.session, ctx.viewer, row)
+    return page(ctx, "ransomware/incident_form.html", {
+        **_edit_context(ctx, str(row.id), _as_form(row, victim), sharing),
+        "hide_victim": not incidents.may_see_victim(ctx.session, ctx.viewer, row)})
+
+
+@router.post("/incidents/{incident_id}/edit")
+def update_incident(ctx: MemberCtx, incident_id: str, form: Annotated[IncidentForm, Form()],
+                    sharing: Annotated[SharingForm, Form()]) -> Response:
+    on_error(ctx, "ransomware/incident_form.html",
+             _edit_context(ctx, incident_id[:64], form, sharing))
+    aud = Audience(_uuids(sharing.org_ids), _uuids(sharing.group_ids),
+                   _uuids(sharing.user_ids))
+    row = incidents.update_incident(ctx.session, ctx.viewer, incident_id, to_input(form),
+                                    tlp=sharing.tlp, pap=sharing.pap or None, audience=aud)
+    return redirect(f"/ransomware/incidents/{row.id}", "saved")
 
 
 # ---------------------------------------------------------------- report links
