@@ -67,3 +67,17 @@ def test_nothing_published_below_k(client, families, community) -> None:  # type
     page = client.get("/ransomware")
     assert "No trend can be published yet" in page.text
     assert '"families": []' in page.text or '"families":[]' in page.text
+
+
+def test_family_page_lists_the_incidents_the_viewer_may_see(hub: Hub) -> None:  # noqa: F811
+    hub.report("a", tlp="AMBER+STRICT", family=LOCKBIT, sector="Energy")
+    r = hub.client.get(f"/api/v1/ransomware/families/{LOCKBIT}", headers=bearer(hub.tokens["e"]))
+    assert r.status_code == 200 and r.json()["incidents"] == 4
+    mine = hub.client.get(f"/api/v1/ransomware/families/{LOCKBIT}",
+                          headers=bearer(hub.tokens["a"]))
+    assert mine.json()["incidents"] == 5
+    assert sign_in(hub.client, "e@x.example").status_code == 303
+    page = hub.client.get(f"/ransomware/families/{LOCKBIT}").text
+    assert "4 incidents you may see" in page
+    assert page.count('href="/ransomware/incidents/') == 4
+    assert "Energy" not in page and "SECRET-VICTIM" not in page

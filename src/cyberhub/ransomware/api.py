@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from cyberhub.deps import ApiCtx
-from cyberhub.ransomware import service
+from cyberhub.ransomware import incidents, service
 from cyberhub.ransomware.api_dashboard import router as dashboard_router
 from cyberhub.ransomware.api_incidents import router as incidents_router
 from cyberhub.ransomware.api_payments import router as payments_router
@@ -81,7 +81,8 @@ def get_family(ref: str, ctx: ApiCtx) -> FamilyOut:
         payment_methods=f.payment_methods, ransom_amounts=f.ransom_amounts,
         encryption=f.encryption, discovered=f.discovered, records=[r.id for r in f.records],
         decryptors=[decryptor_out(d) for d in f.decryptors], actors=rel(f.actors),
-        techniques=rel(f.techniques), related=rel(f.related))
+        techniques=rel(f.techniques), related=rel(f.related),
+        incidents=incidents.of_family(ctx.session, ctx.viewer, f.key, limit=0)[1])
 
 
 @router.get("/decryptors", response_model=list[DecryptorOut])

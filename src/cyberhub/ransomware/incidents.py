@@ -16,7 +16,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from cyberhub import access, audit
@@ -354,6 +354,19 @@ def list_incidents(session: Session, viewer: Viewer, *, cursor: str | None = Non
                     limit=limit)
     access.audit_listing(session, Incident, page.items, viewer)
     return page
+
+
+def of_family(session: Session, viewer: Viewer, family_ref: str, *,
+              limit: int = 10) -> tuple[list[Incident], int]:
+    """The newest incidents of a family the viewer may see (by date discovered), and how
+    many there are."""
+    query = access.select_visible(Incident, viewer).where(Incident.family_ref == family_ref)
+    rows = list(session.scalars(query.order_by(Incident.discovered.desc(),
+                                               Incident.id.desc()).limit(limit)))
+    access.audit_listing(session, Incident, rows, viewer)
+    total = session.scalar(select(func.count()).select_from(Incident).where(
+        Incident.family_ref == family_ref, access.visible(Incident, viewer))) or 0
+    return rows, total
 
 
 def may_see_victim(session: Session, viewer: Viewer, incident: Incident) -> bool:

@@ -14,7 +14,7 @@ from cyberhub import access
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, PermissionDenied
 from cyberhub.i18n import _
-from cyberhub.ransomware import payments, service
+from cyberhub.ransomware import incidents, payments, service
 from cyberhub.ransomware.models import Decryptor
 from cyberhub.ransomware.pages_dashboard import dashboard_page
 from cyberhub.ransomware.pages_incidents import router as incidents_router
@@ -57,7 +57,10 @@ def families(ctx: MemberCtx, q: Annotated[str, Query(max_length=200)] = "",
 @router.get("/families/{ref}")
 def family(ctx: MemberCtx, ref: str) -> Response:
     fam = service.family(ctx.session, ctx.viewer, ref)
+    seen, seen_total = incidents.of_family(ctx.session, ctx.viewer, fam.key)
     return page(ctx, "ransomware/family.html", {
+        "incidents": [view(i, "id", "discovered", "sector", "country", "tlp", "is_demo")
+                      for i in seen], "incident_total": seen_total,
         "family": fam, "decryptors": [_decryptor_view(d, ctx) for d in fam.decryptors],
         "records": [view(r, "id", "tlp", "source", "owner_org_id") for r in fam.records],
         "payments": payments.family_payments(ctx.session, ctx.viewer, fam.key),

@@ -112,6 +112,8 @@ class FamilyOut(BaseModel):
     actors: list[RelatedOut]
     techniques: list[RelatedOut]
     related: list[RelatedOut]
+    incidents: int = Field(description="Incidents of this family the caller may see "
+                                       "(list them with GET /ransomware/incidents).")
 
 
 class DecryptorIn(BaseModel):
