@@ -29,6 +29,7 @@ from cyberhub.ransomware.models import (
     ReportAttempt,
     ReportLink,
 )
+from cyberhub.ransomware.models_leakposts import LeakPost, LeakPostImport
 from cyberhub.refdata.models import ReferenceDataset
 from cyberhub.sharing import AudienceEntry
 from cyberhub.taxii.models import TaxiiCollection
@@ -36,7 +37,8 @@ from cyberhub.vetting.models import VettingVote
 
 __all__ = [
     "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Decryptor",
-    "Group", "GroupMember", "Import", "Incident", "IncidentVictim", "IntelPackage", "MatchDigest",
+    "Group", "GroupMember", "Import", "Incident", "IncidentVictim", "IntelPackage", "LeakPost",
+    "LeakPostImport", "MatchDigest",
     "MispFeed", "Note",
     "ObservableValue",
     "Organisation", "PackageAck", "PackageObject", "Peer", "ReferenceDataset", "ReportAttempt",

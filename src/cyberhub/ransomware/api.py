@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from cyberhub.deps import ApiCtx
 from cyberhub.ransomware import service
 from cyberhub.ransomware.api_incidents import router as incidents_router
+from cyberhub.ransomware.api_leakposts import router as leakposts_router
 from cyberhub.ransomware.models import Decryptor
 from cyberhub.ransomware.schemas import (
     CandidateOut,
@@ -118,3 +119,5 @@ def delete_decryptor(decryptor_id: str, ctx: ApiCtx) -> Response:
 
 # Incident reports, one-time report links and trends (api_incidents.py).
 router.include_router(incidents_router)
+# Leak-site posts (api_leakposts.py).
+router.include_router(leakposts_router)
