@@ -14,9 +14,11 @@ from cyberhub import access
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, PermissionDenied
 from cyberhub.i18n import _
-from cyberhub.ransomware import service
+from cyberhub.ransomware import leakposts, service
 from cyberhub.ransomware.models import Decryptor
 from cyberhub.ransomware.pages_incidents import router as incidents_router
+from cyberhub.ransomware.pages_leakposts import post_view
+from cyberhub.ransomware.pages_leakposts import router as leakposts_router
 from cyberhub.web.common import MemberCtx, on_error, page, redirect, view
 
 router = APIRouter(prefix="/ransomware")
@@ -59,10 +61,13 @@ def families(ctx: MemberCtx, q: Annotated[str, Query(max_length=200)] = "",
 @router.get("/families/{ref}")
 def family(ctx: MemberCtx, ref: str) -> Response:
     fam = service.family(ctx.session, ctx.viewer, ref)
+    posts = leakposts.family_posts(ctx.session, ctx.viewer, fam.key)
     return page(ctx, "ransomware/family.html", {
         "family": fam, "decryptors": [_decryptor_view(d, ctx) for d in fam.decryptors],
         "records": [view(r, "id", "tlp", "source", "owner_org_id") for r in fam.records],
-        "can_add": access.can_contribute(ctx.viewer)})
+        "can_add": access.can_contribute(ctx.viewer),
+        "leak": SimpleNamespace(count=posts.count, latest=[post_view(p) for p in posts.latest],
+                                chart={"months": posts.months, "counts": posts.per_month})})
 
 
 # ---------------------------------------------------------------- identification
@@ -213,3 +218,5 @@ def delete_decryptor(ctx: MemberCtx, decryptor_id: str) -> Response:
 
 # Incident reports, report links and trends (pages_incidents.py).
 router.include_router(incidents_router)
+# Leak-site posts (pages_leakposts.py).
+router.include_router(leakposts_router)
