@@ -17,7 +17,7 @@ from cyberhub import access
 from cyberhub.community import security, service
 from cyberhub.community.models import Organisation, User
 from cyberhub.notes import service as notes
-from cyberhub.ransomware import demo_incidents
+from cyberhub.ransomware import demo_incidents, demo_leakposts
 from cyberhub.sharing import TLP
 
 DEMO_PASSWORD = "demo-only-cyberhub-passphrase"  # noqa: S105 - printed for the demo on purpose
@@ -81,6 +81,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
         _vetting_and_package(session)
         _collections(session)
         demo_incidents.load(session)
+        demo_leakposts.load(session)
         return False, _signins(session)
     system = access.system_viewer("demo loader")
     password_hash = security.hash_password(DEMO_PASSWORD)
@@ -121,6 +122,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     _intel(session, orgs, by_org, g1.id)
     _collections(session)
     demo_incidents.load(session)
+    demo_leakposts.load(session)
     return True, _signins(session)
 
 
