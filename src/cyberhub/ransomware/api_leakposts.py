@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 
 from cyberhub.audience import Audience
 from cyberhub.deps import ApiCtx
-from cyberhub.errors import InvalidInput
+from cyberhub.errors import InvalidInput, PayloadTooLarge
 from cyberhub.i18n import _
 from cyberhub.ransomware import leakposts
 from cyberhub.ransomware.leakpost_schemas import LeakImportOut, LeakLineErrorOut, LeakPostOut
@@ -72,9 +72,10 @@ async def import_leak_posts(
         async for chunk in request.stream():
             size += len(chunk)
             if size > leakposts.MAX_FILE_BYTES:
-                raise InvalidInput(_("The file is larger than %(n)d MB; split it and import "
-                                     "the parts.") % {"n": leakposts.MAX_FILE_BYTES // 2**20},
-                                   details={"field": "file"})
+                raise PayloadTooLarge(_("The file is larger than %(n)d MB; split it and "
+                                        "import the parts.")
+                                      % {"n": leakposts.MAX_FILE_BYTES // 2**20},
+                                      details={"field": "file"})
             spool.write(chunk)
         spool.seek(0)
         result = leakposts.import_posts(

@@ -32,7 +32,7 @@ from cyberhub.access import Viewer
 from cyberhub.audience import Audience, check_audience, clean_pap, clean_tlp
 from cyberhub.community.reference import countries, sector_key
 from cyberhub.db import new_id, utcnow
-from cyberhub.errors import InvalidInput, PermissionDenied
+from cyberhub.errors import InvalidInput, PayloadTooLarge, PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.pagination import Page, paginate
 from cyberhub.ransomware import groupnames
@@ -305,7 +305,8 @@ def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
 
 def _check_size(size: int) -> None:
     if size > MAX_FILE_BYTES:
-        raise InvalidInput(_("The file is larger than %(n)d MB; split it and import the parts.")
+        raise PayloadTooLarge(_("The file is larger than %(n)d MB; split it and import the "
+                                "parts.")
                            % {"n": MAX_FILE_BYTES // (1024 * 1024)}, details={"field": "file"})
 
 
