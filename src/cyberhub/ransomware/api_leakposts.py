@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from cyberhub.audience import Audience
 from cyberhub.deps import ApiCtx
@@ -78,10 +79,12 @@ async def import_leak_posts(
                                       details={"field": "file"})
             spool.write(chunk)
         spool.seek(0)
-        result = leakposts.import_posts(
-            ctx.session, ctx.viewer, spool, filename=filename, tlp=tlp, pap=pap,
-            audience=Audience(_uuids(org_ids or []), _uuids(group_ids or []),
-                              _uuids(user_ids or [])), mode=mode)
+        audience = Audience(_uuids(org_ids or []), _uuids(group_ids or []),
+                            _uuids(user_ids or []))
+        # Parsing and storing take seconds for a big file: off the event loop.
+        result = await run_in_threadpool(
+            leakposts.import_posts, ctx.session, ctx.viewer, spool, filename=filename,
+            tlp=tlp, pap=pap, audience=audience, mode=mode)
     return result_out(result)
 
 
