@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import IO, Any, Final
+from typing import IO, Any, Final, cast
 
 import orjson
-from sqlalchemy import Select, func, insert, or_, select
+from sqlalchemy import Select, Table, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from cyberhub import access, audit
@@ -142,14 +142,18 @@ def _text(value: Any, fieldname: str, max_len: int, *, multiline: bool = False) 
         return ""
     if not isinstance(value, str):
         raise _Bad(fieldname, _("%(field)s must be text.") % {"field": fieldname})
-    value = str(unicodedata.normalize("NFC", value).translate(_BIDI))
+    value = unicodedata.normalize("NFC", value)
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-        value = "".join(ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else " "
-                        for ch in value).strip()
+        if not value.replace("\n", "").replace("\t", "").isprintable():  # the slow path
+            value = "".join(ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else " "
+                            for ch in value.translate(_BIDI))
+        value = value.strip()
     else:
-        value = _SPACES.sub(" ", "".join(" " if unicodedata.category(ch) == "Cc" else ch
-                                         for ch in value)).strip()
+        if not value.isprintable():  # the slow path
+            value = "".join(" " if unicodedata.category(ch) == "Cc" else ch
+                            for ch in value.translate(_BIDI))
+        value = _SPACES.sub(" ", value).strip()
     if len(value) > max_len:
         raise _Bad(fieldname, _("%(field)s is %(n)d characters long; at most %(max)d are "
                                 "accepted.") % {"field": fieldname, "n": len(value),
@@ -204,6 +208,7 @@ def _country_names() -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=4096)
 def clean_country(value: str) -> str | None:
     """An ISO 3166 alpha-2 code from a code, an alpha-3 code or an English name."""
     text = value.strip()
@@ -212,6 +217,7 @@ def clean_country(value: str) -> str | None:
     return _country_names().get(text.casefold())
 
 
+@lru_cache(maxsize=4096)
 def clean_sector(value: str) -> str | None:
     """A MISP sector galaxy value from its name or a monitor's usual spelling."""
     return sector_key(value) or SECTOR_SYNONYMS.get(_SPACES.sub(" ", value.strip().casefold()))
@@ -372,15 +378,24 @@ def _known(session: Session, viewer: Viewer, keys: list[str]) -> set[str]:
     """Which keys are already stored: by the viewer's organisation (any marking), or by
     another organisation at a marking that reaches the whole community (GREEN) — and
     which the viewer may see, so that the answer tells nothing about posts they may not
-    see."""
+    see. Looked up by key alone, the keys (our own hex digests) written into the query:
+    as 500 parameters of a prepared statement, PostgreSQL compares each row with each
+    key in turn (0.3 s a batch at 20,000 posts); as constants it hashes them, and a
+    freshly filled table's statistics cannot lure it onto the owner's index."""
     assert viewer.org_id is not None
-    own = set(session.scalars(select(LeakPost.dedup_key).where(
-        LeakPost.owner_org_id == viewer.org_id, LeakPost.dedup_key.in_(keys))))
-    rest = [k for k in keys if k not in own]
-    if rest:
+    own: set[str] = set()
+    others: list[uuid.UUID] = []
+    for rid, key, owner, tlp in session.execute(
+            select(LeakPost.id, LeakPost.dedup_key, LeakPost.owner_org_id, LeakPost.tlp)
+            .where(LeakPost.dedup_key.in_(bindparam("keys", keys, expanding=True,
+                                                     literal_execute=True)))):
+        if owner == viewer.org_id:
+            own.add(key)
+        elif tlp in _COMMUNITY_WIDE:
+            others.append(rid)
+    if others:
         own |= set(session.scalars(select(LeakPost.dedup_key).where(
-            LeakPost.dedup_key.in_(rest), LeakPost.tlp.in_(_COMMUNITY_WIDE),
-            access.visible(LeakPost, viewer))))
+            LeakPost.id.in_(others), access.visible(LeakPost, viewer))))
     return own
 
 
@@ -408,7 +423,7 @@ def import_posts(session: Session, viewer: Viewer, stream: IO[bytes], *,
     session.add(job)
     session.flush()
     result = ImportResult(import_id=job.id)
-    seen: set[str] = set()
+    seen: set[bytes] = set()  # the keys of the file so far (flat otherwise)
     pending: list[dict[str, Any]] = []
     unmatched: Counter[str] = Counter()
 
@@ -426,7 +441,7 @@ def import_posts(session: Session, viewer: Viewer, stream: IO[bytes], *,
             row.update(id=new_id(), tlp=tlp_, pap=pap_, owner_org_id=viewer.org_id,
                        created_by_id=viewer.user_id, import_id=job.id, is_demo=is_demo,
                        created_at=stamp, updated_at=stamp)
-        session.execute(insert(LeakPost), rows)
+        session.execute(insert(cast(Table, LeakPost.__table__)), rows)  # one executemany per batch
         entries = [{"id": new_id(), "record_id": r["id"], "org_id": o} for r in rows
                    for o in aud.org_ids] + \
                   [{"id": new_id(), "record_id": r["id"], "group_id": g} for r in rows
@@ -434,7 +449,7 @@ def import_posts(session: Session, viewer: Viewer, stream: IO[bytes], *,
                   [{"id": new_id(), "record_id": r["id"], "user_id": u} for r in rows
                    for u in aud.user_ids]
         if entries:
-            session.execute(insert(AudienceEntry), entries)
+            session.execute(insert(cast(Table, AudienceEntry.__table__)), entries)
         result.stored += len(rows)
 
     for number, raw in _lines(stream):
@@ -450,10 +465,11 @@ def import_posts(session: Session, viewer: Viewer, stream: IO[bytes], *,
             result.lines += not counted
             result.error(number, bad.field, bad.problem)
             continue
-        if record["dedup_key"] in seen:
+        digest = bytes.fromhex(record["dedup_key"][:32])  # 128 bits: 49 bytes a post
+        if digest in seen:
             result.duplicates += 1
             continue
-        seen.add(record["dedup_key"])
+        seen.add(digest)
         match = matcher.match(record["group_name"])
         if match is None:
             record.update(family_ref=None, family_name="")
