@@ -263,3 +263,16 @@ def test_the_cli_imports_and_reports_bad_lines(hub: Hub, tmp_path: Path) -> None
     assert result.exit_code == 1
     assert "line 2, published" in result.output
     assert hub.count() == 2
+
+
+def test_a_race_with_another_import_answers_409_and_stores_nothing(
+        hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cyberhub.ransomware import leakposts
+
+    assert hub.upload("alpha", jsonl(post())).status_code == 201
+    # As if a concurrent import stored the post between the lookup and the insert.
+    monkeypatch.setattr(leakposts, "_known", lambda *_a, **_k: set())
+    r = hub.upload("alpha", jsonl(post(post_title="New"), post()))
+    assert r.status_code == 409, r.text
+    assert "Another import" in r.json()["error"]["message"]
+    assert hub.count() == 1 and hub.count(LeakPostImport) == 1

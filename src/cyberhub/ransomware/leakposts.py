@@ -25,6 +25,7 @@ from typing import IO, Any, Final, cast
 
 import orjson
 from sqlalchemy import Select, Table, bindparam, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cyberhub import access, audit
@@ -32,7 +33,7 @@ from cyberhub.access import Viewer
 from cyberhub.audience import Audience, check_audience, clean_pap, clean_tlp
 from cyberhub.community.reference import countries, sector_key
 from cyberhub.db import new_id, utcnow
-from cyberhub.errors import InvalidInput, PayloadTooLarge, PermissionDenied
+from cyberhub.errors import Conflict, InvalidInput, PayloadTooLarge, PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.pagination import Page, paginate
 from cyberhub.ransomware import groupnames
@@ -441,7 +442,13 @@ def import_posts(session: Session, viewer: Viewer, stream: IO[bytes], *,
             row.update(id=new_id(), tlp=tlp_, pap=pap_, owner_org_id=viewer.org_id,
                        created_by_id=viewer.user_id, import_id=job.id, is_demo=is_demo,
                        created_at=stamp, updated_at=stamp)
-        session.execute(insert(cast(Table, LeakPost.__table__)), rows)  # one executemany per batch
+        try:
+            with session.begin_nested():  # one executemany per batch
+                session.execute(insert(cast(Table, LeakPost.__table__)), rows)
+        except IntegrityError:
+            raise Conflict(_("Another import of your organisation is storing the same posts "
+                             "right now; import the file again when it is done (nothing is "
+                             "stored twice)."), details={"field": "file"}) from None
         entries = [{"id": new_id(), "record_id": r["id"], "org_id": o} for r in rows
                    for o in aud.org_ids] + \
                   [{"id": new_id(), "record_id": r["id"], "group_id": g} for r in rows
