@@ -20,6 +20,8 @@ from cyberhub.errors import HubBusy, HubError, NotFound, PayloadTooLarge, TooMan
 from cyberhub.i18n import _
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+# Leak-site post imports (ransomware.leakposts.MAX_FILE_BYTES), plus a form's envelope.
+LEAK_POSTS_MAX_BODY = 65 * 1024 * 1024
 
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -219,6 +221,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                                      "/import/text": settings.max_import_bytes,
                                      # Chain-explorer exports (ransomware payments).
                                      "/api/v1/ransomware/payments/import": 9 * 1024 * 1024,
-                                     "/ransomware/payments/import": 9 * 1024 * 1024},
+                                     "/ransomware/payments/import": 9 * 1024 * 1024,
+                                     **dict.fromkeys(("/api/v1/ransomware/leak-posts/import",
+                                                      "/ransomware/leak-posts/import"),
+                                                     LEAK_POSTS_MAX_BODY)},
                        large_prefixes={"/taxii2/": settings.max_taxii_bytes})
     return app

@@ -20,6 +20,7 @@ from cyberhub.notes import service as notes
 from cyberhub.ransomware import (
     demo_decryptors,
     demo_incidents,
+    demo_leakposts,
     demo_payments,
     demo_readiness,
 )
@@ -89,6 +90,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
         demo_decryptors.load(session)
         demo_readiness.load(session)
         demo_payments.load(session)
+        demo_leakposts.load(session)
         return False, _signins(session)
     system = access.system_viewer("demo loader")
     password_hash = security.hash_password(DEMO_PASSWORD)
@@ -132,6 +134,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     demo_decryptors.load(session)
     demo_readiness.load(session)
     demo_payments.load(session)
+    demo_leakposts.load(session)
     return True, _signins(session)
 
 

@@ -30,6 +30,7 @@ from cyberhub.ransomware.models import (
     ReportLink,
     WalletTransaction,
 )
+from cyberhub.ransomware.models_leakposts import LeakPost, LeakPostImport
 from cyberhub.ransomware.readiness_models import ReadinessAssessment
 from cyberhub.refdata.models import ReferenceDataset
 from cyberhub.sharing import AudienceEntry
@@ -38,7 +39,8 @@ from cyberhub.vetting.models import VettingVote
 
 __all__ = [
     "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Decryptor",
-    "Group", "GroupMember", "Import", "Incident", "IncidentVictim", "IntelPackage", "MatchDigest",
+    "Group", "GroupMember", "Import", "Incident", "IncidentVictim", "IntelPackage", "LeakPost",
+    "LeakPostImport", "MatchDigest",
     "MispFeed", "Note",
     "ObservableValue",
     "Organisation", "PackageAck", "PackageObject", "Peer", "ReadinessAssessment",

@@ -11,6 +11,7 @@ from cyberhub.deps import ApiCtx
 from cyberhub.ransomware import incidents, service
 from cyberhub.ransomware.api_dashboard import router as dashboard_router
 from cyberhub.ransomware.api_incidents import router as incidents_router
+from cyberhub.ransomware.api_leakposts import router as leakposts_router
 from cyberhub.ransomware.api_payments import router as payments_router
 from cyberhub.ransomware.api_readiness import router as readiness_router
 from cyberhub.ransomware.models import Decryptor
@@ -128,3 +129,5 @@ router.include_router(dashboard_router)
 router.include_router(readiness_router)
 # Wallets, payments imports and totals (api_payments.py).
 router.include_router(payments_router)
+# Leak-site posts (api_leakposts.py).
+router.include_router(leakposts_router)

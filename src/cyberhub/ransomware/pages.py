@@ -14,10 +14,12 @@ from cyberhub import access
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, PermissionDenied
 from cyberhub.i18n import _
-from cyberhub.ransomware import incidents, payments, service
+from cyberhub.ransomware import incidents, leakposts, payments, service
 from cyberhub.ransomware.models import Decryptor
 from cyberhub.ransomware.pages_dashboard import dashboard_page
 from cyberhub.ransomware.pages_incidents import router as incidents_router
+from cyberhub.ransomware.pages_leakposts import post_view
+from cyberhub.ransomware.pages_leakposts import router as leakposts_router
 from cyberhub.ransomware.pages_payments import router as payments_router
 from cyberhub.ransomware.pages_readiness import router as readiness_router
 from cyberhub.web.common import MemberCtx, on_error, page, redirect, view
@@ -58,13 +60,16 @@ def families(ctx: MemberCtx, q: Annotated[str, Query(max_length=200)] = "",
 def family(ctx: MemberCtx, ref: str) -> Response:
     fam = service.family(ctx.session, ctx.viewer, ref)
     seen, seen_total = incidents.of_family(ctx.session, ctx.viewer, fam.key)
+    posts = leakposts.family_posts(ctx.session, ctx.viewer, fam.key)
     return page(ctx, "ransomware/family.html", {
         "incidents": [view(i, "id", "discovered", "sector", "country", "tlp", "is_demo")
                       for i in seen], "incident_total": seen_total,
         "family": fam, "decryptors": [_decryptor_view(d, ctx) for d in fam.decryptors],
         "records": [view(r, "id", "tlp", "source", "owner_org_id") for r in fam.records],
         "payments": payments.family_payments(ctx.session, ctx.viewer, fam.key),
-        "can_add": access.can_contribute(ctx.viewer)})
+        "can_add": access.can_contribute(ctx.viewer),
+        "leak": SimpleNamespace(count=posts.count, latest=[post_view(p) for p in posts.latest],
+                                chart={"months": posts.months, "counts": posts.per_month})})
 
 
 # ---------------------------------------------------------------- identification
@@ -223,3 +228,5 @@ router.add_api_route("", dashboard_page, methods=["GET"])
 router.include_router(readiness_router)
 # Wallets and payments (pages_payments.py).
 router.include_router(payments_router)
+# Leak-site posts (pages_leakposts.py).
+router.include_router(leakposts_router)

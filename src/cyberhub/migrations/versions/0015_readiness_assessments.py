@@ -1,7 +1,7 @@
 """ransomware: readiness self-assessments (drafts and completed snapshots)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-04
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import cyberhub.db
 
 revision: str = "0015"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
