@@ -41,6 +41,7 @@ from rich.table import Table
 from sqlalchemy import create_engine, func, select, text
 
 console = Console()
+NAIVE = True  # --skip-naive: leave out the slow "load and count" baseline
 HUB = "malware--00000000-0000-4000-a000-00000000b0b0"
 CREATED = "2026-01-01T00:00:00.000Z"
 
@@ -93,19 +94,26 @@ def median_time(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
-def run(url: str, neighbours: int, runs: int) -> dict[str, Any]:
+def run(url: str, neighbours: int, runs: int, *, reuse: bool = False) -> dict[str, Any]:
     from cyberhub import access, migrate
-    from cyberhub.atlas import explore
     from cyberhub.community import service as community
     from cyberhub.db import Database
     from cyberhub.intel.importer import ImportSettings, import_stix
-    from cyberhub.intel.models import StixObject, StixRef
     from cyberhub.intel.synthetic import write_bundle
     from cyberhub.sharing import TLP
 
     migrate.upgrade(url)
     database = Database(url)
     system = access.system_viewer()
+    if reuse:
+        from cyberhub.community.models import User
+
+        with database.snapshot() as s:
+            found = {u.email: u for u in s.scalars(select(User))}
+            if "analyst@telecom.example" in found:
+                asker = access.viewer_for(s, found["analyst@telecom.example"])
+                console.print("reusing the generated database", highlight=False)
+                return measure(database, url, asker, runs, {"imported": 0.0}, NAIVE)
     with database.transaction() as s:
         users = []
         for name in ("Bench Police", "Bench Bank", "Bench Telecom"):
@@ -127,7 +135,15 @@ def run(url: str, neighbours: int, runs: int) -> dict[str, Any]:
     if url.startswith("postgresql"):
         with database.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-    out: dict[str, Any] = {"imported": imported}
+    return measure(database, url, asker, runs, {"imported": imported}, NAIVE)
+
+
+def measure(database: Any, url: str, asker: Any, runs: int,
+            out: dict[str, Any], naive_too: bool = True) -> dict[str, Any]:
+    from cyberhub import access
+    from cyberhub.atlas import explore
+    from cyberhub.intel.models import StixObject, StixRef
+
     with database.snapshot() as s:
         out["expand"], view = median_time(lambda: explore.expand(s, asker, HUB), runs)
         out["view"] = view
@@ -158,7 +174,7 @@ def run(url: str, neighbours: int, runs: int) -> dict[str, Any]:
                     StixObject.stix_id.in_(sorted(others)[chunk:chunk + 30_000])))]
             return Counter(o.type for o in seen)
 
-        out["naive"], _ = median_time(naive, 1)
+        out["naive"], _ = median_time(naive, 1) if naive_too else (float("nan"), None)
         edges = s.execute(select(StixRef.source_stix_id, StixRef.target_stix_id)).all()
     database.dispose()
     g = nx.DiGraph()
@@ -177,7 +193,15 @@ def main() -> None:
     parser.add_argument("--pg-url", help="a PostgreSQL server URL (a database is created "
                                          "and dropped); SQLite only without it")
     parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--keep", metavar="DIR", help="keep the generated databases (a SQLite "
+                        "file in DIR, a PostgreSQL database named after the size) and reuse "
+                        "them on the next run with the same --keep and --neighbours: "
+                        "migrations still run, so a run measures the current code")
+    parser.add_argument("--skip-naive", action="store_true",
+                        help="leave out the load-and-count baseline (12-16 s a run)")
     args = parser.parse_args()
+    global NAIVE
+    NAIVE = not args.skip_naive
     table = Table(title=f"Expanding a node with {args.neighbours:,} visible neighbours, ms "
                         f"(median of {args.runs})")
     for col in ("engine", "expand (aggregated)", "aggregate page 1", "page 22",
@@ -189,8 +213,23 @@ def main() -> None:
             console.print("PostgreSQL skipped: give --pg-url.")
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            if engine == "sqlite":
+            if engine == "sqlite" and args.keep:
+                Path(args.keep).mkdir(parents=True, exist_ok=True)
+                path = Path(args.keep) / f"graph-{args.neighbours}.sqlite3"
+                out = run(f"sqlite:///{path}", args.neighbours, args.runs, reuse=True)
+            elif engine == "sqlite":
                 out = run(f"sqlite:///{Path(tmp) / 'hub.sqlite3'}", args.neighbours, args.runs)
+            elif args.keep:
+                admin = args.pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
+                name = f"cyberhub_bench_graph_keep_{args.neighbours}"
+                eng = create_engine(admin, isolation_level="AUTOCOMMIT")
+                with eng.connect() as conn:
+                    if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                       {"n": name}):
+                        conn.execute(text(f'CREATE DATABASE "{name}"'))
+                eng.dispose()
+                out = run(admin.rsplit("/", 1)[0] + "/" + name, args.neighbours, args.runs,
+                          reuse=True)
             else:
                 admin = args.pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
                 name = f"cyberhub_bench_graph_{uuid.uuid4().hex[:8]}"
@@ -213,6 +252,8 @@ def main() -> None:
         table.add_row(engine, *(f"{out[k] * 1000:.0f}" for k in (
             "expand", "page", "deep", "raw", "naive", "networkx")))
     console.print(table)
+    console.print(f"load average: {Path('/proc/loadavg').read_text().strip()}",
+                  highlight=False)
 
 
 if __name__ == "__main__":

@@ -269,7 +269,14 @@ def _neighbours(viewer: Viewer, stix_id: str, f: Filters, *, kind: str | None = 
     """(direction, kind, other STIX id, other type) for each visible reference of
     ``stix_id`` whose other end has a visible copy within the filters. One row per
     (reference, visible copy): callers count distinct ids."""
-    parts = []
+    parts = _neighbours_each_way(viewer, stix_id, f, kind=kind, direction=direction)
+    return parts[0] if len(parts) == 1 else union_all(*parts)  # type: ignore[return-value]
+
+
+def _neighbours_each_way(viewer: Viewer, stix_id: str, f: Filters, *, kind: str | None = None,
+                         direction: str | None = None) -> list[Select[Any]]:
+    """:func:`_neighbours` as one query per direction."""
+    parts: list[Any] = []
     for way in (OUT, IN):
         if direction is not None and way != direction:
             continue
@@ -286,7 +293,7 @@ def _neighbours(viewer: Viewer, stix_id: str, f: Filters, *, kind: str | None = 
         if kind is not None:
             query = query.where(StixRef.kind == kind)
         parts.append(query)
-    return parts[0] if len(parts) == 1 else union_all(*parts)  # type: ignore[return-value]
+    return parts
 
 
 def _roomy(session: Session) -> None:
@@ -300,10 +307,14 @@ def _roomy(session: Session) -> None:
 def groups(session: Session, viewer: Viewer, stix_id: str, f: Filters) -> list[Aggregate]:
     """The visible neighbours of a node counted by (type, kind, direction), in SQL."""
     _roomy(session)
-    sub = _neighbours(viewer, stix_id, f).subquery()
-    rows = session.execute(
-        select(sub.c.direction, sub.c.kind, sub.c.type, func.count(sub.c.other.distinct()))
-        .group_by(sub.c.direction, sub.c.kind, sub.c.type)).all()
+    # Grouped in each direction's own query, straight over the joins: a GROUP BY over a
+    # UNION ALL would first copy every reference into a temporary result.
+    rows: list[Any] = []
+    for part in _neighbours_each_way(viewer, stix_id, f):
+        direction, kind, other, other_type = part.selected_columns
+        rows += session.execute(
+            part.with_only_columns(direction, kind, other_type, func.count(other.distinct()))
+            .group_by(kind, other_type)).all()
     return sorted((Aggregate(stix_id, str(t), str(k), str(d), int(n)) for d, k, t, n in rows),
                   key=lambda a: (a.count, a.type, a.kind, a.direction))
 

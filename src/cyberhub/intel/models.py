@@ -128,8 +128,12 @@ class StixRef(Base):
 
     __tablename__ = "stix_refs"
     __table_args__ = (
-        Index("ix_stix_refs_source", "source_stix_id"),
-        Index("ix_stix_refs_target", "target_stix_id"),
+        # Covering, both ways: a node's references of one kind are one index range, and
+        # counting its neighbours (the graph's expansion) never reads the table's rows.
+        Index("ix_stix_refs_source_kind", "source_stix_id", "kind", "target_stix_id",
+              "object_id"),
+        Index("ix_stix_refs_target_kind", "target_stix_id", "kind", "source_stix_id",
+              "object_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
