@@ -228,3 +228,38 @@ def test_the_browser_exports_with_its_csrf_token(client, community, world):
     r = client.post("/api/v1/atlas/graph/export", json={"ids": [HUB]},
                     headers={"X-CSRF-Token": token})
     assert r.status_code == 200 and HUB in r.text
+
+
+def test_expansion_draws_the_edges_to_nodes_already_drawn(client, database, community,
+                                                          world, tmp_path):
+    """Group Two is linked to the wallet by Beta alone (AMBER): the edge from a new node
+    to a node already drawn comes when the viewer may see the relationship, never
+    otherwise, and naming a node one may not see gets nothing."""
+    hidden = relationship("related-to", world["two"], world["wallet"], 500)
+    assert run_import(database, community, world["ben"], bundle_bytes([hidden]), tmp_path,
+                      tlp="AMBER").objects_stored == 1
+
+    def edges(user, **params: Any) -> set[tuple[str, str]]:
+        r = get(client, community, user, "/expand", node=HUB, **params)
+        assert r.status_code == 200, r.text
+        return {(e["source"], e["target"]) for e in r.json()["edges"]}
+
+    one_to_wallet = (world["one"], world["wallet"])
+    two_to_wallet = (world["two"], world["wallet"])
+    # Without naming the wallet, only the edges of the expanded node come.
+    assert one_to_wallet not in edges(world["gina"])
+    drawn = edges(world["gina"], known=[world["wallet"], "report--unknown-but-harmless"])
+    assert one_to_wallet in drawn and two_to_wallet not in drawn
+    assert {one_to_wallet, two_to_wallet} <= edges(world["ben"], known=[world["wallet"]])
+    # An aggregate's page brings the edges of its nodes to the nodes drawn as well.
+    page = get(client, community, world["gina"], "/expand", node=HUB,
+               via="relationship:uses", direction="in", type="intrusion-set",
+               known=[world["wallet"]]).json()
+    assert one_to_wallet in {(e["source"], e["target"]) for e in page["edges"]}
+    # Naming the secret indicator (AMBER, Beta's) draws nothing to it.
+    assert all(world["secret"] not in pair for pair in edges(
+        world["gina"], known=[world["secret"]]))
+    for bad in (["not a stix id"], [f"indicator--{n}" for n in range(101)]):
+        r = get(client, community, world["gina"], "/expand", node=HUB, known=bad)
+        assert r.status_code == 422, r.text
+        assert "known" in r.text

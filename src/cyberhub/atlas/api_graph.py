@@ -87,6 +87,9 @@ def expand(
                                            "via).")] = None,
     shown: Annotated[int, Query(ge=0, le=1_000_000, description="Nodes already on the "
                                 "canvas: what is left of the node budget.")] = 0,
+    known: Annotated[list[str] | None, Query(description=(
+        "Nodes the client already draws (STIX ids, repeatable, at most "
+        f"{explore.MAX_KNOWN}): the edges the new nodes have to them come too."))] = None,
     type: Types = None, tlp: Tlps = None, vetting: Vettings = None, since: Since = None,
     until: Until = None, limit: Limit = explore.EXPANSION_LIMIT, cursor: Cursor = None,
 ) -> dict[str, Any]:
@@ -96,12 +99,12 @@ def expand(
     if via is not None:
         return explore.group_page(ctx.session, ctx.viewer, node, kind=via,
                                   direction=direction or "", f=f, limit=limit,
-                                  cursor=cursor).as_dict()
+                                  cursor=cursor, known=known or ()).as_dict()
     if cursor is not None:
         raise InvalidInput(_("A cursor pages an aggregate: give via and direction too."),
                            details={"field": "cursor"})
     return explore.expand(ctx.session, ctx.viewer, node, f, limit=limit,
-                          shown=shown).as_dict()
+                          shown=shown, known=known or ()).as_dict()
 
 
 class ExportIn(BaseModel):

@@ -58,6 +58,9 @@ NODE_BUDGET: Final = 2000
 EXPANSION_LIMIT: Final = 50
 """Neighbours sent one by one per expansion, by default."""
 MAX_LIMIT: Final = 200
+MAX_KNOWN: Final = 100
+"""Nodes already drawn that one expansion may name, to get the edges new nodes have to
+them."""
 MAX_EXPORT: Final = 5000
 """STIX ids one export of the visible selection may name (nodes and relationships)."""
 IN, OUT = "in", "out"
@@ -396,6 +399,56 @@ def edges_between(session: Session, viewer: Viewer, stix_id: str,
     return sorted(found.values(), key=lambda e: (e.kind, e.source, e.target, e.relationship or ""))
 
 
+def edges_to_known(session: Session, viewer: Viewer, new: Sequence[str],
+                   known: Sequence[str]) -> list[Edge]:
+    """The visible references between nodes just sent and nodes the client already
+    draws, once each. A known id counts only when the viewer may see a copy of it, so
+    naming ids never reveals an edge to something hidden."""
+    if not new or not known:
+        return []
+    seen = list(session.scalars(
+        select(StixObject.stix_id).distinct()
+        .where(StixObject.stix_id.in_(known), StixObject.revoked.is_(False),
+               access.visible(StixObject, viewer))))
+    if not seen:
+        return []
+    carrier = aliased(StixObject)
+    found: dict[tuple[str, str, str, str | None], Edge] = {}
+    for source, target, kind, via, via_type in session.execute(
+            select(StixRef.source_stix_id, StixRef.target_stix_id, StixRef.kind,
+                   carrier.stix_id, carrier.type)
+            .join(carrier, carrier.id == StixRef.object_id)
+            .where(or_(and_(StixRef.source_stix_id.in_(new), StixRef.target_stix_id.in_(seen)),
+                       and_(StixRef.source_stix_id.in_(seen), StixRef.target_stix_id.in_(new))),
+                   carrier.revoked.is_(False), access.visible(carrier, viewer))):
+        rel = str(via) if via_type == "relationship" else None
+        key = (str(source), str(target), str(kind), rel)
+        found.setdefault(key, Edge(*key))
+    return sorted(found.values(), key=lambda e: (e.kind, e.source, e.target, e.relationship or ""))
+
+
+def check_known(ids: Sequence[str]) -> tuple[str, ...]:
+    clean = tuple(dict.fromkeys(i.strip() for i in ids if i.strip()))
+    if len(clean) > MAX_KNOWN:
+        raise InvalidInput(_("Name at most %(n)d nodes already drawn.") % {"n": MAX_KNOWN},
+                           details={"field": "known"})
+    for i in clean:
+        if "--" not in i or len(i) > 300 or i.startswith("aggregate|"):
+            raise InvalidInput(_("%(id)r is not a STIX id (type--UUID).") % {"id": i[:80]},
+                               details={"field": "known"})
+    return clean
+
+
+def _with_known(session: Session, viewer: Viewer, view: View, stix_id: str,
+                known: Sequence[str]) -> None:
+    """Add the edges from the view's new nodes to the nodes already drawn."""
+    others = [k for k in check_known(known) if k != stix_id]
+    have = {(e.source, e.target, e.kind, e.relationship) for e in view.edges}
+    for edge in edges_to_known(session, viewer, [n.stix_id for n in view.nodes], others):
+        if (edge.source, edge.target, edge.kind, edge.relationship) not in have:
+            view.edges.append(edge)
+
+
 # ------------------------------------------------------------------ the operations
 
 
@@ -434,10 +487,12 @@ def search(session: Session, viewer: Viewer, *, q: str | None = None,
 
 def expand(session: Session, viewer: Viewer, stix_id: str, f: Filters = Filters(), *,
            limit: int = EXPANSION_LIMIT, shown: int = 0,
-           node_budget: int = NODE_BUDGET) -> View:
-    """A node's visible neighbours: small groups one by one, the rest aggregated."""
+           node_budget: int = NODE_BUDGET, known: Sequence[str] = ()) -> View:
+    """A node's visible neighbours: small groups one by one, the rest aggregated; with
+    ``known`` (nodes the client already draws), the edges the new nodes have to them."""
     check_node(stix_id)
     _check_limit(limit)
+    check_known(known)
     room = max(0, min(limit, node_budget - max(shown, 0)))
     counted = groups(session, viewer, stix_id, f)
     view = View(total=sum(g.count for g in counted))
@@ -452,15 +507,18 @@ def expand(session: Session, viewer: Viewer, stix_id: str, f: Filters = Filters(
     ids = _ids_of_groups(session, viewer, stix_id, f, chosen) if chosen else []
     view.nodes = nodes_for(session, viewer, ids)
     view.edges = edges_between(session, viewer, stix_id, [n.stix_id for n in view.nodes])
+    _with_known(session, viewer, view, stix_id, known)
     return view
 
 
 def group_page(session: Session, viewer: Viewer, stix_id: str, *, kind: str, direction: str,
                f: Filters = Filters(), limit: int = EXPANSION_LIMIT,
-               cursor: str | None = None) -> View:
-    """One page of one group's neighbours (an aggregate opened), by STIX id."""
+               cursor: str | None = None, known: Sequence[str] = ()) -> View:
+    """One page of one group's neighbours (an aggregate opened), by STIX id; with
+    ``known``, the edges they have to the nodes the client already draws."""
     check_node(stix_id)
     _check_limit(limit)
+    check_known(known)
     if direction not in (IN, OUT):
         raise InvalidInput(_("direction must be in or out."), details={"field": "direction"})
     if not kind or len(kind) > 300:
@@ -481,6 +539,7 @@ def group_page(session: Session, viewer: Viewer, stix_id: str, *, kind: str, dir
         view.total = int(session.scalar(select(func.count(sub.c.other.distinct()))) or 0)
     view.nodes = nodes_for(session, viewer, ids)
     view.edges = [e for e in edges_between(session, viewer, stix_id, ids) if e.kind == kind]
+    _with_known(session, viewer, view, stix_id, known)
     return view
 
 

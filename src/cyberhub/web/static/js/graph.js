@@ -203,9 +203,21 @@
     }).catch(fail);
   }
 
+  // The nodes already drawn (the newest first, at most MAX_KNOWN) whose edges to what
+  // an expansion adds the server sends too.
+  var MAX_KNOWN = 100;
+  function addKnown(params, except) {
+    var ids = cy.nodes().filter(function (n) {
+      return !n.data("aggregate") && n.id() !== except;
+    }).map(function (n) { return n.id(); });
+    ids.slice(-MAX_KNOWN).forEach(function (id) { params.append("known", id); });
+    return params;
+  }
+
   function expand(node) {
     if (busy || node.data("aggregate") || expanded[node.id()]) { return; }
     var params = filterParams(new URLSearchParams());
+    addKnown(params, node.id());
     params.set("node", node.id());
     params.set("shown", String(cy.nodes().length));
     params.set("limit", String(limit));
@@ -224,6 +236,7 @@
     var params = filterParams(new URLSearchParams());
     params.delete("type");
     params.set("node", agg.data("of"));
+    addKnown(params, agg.data("of"));
     params.set("via", agg.data("kind"));
     params.set("direction", agg.data("direction"));
     params.set("type", agg.data("type"));
