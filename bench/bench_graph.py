@@ -197,6 +197,8 @@ def main() -> None:
                         "file in DIR, a PostgreSQL database named after the size) and reuse "
                         "them on the next run with the same --keep and --neighbours: "
                         "migrations still run, so a run measures the current code")
+    parser.add_argument("--tag", default="", help="appended to the kept databases' names "
+                        "(e.g. to keep a copy for another branch's code)")
     parser.add_argument("--skip-naive", action="store_true",
                         help="leave out the load-and-count baseline (12-16 s a run)")
     args = parser.parse_args()
@@ -215,13 +217,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             if engine == "sqlite" and args.keep:
                 Path(args.keep).mkdir(parents=True, exist_ok=True)
-                path = Path(args.keep) / f"graph-{args.neighbours}.sqlite3"
+                path = Path(args.keep) / f"graph-{args.neighbours}{args.tag}.sqlite3"
                 out = run(f"sqlite:///{path}", args.neighbours, args.runs, reuse=True)
             elif engine == "sqlite":
                 out = run(f"sqlite:///{Path(tmp) / 'hub.sqlite3'}", args.neighbours, args.runs)
             elif args.keep:
                 admin = args.pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
-                name = f"cyberhub_bench_graph_keep_{args.neighbours}"
+                name = f"cyberhub_bench_graph_keep_{args.neighbours}{args.tag}"
                 eng = create_engine(admin, isolation_level="AUTOCOMMIT")
                 with eng.connect() as conn:
                     if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
