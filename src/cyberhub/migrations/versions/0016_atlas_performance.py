@@ -1,7 +1,7 @@
 """atlas: covering indexes on stix_refs for the graph's expansion
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-04
 """
 from collections.abc import Sequence
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """ransomware incident tallies
 
 Revision ID: 13b6035212b8
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-04 17:27:01.554740
 """
 import hashlib
@@ -15,7 +15,7 @@ from alembic import op
 import cyberhub.db
 
 revision: str = "0017"
-down_revision: str | None = "0015"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
