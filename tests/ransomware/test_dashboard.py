@@ -81,3 +81,30 @@ def test_family_page_lists_the_incidents_the_viewer_may_see(hub: Hub) -> None:  
     assert "4 incidents you may see" in page
     assert page.count('href="/ransomware/incidents/') == 4
     assert "Energy" not in page and "SECRET-VICTIM" not in page
+
+
+def test_leak_posts_per_month_and_readiness(hub: Hub) -> None:  # noqa: F811
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    lines = [{"post_title": f"Demo Victim {i}", "group_name": "lockbit3",
+              "discovered": now.isoformat(), "published": now.isoformat(),
+              "description": "", "website": "demo.example"} for i in range(3)]
+    body = "\n".join(json.dumps(line) for line in lines) + "\n"
+    for who, tlp in (("a", "GREEN"), ("b", "AMBER+STRICT")):
+        r = hub.client.post("/api/v1/ransomware/leak-posts/import", params={"tlp": tlp},
+                            content=body.encode() if who == "a" else body.replace(
+                                "Demo Victim", "Hidden Victim").encode(),
+                            headers={**bearer(hub.tokens[who]),
+                                     "content-type": "application/x-ndjson"})
+        assert r.status_code == 201, r.text
+    seen = dashboard(hub, "e")
+    months = seen["leak_posts_per_month"]
+    assert len(months) == 12 and list(months) == sorted(months)
+    assert months[now.strftime("%Y-%m")] == 3  # b's AMBER+STRICT posts are not e's to see
+    assert dashboard(hub, "b")["leak_posts_per_month"][now.strftime("%Y-%m")] == 6
+    assert seen["readiness_score"] is None
+    assert sign_in(hub.client, "e@x.example").status_code == 303
+    page = hub.client.get("/ransomware").text
+    assert "has not completed a readiness assessment" in page
+    assert '"leaks": {"counts": [' in page and "Hidden Victim" not in page

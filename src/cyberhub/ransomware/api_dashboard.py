@@ -22,13 +22,15 @@ class DashboardOut(BaseModel):
     decryptors: int
     recent_incidents: list[IncidentOut]
     recent_decryptors: list[DecryptorOut]
+    leak_posts_per_month: dict[str, int]  # the last twelve months
+    readiness_score: float | None  # the caller's organisation's latest assessment
 
 
 @router.get("/dashboard", response_model=DashboardOut)
 def get_dashboard(ctx: ApiCtx) -> DashboardOut:
     """The k-anonymous trends, the caller's organisation's number of reports, the size of
-    the family and decryptor catalogues, and the newest incidents and decryptors the
-    caller may see."""
+    the family and decryptor catalogues, the newest incidents and decryptors the caller
+    may see, the leak-site posts per month and the organisation's readiness score."""
     from cyberhub.ransomware.api import decryptor_out  # api.py includes this router
 
     d = dashboard.dashboard(ctx.session, ctx.viewer)
@@ -38,4 +40,6 @@ def get_dashboard(ctx: ApiCtx) -> DashboardOut:
         decryptors=d.decryptors,
         recent_incidents=[incident_out(ctx.session, ctx.viewer, i, auds.get(i.id))
                           for i in d.recent_incidents],
-        recent_decryptors=[decryptor_out(x) for x in d.recent_decryptors])
+        recent_decryptors=[decryptor_out(x) for x in d.recent_decryptors],
+        leak_posts_per_month=dict(zip(d.leak_months, d.leak_posts, strict=True)),
+        readiness_score=d.readiness_score)

@@ -1,6 +1,7 @@
 """The ransomware dashboard: one page that gathers what the pillar knows for the viewer —
 the k-anonymous trends (drawn as charts), the viewer's own reports, the newest incidents
-and decryptors the viewer may see, and the size of the family catalogue.
+and decryptors the viewer may see, the leak-site posts per month, the organisation's
+latest readiness score, and the size of the family catalogue.
 
 Every figure comes from the module that owns it (``trends`` for the community's figures,
 ``access`` for lists), so the dashboard publishes nothing those pages would not.
@@ -9,14 +10,13 @@ Every figure comes from the module that owns it (``trends`` for the community's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cyberhub import access
 from cyberhub.access import Viewer
-from cyberhub.ransomware import service, trends
+from cyberhub.ransomware import leakposts, readiness, service, trends
 from cyberhub.ransomware.models import Decryptor, Incident
 
 __all__ = ["Dashboard", "dashboard"]
@@ -32,10 +32,10 @@ class Dashboard:
     families: int  # ransomware families in the catalogue
     decryptors: int
     recent_decryptors: list[Decryptor]
-
-    def as_json(self) -> dict[str, Any]:
-        return {"own_incidents": self.own_incidents, "families": self.families,
-                "decryptors": self.decryptors}
+    leak_months: list[str]  # the last twelve months, YYYY-MM
+    leak_posts: list[int]  # distinct leak-site posts the viewer may see, per month
+    readiness_score: float | None  # the organisation's latest completed assessment
+    readiness_id: str | None
 
 
 def dashboard(session: Session, viewer: Viewer) -> Dashboard:
@@ -53,5 +53,10 @@ def dashboard(session: Session, viewer: Viewer) -> Dashboard:
     newest = list(session.scalars(access.select_visible(Decryptor, viewer).order_by(
         Decryptor.created_at.desc(), Decryptor.id.desc()).limit(RECENT)))
     _items, families = service.list_families(session, viewer, "", offset=0, limit=1)
+    months, posts = leakposts.activity(session, viewer)
+    done = readiness.history(session, viewer)[:1]
     return Dashboard(trends=t, own_incidents=own, recent_incidents=recent, families=families,
-                     decryptors=decryptors, recent_decryptors=newest)
+                     decryptors=decryptors, recent_decryptors=newest, leak_months=months,
+                     leak_posts=posts,
+                     readiness_score=done[0].overall_score if done else None,
+                     readiness_id=str(done[0].id) if done else None)

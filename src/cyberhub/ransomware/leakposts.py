@@ -630,6 +630,24 @@ def family_posts(session: Session, viewer: Viewer, family_key: str, *,
     return FamilyPosts(total, rows, months, [len(by_month.get(m, ())) for m in months])
 
 
+def activity(session: Session, viewer: Viewer, *, months: int = 12,
+             today: date | None = None) -> tuple[list[str], list[int]]:
+    """Distinct posts the viewer may see per month published, for the last ``months``
+    months (the current one included): counted in SQL, whatever the number of posts."""
+    last = (today or utcnow().date()).strftime("%Y-%m")
+    labels = [_shift(last, -n) for n in range(months - 1, -1, -1)]
+    start = datetime.fromisoformat(labels[0] + "-01").replace(tzinfo=UTC)
+    if session.get_bind().dialect.name == "postgresql":
+        month = func.to_char(func.timezone("UTC", LeakPost.published), "YYYY-MM")
+    else:
+        month = func.strftime("%Y-%m", LeakPost.published)
+    counts: dict[str, int] = dict(session.execute(
+        select(month, func.count(LeakPost.dedup_key.distinct()))
+        .where(LeakPost.published >= start, access.visible(LeakPost, viewer))
+        .group_by(month)).all())
+    return labels, [int(counts.get(m, 0)) for m in labels]
+
+
 def _shift(month: str, n: int) -> str:
     y, m = int(month[:4]), int(month[5:7]) - 1 + n
     return f"{y + m // 12:04d}-{m % 12 + 1:02d}"

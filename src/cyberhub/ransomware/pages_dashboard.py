@@ -60,11 +60,15 @@ def chart_data(t: trends.Trends) -> dict[str, Any]:
     }
 
 
+def leak_chart(d: dashboard.Dashboard) -> dict[str, Any]:
+    return {"months": d.leak_months, "counts": d.leak_posts, "label": _("Leak-site posts")}
+
+
 def dashboard_page(ctx: MemberCtx) -> Response:
     d = dashboard.dashboard(ctx.session, ctx.viewer)
     orgs = {o.id: o.name for o in community.list_organisations(ctx.session, ctx.viewer)}
     return page(ctx, "ransomware/dashboard.html", {
-        "d": d, "t": d.trends, "chart": chart_data(d.trends),
+        "d": d, "t": d.trends, "chart": {**chart_data(d.trends), "leaks": leak_chart(d)},
         "recent": [row_view(ctx, r, orgs) for r in d.recent_incidents],
         "decryptors": [view(x, "id", "family_ref", "family_name", "name", "provider", "url",
                             "released", "tlp") for x in d.recent_decryptors],

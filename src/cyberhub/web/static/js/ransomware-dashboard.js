@@ -130,6 +130,19 @@
     draw("chart-map", option);
   }
 
+  function leaks(data, t) {
+    var rows = data.leaks || { months: [], counts: [] };
+    var option = base(t);
+    option.xAxis = { type: "category", data: rows.months, inverse: rtl(),
+      axisLabel: { color: t.muted, hideOverlap: true },
+      axisLine: { lineStyle: { color: t.border } }, axisTick: { show: false } };
+    option.yAxis = { type: "value", minInterval: 1, position: rtl() ? "right" : "left",
+      axisLabel: { color: t.muted }, splitLine: { lineStyle: { color: t.border } } };
+    option.series = [{ name: rows.label, type: "bar", barMaxWidth: 18, data: rows.counts,
+      itemStyle: { color: PALETTE[0], borderRadius: [3, 3, 0, 0] } }];
+    draw("chart-leaks", option);
+  }
+
   function render(data) {
     charts.forEach(function (c) { c.dispose(); });
     charts = [];
@@ -138,6 +151,7 @@
     ranked("chart-families", data.families, data, t);
     vectors(data, t);
     ranked("chart-sectors", data.sectors, data, t);
+    leaks(data, t);
     map(data, t);
   }
 
