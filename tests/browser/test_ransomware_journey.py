@@ -46,6 +46,7 @@ def test_paste_a_note_and_find_the_family_with_its_decryptor(hub, new_page, cons
                 "link", name="Ransomware").click()
             # The section opens on its dashboard; identification is one click away.
             page.get_by_role("heading", name="Ransomware", exact=True).wait_for()
+            page.locator("#chart-leaks[data-drawn=true]").wait_for()  # ECharts drew
             page.get_by_role("main").get_by_role("link", name="What hit us?").first.click()
         else:
             page.goto(hub.url + "/ransomware/identify")

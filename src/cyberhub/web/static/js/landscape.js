@@ -10,39 +10,8 @@
   var charts = [];
   var world = null;
 
-  function css(name, fallback) {
-    var value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-    return value || fallback;
-  }
-
-  function theme() {
-    var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
-    return {
-      dark: dark,
-      text: css("--text", dark ? "#e6e9ef" : "#171b22"),
-      muted: css("--muted", dark ? "#a2abb9" : "#555e6d"),
-      border: css("--border", dark ? "#2b333e" : "#d9dee6"),
-      surface: css("--surface", dark ? "#161b22" : "#ffffff"),
-      accent: css("--accent", dark ? "#6aa5ff" : "#1d5cc2"),
-      ok: css("--ok", dark ? "#56d27d" : "#17743a"),
-      land: dark ? "#232b36" : "#e8ecf1",
-      heat: dark ? ["#3a2a1c", "#9a4a1f", "#f08a4b", "#ffd0a8"]
-        : ["#fde4cf", "#f4a261", "#d9622b", "#8f2d0f"]
-    };
-  }
-
-  function narrow() { return window.innerWidth < 640; }
-
-  function base(t) {
-    return {
-      animation: false,
-      textStyle: { color: t.text, fontFamily: css("--font", "system-ui, sans-serif") },
-      // Tooltips drawn on the canvas: no HTML, so nothing the CSP would refuse.
-      tooltip: { trigger: "axis", renderMode: "richText", backgroundColor: t.surface,
-        borderColor: t.border, textStyle: { color: t.text } },
-      grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true }
-    };
-  }
+  var C = window.cyberhubCharts;
+  var theme = C.theme, narrow = C.narrow, base = C.base;
 
   function weekAxis(data, t) {
     return { type: "category", data: data.figures.weeks,
@@ -174,16 +143,7 @@
         map(data, theme());
         document.getElementById("chart-map").setAttribute("data-drawn", "true");
       });
-    var pending = null;
-    window.addEventListener("resize", function () {
-      clearTimeout(pending);
-      pending = setTimeout(function () { charts.forEach(function (c) { c.resize(); }); }, 120);
-    });
-    if (window.matchMedia) {
-      var query = window.matchMedia("(prefers-color-scheme: dark)");
-      var redraw = function () { render(data); };
-      if (query.addEventListener) { query.addEventListener("change", redraw); }
-    }
+    C.follow(function () { return charts; }, function () { render(data); });
   }
 
   document.addEventListener("DOMContentLoaded", start);
