@@ -258,3 +258,16 @@ def test_reports_in_html_and_pdf_are_audited(alpha: Org, database: Database) -> 
         assert org is not None
     assert [r.details["format"] for r in rows] == ["html", "pdf"]
     assert all(r.target_id == done["id"] for r in rows)
+
+
+def test_two_first_saves_at_once_get_a_conflict_not_an_error(
+        alpha: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    alpha.put({"BK-B-1": {"answer": "yes"}})
+    # A colleague's first save that did not see the draft being started (as when two
+    # requests race): the database's one-draft rule answers, as a 409.
+    monkeypatch.setattr(readiness, "get_draft", lambda session, viewer: None)
+    r = alpha.put({"BK-B-2": {"answer": "no"}})
+    assert r.status_code == 409, r.text
+    assert "Reload the page" in r.json()["error"]["message"]
+    monkeypatch.undo()
+    assert alpha.get("/draft").json()["answers"] == {"BK-B-1": {"answer": "yes", "note": ""}}

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cyberhub import access, audit
@@ -26,7 +27,7 @@ from cyberhub.access import Viewer
 from cyberhub.community.models import Organisation, User
 from cyberhub.config import get_settings
 from cyberhub.db import utcnow
-from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
+from cyberhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.ransomware.readiness_bank import BANK_VERSION, BANKS, Bank, bank
 from cyberhub.ransomware.readiness_models import COMPLETED, DRAFT, ReadinessAssessment
@@ -140,7 +141,13 @@ def save_draft(session: Session, viewer: Viewer,
                                     answers={}, created_by_id=viewer.user_id, created_at=now,
                                     updated_by_id=viewer.user_id, updated_at=now,
                                     area_scores={})
-        session.add(draft)
+        try:
+            with session.begin_nested():  # one draft per organisation, by a unique index
+                session.add(draft)
+                session.flush()
+        except IntegrityError:
+            raise Conflict(_("Someone else in your organisation started a draft at the same "
+                             "moment. Reload the page and save again.")) from None
     merged = dict(draft.answers or {})
     for qid, value in cleaned.items():
         if value is None:
