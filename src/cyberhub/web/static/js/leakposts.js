@@ -6,10 +6,7 @@
 (function () {
   var chart = null;
 
-  function css(name, fallback) {
-    var value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-    return value || fallback;
-  }
+  var css = window.cyberhubCharts.css;  // static/js/charts.js
 
   function draw() {
     var island = document.getElementById("leak-data");
