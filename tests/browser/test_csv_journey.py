@@ -38,7 +38,10 @@ def test_upload_preview_map_import_and_find(hub, new_page, console):
     # Column C holds names, not descriptions: the preview follows without a page load.
     page.evaluate("window.__same_page = true")
     page.get_by_label("Column C holds").select_option("name")
-    page.wait_for_function("document.querySelector('#csv-preview .csv-rows') && "
+    # Wait for that preview to come back (the text is also among the column's first
+    # values, so it alone does not say the request is done).
+    page.wait_for_function("() => !document.querySelector('.htmx-request') && "
+                           "document.querySelector('#csv-preview .csv-rows') && "
                            "document.querySelector('#csv-preview').innerText"
                            ".includes('Shadow Loader C2')")
     page.get_by_label("Column B holds").select_option("ignore")
