@@ -181,6 +181,14 @@ def load(session: Session, model: type[T], record_id: uuid.UUID | str, viewer: V
     return record
 
 
+def can_see(session: Session, model: type[Shareable], record_id: uuid.UUID,
+            viewer: Viewer) -> bool:
+    """Whether the viewer may see one record, without reading it (nothing is audited):
+    for deciding whom to tell about a record, never for showing it."""
+    return session.scalar(
+        select(exists().where(model.id == record_id, visible(model, viewer)))) is True
+
+
 def _sees_as_member(session: Session, model: type[Shareable], record_id: uuid.UUID,
                     viewer: Viewer) -> bool:
     """Would the viewer see the record without their hub-admin role?"""
