@@ -11,6 +11,8 @@ from cyberhub.federation.api_network import router as network_router
 from cyberhub.formats.api import router as formats_router
 from cyberhub.intel.api import router as intel_router
 from cyberhub.intel.api_objects import router as objects_router
+from cyberhub.lessons.api import router as lessons_router
+from cyberhub.meetings.api import router as meetings_router
 from cyberhub.notes.api import router as notes_router
 from cyberhub.packages.api import router as packages_router
 from cyberhub.ransomware.api import router as ransomware_router
@@ -30,3 +32,5 @@ api_router.include_router(formats_router)
 api_router.include_router(vetting_router)
 api_router.include_router(packages_router)
 api_router.include_router(ransomware_router)
+api_router.include_router(meetings_router)
+api_router.include_router(lessons_router)

@@ -18,6 +18,7 @@ from cyberhub.config import get_settings
 from cyberhub.db import Database
 from cyberhub.errors import HubError
 from cyberhub.i18n import _
+from cyberhub.meetings.cli import app as meetings_app
 from cyberhub.ransomware.cli import app as ransomware_app
 
 app = typer.Typer(help="Run and administer a cyberhub.", no_args_is_help=True,
@@ -39,6 +40,7 @@ app.add_typer(taxii_app, name="taxii")
 peer_app = typer.Typer(help="Partner hubs (TAXII 2.1 sync).", no_args_is_help=True)
 app.add_typer(peer_app, name="peer")
 app.add_typer(ransomware_app, name="ransomware")
+app.add_typer(meetings_app, name="meetings")
 
 out = Console()
 err = Console(stderr=True)

@@ -88,6 +88,19 @@ def sync_peers_every_minute() -> None:
         sync_peer(str(peer_id))
 
 
+def remind_action_items_now(now: datetime | None = None) -> Any:
+    """Publish the action-item reminders due now (see meetings.reminders)."""
+    from cyberhub.meetings import reminders
+
+    with database().transaction() as session:
+        return reminders.send_due(session, now)
+
+
+@huey.periodic_task(crontab(minute="*/15"))  # type: ignore[untyped-decorator]
+def remind_action_items_every_15_minutes() -> None:
+    remind_action_items_now()
+
+
 _PENDING = "cyberhub_jobs_after_commit"
 
 

@@ -20,6 +20,8 @@ from cyberhub.intel.models import (
     StixObjectVersion,
     StixRef,
 )
+from cyberhub.lessons.models import Lesson, LessonTag
+from cyberhub.meetings.models import ActionItem, Decision, Meeting, MeetingAttendee
 from cyberhub.notes.models import Note
 from cyberhub.packages.models import IntelPackage, PackageAck, PackageObject
 from cyberhub.ransomware.models import (
@@ -38,9 +40,15 @@ from cyberhub.taxii.models import TaxiiCollection
 from cyberhub.vetting.models import VettingVote
 
 __all__ = [
-    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping", "Decryptor",
+    "ActionItem",
+    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping",
+    "Decision",
+    "Decryptor",
     "Group", "GroupMember", "Import", "Incident", "IncidentVictim", "IntelPackage", "LeakPost",
-    "LeakPostImport", "MatchDigest",
+    "LeakPostImport",
+    "Lesson", "LessonTag",
+    "MatchDigest",
+    "Meeting", "MeetingAttendee",
     "MispFeed", "Note",
     "ObservableValue",
     "Organisation", "PackageAck", "PackageObject", "Peer", "ReadinessAssessment",

@@ -21,7 +21,7 @@ def test_models_match_the_migrations(sqlite_template: Path) -> None:
                 "compare_type": True,
                 "include_object": lambda obj, name, kind, reflected, compare_to: not (
                     kind == "table" and name is not None
-                    and name.startswith("stix_objects_fts"))})
+                    and name.startswith(("stix_objects_fts", "lessons_fts")))})
             diff = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()

@@ -14,11 +14,13 @@ target_metadata = Base.metadata
 
 
 def _include(obj: object, name: str | None, kind: str, reflected: bool, compare_to: object) -> bool:
-    """Leave out what the models do not describe on purpose: the full-text index
-    (PostgreSQL's generated tsvector column, SQLite's FTS5 tables; migration 0003)."""
+    """Leave out what the models do not describe on purpose: the full-text indexes
+    (PostgreSQL's generated tsvector columns, SQLite's FTS5 tables and their shadow
+    tables; migrations 0003 and 0018)."""
     if kind == "column" and name == "search":
         return False
-    return not (kind == "table" and name is not None and name.startswith("stix_objects_fts"))
+    return not (kind == "table" and name is not None
+                and name.startswith(("stix_objects_fts", "lessons_fts")))
 
 
 def _run(connection: Connection) -> None:

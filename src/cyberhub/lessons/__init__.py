@@ -1,0 +1,1 @@
+"""The lessons library: what the community learned from dialogues, operations and incidents."""

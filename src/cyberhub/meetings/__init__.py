@@ -1,0 +1,1 @@
+"""Meetings of the community: agenda, minutes, decisions, action items and reminders."""

@@ -1,0 +1,1 @@
+from tests.api.conftest import hub  # noqa: F401 - the REST tests' small hub, shared
