@@ -6,6 +6,7 @@ from cyberhub.atlas.api import router as atlas_router
 from cyberhub.atlas.api_graph import router as atlas_graph_router
 from cyberhub.atlas.api_landscape import router as landscape_router
 from cyberhub.community.api import router as community_router
+from cyberhub.dialogue.api import router as dialogue_router
 from cyberhub.federation.api import router as federation_router
 from cyberhub.federation.api_network import router as network_router
 from cyberhub.formats.api import router as formats_router
@@ -21,6 +22,7 @@ from cyberhub.vetting.api import router as vetting_router
 api_router = APIRouter()
 api_router.include_router(community_router)
 api_router.include_router(notes_router)
+api_router.include_router(dialogue_router)
 api_router.include_router(intel_router)
 api_router.include_router(objects_router)
 api_router.include_router(atlas_router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from cyberhub.i18n import _
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 # Leak-site post imports (ransomware.leakposts.MAX_FILE_BYTES), plus a form's envelope.
 LEAK_POSTS_MAX_BODY = 65 * 1024 * 1024
+# Dialogue attachments (dialogue.files.MAX_BYTES, 10 MB), plus the multipart envelope.
+ATTACHMENT_MAX_BODY = 10 * 1024 * 1024 + 64 * 1024
+ATTACHMENT_PATHS = re.compile(r"(/api/v1)?/dialogues/[0-9a-fA-F-]{36}/attachments")
 
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -40,19 +44,25 @@ class SecurityHeaders:
     """Pure ASGI middleware: headers on every response, and a cap on request bodies."""
 
     def __init__(self, app: ASGIApp, max_body: int, large_bodies: dict[str, int] | None = None,
-                 large_prefixes: dict[str, int] | None = None) -> None:
+                 large_prefixes: dict[str, int] | None = None,
+                 large_patterns: dict[re.Pattern[str], int] | None = None) -> None:
         self.app = app
         self.default_max_body = max_body
         # Paths that take files (imports): streamed to disk by their route, larger cap.
         self.large_bodies = large_bodies or {}
         # Path prefixes with their own cap (TAXII announces max_content_length).
         self.large_prefixes = large_prefixes or {}
+        # Paths with an id in them (dialogue attachments): matched whole.
+        self.large_patterns = large_patterns or {}
 
     def _max_body(self, path: str) -> int:
         if path in self.large_bodies:
             return self.large_bodies[path]
         for prefix, cap in self.large_prefixes.items():
             if path.startswith(prefix):
+                return cap
+        for pattern, cap in self.large_patterns.items():
+            if pattern.fullmatch(path):
                 return cap
         return self.default_max_body
 
@@ -225,5 +235,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                                      **dict.fromkeys(("/api/v1/ransomware/leak-posts/import",
                                                       "/ransomware/leak-posts/import"),
                                                      LEAK_POSTS_MAX_BODY)},
-                       large_prefixes={"/taxii2/": settings.max_taxii_bytes})
+                       large_prefixes={"/taxii2/": settings.max_taxii_bytes},
+                       large_patterns={ATTACHMENT_PATHS: ATTACHMENT_MAX_BODY})
     return app

@@ -11,6 +11,8 @@ from cyberhub.community.models import (
     WebSession,
 )
 from cyberhub.db import Base
+from cyberhub.dialogue.models import Attachment as DialogueAttachment
+from cyberhub.dialogue.models import Contribution, Dialogue, Reaction
 from cyberhub.federation.models import MatchDigest, MispFeed, Peer
 from cyberhub.formats.models import CsvMapping
 from cyberhub.intel.models import (
@@ -41,9 +43,9 @@ from cyberhub.vetting.models import VettingVote
 
 __all__ = [
     "ActionItem",
-    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "CsvMapping",
+    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "Contribution", "CsvMapping",
     "Decision",
-    "Decryptor",
+    "Decryptor", "Dialogue", "DialogueAttachment",
     "Group", "GroupMember", "Import", "Incident", "IncidentVictim", "IntelPackage", "LeakPost",
     "LeakPostImport",
     "Lesson", "LessonTag",
@@ -51,7 +53,7 @@ __all__ = [
     "Meeting", "MeetingAttendee",
     "MispFeed", "Note",
     "ObservableValue",
-    "Organisation", "PackageAck", "PackageObject", "Peer", "ReadinessAssessment",
+    "Organisation", "PackageAck", "PackageObject", "Peer", "Reaction", "ReadinessAssessment",
     "ReferenceDataset", "ReportAttempt",
     "ReportLink", "SigninFailure",
     "StixObject", "StixObjectVersion", "StixRef", "TaxiiCollection", "User", "VettingVote",
