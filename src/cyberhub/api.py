@@ -15,6 +15,7 @@ from cyberhub.intel.api_objects import router as objects_router
 from cyberhub.lessons.api import router as lessons_router
 from cyberhub.meetings.api import router as meetings_router
 from cyberhub.notes.api import router as notes_router
+from cyberhub.notifications.api import router as notifications_router
 from cyberhub.packages.api import router as packages_router
 from cyberhub.ransomware.api import router as ransomware_router
 from cyberhub.vetting.api import router as vetting_router
@@ -23,6 +24,7 @@ api_router = APIRouter()
 api_router.include_router(community_router)
 api_router.include_router(notes_router)
 api_router.include_router(dialogue_router)
+api_router.include_router(notifications_router)
 api_router.include_router(intel_router)
 api_router.include_router(objects_router)
 api_router.include_router(atlas_router)

@@ -170,6 +170,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings.resolved_secret_key()
     database = database or Database(settings.resolved_database_url())
 
+    import cyberhub.notifications.delivery  # noqa: F401 - listens to the event bus
     from cyberhub.api import api_router
     from cyberhub.taxii.api import router as taxii_router
     from cyberhub.web.common import RedirectRequired, redirect_response

@@ -47,6 +47,8 @@ err = Console(stderr=True)
 
 
 def _database() -> Database:
+    import cyberhub.notifications.delivery  # noqa: F401 - commands publish events: listen
+
     return Database(get_settings().resolved_database_url())
 
 

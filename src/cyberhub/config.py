@@ -73,6 +73,24 @@ class Settings(BaseSettings):
     # Ransomware trends (docs/ransomware.md): a published figure rests on at least this
     # many distinct reporting organisations besides the asker's own.
     trend_k: int = Field(default=3, ge=1, le=100)
+    # Notifications (docs/notifications.md). The hub's public address, for links in
+    # e-mails and webhook payloads (paths alone when empty).
+    public_url: str = ""
+    # E-mail through SMTP: off while smtp_host is empty.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "cyberhub@localhost"
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_timeout: float = 30.0
+    # Webhook targets: comma-separated host patterns ("hooks.example.org",
+    # "*.example.net"); empty: no webhook may be registered.
+    webhook_allow: str = ""
+    # Deliver webhooks to loopback and private addresses (an intranet receiver, tests).
+    # Off by default: members must not make the hub probe its own network.
+    webhook_private_addresses: bool = False
+    webhook_timeout: float = 10.0
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -36,6 +36,7 @@ _database: Database | None = None
 def database() -> Database:
     """The worker's database handle (one per process)."""
     global _database
+    import cyberhub.notifications.delivery  # noqa: F401 - jobs publish events: listen
     url = get_settings().resolved_database_url()
     if _database is None or _database.url != url:
         _database = Database(url)
@@ -99,6 +100,43 @@ def remind_action_items_now(now: datetime | None = None) -> Any:
 @huey.periodic_task(crontab(minute="*/15"))  # type: ignore[untyped-decorator]
 def remind_action_items_every_15_minutes() -> None:
     remind_action_items_now()
+
+
+@huey.task()  # type: ignore[untyped-decorator]
+def send_notification_email(notification_id: str) -> None:
+    """E-mail one notification (docs/notifications.md), after its transaction committed."""
+    from cyberhub.notifications import delivery
+
+    with database().transaction() as session:
+        delivery.send_one(session, uuid.UUID(notification_id))
+
+
+@huey.task()  # type: ignore[untyped-decorator]
+def deliver_webhook(delivery_id: str) -> None:
+    """One attempt to deliver a signed webhook; failures wait for the retry sweep."""
+    from cyberhub.notifications import webhooks
+
+    with database().transaction() as session:
+        webhooks.deliver(session, uuid.UUID(delivery_id))
+
+
+@huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
+def retry_webhooks_every_minute() -> None:
+    from cyberhub.notifications import webhooks
+
+    with database().transaction() as session:
+        due = webhooks.due_deliveries(session)
+    for delivery_id in due:
+        deliver_webhook(str(delivery_id))
+
+
+@huey.periodic_task(crontab(minute="0", hour="6"))  # type: ignore[untyped-decorator]
+def daily_digest() -> None:
+    """06:00 UTC (the queue runs in UTC): the day's notifications for digest readers."""
+    from cyberhub.notifications import delivery
+
+    with database().transaction() as session:
+        delivery.send_digests(session)
 
 
 _PENDING = "cyberhub_jobs_after_commit"

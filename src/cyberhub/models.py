@@ -25,6 +25,13 @@ from cyberhub.intel.models import (
 from cyberhub.lessons.models import Lesson, LessonTag
 from cyberhub.meetings.models import ActionItem, Decision, Meeting, MeetingAttendee
 from cyberhub.notes.models import Note
+from cyberhub.notifications.models import (
+    Notification,
+    NotificationSettings,
+    Watch,
+    Webhook,
+    WebhookDelivery,
+)
 from cyberhub.packages.models import IntelPackage, PackageAck, PackageObject
 from cyberhub.ransomware.models import (
     Decryptor,
@@ -51,12 +58,16 @@ __all__ = [
     "Lesson", "LessonTag",
     "MatchDigest",
     "Meeting", "MeetingAttendee",
-    "MispFeed", "Note",
+    "MispFeed", "Note", "Notification", "NotificationSettings",
     "ObservableValue",
     "Organisation", "PackageAck", "PackageObject", "Peer", "Reaction", "ReadinessAssessment",
     "ReferenceDataset", "ReportAttempt",
     "ReportLink", "SigninFailure",
     "StixObject", "StixObjectVersion", "StixRef", "TaxiiCollection", "User", "VettingVote",
-    "WalletTransaction",
-    "WebSession",
+    "WalletTransaction", "Watch",
+    "WebSession", "Webhook", "WebhookDelivery",
 ]
+
+# Whoever loads the whole schema (the app, the worker, the CLI, migrations, tests) also
+# gets the notifications listener on the event bus.
+import cyberhub.notifications.delivery  # noqa: F401

@@ -1,0 +1,135 @@
+"""Signed webhooks: registration checks (SSRF, allow-list, bad URLs) and delivery to a
+loopback receiver whose signature the test verifies independently with hmac."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import orjson
+import pytest
+
+from cyberhub.config import Settings
+from tests.api.conftest import Hub, assert_error
+from tests.notifications.conftest import Receiver, publish
+
+
+def _register(hub: Hub, who: str, url: str, **extra: object) -> dict[str, object]:
+    r = hub.post(who, "/webhooks", {"url": url, **extra})
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_delivery_is_signed(hub: Hub, webhook_settings: Settings, receiver: Receiver) -> None:
+    u = hub.users
+    hook = _register(hub, "b_analyst", receiver.url)
+    secret = str(hook["secret"])
+    assert secret.startswith("whsec_")
+    listed = hub.get("b_analyst", "/webhooks").json()
+    assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]
+    note = hub.community.note(u["a_admin"], tlp="GREEN", title="Inner title")
+    publish(hub.database, kind="insight.published", subject=note, title="A new insight",
+            summary="safe words", url=f"/notes/{note.id}", recipients={u["b_analyst"].id},
+            actor=u["a_admin"].id)
+    [got] = receiver.received
+    assert got.path == "/hook" and got.headers["content-type"] == "application/json"
+    timestamp = got.headers["x-cyberhub-timestamp"]
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + got.body,
+                        hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(got.headers["x-cyberhub-signature"], "sha256=" + expected)
+    body = orjson.loads(got.body)
+    assert (body["kind"], body["title"], body["summary"]) == (
+        "insight.published", "A new insight", "safe words")
+    assert body["url"].endswith(f"/notes/{note.id}")
+    assert b"Inner title" not in got.body and b"a_admin" not in got.body
+    status = hub.get("b_analyst", "/webhooks").json()[0]
+    assert status["last_ok"] is True and status["last_status"] == "HTTP 200"
+
+
+def test_nothing_unseen_and_nothing_when_switched_off(hub: Hub, webhook_settings: Settings,
+                                                      receiver: Receiver) -> None:
+    u = hub.users
+    _register(hub, "b_analyst", receiver.url)
+    red = hub.community.note(u["a_admin"], tlp="RED")
+    publish(hub.database, subject=red, recipients={u["b_analyst"].id})
+    assert receiver.received == []
+    assert hub.patch("b_analyst", "/notifications/settings",
+                     {"webhook_enabled": False}).status_code == 200
+    green = hub.community.note(u["a_admin"], tlp="GREEN")
+    publish(hub.database, subject=green, recipients={u["b_analyst"].id})
+    assert receiver.received == []
+
+
+def test_organisation_webhook_gets_only_what_the_whole_org_sees(
+        hub: Hub, webhook_settings: Settings, receiver: Receiver) -> None:
+    u = hub.users
+    assert_error(hub.post("b_analyst", "/webhooks", {"url": receiver.url,
+                                                     "for_organisation": True}), 403)
+    hook = _register(hub, "b_admin", receiver.url, for_organisation=True)
+    assert hook["for_organisation"] is True
+    personal = hub.community.note(u["a_admin"], tlp="AMBER", users=[u["b_analyst"]])
+    shared = hub.community.note(u["a_admin"], tlp="AMBER", orgs=[hub.beta])
+    publish(hub.database, subject=personal, title="for one person",
+            recipients={u["b_analyst"].id})
+    publish(hub.database, subject=shared, title="for the organisation",
+            recipients={u["b_analyst"].id})
+    assert [orjson.loads(r.body)["title"] for r in receiver.received] == [
+        "for the organisation"]
+
+
+def test_failures_are_kept_for_retry(hub: Hub, webhook_settings: Settings,
+                                     receiver: Receiver) -> None:
+    u = hub.users
+    receiver.status = 500
+    _register(hub, "b_analyst", receiver.url)
+    note = hub.community.note(u["a_admin"], tlp="GREEN")
+    publish(hub.database, subject=note, recipients={u["b_analyst"].id})
+    assert len(receiver.received) == 1
+    status = hub.get("b_analyst", "/webhooks").json()[0]
+    assert status["last_ok"] is False and status["last_status"] == "HTTP 500"
+    from sqlalchemy import select
+
+    from cyberhub.notifications.models import WebhookDelivery
+
+    with hub.database.transaction() as session:
+        [d] = session.scalars(select(WebhookDelivery))
+        assert (d.status, d.attempts) == ("pending", 1)
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("", "Give the webhook's URL"),
+    ("not a url at all", "must start with https://"),
+    ("ftp://127.0.0.1/hook", "must start with https://"),
+    ("javascript:alert(1)", "must start with https://"),
+    ("https://", "names no host"),
+    ("https://user:pw@127.0.0.1/hook", "user name or password"),
+    ("https://hooks.elsewhere.example/hook", "not on this hub's list"),
+    ("http://[::1", "not a valid URL"),
+    ("https://127.0.0.1/" + "x" * 2100, "longer than"),
+])
+def test_bad_urls_are_refused_clearly(hub: Hub, settings: Settings, url: str, says: str) -> None:
+    settings.webhook_allow = "127.0.0.1"
+    error = assert_error(hub.post("b_analyst", "/webhooks", {"url": url}), 422)
+    assert says in error["message"], error
+    assert hub.get("b_analyst", "/webhooks").json() == []
+
+
+def test_private_addresses_and_plain_http(hub: Hub, settings: Settings) -> None:
+    settings.webhook_allow = "127.0.0.1,10.*,localhost,192.0.2.10"
+    for url in ("https://127.0.0.1/hook", "https://10.1.2.3/hook", "https://localhost/hook"):
+        error = assert_error(hub.post("b_analyst", "/webhooks", {"url": url}), 422)
+        assert "loopback, private or reserved" in error["message"]
+    settings.webhook_allow = "*"
+    error = assert_error(hub.post("b_analyst", "/webhooks",
+                                  {"url": "https://169.254.169.254/latest"}), 422)
+    assert "loopback, private or reserved" in error["message"]
+    settings.webhook_allow = ""
+    error = assert_error(hub.post("b_analyst", "/webhooks",
+                                  {"url": "https://93.184.215.14/hook"}), 422)
+    assert "not on this hub's list" in error["message"]
+    settings.webhook_allow = "93.184.215.14"
+    error = assert_error(hub.post("b_analyst", "/webhooks",
+                                  {"url": "http://93.184.215.14/hook"}), 422)
+    assert "must use https://" in error["message"]
+    assert _register(hub, "b_analyst", "https://93.184.215.14/hook")["url"] == \
+        "https://93.184.215.14/hook"
