@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, select, true
 from sqlalchemy.orm import Session
 
 from cyberhub import audit
@@ -105,8 +105,26 @@ def _group_in(ids: frozenset[uuid.UUID]) -> list[ColumnElement[bool]]:
     return [AudienceEntry.group_id.in_(sorted(ids))] if ids else []
 
 
+def _owner_only_while(model: type[Shareable]) -> ColumnElement[bool] | None:
+    """The condition under which a row of ``model`` is private to its owning organisation
+    (a draft insight), if the type declares one as ``owner_only_while()``."""
+    condition = getattr(model, "owner_only_while", None)
+    return condition() if callable(condition) else None
+
+
 def visible(model: type[Shareable], viewer: Viewer) -> ColumnElement[bool]:
-    """SQL predicate: the rows of ``model`` that ``viewer`` may see."""
+    """SQL predicate: the rows of ``model`` that ``viewer`` may see.
+
+    A type whose rows can be unpublished (``owner_only_while()``) shows those rows only
+    to its owning organisation's users, and still only under their marking."""
+    marking = _marking_visible(model, viewer)
+    draft = _owner_only_while(model)
+    if draft is None:
+        return marking
+    return and_(marking, or_(not_(draft), org_private(model.owner_org_id, viewer)))
+
+
+def _marking_visible(model: type[Shareable], viewer: Viewer) -> ColumnElement[bool]:
     if viewer.user_id is None or viewer.org_id is None:
         # Anonymous visitors, and the operator's CLI, which administers but never reads.
         return model.tlp == TLP.CLEAR
@@ -147,7 +165,9 @@ def may_leave_to(model: type[Shareable], partner: Partner) -> ColumnElement[bool
     AMBER+STRICT and RED never. What the partner itself sent is never sent back."""
     named = _audience_has(model, AudienceEntry.org_id == partner.org_id,
                           *_group_in(partner.group_ids))
-    return and_(model.owner_org_id != partner.org_id, or_(
+    draft = _owner_only_while(model)  # an unpublished record never leaves
+    return and_(model.owner_org_id != partner.org_id,
+                not_(draft) if draft is not None else true(), or_(
         model.tlp == TLP.CLEAR,
         and_(model.tlp == TLP.GREEN, true() if partner.share_green else false()),
         and_(model.tlp == TLP.AMBER, named)))

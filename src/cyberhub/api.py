@@ -5,11 +5,13 @@ from fastapi import APIRouter
 from cyberhub.atlas.api import router as atlas_router
 from cyberhub.atlas.api_graph import router as atlas_graph_router
 from cyberhub.atlas.api_landscape import router as landscape_router
+from cyberhub.comments.api import router as comments_router
 from cyberhub.community.api import router as community_router
 from cyberhub.dialogue.api import router as dialogue_router
 from cyberhub.federation.api import router as federation_router
 from cyberhub.federation.api_network import router as network_router
 from cyberhub.formats.api import router as formats_router
+from cyberhub.insights.api import router as insights_router
 from cyberhub.intel.api import router as intel_router
 from cyberhub.intel.api_objects import router as objects_router
 from cyberhub.lessons.api import router as lessons_router
@@ -38,3 +40,5 @@ api_router.include_router(packages_router)
 api_router.include_router(ransomware_router)
 api_router.include_router(meetings_router)
 api_router.include_router(lessons_router)
+api_router.include_router(comments_router)
+api_router.include_router(insights_router)

@@ -1,6 +1,7 @@
 """Imports every model so that metadata (Alembic, tests) sees the whole schema."""
 
 from cyberhub.audit import AuditEntry, AuditHead
+from cyberhub.comments.models import Comment
 from cyberhub.community.models import (
     ApiToken,
     Group,
@@ -15,6 +16,7 @@ from cyberhub.dialogue.models import Attachment as DialogueAttachment
 from cyberhub.dialogue.models import Contribution, Dialogue, Reaction
 from cyberhub.federation.models import MatchDigest, MispFeed, Peer
 from cyberhub.formats.models import CsvMapping
+from cyberhub.insights.models import Insight, InsightObject
 from cyberhub.intel.models import (
     Import,
     ObservableValue,
@@ -50,10 +52,12 @@ from cyberhub.vetting.models import VettingVote
 
 __all__ = [
     "ActionItem",
-    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "Contribution", "CsvMapping",
+    "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "Comment", "Contribution",
+    "CsvMapping",
     "Decision",
     "Decryptor", "Dialogue", "DialogueAttachment",
-    "Group", "GroupMember", "Import", "Incident", "IncidentVictim", "IntelPackage", "LeakPost",
+    "Group", "GroupMember", "Import", "Incident", "IncidentVictim", "Insight", "InsightObject",
+    "IntelPackage", "LeakPost",
     "LeakPostImport",
     "Lesson", "LessonTag",
     "MatchDigest",

@@ -1,0 +1,1 @@
+"""Insights: published articles that come out of dialogues and analysis."""
