@@ -147,6 +147,13 @@ def _require_sees(session: Session, meeting: Meeting, user_id: uuid.UUID, field:
                            details={"field": field, "user_id": str(user_id)})
 
 
+def who_can_see(session: Session, meeting: Meeting, users: Iterable[User]) -> list[User]:
+    """Those among ``users`` (active ones) who may see the meeting: the possible owners
+    of its action items and attendees, for a form to offer."""
+    return [u for u in users if u.is_active and access.can_see(
+        session, Meeting, meeting.id, access.viewer_for(session, u))]
+
+
 def attendee_ids(session: Session, meeting_id: uuid.UUID) -> list[uuid.UUID]:
     return list(session.scalars(select(MeetingAttendee.user_id)
                                 .where(MeetingAttendee.meeting_id == meeting_id)))

@@ -13,6 +13,8 @@ from cyberhub.federation.pages import router as federation_pages
 from cyberhub.federation.pages_partners import router as partners_pages
 from cyberhub.formats.pages import router as formats_pages
 from cyberhub.intel.pages import router as intel_pages
+from cyberhub.lessons.pages import router as lessons_pages
+from cyberhub.meetings.pages import router as meetings_pages
 from cyberhub.notes.pages import router as notes_pages
 from cyberhub.packages.pages import router as packages_pages
 from cyberhub.ransomware.pages import router as ransomware_pages
@@ -42,3 +44,5 @@ web_router.include_router(partners_pages)
 web_router.include_router(packages_pages)
 web_router.include_router(ransomware_pages)
 web_router.include_router(ransomware_report_pages)
+web_router.include_router(meetings_pages)
+web_router.include_router(lessons_pages)
