@@ -37,6 +37,12 @@ FLASH: dict[str, Callable[[], str]] = {
     "user-added": lambda: _("The user is added. Give them their initial password in person "
                             "or over a second channel."),
     "note-created": lambda: _("The note is shared."),
+    "dialogue-created": lambda: _("The dialogue is planned. Open it when the participants "
+                                  "may start contributing."),
+    "dialogue-opened": lambda: _("The dialogue is open: participants may contribute."),
+    "dialogue-closed": lambda: _("The dialogue is closed, with its outcomes."),
+    "contribution-posted": lambda: _("Your contribution is posted."),
+    "attachment-added": lambda: _("The file is attached."),
 }
 
 

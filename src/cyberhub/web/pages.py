@@ -9,6 +9,7 @@ from cyberhub.community.pages import router as community_pages
 from cyberhub.community.pages_admin import router as admin_pages
 from cyberhub.community.pages_org import router as org_pages
 from cyberhub.community.pages_profile import router as profile_pages
+from cyberhub.dialogue.pages import router as dialogue_pages
 from cyberhub.federation.pages import router as federation_pages
 from cyberhub.federation.pages_partners import router as partners_pages
 from cyberhub.formats.pages import router as formats_pages
@@ -31,6 +32,7 @@ web_router.include_router(profile_pages)
 web_router.include_router(org_pages)
 web_router.include_router(admin_pages)
 web_router.include_router(notes_pages)
+web_router.include_router(dialogue_pages)
 web_router.include_router(formats_pages)
 web_router.include_router(vetting_pages)
 web_router.include_router(intel_pages)
