@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cyberhub import access
 from cyberhub.community import security, service
 from cyberhub.community.models import Organisation, User
+from cyberhub.meetings import demo as demo_meetings
 from cyberhub.notes import service as notes
 from cyberhub.ransomware import (
     demo_decryptors,
@@ -91,6 +92,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
         demo_readiness.load(session)
         demo_payments.load(session)
         demo_leakposts.load(session)
+        demo_meetings.load(session)
         return False, _signins(session)
     system = access.system_viewer("demo loader")
     password_hash = security.hash_password(DEMO_PASSWORD)
@@ -135,6 +137,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     demo_readiness.load(session)
     demo_payments.load(session)
     demo_leakposts.load(session)
+    demo_meetings.load(session)
     return True, _signins(session)
 
 
