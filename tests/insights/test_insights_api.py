@@ -10,6 +10,8 @@ import pytest
 from stix2validator import ValidationOptions, validate_string
 
 from cyberhub import events
+from cyberhub.audience import Audience
+from cyberhub.dialogue import service as dialogues
 from tests.api.conftest import assert_error
 from tests.factories import new_uuid
 from tests.vetting.world import World
@@ -109,10 +111,23 @@ def test_edit_search_filter_and_delete(world: World) -> None:
     assert_error(world.get("alpha", f"/insights/{a['id']}"), 404)
 
 
-def test_source_is_stored_and_checked(world: World) -> None:
-    src = new_uuid()
+def test_source_is_stored_and_linked_for_those_who_may_see_it(world: World) -> None:
+    with world.database.transaction() as s:
+        src = str(dialogues.create_dialogue(s, world.community.viewer(world.users["alpha"]),
+                                            topic="Mule accounts", tlp="AMBER",
+                                            audience=Audience([world.orgs["bravo"].id])).id)
     made = new_insight(world, source=f"dialogue:{src}")
-    assert made["source"] == f"dialogue:{src}"
+    assert made["source"] == f"dialogue:{src}" and made["source_url"] == f"/dialogues/{src}"
+    world.post("alpha", f"/insights/{made['id']}/publish")
+    assert world.get("bravo", f"/insights/{made['id']}").json()["source_url"] == f"/dialogues/{src}"
+    other = world.get("charlie", f"/insights/{made['id']}").json()
+    assert other["source"] == f"dialogue:{src}" and other["source_url"] is None
+    # An author names only a source they may see; unseen reads like nonexistent.
+    for bad in (f"dialogue:{new_uuid()}", "javascript:alert(1)", f"secret:{new_uuid()}"):
+        assert_error(world.post("charlie", "/insights", {"title": "t", "tlp": "GREEN",
+                                                         "source": bad}), 422)
+    assert_error(world.post("charlie", "/insights", {"title": "t", "tlp": "GREEN",
+                                                     "source": f"dialogue:{src}"}), 422)
     assert_error(world.post("alpha", "/insights", {"title": "t", "tlp": "GREEN",
                                                    "source": "javascript:alert(1)"}), 422)
 

@@ -35,7 +35,8 @@ def _out(session: Session, viewer: Viewer, insight: Insight) -> InsightOut:
         published_at=insight.published_at, tlp=insight.tlp, pap=insight.pap,
         audience=AudienceModel(org_ids=aud.org_ids, group_ids=aud.group_ids,
                                user_ids=aud.user_ids),
-        objects=objects, source=source, owner_org_id=insight.owner_org_id,
+        objects=objects, source=source,
+        source_url=service.source_link(session, viewer, insight), owner_org_id=insight.owner_org_id,
         created_by_id=insight.created_by_id, created_at=insight.created_at,
         updated_at=insight.updated_at, is_demo=insight.is_demo)
 

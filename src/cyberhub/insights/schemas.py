@@ -32,6 +32,8 @@ class InsightOut(BaseModel):
     objects: list[LinkedObject] = Field(
         description="The linked STIX objects that the caller may see.")
     source: str | None = Field(description='Where it came from, e.g. "dialogue:<id>".')
+    source_url: str | None = Field(
+        description="A link back to the source, when the caller may see it.")
     owner_org_id: uuid.UUID
     created_by_id: uuid.UUID
     created_at: datetime

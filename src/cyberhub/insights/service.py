@@ -26,12 +26,12 @@ from cyberhub.audience import (
     clean_tlp,
     write_audience,
 )
-from cyberhub.comments import targets
 from cyberhub.comments.models import Comment
 from cyberhub.community.validation import clean_text
 from cyberhub.db import utcnow
 from cyberhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cyberhub.i18n import _
+from cyberhub.insights import sources
 from cyberhub.insights.models import Insight, InsightObject, InsightStatus
 from cyberhub.intel import service as intel
 from cyberhub.intel.models import StixObject
@@ -45,9 +45,6 @@ __all__ = ["Audience", "Source", "audience_of", "clean_tlp", "create_insight",
 MAX_BODY = 100_000
 MAX_SUMMARY = 2_000
 MAX_LINKS = 200
-# Source types an insight may name before their domain registers itself as a target
-# (the dialogues are built alongside; their link appears once they register).
-KNOWN_SOURCES = frozenset({"dialogue"})
 _SOURCE = re.compile(r"^([a-z][a-z_]{0,39}):([0-9a-fA-F-]{32,36})$")
 
 
@@ -79,7 +76,7 @@ def clean_source(value: str | None) -> Source | None:
         return None
     match = _SOURCE.match(value)
     kind = match.group(1) if match else ""
-    if match is None or (kind not in KNOWN_SOURCES and targets.get(kind) is None):
+    if match is None or sources.get(kind) is None:
         raise InvalidInput(_("The source must look like dialogue:<id>."),
                            details={"field": "source"})
     try:
@@ -91,9 +88,9 @@ def clean_source(value: str | None) -> Source | None:
 
 def _check_source(session: Session, viewer: Viewer, source: Source | None) -> None:
     """An author may name only a source they may see (when its type is known here)."""
-    target = targets.get(source.type) if source else None
-    if source is not None and target is not None and not access.can_see(
-            session, target.model, uuid.UUID(source.id), viewer):
+    kind = sources.get(source.type) if source else None
+    if source is not None and kind is not None and not access.can_see(
+            session, kind.model, uuid.UUID(source.id), viewer):
         raise InvalidInput(_("The source does not exist."), details={"field": "source"})
 
 
@@ -101,14 +98,14 @@ def source_link(session: Session, viewer: Viewer, insight: Insight) -> str | Non
     """A link back to the source, only when the reader may see it."""
     if not insight.source_type or not insight.source_id:
         return None
-    target = targets.get(insight.source_type)
-    if target is None:
+    kind = sources.get(insight.source_type)
+    if kind is None:
         return None
     try:
-        record = access.load(session, target.model, insight.source_id, viewer)
+        record = access.load(session, kind.model, insight.source_id, viewer)
     except NotFound:
         return None
-    return target.url(record)
+    return kind.url(record)
 
 
 # ---------------------------------------------------------------- links to STIX objects

@@ -43,6 +43,9 @@ FLASH: dict[str, Callable[[], str]] = {
     "dialogue-closed": lambda: _("The dialogue is closed, with its outcomes."),
     "contribution-posted": lambda: _("Your contribution is posted."),
     "attachment-added": lambda: _("The file is attached."),
+    "insight-created": lambda: _("The draft is saved. Only your organisation sees it until you "
+                                 "publish it."),
+    "insight-published": lambda: _("The insight is published."),
 }
 
 

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from cyberhub.atlas.pages import router as atlas_pages
 from cyberhub.atlas.pages_graph import router as atlas_graph_pages
 from cyberhub.atlas.pages_landscape import router as landscape_pages
+from cyberhub.comments.pages import router as comments_pages
 from cyberhub.community.pages import router as community_pages
 from cyberhub.community.pages_admin import router as admin_pages
 from cyberhub.community.pages_org import router as org_pages
@@ -13,6 +14,7 @@ from cyberhub.dialogue.pages import router as dialogue_pages
 from cyberhub.federation.pages import router as federation_pages
 from cyberhub.federation.pages_partners import router as partners_pages
 from cyberhub.formats.pages import router as formats_pages
+from cyberhub.insights.pages import router as insights_pages
 from cyberhub.intel.pages import router as intel_pages
 from cyberhub.lessons.pages import router as lessons_pages
 from cyberhub.meetings.pages import router as meetings_pages
@@ -48,3 +50,5 @@ web_router.include_router(ransomware_pages)
 web_router.include_router(ransomware_report_pages)
 web_router.include_router(meetings_pages)
 web_router.include_router(lessons_pages)
+web_router.include_router(comments_pages)
+web_router.include_router(insights_pages)

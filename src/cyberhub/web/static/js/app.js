@@ -95,6 +95,17 @@
     empty.forEach(function (key) { data.delete(key); });
   });
 
+  // htmx leaves a refused form's answer (4xx) unswapped; sections marked data-swap-errors
+  // (the comments) show it in place, with the message and what was typed.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    var target = event.detail.target;
+    if ([403, 409, 413, 422].indexOf(status) >= 0 && target && target.closest("[data-swap-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) {
     if (event.target !== document.body) { init(event.target); }
