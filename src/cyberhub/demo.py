@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cyberhub import access
 from cyberhub.community import security, service
 from cyberhub.community.models import Organisation, User
+from cyberhub.dialogue import demo as demo_dialogues
 from cyberhub.meetings import demo as demo_meetings
 from cyberhub.notes import service as notes
 from cyberhub.ransomware import (
@@ -92,6 +93,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
         demo_readiness.load(session)
         demo_payments.load(session)
         demo_leakposts.load(session)
+        demo_dialogues.load(session)
         demo_meetings.load(session)
         return False, _signins(session)
     system = access.system_viewer("demo loader")
@@ -137,6 +139,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     demo_readiness.load(session)
     demo_payments.load(session)
     demo_leakposts.load(session)
+    demo_dialogues.load(session)
     demo_meetings.load(session)
     return True, _signins(session)
 

@@ -41,9 +41,15 @@ def rule_label(rule: Rule) -> str:
     return {Rule.OPEN: _("Open dialogue"), Rule.CHATHAM_HOUSE: _("Chatham House Rule")}[rule]
 
 
+def reaction_labels() -> dict[str, str]:
+    return {"+1": _("+1"), "insightful": _("Insightful"), "agree": _("Agree"),
+            "concern": _("Concern"), "thanks": _("Thanks")}
+
+
 def _common() -> dict[str, Any]:
     return {"status_label": status_label, "rule_label": rule_label,
-            "reactions": service.REACTIONS, "max_body": service.MAX_BODY,
+            "reactions": service.REACTIONS, "reaction_labels": reaction_labels(),
+            "max_body": service.MAX_BODY,
             "max_file_mb": files.MAX_BYTES // (1024 * 1024)}
 
 
