@@ -17,6 +17,7 @@ from cyberhub import access
 from cyberhub.community import security, service
 from cyberhub.community.models import Organisation, User
 from cyberhub.dialogue import demo as demo_dialogues
+from cyberhub.insights import demo as demo_insights
 from cyberhub.meetings import demo as demo_meetings
 from cyberhub.notes import service as notes
 from cyberhub.ransomware import (
@@ -95,6 +96,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
         demo_leakposts.load(session)
         demo_dialogues.load(session)
         demo_meetings.load(session)
+        demo_insights.load(session)
         return False, _signins(session)
     system = access.system_viewer("demo loader")
     password_hash = security.hash_password(DEMO_PASSWORD)
@@ -141,6 +143,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     demo_leakposts.load(session)
     demo_dialogues.load(session)
     demo_meetings.load(session)
+    demo_insights.load(session)
     return True, _signins(session)
 
 
