@@ -102,6 +102,10 @@ def test_a_chatham_house_dialogue_from_invitation_to_outcomes(hub, new_page, con
     assert "a participant from a bank or financial institution" in text
     for ident in identities:
         assert ident not in text, ident
+    # What was learned becomes an insight that links back to the dialogue.
+    boss.get_by_role("link", name="Publish an insight").click()
+    boss.wait_for_url(re.compile(r"/insights/new\?source=dialogue"))
+    assert boss.locator('input[name="source"]').get_attribute("value").startswith("dialogue:")
     boss.goto(hub.url + "/dialogues")
     shoot(boss, "dialogue-index")
 

@@ -315,3 +315,22 @@ def test_transcript_json_and_markdown_carry_the_same_attribution(room: Room) -> 
     data = json.loads(hub.get("g_analyst", f"/dialogues/{room.id}/transcript").text)
     assert len(data["contributions"]) == 3
     assert data["attachments"][0]["uploaded_by"]["label"] == "you"
+
+
+def test_inbox_notifications_from_the_room_carry_no_identity(room: Room) -> None:
+    """Through the notifications inbox (which consumes the events): a watcher, a mentioned
+    participant and the replied-to author hear of it by kind only; the outsider nothing."""
+    hub = room.hub
+    assert hub.post("a_admin", "/watches", {"kind": "dialogue", "target": room.id}
+                    ).status_code == 201
+    _converse(room)
+    for who in ("a_admin", "b_analyst", "g_analyst"):
+        inbox = hub.get(who, "/notifications").text
+        assert "Mule accounts in instant payments" in inbox, who
+        for ident in room.identities():
+            assert ident not in inbox, (who, ident)
+        assert "example.org" not in inbox
+    assert "Mule accounts" not in hub.get("d_analyst", "/notifications").text
+    # An outsider cannot even watch it: the same 404 as a dialogue that does not exist.
+    assert_error(hub.post("d_analyst", "/watches", {"kind": "dialogue", "target": room.id}),
+                 404)

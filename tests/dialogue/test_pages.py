@@ -142,3 +142,4 @@ def test_convenor_opens_and_closes_with_outcomes(people: Hub) -> None:
     assert r.status_code == 303
     html = browser.get(f"/dialogues/{d['id']}").text
     assert "<em>share more</em>" in html and "no more contributions" in html
+    assert f'href="/insights/new?source=dialogue:{d["id"]}"' in html

@@ -156,6 +156,8 @@ def _room(ctx: Ctx, d: Dialogue, **extra: Any) -> dict[str, Any]:
     t = views.transcript(ctx.session, ctx.viewer, d)
     return {**_common(), "d": t.dialogue, "tree": threaded(t.contributions),
             "attachments": t.attachments, "can_post": t.dialogue.can_contribute,
+            # A closed dialogue's outcomes may become an insight (insights/ links back).
+            "can_publish": d.status is Status.CLOSED and access.can_contribute(ctx.viewer),
             "not_notified": [], "body": "", **extra}
 
 

@@ -31,7 +31,7 @@ from cyberhub.audience import (
 from cyberhub.community.models import Role, User
 from cyberhub.community.validation import clean_text
 from cyberhub.db import utcnow
-from cyberhub.dialogue import attribution, files
+from cyberhub.dialogue import attribution, files, watches  # noqa: F401 - registers the watch kind
 from cyberhub.dialogue.models import Attachment, Contribution, Dialogue, Reaction, Rule, Status
 from cyberhub.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
 from cyberhub.i18n import _
