@@ -126,6 +126,12 @@ def find_watch(session: Session, viewer: Viewer, kind: str, target: str) -> Watc
     ).one_or_none()
 
 
+def check_target(session: Session, viewer: Viewer, kind: str, target: str) -> str:
+    """The target's canonical form when the viewer may watch it; NotFound otherwise."""
+    _user_id(viewer)
+    return targets.check(session, viewer, kind, target)
+
+
 def add_watch(session: Session, viewer: Viewer, kind: str, target: str) -> Watch:
     """Watch a target the viewer may see (NotFound otherwise); idempotent."""
     uid = _user_id(viewer)

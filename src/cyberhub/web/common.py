@@ -65,6 +65,7 @@ class Me:
     org_is_demo: bool
     totp_enabled: bool
     must_enrol: bool
+    unread: int = 0  # notifications in the inbox not yet read
 
     @property
     def is_hub_admin(self) -> bool:
@@ -88,7 +89,20 @@ def me_of(ctx: Ctx) -> Me | None:
     return Me(id=str(u.id), email=u.email, display_name=u.display_name, role=u.role,
               org_id=str(u.org_id), org_name=u.organisation.name,
               org_is_demo=u.organisation.is_demo, totp_enabled=u.totp_enabled,
-              must_enrol=must_enrol(ctx))
+              must_enrol=must_enrol(ctx), unread=_unread(ctx))
+
+
+def _unread(ctx: Ctx) -> int:
+    """The inbox counter: one indexed count. An error page after a failed transaction
+    shows no number rather than failing again."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cyberhub.notifications import service as notifications
+
+    try:
+        return notifications.unread_count(ctx.session, ctx.viewer)
+    except SQLAlchemyError:
+        return 0
 
 
 def view(obj: Any, *fields: str, **extra: Any) -> SimpleNamespace:

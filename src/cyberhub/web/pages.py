@@ -19,6 +19,7 @@ from cyberhub.intel.pages import router as intel_pages
 from cyberhub.lessons.pages import router as lessons_pages
 from cyberhub.meetings.pages import router as meetings_pages
 from cyberhub.notes.pages import router as notes_pages
+from cyberhub.notifications.pages import router as notifications_pages
 from cyberhub.packages.pages import router as packages_pages
 from cyberhub.ransomware.pages import router as ransomware_pages
 from cyberhub.ransomware.pages_incidents import report_router as ransomware_report_pages
@@ -35,6 +36,7 @@ web_router.include_router(org_pages)
 web_router.include_router(admin_pages)
 web_router.include_router(notes_pages)
 web_router.include_router(dialogue_pages)
+web_router.include_router(notifications_pages)
 web_router.include_router(formats_pages)
 web_router.include_router(vetting_pages)
 web_router.include_router(intel_pages)
