@@ -169,6 +169,12 @@ def unwatch(session: Session, viewer: Viewer, kind: str, target: str) -> None:
         session.flush()
 
 
+def watched_targets(session: Session, kinds: tuple[str, ...]) -> set[str]:
+    """Every target of these kinds that anyone watches (publishers look before they
+    compute events nobody would hear)."""
+    return set(session.scalars(select(Watch.target).where(Watch.kind.in_(kinds)).distinct()))
+
+
 def watchers(session: Session, keys: frozenset[str]) -> set[uuid.UUID]:
     if not keys:
         return set()
