@@ -230,6 +230,9 @@ def run(database: Database, import_id: uuid.UUID,
                 after = _AFTER_IMPORT.get(fmt)
                 if after is not None:
                     notices.extend(_load(after)(session, import_id, job_org_id))
+                from cyberhub.intel import import_events
+
+                import_events.publish(session, import_id, job_org_id, viewer.user_id)
                 if settings.from_partner:
                     from cyberhub.federation import origins
 

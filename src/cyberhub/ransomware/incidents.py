@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from cyberhub import access, audit
+from cyberhub import access, audit, events
 from cyberhub.access import Viewer
 from cyberhub.audience import (
     Audience,
@@ -307,7 +307,25 @@ def create_incident(session: Session, viewer: Viewer, raw: IncidentInput, *,
     audit.record(session, actor or viewer.actor, "incident.create",
                  target_type="ransomware_incidents", target_id=row.id,
                  details={"tlp": tlp_.value, "via_link": via_link})
+    _announce(session, row, viewer)
     return row
+
+
+def _announce(session: Session, row: Incident, viewer: Viewer) -> None:
+    """Tell those who watch the family or the sector, if they may see the incident. The
+    words name the family and the sector only: never the victim or the reporter."""
+    keys = {f"family:{row.family_ref}"} if row.family_ref else set()
+    if row.sector:
+        keys.add(f"sector:{row.sector}")
+    if not keys:
+        return
+    title = (_("A new %(family)s ransomware incident") % {"family": row.family_name}
+             if row.family_name else _("A new ransomware incident"))
+    summary = _("Sector: %(sector)s") % {"sector": row.sector} if row.sector else ""
+    events.publish(session, events.Event(
+        kind="incident.new", title=title, summary=summary,
+        url=f"/ransomware/incidents/{row.id}", subject_type=Incident, subject_id=row.id,
+        actor_user_id=viewer.user_id, watch_keys=frozenset(keys)))
 
 
 def update_incident(session: Session, viewer: Viewer, incident_id: uuid.UUID | str,

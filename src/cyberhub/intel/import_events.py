@@ -1,0 +1,122 @@
+"""Events an import publishes, once, after its objects are stored (same transaction).
+
+``object.related``: a stored object that references (or is) something a user watches —
+an actor, a ransomware family, any STIX object. ``correlation``: a stored object shares
+an observable value with a record of another organisation, whose users are told. The
+subject is always the imported record, so only those who may see it hear of it, and
+the words are the record's own type and name (visible to whoever sees the subject).
+
+Both are a handful of set-wise queries per import, never one per object, and the
+number of events per import is capped: an import of a million objects must not turn
+into a million notifications."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cyberhub import events
+from cyberhub.community.models import User
+from cyberhub.i18n import _
+from cyberhub.intel.models import ObservableValue, StixObject, StixRef
+
+MAX_EVENTS = 50  # per kind and import
+WATCHED_KINDS = ("stix", "actor", "family")
+CHUNK = 500
+
+
+def publish(session: Session, import_id: uuid.UUID, org_id: uuid.UUID,
+            user_id: uuid.UUID | None) -> None:
+    _related(session, import_id, user_id)
+    _correlations(session, import_id, org_id, user_id)
+
+
+def _describe(row: StixObject) -> str:
+    kind = row.type.replace("-", " ")
+    return f"{kind}: {row.name}" if row.name else kind
+
+
+def _related(session: Session, import_id: uuid.UUID, user_id: uuid.UUID | None) -> None:
+    from cyberhub.notifications import service as notifications
+
+    watched = sorted(notifications.watched_targets(session, WATCHED_KINDS))
+    if not watched:
+        return  # the common case, and one small query
+    touched: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for i in range(0, len(watched), CHUNK):
+        part = watched[i:i + CHUNK]
+        for object_id, stix_id in session.execute(
+                select(StixObject.id, StixObject.stix_id).where(
+                    StixObject.import_id == import_id, StixObject.stix_id.in_(part))):
+            touched[object_id].add(stix_id)
+        for object_id, source, target in session.execute(
+                select(StixRef.object_id, StixRef.source_stix_id, StixRef.target_stix_id)
+                .join(StixObject, StixObject.id == StixRef.object_id)
+                .where(StixObject.import_id == import_id,
+                       StixRef.target_stix_id.in_(part) | StixRef.source_stix_id.in_(part))):
+            touched[object_id].update({source, target} & set(part))
+        if len(touched) >= MAX_EVENTS:
+            break
+    chosen = sorted(touched)[:MAX_EVENTS]
+    rows = session.scalars(select(StixObject).where(StixObject.id.in_(chosen))).all()
+    for row in rows:
+        keys = frozenset(f"{kind}:{t}" for t in touched[row.id] for kind in WATCHED_KINDS)
+        events.publish(session, events.Event(
+            kind="object.related", title=_("New intelligence on something you watch"),
+            summary=_describe(row), url=f"/objects/{row.id}", subject_type=StixObject,
+            subject_id=row.id, actor_user_id=user_id, watch_keys=keys))
+
+
+def _correlations(session: Session, import_id: uuid.UUID, org_id: uuid.UUID,
+                  user_id: uuid.UUID | None) -> None:
+    # The import's distinct values first (a value shared by ten thousand of its objects
+    # is looked up once), then their occurrences in other organisations' records, a
+    # chunk of index keys at a time: linear in the occurrences, never pairwise.
+    keys = sorted(set(session.scalars(
+        select(ObservableValue.key).join(StixObject, StixObject.id == ObservableValue.object_id)
+        .where(StixObject.import_id == import_id))))
+    matched: dict[tuple[int, str, str], set[uuid.UUID]] = defaultdict(set)
+    for i in range(0, len(keys), CHUNK):
+        for key, kind, value, owner in session.execute(
+                select(ObservableValue.key, ObservableValue.kind, ObservableValue.value,
+                       StixObject.owner_org_id).distinct()
+                .join(StixObject, StixObject.id == ObservableValue.object_id)
+                .where(ObservableValue.key.in_(keys[i:i + CHUNK]),
+                       StixObject.owner_org_id != org_id)):
+            matched[(key, kind, value)].add(owner)
+        if len(matched) >= MAX_EVENTS:
+            break
+    if not matched:
+        return
+    # One record of this import per matched value: the subject of the event.
+    orgs_of: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    wanted = sorted({k for k, _kind, _v in matched})
+    for object_id, key, kind, value in session.execute(
+            select(ObservableValue.object_id, ObservableValue.key, ObservableValue.kind,
+                   ObservableValue.value)
+            .join(StixObject, StixObject.id == ObservableValue.object_id)
+            .where(StixObject.import_id == import_id, ObservableValue.key.in_(wanted[:CHUNK]))):
+        owners = matched.get((key, kind, value))
+        if owners and len(orgs_of) < MAX_EVENTS:
+            orgs_of[object_id] |= owners
+    chosen = sorted(orgs_of)[:MAX_EVENTS]
+    all_orgs = sorted({o for ids in orgs_of.values() for o in ids})
+    users: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for uid, oid in session.execute(select(User.id, User.org_id).where(
+            User.org_id.in_(all_orgs), User.is_active.is_(True))):
+        users[oid].add(uid)
+    rows = {r.id: r for r in session.scalars(select(StixObject).where(
+        StixObject.id.in_(chosen)))}
+    for object_id in chosen:
+        row = rows.get(object_id)
+        recipients = frozenset(u for o in orgs_of[object_id] for u in users[o])
+        if row is None or not recipients:
+            continue
+        events.publish(session, events.Event(
+            kind="correlation",
+            title=_("A new record shares a value with your organisation's intelligence"),
+            summary=_describe(row), url=f"/objects/{row.id}", subject_type=StixObject,
+            subject_id=row.id, actor_user_id=user_id, recipients=recipients))
