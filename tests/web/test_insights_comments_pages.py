@@ -83,3 +83,24 @@ def test_comment_section_is_404_for_an_invisible_record(client, community):  # t
     assert client.get(section).status_code == 404
     r = post(client, section, {"body": "hi"}, token_from="/notes")
     assert r.status_code == 404
+
+
+def test_an_insight_written_from_a_closed_dialogue_links_back(client, community):  # type: ignore[no-untyped-def]
+    from cyberhub.dialogue import service as dialogues
+
+    org = community.org("Police A")
+    convenor = community.user(org)
+    viewer = community.viewer(convenor)
+    with community.db.transaction() as s:
+        did = dialogues.create_dialogue(s, viewer, topic="Mule accounts", tlp="GREEN").id
+        dialogues.open_dialogue(s, viewer, did)
+        dialogues.close_dialogue(s, viewer, did, outcomes="Banks name one contact.")
+    login(client, convenor.email)
+    start = f"/insights/new?source=dialogue:{did}"
+    assert f'href="{start}"' in client.get(f"/dialogues/{did}").text
+    form = client.get(start).text
+    assert f'name="source" value="dialogue:{did}"' in form
+    iid = _insight_id(post(client, "/insights/new", {
+        "title": "One contact per bank", "tlp": "GREEN", "source": f"dialogue:{did}"},
+        token_from=start))
+    assert f'href="/dialogues/{did}"' in client.get(f"/insights/{iid}").text
