@@ -24,14 +24,14 @@ def test_a_chatham_house_dialogue_from_invitation_to_outcomes(hub, new_page, con
     c = hub.community
     police = c.org("Journey Police Unit", kind="law-enforcement")
     bank = c.org("Journey Savings Bank", kind="financial")
-    telco = c.org("Journey Telecom", kind="telecom")
+    telco = c.org("Dialogue Telecom", kind="telecom")
     outsider_org = c.org("Journey Outsider Hosting", kind="hosting")
     convenor = c.user(police, "org-admin", email="lead.kowal@journey-police.example")
     banker = c.user(bank, email="mila.brandt@journey-bank.example")
     telco_analyst = c.user(telco, email="tom.okafor@journey-telecom.example")
     outsider = c.user(outsider_org, email="xavi.roth@journey-hosting.example")
     identities = [convenor.email, banker.email, telco_analyst.email, outsider.email,
-                  "Journey Police Unit", "Journey Savings Bank", "Journey Telecom",
+                  "Journey Police Unit", "Journey Savings Bank", "Dialogue Telecom",
                   convenor.display_name, banker.display_name, telco_analyst.display_name]
 
     # The convenor plans the dialogue under the rule and invites two organisations.
@@ -43,7 +43,7 @@ def test_a_chatham_house_dialogue_from_invitation_to_outcomes(hub, new_page, con
     boss.fill("#description", "1. What we see\n2. What we do")
     boss.fill("#starts_at", "2026-12-20T10:00")
     boss.get_by_label("Chatham House Rule").check()
-    boss.select_option("#org_ids", label=["Journey Savings Bank", "Journey Telecom"])
+    boss.select_option("#org_ids", label=["Journey Savings Bank", "Dialogue Telecom"])
     boss.get_by_role("button", name="Plan the dialogue").click()
     boss.wait_for_url(re.compile(r"/dialogues/[0-9a-f-]{36}"))
     room = boss.url.split("?")[0]

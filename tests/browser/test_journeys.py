@@ -73,7 +73,8 @@ def test_enrol_second_factor_and_sign_in_with_it(hub, new_page, console):
     totp = pyotp.TOTP(secret)
     page.get_by_label("Enter the 6-digit code the app shows").fill(totp.now())
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
-    assert page.get_by_text("Two-factor sign-in is on.").first.is_visible()
+    page.wait_for_url(re.compile(r"flash=totp-on"))
+    page.get_by_text("Two-factor sign-in is on.").first.wait_for(state="visible")
     sign_out(page)
 
     sign_in(page, hub, user.email)

@@ -18,10 +18,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 def test_create_meeting_add_action_item_complete_it(hub, new_page, console):
     community = hub.community
-    police = community.org("Journey Police", kind="law-enforcement")
-    bank = community.org("Journey Bank", kind="financial")
-    officer = community.user(police, email="officer@journey-police.example")
-    banker = community.user(bank, email="analyst@journey-bank.example")
+    police = community.org("Meeting Police", kind="law-enforcement")
+    bank = community.org("Meeting Bank", kind="financial")
+    officer = community.user(police, email="officer@meeting-police.example")
+    banker = community.user(bank, email="analyst@meeting-bank.example")
     page = new_page()
     sign_in(page, hub, officer.email)
     page.goto(hub.url + "/meetings")
@@ -34,7 +34,7 @@ def test_create_meeting_add_action_item_complete_it(hub, new_page, console):
     page.get_by_role("button", name="Create meeting").click()
     page.wait_for_url(re.compile(r"/meetings/[0-9a-f-]+\?flash=created"))
     assert page.locator(".prose strong").first.inner_text() == "Freeze"
-    assert "Journey Bank" in page.inner_text("aside")  # AMBER to the attending organisations
+    assert "Meeting Bank" in page.inner_text("aside")  # AMBER to the attending organisations
 
     page.get_by_label("Record a decision").fill("Banks name one urgent contact")
     page.get_by_role("button", name="Add decision").click()

@@ -114,7 +114,7 @@ def test_vet_an_object_then_package_review_release_and_acknowledge(hub, new_page
     page.goto(hub.url + "/packages")
     page.locator("#box-review").get_by_role("link",
                                             name="Vetting Kitten: command and control").click()
-    page.get_by_label("Comment").fill("Both sources checked.")
+    page.get_by_role("textbox", name="Comment (optional)").fill("Both sources checked.")
     page.get_by_role("button", name="Approve").click()
     page.wait_for_url(re.compile(r"flash=approved"))
     page.get_by_label("Law-enforcement organisations").select_option(label="Vetting Police")
