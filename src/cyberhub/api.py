@@ -18,6 +18,7 @@ from cyberhub.lessons.api import router as lessons_router
 from cyberhub.meetings.api import router as meetings_router
 from cyberhub.notes.api import router as notes_router
 from cyberhub.notifications.api import router as notifications_router
+from cyberhub.operations.api import router as operations_router
 from cyberhub.packages.api import router as packages_router
 from cyberhub.ransomware.api import router as ransomware_router
 from cyberhub.vetting.api import router as vetting_router
@@ -42,3 +43,4 @@ api_router.include_router(meetings_router)
 api_router.include_router(lessons_router)
 api_router.include_router(comments_router)
 api_router.include_router(insights_router)
+api_router.include_router(operations_router)

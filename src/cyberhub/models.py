@@ -34,6 +34,13 @@ from cyberhub.notifications.models import (
     Webhook,
     WebhookDelivery,
 )
+from cyberhub.operations.models import (
+    Operation,
+    OperationParticipant,
+    OperationTarget,
+    OperationTask,
+    TimelineEntry,
+)
 from cyberhub.packages.models import IntelPackage, PackageAck, PackageObject
 from cyberhub.ransomware.models import (
     Decryptor,
@@ -64,10 +71,12 @@ __all__ = [
     "Meeting", "MeetingAttendee",
     "MispFeed", "Note", "Notification", "NotificationSettings",
     "ObservableValue",
+    "Operation", "OperationParticipant", "OperationTarget", "OperationTask",
     "Organisation", "PackageAck", "PackageObject", "Peer", "Reaction", "ReadinessAssessment",
     "ReferenceDataset", "ReportAttempt",
     "ReportLink", "SigninFailure",
-    "StixObject", "StixObjectVersion", "StixRef", "TaxiiCollection", "User", "VettingVote",
+    "StixObject", "StixObjectVersion", "StixRef", "TaxiiCollection", "TimelineEntry",
+    "User", "VettingVote",
     "WalletTransaction", "Watch",
     "WebSession", "Webhook", "WebhookDelivery",
 ]

@@ -1,0 +1,1 @@
+"""Joint operations: participants, targets, tasks, a timeline and the after-action review."""
