@@ -45,7 +45,7 @@ def test_sign_in_and_out(hub, new_page, console):
     sign_in(page, hub, user.email)
     assert page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
     nav = page.get_by_role("navigation", name="Main")
-    assert nav.get_by_role("link", name="Notes").is_visible()
+    assert nav.get_by_role("link", name="Knowledge base").is_visible()
     assert nav.get_by_role("link", name="Hub admin").count() == 0
     assert "Browser Police" in page.locator(".account").inner_text()
     sign_out(page)
