@@ -1,6 +1,7 @@
 """A Chatham House dialogue in a real browser, from invitation to outcomes: a police
 unit convenes a bank and a telecom operator; they contribute, mention, reply and react
-through htmx; the convenor closes it. No page, download or notice names a contributor.
+through htmx; the convenor closes it and publishes an insight. No page, download or
+inbox notice names a contributor.
 Screenshots (light and dark, desktop and phone) go to tests/artifacts/."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def _main(page) -> str:
     return page.locator("main").inner_html()
 
 
-def test_a_chatham_house_dialogue_from_invitation_to_outcomes(hub, new_page, console):
+def test_a_chatham_house_dialogue_from_invitation_to_published_insight(hub, new_page, console):
     c = hub.community
     police = c.org("Journey Police Unit", kind="law-enforcement")
     bank = c.org("Journey Savings Bank", kind="financial")
@@ -106,8 +107,30 @@ def test_a_chatham_house_dialogue_from_invitation_to_outcomes(hub, new_page, con
     boss.get_by_role("link", name="Publish an insight").click()
     boss.wait_for_url(re.compile(r"/insights/new\?source=dialogue"))
     assert boss.locator('input[name="source"]').get_attribute("value").startswith("dialogue:")
+    boss.get_by_label("Title").fill("Port-out signals precede SIM-swap fraud")
+    boss.get_by_label("Summary").fill("What the SIM-swap dialogue concluded.")
+    boss.get_by_label("Text").fill("Operators share **port-out signals** with banks.")
+    boss.get_by_label("TLP marking").select_option("GREEN")
+    boss.get_by_role("button", name="Save draft").click()
+    boss.wait_for_url(re.compile(r"/insights/[0-9a-f-]+\?flash=insight-created"))
+    insight_url = boss.url.split("?")[0]
+    boss.get_by_role("button", name="Publish").click()
+    boss.wait_for_url(re.compile(r"\?flash=insight-published"))
     boss.goto(hub.url + "/dialogues")
     shoot(boss, "dialogue-index")
+
+    # The telecom analyst watched nothing, yet hears of the mention; the bank analyst hears
+    # of the reply; both read the insight, which links back to the room. No names anywhere.
+    for page, kind_text in ((t, "mentioned you"), (b, "replied")):
+        page.goto(hub.url + "/inbox")
+        items = page.locator("main")
+        items.get_by_text(re.compile(kind_text)).first.wait_for()
+        for ident in identities:
+            assert ident not in _main(page), ident
+    shoot(b, "dialogue-inbox")
+    t.goto(insight_url)
+    t.get_by_role("link", name="the dialogue").click()
+    t.wait_for_url(room)
 
     # The uninvited organisation finds nothing.
     o = new_page()
