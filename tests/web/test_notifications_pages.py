@@ -114,3 +114,27 @@ def hub_like(client, community):
     actor = sdo("intrusion-set", "Grey Heron")
     import_objects(h, "analyst", [actor], tlp="AMBER+STRICT", audience=[str(org.id)])
     return analyst, outsider, actor["id"]
+
+
+def test_watch_a_sector_from_the_settings_page(client, community):
+    org = community.org("Sector Bank")
+    analyst = community.user(org)
+    login(client, analyst.email)
+    html = client.get("/inbox/settings").text
+    assert 'name="sector"' in html and '<option value="Bank">Bank</option>' in html
+    r = post(client, "/inbox/watches", {"sector": "bank"}, token_from="/inbox/settings")
+    assert r.status_code == 303 and r.headers["location"] == "/inbox/settings?flash=watching"
+    html = client.get(r.headers["location"]).text
+    assert "You are watching it" in html
+    assert re.search(r'<span class="badge">sector</span>\s*<span class="wrap-anywhere">Bank</span>',
+                     html)
+    # Watching twice keeps one watch.
+    post(client, "/inbox/watches", {"sector": "Bank"}, token_from="/inbox/settings")
+    assert client.get("/inbox/settings").text.count('<span class="badge">sector</span>') == 1
+    # An unknown or missing sector is named in the error; nothing is added.
+    for bad, says in (("Piracy on the high seas", "Unknown sector"),
+                      ("", "Choose a sector to watch.")):
+        r = post(client, "/inbox/watches", {"sector": bad}, token_from="/inbox/settings")
+        assert r.status_code == 422, r.text
+        assert says in alert(r.text)
+    assert client.get("/inbox/settings").text.count('<span class="badge">sector</span>') == 1

@@ -9,7 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
+from cyberhub.community import reference
+from cyberhub.community.validation import clean_sector
 from cyberhub.deps import Ctx
+from cyberhub.errors import InvalidInput
+from cyberhub.i18n import _
 from cyberhub.notifications import email, service, webhooks
 from cyberhub.web.common import MemberCtx, is_htmx, on_error, page, redirect, safe_next, view
 from cyberhub.web.render import render
@@ -74,14 +78,12 @@ def _settings_context(ctx: Ctx, *, new_secret: str | None = None,
                                      muted=set(prefs.muted_kinds or [])),
             "kinds": [SimpleNamespace(value=k, label=kind_label(k)) for k in service.EVENT_KINDS],
             "email_available": email.enabled(), "hooks": hooks, "watches": watches,
-            "new_secret": new_secret, "form_url": form_url,
+            "new_secret": new_secret, "form_url": form_url, "sectors": reference.sectors(),
             "is_org_admin": ctx.viewer.role is not None
             and ctx.viewer.role.value in ("org-admin", "hub-admin")}
 
 
 def kind_label(kind: str) -> str:
-    from cyberhub.i18n import _
-
     labels = {
         "mention": _("Mentions of you"), "dialogue.contribution": _("Contributions in dialogues"),
         "dialogue.reply": _("Replies in dialogues"), "dialogue.opened": _("Dialogues opened"),
@@ -126,6 +128,17 @@ def add_webhook(ctx: MemberCtx, url: Annotated[str, Form(max_length=4096)] = "",
 def delete_webhook(ctx: MemberCtx, webhook_id: str) -> Response:
     webhooks.delete_webhook(ctx.session, ctx.viewer, webhook_id)
     return redirect("/inbox/settings", "deleted")
+
+
+@router.post("/inbox/watches")
+def watch_sector(ctx: MemberCtx, sector: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Sectors have no page of their own to carry a Watch button: they are chosen here."""
+    on_error(ctx, "notifications/settings.html", _settings_context(ctx))
+    name = clean_sector(sector)  # an unknown sector is named in the error, not a 404
+    if name is None:
+        raise InvalidInput(_("Choose a sector to watch."), details={"field": "sector"})
+    service.add_watch(ctx.session, ctx.viewer, "sector", name)
+    return redirect("/inbox/settings", "watching")
 
 
 @router.post("/inbox/watches/{watch_id}/delete")

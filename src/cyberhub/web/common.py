@@ -46,6 +46,7 @@ FLASH: dict[str, Callable[[], str]] = {
     "insight-created": lambda: _("The draft is saved. Only your organisation sees it until you "
                                  "publish it."),
     "insight-published": lambda: _("The insight is published."),
+    "watching": lambda: _("You are watching it: news about it reaches your inbox."),
 }
 
 
