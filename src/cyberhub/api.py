@@ -7,6 +7,7 @@ from cyberhub.atlas.api_graph import router as atlas_graph_router
 from cyberhub.atlas.api_landscape import router as landscape_router
 from cyberhub.comments.api import router as comments_router
 from cyberhub.community.api import router as community_router
+from cyberhub.deconfliction.api import router as deconfliction_router
 from cyberhub.dialogue.api import router as dialogue_router
 from cyberhub.federation.api import router as federation_router
 from cyberhub.federation.api_network import router as network_router
@@ -44,3 +45,4 @@ api_router.include_router(lessons_router)
 api_router.include_router(comments_router)
 api_router.include_router(insights_router)
 api_router.include_router(operations_router)
+api_router.include_router(deconfliction_router)

@@ -91,6 +91,16 @@ class Settings(BaseSettings):
     # Off by default: members must not make the hub probe its own network.
     webhook_private_addresses: bool = False
     webhook_timeout: float = 10.0
+    # Pointer-only deconfliction (docs/deconfliction.md). The key of the stored digests:
+    # empty means a key file under var/ made on first use. Changing it orphans every
+    # registration (they no longer match and must be registered again).
+    deconfliction_key: str = ""
+    deconfliction_days: int = Field(default=180, ge=1, le=3650)
+    # Values (registrations and checks together) one user may submit per hour.
+    deconfliction_hourly_limit: int = Field(default=1000, ge=1, le=1_000_000)
+    # A key shared with partner hubs for cross-hub deconfliction; when set, each new
+    # registration also keeps its digest under it (docs/deconfliction.md).
+    deconfliction_network_key: str = ""
 
     def resolved_database_url(self) -> str:
         if self.database_url:

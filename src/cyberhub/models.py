@@ -12,6 +12,10 @@ from cyberhub.community.models import (
     WebSession,
 )
 from cyberhub.db import Base
+from cyberhub.deconfliction.models import Hit as DeconflictionHit
+from cyberhub.deconfliction.models import NetworkDigest as DeconflictionNetworkDigest
+from cyberhub.deconfliction.models import RateWindow as DeconflictionRateWindow
+from cyberhub.deconfliction.models import Registration as DeconflictionRegistration
 from cyberhub.dialogue.models import Attachment as DialogueAttachment
 from cyberhub.dialogue.models import Contribution, Dialogue, Reaction
 from cyberhub.federation.models import MatchDigest, MispFeed, Peer
@@ -62,6 +66,8 @@ __all__ = [
     "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "Comment", "Contribution",
     "CsvMapping",
     "Decision",
+    "DeconflictionHit", "DeconflictionNetworkDigest", "DeconflictionRateWindow",
+    "DeconflictionRegistration",
     "Decryptor", "Dialogue", "DialogueAttachment",
     "Group", "GroupMember", "Import", "Incident", "IncidentVictim", "Insight", "InsightObject",
     "IntelPackage", "LeakPost",

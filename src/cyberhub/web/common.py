@@ -67,6 +67,11 @@ class Me:
     totp_enabled: bool
     must_enrol: bool
     unread: int = 0  # notifications in the inbox not yet read
+    org_kind: str = ""
+
+    @property
+    def is_law_enforcement(self) -> bool:
+        return self.org_kind == "law-enforcement"
 
     @property
     def is_hub_admin(self) -> bool:
@@ -90,7 +95,8 @@ def me_of(ctx: Ctx) -> Me | None:
     return Me(id=str(u.id), email=u.email, display_name=u.display_name, role=u.role,
               org_id=str(u.org_id), org_name=u.organisation.name,
               org_is_demo=u.organisation.is_demo, totp_enabled=u.totp_enabled,
-              must_enrol=must_enrol(ctx), unread=_unread(ctx))
+              must_enrol=must_enrol(ctx), unread=_unread(ctx),
+              org_kind=str(u.organisation.kind.value))
 
 
 def _unread(ctx: Ctx) -> int:

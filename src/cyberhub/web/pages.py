@@ -10,6 +10,7 @@ from cyberhub.community.pages import router as community_pages
 from cyberhub.community.pages_admin import router as admin_pages
 from cyberhub.community.pages_org import router as org_pages
 from cyberhub.community.pages_profile import router as profile_pages
+from cyberhub.deconfliction.pages import router as deconfliction_pages
 from cyberhub.dialogue.pages import router as dialogue_pages
 from cyberhub.federation.pages import router as federation_pages
 from cyberhub.federation.pages_partners import router as partners_pages
@@ -54,3 +55,4 @@ web_router.include_router(meetings_pages)
 web_router.include_router(lessons_pages)
 web_router.include_router(comments_pages)
 web_router.include_router(insights_pages)
+web_router.include_router(deconfliction_pages)

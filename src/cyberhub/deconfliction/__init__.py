@@ -1,0 +1,1 @@
+"""Pointer-only deconfliction: keyed digests of registered values, never the values."""

@@ -1,0 +1,83 @@
+"""A fixed-window counter per user: at most ``limit`` values per hour.
+
+With ``CYBERHUB_REDIS_URL`` set the counts live in Redis (one ``INCRBY`` + ``EXPIRE``
+per request, shared by every process of the hub); otherwise in the database table
+``deconfliction_rate_windows``, counted by a conditional update so that concurrent
+requests cannot both pass. A refused request counts nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, Final
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from cyberhub.config import get_settings
+from cyberhub.db import utcnow
+from cyberhub.deconfliction.models import RateWindow
+from cyberhub.errors import TooManyRequests
+from cyberhub.i18n import _
+
+WINDOW: Final = timedelta(hours=1)
+
+
+@lru_cache(maxsize=4)
+def _redis(url: str) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url)
+
+
+def _refuse(limit: int, retry: int) -> TooManyRequests:
+    return TooManyRequests(
+        _("You submitted %(n)d values for deconfliction in the last hour, the most one user "
+          "may; try again later.") % {"n": limit}, retry_after=max(1, retry))
+
+
+def _window_start(now: datetime) -> datetime:
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+def take(session: Session, key: str, amount: int, *, limit: int | None = None,
+         now: datetime | None = None) -> None:
+    """Count ``amount`` against ``key`` in the current hour, or raise TooManyRequests
+    (counting nothing) when that would pass the limit."""
+    s = get_settings()
+    limit = s.deconfliction_hourly_limit if limit is None else limit
+    now = now or utcnow()
+    start = _window_start(now)
+    retry = int((start + WINDOW - now).total_seconds()) + 1
+    if amount > limit:
+        raise _refuse(limit, retry)
+    if s.redis_url:
+        _take_redis(s.redis_url, f"{s.queue_name}:deconfliction:{key}:{start:%Y%m%d%H}",
+                    amount, limit, retry)
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(RateWindow).values(key=key, window_start=start, count=0)
+                    .on_conflict_do_nothing(index_elements=["key"]))
+    # A window from an earlier hour starts again.
+    session.execute(update(RateWindow).where(
+        RateWindow.key == key, RateWindow.window_start != start)
+        .values(window_start=start, count=0).execution_options(synchronize_session=False))
+    counted = session.execute(
+        update(RateWindow).where(RateWindow.key == key, RateWindow.window_start == start,
+                                 RateWindow.count + amount <= limit)
+        .values(count=RateWindow.count + amount).execution_options(synchronize_session=False))
+    if counted.rowcount != 1:  # type: ignore[attr-defined]
+        raise _refuse(limit, retry)
+
+
+def _take_redis(url: str, key: str, amount: int, limit: int, retry: int) -> None:
+    client = _redis(url)
+    pipe = client.pipeline()
+    pipe.incrby(key, amount)
+    pipe.expire(key, int(WINDOW.total_seconds()) + 60)
+    total = int(pipe.execute()[0])
+    if total > limit:
+        client.decrby(key, amount)  # a refused request counts nothing
+        raise _refuse(limit, retry)
