@@ -36,6 +36,9 @@ class Event:
     # What watchers may have asked to hear about: "stix:<id>", "sector:<name>",
     # "dialogue:<uuid>", "family:<stix id>", "actor:<stix id>".
     watch_keys: frozenset[str] = field(default_factory=frozenset)
+    # Users who hear of the same act through a more specific event published with this
+    # one (the replied-to, the mentioned): a watcher among them gets one notice, not two.
+    quiet: frozenset[uuid.UUID] = field(default_factory=frozenset)
 
 
 Listener = Callable[[Session, Event], None]

@@ -154,3 +154,24 @@ def test_pagination_walks_every_comment(world: World) -> None:
         if not cursor:
             break
     assert seen == [f"comment {i}" for i in reversed(range(5))]
+
+
+def test_a_watcher_who_is_replied_to_or_mentioned_gets_one_notice(world: World) -> None:
+    oid = world.indicator("alpha", tlp="GREEN", name="Harbour C2")
+    stix_id = world.get("alpha", f"/objects/{oid}").json()["stix_id"]
+    for who in ("bravo", "charlie", "delta"):
+        assert world.post(who, "/watches", {"kind": "stix", "target": stix_id}
+                          ).status_code == 201
+    top = comment(world, "bravo", "stix", oid, "Seen in March.").json()
+    email = world.users["delta"].email
+    assert comment(world, "charlie", "stix", oid, f"Since when? @{email}",
+                   parent_id=top["id"]).status_code == 201
+
+    def kinds(who: str) -> list[str]:
+        return sorted(n["kind"] for n in world.get(who, "/notifications").json()["items"])
+
+    # The replied-to and the mentioned hear of the reply once, by its specific kind; the
+    # author of the first comment and the replier are not told of their own acts.
+    assert kinds("bravo") == ["comment.reply"]
+    assert kinds("delta") == ["comment.new", "mention"]  # the first comment, the mention
+    assert kinds("charlie") == ["comment.new"]

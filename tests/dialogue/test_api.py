@@ -334,3 +334,20 @@ def test_inbox_notifications_from_the_room_carry_no_identity(room: Room) -> None
     # An outsider cannot even watch it: the same 404 as a dialogue that does not exist.
     assert_error(hub.post("d_analyst", "/watches", {"kind": "dialogue", "target": room.id}),
                  404)
+
+
+def test_a_watcher_who_is_replied_to_or_mentioned_gets_one_notice(room: Room) -> None:
+    hub = room.hub
+    for who in ("a_admin", "b_analyst", "g_analyst"):
+        assert hub.post(who, "/watches", {"kind": "dialogue", "target": room.id}
+                        ).status_code == 201
+    first = room.post("b_analyst", "Mules are recruited with fake job offers.").json()
+    assert hub.post("g_analyst", f"/dialogues/{room.id}/contributions/{first['id']}/replies",
+                    {"body": "Same here, @a_admin@example.org"}).status_code == 201
+
+    def kinds(who: str) -> list[str]:
+        return sorted(n["kind"] for n in hub.get(who, "/notifications").json()["items"])
+
+    assert kinds("b_analyst") == ["dialogue.reply"]
+    assert kinds("a_admin") == ["dialogue.contribution", "mention"]
+    assert kinds("g_analyst") == ["dialogue.contribution"]

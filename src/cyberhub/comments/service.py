@@ -114,9 +114,10 @@ def _publish(session: Session, viewer: Viewer, on: On, comment: Comment,
     common: dict[str, Any] = {"url": url, "subject_type": on.target.model,
                               "subject_id": on.record.id, "actor_user_id": viewer.user_id}
     key = on.target.watch_key(on.record)
+    specific = {u.id for u in mentioned} | ({parent.author_id} if parent is not None else set())
     events.publish(session, events.Event(
         kind="comment.new", title=_("New comment on %(what)s") % {"what": label},
-        watch_keys=frozenset([key] if key else []), **common))
+        watch_keys=frozenset([key] if key else []), quiet=frozenset(specific), **common))
     if parent is not None:
         events.publish(session, events.Event(
             kind="comment.reply", title=_("A reply to your comment on %(what)s") % {"what": label},

@@ -367,15 +367,6 @@ def _announce(session: Session, viewer: Viewer, dialogue: Dialogue, c: Contribut
     summary = attribution.excerpt(dialogue, c.body_markdown, 200)
     common = {"url": url, "subject_type": Dialogue, "subject_id": dialogue.id,
               "summary": summary, "actor_user_id": viewer.user_id}
-    events.publish(session, events.Event(
-        kind="dialogue.contribution",
-        title=attribution.contribution_title(who, c.author_id, c.author_org_kind),
-        watch_keys=frozenset({f"dialogue:{dialogue.id}"}), **common))  # type: ignore[arg-type]
-    if parent is not None and parent.author_id != viewer.user_id:
-        events.publish(session, events.Event(
-            kind="dialogue.reply",
-            title=attribution.reply_title(who, c.author_id, c.author_org_kind),
-            recipients=frozenset({parent.author_id}), **common))  # type: ignore[arg-type]
     users, unknown = mentions.resolve(session, c.body_markdown)
     told: set[uuid.UUID] = set()
     refused: set[str] = set(unknown)
@@ -386,6 +377,18 @@ def _announce(session: Session, viewer: Viewer, dialogue: Dialogue, c: Contribut
             told.add(user.id)
         else:
             refused.add(user.email.lower())
+    replied_to = ({parent.author_id} if parent is not None and parent.author_id != viewer.user_id
+                  else set())
+    events.publish(session, events.Event(
+        kind="dialogue.contribution",
+        title=attribution.contribution_title(who, c.author_id, c.author_org_kind),
+        watch_keys=frozenset({f"dialogue:{dialogue.id}"}),
+        quiet=frozenset(told | replied_to), **common))  # type: ignore[arg-type]
+    if replied_to:
+        events.publish(session, events.Event(
+            kind="dialogue.reply",
+            title=attribution.reply_title(who, c.author_id, c.author_org_kind),
+            recipients=frozenset(replied_to), **common))  # type: ignore[arg-type]
     if told:
         events.publish(session, events.Event(
             kind="mention", title=attribution.mention_title(who, c.author_id, c.author_org_kind),

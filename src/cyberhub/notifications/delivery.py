@@ -58,7 +58,8 @@ def deliver(session: Session, event: events.Event) -> list[Notification]:
     # Without a subject nothing but the publisher's check stands behind the event: the
     # named recipients hear of it, watchers do not.
     watching = service.watchers(session, event.watch_keys) if subject_type else set()
-    candidates = {c for c in named | watching if c != event.actor_user_id}
+    candidates = {c for c in named | watching
+                  if c != event.actor_user_id and c not in event.quiet}
     if not candidates:
         return []
     users = list(session.scalars(select(User).where(
