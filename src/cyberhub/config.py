@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     queue_name: str = "cyberhub"
     # Largest file an import accepts (streamed to disk, never held in memory).
     max_import_bytes: int = 4 * 1024**3
+    # Largest evidence file an operation's register accepts (streamed to disk and hashed).
+    evidence_max_bytes: int = 2 * 1024**3
     # Largest TAXII request body (a POST of objects), announced as max_content_length.
     max_taxii_bytes: int = 64 * 1024**2
     # A directory where every payload leaving the hub (TAXII pages, pushes) is kept.
