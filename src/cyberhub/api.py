@@ -20,6 +20,8 @@ from cyberhub.meetings.api import router as meetings_router
 from cyberhub.notes.api import router as notes_router
 from cyberhub.notifications.api import router as notifications_router
 from cyberhub.operations.api import router as operations_router
+from cyberhub.operations.evidence.api import router as evidence_router
+from cyberhub.operations.impact.api import router as impact_router
 from cyberhub.packages.api import router as packages_router
 from cyberhub.ransomware.api import router as ransomware_router
 from cyberhub.vetting.api import router as vetting_router
@@ -46,3 +48,5 @@ api_router.include_router(comments_router)
 api_router.include_router(insights_router)
 api_router.include_router(operations_router)
 api_router.include_router(deconfliction_router)
+api_router.include_router(evidence_router)
+api_router.include_router(impact_router)

@@ -26,6 +26,8 @@ LEAK_POSTS_MAX_BODY = 65 * 1024 * 1024
 # Dialogue attachments (dialogue.files.MAX_BYTES, 10 MB), plus the multipart envelope.
 ATTACHMENT_MAX_BODY = 10 * 1024 * 1024 + 64 * 1024
 ATTACHMENT_PATHS = re.compile(r"(/api/v1)?/dialogues/[0-9a-fA-F-]{36}/attachments")
+# Evidence uploads: the file is streamed into the register's store (evidence_max_bytes).
+EVIDENCE_PATHS = re.compile(r"(/api/v1)?/operations/[0-9a-fA-F-]{36}/evidence")
 
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -237,5 +239,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                                                       "/ransomware/leak-posts/import"),
                                                      LEAK_POSTS_MAX_BODY)},
                        large_prefixes={"/taxii2/": settings.max_taxii_bytes},
-                       large_patterns={ATTACHMENT_PATHS: ATTACHMENT_MAX_BODY})
+                       large_patterns={ATTACHMENT_PATHS: ATTACHMENT_MAX_BODY,
+                                       EVIDENCE_PATHS: settings.evidence_max_bytes
+                                       + 64 * 1024})
     return app

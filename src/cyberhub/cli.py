@@ -19,6 +19,7 @@ from cyberhub.db import Database
 from cyberhub.errors import HubError
 from cyberhub.i18n import _
 from cyberhub.meetings.cli import app as meetings_app
+from cyberhub.operations.evidence.cli import app as evidence_app
 from cyberhub.ransomware.cli import app as ransomware_app
 
 app = typer.Typer(help="Run and administer a cyberhub.", no_args_is_help=True,
@@ -41,6 +42,7 @@ peer_app = typer.Typer(help="Partner hubs (TAXII 2.1 sync).", no_args_is_help=Tr
 app.add_typer(peer_app, name="peer")
 app.add_typer(ransomware_app, name="ransomware")
 app.add_typer(meetings_app, name="meetings")
+app.add_typer(evidence_app, name="evidence")
 
 out = Console()
 err = Console(stderr=True)

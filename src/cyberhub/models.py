@@ -38,6 +38,8 @@ from cyberhub.notifications.models import (
     Webhook,
     WebhookDelivery,
 )
+from cyberhub.operations.evidence.models import CustodyEvent, EvidenceItem
+from cyberhub.operations.impact.models import ImpactPublication, Outcome
 from cyberhub.operations.models import (
     Operation,
     OperationParticipant,
@@ -64,12 +66,13 @@ from cyberhub.vetting.models import VettingVote
 __all__ = [
     "ActionItem",
     "ApiToken", "AudienceEntry", "AuditEntry", "AuditHead", "Base", "Comment", "Contribution",
-    "CsvMapping",
+    "CsvMapping", "CustodyEvent",
     "Decision",
     "DeconflictionHit", "DeconflictionNetworkDigest", "DeconflictionRateWindow",
     "DeconflictionRegistration",
-    "Decryptor", "Dialogue", "DialogueAttachment",
-    "Group", "GroupMember", "Import", "Incident", "IncidentVictim", "Insight", "InsightObject",
+    "Decryptor", "Dialogue", "DialogueAttachment", "EvidenceItem",
+    "Group", "GroupMember", "ImpactPublication",
+    "Import", "Incident", "IncidentVictim", "Insight", "InsightObject",
     "IntelPackage", "LeakPost",
     "LeakPostImport",
     "Lesson", "LessonTag",
@@ -78,7 +81,8 @@ __all__ = [
     "MispFeed", "Note", "Notification", "NotificationSettings",
     "ObservableValue",
     "Operation", "OperationParticipant", "OperationTarget", "OperationTask",
-    "Organisation", "PackageAck", "PackageObject", "Peer", "Reaction", "ReadinessAssessment",
+    "Organisation", "Outcome",
+    "PackageAck", "PackageObject", "Peer", "Reaction", "ReadinessAssessment",
     "ReferenceDataset", "ReportAttempt",
     "ReportLink", "SigninFailure",
     "StixObject", "StixObjectVersion", "StixRef", "TaxiiCollection", "TimelineEntry",

@@ -1,0 +1,37 @@
+"""``cyberhub evidence …``: the evidence register's commands (registered by ``cyberhub.cli``)."""
+
+from __future__ import annotations
+
+import typer
+
+from cyberhub.i18n import _
+
+app = typer.Typer(help="The evidence registers of joint operations.", no_args_is_help=True)
+
+
+@app.command("verify")
+def verify() -> None:
+    """Recompute the SHA-256 of every evidence file in the hub and check every custody
+    record against the audit log; exit 1 if a file is missing or changed, or a record
+    differs from its audit entry."""
+    from cyberhub.cli import _database, err, out
+    from cyberhub.operations.evidence import service
+
+    database = _database()
+    try:
+        with database.transaction() as session, out.status(_("Verifying the evidence…")):
+            report = service.verify_all(session)
+    finally:
+        database.dispose()
+    if report.ok:
+        out.print("[green]✓[/] " + _("All %(n)d evidence files match their registered SHA-256, "
+                                     "and every custody record its audit entry.")
+                  % {"n": report.checked})
+        return
+    # Ids and hashes only: the operator administers the hub but reads nothing shared.
+    err.print("[bold red]✗[/] " + _("%(bad)d problems in %(n)d evidence items:")
+              % {"bad": len(report.problems), "n": report.checked})
+    for p in report.problems:
+        err.print(f"  - {_('operation')} {p.operation_id}  {p.kind}  {p.message}",
+                  highlight=False)
+    raise typer.Exit(code=1)
