@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cyberhub import access
 from cyberhub.community import security, service
 from cyberhub.community.models import Organisation, User
+from cyberhub.deconfliction import demo as demo_deconfliction
 from cyberhub.dialogue import demo as demo_dialogues
 from cyberhub.insights import demo as demo_insights
 from cyberhub.meetings import demo as demo_meetings
@@ -97,6 +98,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
         demo_dialogues.load(session)
         demo_meetings.load(session)
         demo_insights.load(session)
+        demo_deconfliction.load(session)
         return False, _signins(session)
     system = access.system_viewer("demo loader")
     password_hash = security.hash_password(DEMO_PASSWORD)
@@ -144,6 +146,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     demo_dialogues.load(session)
     demo_meetings.load(session)
     demo_insights.load(session)
+    demo_deconfliction.load(session)
     return True, _signins(session)
 
 
