@@ -30,8 +30,8 @@ _FINGERPRINT_LABEL: Final = b"cyberhub deconfliction key id"
 
 def digest(key: bytes, kind: str, value: str) -> bytes:
     """The keyed digest of a (kind, normalised value) pair."""
-    return hmac.new(key, kind.encode() + b"\x00" + value.encode(), hashlib.sha256
-                    ).digest()[:DIGEST_BYTES]
+    # hmac.digest: the one-shot C implementation, several times faster than hmac.new.
+    return hmac.digest(key, kind.encode() + b"\x00" + value.encode(), "sha256")[:DIGEST_BYTES]
 
 
 def key_id(key: bytes) -> str:

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import LargeBinary, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
 from cyberhub import audit, events
@@ -43,7 +44,7 @@ MAX_CONTACT: Final = 500
 MAX_CHECK: Final = 1000  # values per check request
 HIT_KIND: Final = "deconfliction.hit"
 _CHUNK_SQLITE: Final = 500
-_CHUNK_PG: Final = 5000
+_CHUNK_PG: Final = 10_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -170,14 +171,19 @@ def _chunk(session: Session) -> int:
 def matching_digests(session: Session, digests: Sequence[bytes], *, key_id: str,
                      now: datetime, exclude_org: uuid.UUID | None = None) -> set[bytes]:
     """Which of ``digests`` an active registration (of another organisation than
-    ``exclude_org``) holds under the key ``key_id``: the check's core."""
+    ``exclude_org``) holds under the key ``key_id``: the check's core. PostgreSQL gets
+    the digests as one array (``= ANY``), SQLite in chunks of ``IN (…)``."""
     found: set[bytes] = set()
     wanted = sorted(set(digests))
-    size = _chunk(session)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    size = _CHUNK_PG if postgresql else _CHUNK_SQLITE
     for start in range(0, len(wanted), size):
+        chunk = wanted[start:start + size]
+        match = (Registration.digest == any_(bindparam("digests", chunk,
+                                                       type_=ARRAY(LargeBinary)))
+                 if postgresql else Registration.digest.in_(chunk))
         query = select(Registration.digest).where(
-            Registration.digest.in_(wanted[start:start + size]),
-            Registration.key_id == key_id, Registration.expires_at > now)
+            match, Registration.key_id == key_id, Registration.expires_at > now)
         if exclude_org is not None:
             query = query.where(Registration.org_id != exclude_org)
         found.update(session.scalars(query.distinct()))
