@@ -117,6 +117,9 @@ class Database:
     """Holds the engine and the session factory for one hub."""
 
     def __init__(self, url: str) -> None:
+        # Every model, and the flush hooks that keep them consistent (comments go with
+        # their record), registered whichever entry point opened the database.
+        import cyberhub.models  # noqa: F401
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)

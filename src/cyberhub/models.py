@@ -1,6 +1,7 @@
 """Imports every model so that metadata (Alembic, tests) sees the whole schema."""
 
 from cyberhub.audit import AuditEntry, AuditHead
+from cyberhub.comments import cleanup as _comments_cleanup  # noqa: F401 - its flush hook
 from cyberhub.comments.models import Comment
 from cyberhub.community.models import (
     ApiToken,

@@ -175,3 +175,26 @@ def test_a_watcher_who_is_replied_to_or_mentioned_gets_one_notice(world: World) 
     assert kinds("bravo") == ["comment.reply"]
     assert kinds("delta") == ["comment.new", "mention"]  # the first comment, the mention
     assert kinds("charlie") == ["comment.new"]
+
+
+def test_comments_go_with_a_deleted_note_or_insight(world: World) -> None:
+    from cyberhub.comments.models import Comment
+
+    def stored() -> int:
+        with world.database.transaction() as s:
+            return len(s.scalars(select(Comment.id)).all())
+
+    note = world.post("alpha", "/notes", {"title": "Mule ring", "body": "Seen.",
+                                          "tlp": "GREEN"}).json()
+    insight = world.post("alpha", "/insights", {"title": "Mule rings", "tlp": "GREEN"}).json()
+    world.post("alpha", f"/insights/{insight['id']}/publish")
+    for kind, rid in (("note", note["id"]), ("insight", insight["id"])):
+        top = comment(world, "bravo", kind, rid, "Same here.").json()
+        assert comment(world, "charlie", kind, rid, "And here.", parent_id=top["id"]
+                       ).status_code == 201
+    assert stored() == 4
+    assert world.delete("alpha", f"/notes/{note['id']}").status_code == 204
+    assert stored() == 2
+    assert world.delete("alpha", f"/insights/{insight['id']}").status_code == 204
+    assert stored() == 0
+    assert_error(listing(world, "bravo", "note", note["id"]), 404)

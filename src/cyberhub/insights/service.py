@@ -26,7 +26,6 @@ from cyberhub.audience import (
     clean_tlp,
     write_audience,
 )
-from cyberhub.comments.models import Comment
 from cyberhub.community.validation import clean_text
 from cyberhub.db import utcnow
 from cyberhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -259,13 +258,7 @@ def delete_insight(session: Session, viewer: Viewer, insight_id: uuid.UUID | str
     insight = _editable(session, viewer, insight_id, "delete")
     session.execute(delete(InsightObject).where(InsightObject.insight_id == insight.id))
     session.execute(delete(AudienceEntry).where(AudienceEntry.record_id == insight.id))
-    # Comments have no visibility of their own; without the insight nobody may read them.
-    session.execute(delete(Comment).where(Comment.target_type == "insight",
-                                          Comment.target_id == insight.id,
-                                          Comment.parent_id.is_not(None)))
-    session.execute(delete(Comment).where(Comment.target_type == "insight",
-                                          Comment.target_id == insight.id))
-    session.delete(insight)
+    session.delete(insight)  # its comments go with it (comments.cleanup)
     audit.record(session, viewer.actor, "insight.delete", target_type="insights",
                  target_id=insight.id, details={"title": insight.title})
 
