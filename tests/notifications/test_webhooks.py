@@ -133,3 +133,31 @@ def test_private_addresses_and_plain_http(hub: Hub, settings: Settings) -> None:
     assert "must use https://" in error["message"]
     assert _register(hub, "b_analyst", "https://93.184.215.14/hook")["url"] == \
         "https://93.184.215.14/hook"
+
+
+def test_delivery_goes_to_the_address_that_was_checked(
+        hub: Hub, webhook_settings: Settings, receiver: Receiver,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: the name is resolved and checked once per delivery, and the request
+    goes to that address with the name kept in the Host header."""
+    import ipaddress
+
+    from cyberhub.notifications import webhooks
+
+    port = receiver.url.split(":")[2].split("/")[0]
+    webhook_settings.webhook_allow = "hooks.rebind.example"
+    looked_up: list[str] = []
+
+    def resolve(host: str, _port: int) -> list[ipaddress.IPv4Address]:
+        looked_up.append(host)
+        return [ipaddress.IPv4Address("127.0.0.1")]
+
+    monkeypatch.setattr(webhooks, "_addresses", resolve)
+    _register(hub, "b_analyst", f"http://hooks.rebind.example:{port}/hook")
+    note = hub.community.note(hub.users["a_admin"], tlp="GREEN")
+    publish(hub.database, subject=note, recipients={hub.users["b_analyst"].id})
+    # The name does not exist in DNS: only a request to the checked address arrives.
+    [got] = receiver.received
+    assert got.headers["host"] == f"hooks.rebind.example:{port}"
+    assert looked_up == ["hooks.rebind.example", "hooks.rebind.example"]  # register, deliver
+    assert hub.get("b_analyst", "/webhooks").json()[0]["last_ok"] is True

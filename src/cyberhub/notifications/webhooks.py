@@ -75,6 +75,11 @@ def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.I
 def check_url(url: str) -> str:
     """The URL, tidied, or WebhookUrlError saying what is wrong. Checked again before
     each delivery (a name may come to point somewhere else)."""
+    return str(_check(url)[0])
+
+
+def _check(url: str) -> tuple[httpx2.URL, list[ipaddress.IPv4Address | ipaddress.IPv6Address]]:
+    """The parsed URL and the addresses its host resolved to, all of them checked."""
     settings = get_settings()
     text = (url or "").strip()
     if not text:
@@ -112,7 +117,18 @@ def check_url(url: str) -> str:
     if parsed.scheme == "http" and not all(a.is_loopback for a in addresses):
         raise WebhookUrlError(_("The webhook's URL must use https:// (plain http is accepted "
                                 "for loopback test receivers only)."))
-    return str(parsed)
+    return parsed, addresses
+
+
+def _pinned(url: httpx2.URL, address: ipaddress.IPv4Address | ipaddress.IPv6Address
+            ) -> tuple[httpx2.URL, dict[str, str], dict[str, str]]:
+    """The request goes to the address that was checked, not to whatever the name
+    resolves to a moment later (DNS rebinding): the URL names the address, the Host
+    header and TLS (SNI and certificate check) keep the name."""
+    host = url.host
+    netloc_host = host if url.port is None else f"{host}:{url.port}"
+    extensions = {"sni_hostname": host} if url.scheme == "https" else {}
+    return url.copy_with(host=str(address)), {"Host": netloc_host}, extensions
 
 
 # ---------------------------------------------------------------- registering
@@ -259,15 +275,20 @@ def _post(hook: Webhook, body: bytes) -> tuple[bool, str]:
     if secret is None:
         return False, "the secret can no longer be read (the hub's secret key changed)"
     try:
-        url = check_url(hook.url)
+        checked, addresses = _check(hook.url)
     except InvalidInput as exc:
         return False, exc.message
+    url, host_header, extensions = _pinned(checked, addresses[0])
     timestamp = str(int(time.time()))
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, body)}
+               TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, body),
+               **host_header}
     try:
-        response = httpx2.post(url, content=body, headers=headers,
-                               timeout=settings.webhook_timeout, follow_redirects=False)
+        with httpx2.Client(timeout=settings.webhook_timeout, follow_redirects=False,
+                           trust_env=False) as client:
+            request = client.build_request("POST", url, content=body, headers=headers,
+                                           extensions=extensions)
+            response = client.send(request)
     except httpx2.HTTPError as exc:
         return False, f"{type(exc).__name__}: {exc}"[:300]
     ok = 200 <= response.status_code < 300
