@@ -198,3 +198,21 @@ def test_comments_go_with_a_deleted_note_or_insight(world: World) -> None:
     assert world.delete("alpha", f"/insights/{insight['id']}").status_code == 204
     assert stored() == 0
     assert_error(listing(world, "bravo", "note", note["id"]), 404)
+
+
+def test_hub_admins_moderate_what_they_may_see_and_nothing_else(world: World) -> None:
+    world.add_user("operator", "alpha", role="hub-admin")
+    green = world.indicator("alpha", tlp="GREEN", name="Open C2")
+    strict = world.indicator("bravo", tlp="AMBER+STRICT", audience=("charlie",), name="Closed C2")
+    abusive = comment(world, "charlie", "stix", green, "Something abusive.").json()
+    hidden = comment(world, "charlie", "stix", strict, "Between us.").json()
+    assert world.delete("operator", f"/comments/{abusive['id']}").status_code == 204
+    gone = world.get("bravo", f"/comments/{abusive['id']}").json()
+    assert gone["deleted"] and gone["body_markdown"] == ""
+    # An operator administers the hub but reads no AMBER+STRICT content: 404 as for nothing.
+    assert_error(world.delete("operator", f"/comments/{hidden['id']}"), 404)
+    assert world.get("charlie", f"/comments/{hidden['id']}").json()["body_markdown"] == (
+        "Between us.")
+    with world.database.transaction() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "comment.delete")).one()
+        assert entry.details["role"] == "hub-admin" and entry.details["by_author"] is False

@@ -194,10 +194,11 @@ def can_edit(comment: Comment, viewer: Viewer) -> bool:
 
 
 def can_delete(comment: Comment, viewer: Viewer) -> bool:
-    """The author, and the admins of the author's organisation (for moderation)."""
+    """The author; for moderation, the admins of the author's organisation and the hub's
+    admins — these only on records they may see (the caller loaded it through access)."""
     if comment.is_deleted or viewer.user_id is None:
         return False
-    return viewer.user_id == comment.author_id or (
+    return viewer.user_id == comment.author_id or viewer.role is Role.HUB_ADMIN or (
         viewer.role is Role.ORG_ADMIN and viewer.org_id == comment.author_org_id)
 
 
@@ -228,15 +229,16 @@ def delete_comment(session: Session, viewer: Viewer, comment_id: uuid.UUID | str
     """Soft delete: the words go, the row stays, so replies keep their thread."""
     comment, on = get_comment(session, viewer, comment_id, purpose="delete")
     if not can_delete(comment, viewer):
-        raise PermissionDenied(_("Only the author, or an admin of the author's organisation, "
-                                 "may delete a comment."))
+        raise PermissionDenied(_("Only the author, an admin of the author's organisation or a "
+                                 "hub admin may delete a comment."))
     comment.body_markdown = ""
     comment.body_html = ""
     comment.deleted_at = utcnow()
     session.flush()
     audit.record(session, viewer.actor, "comment.delete", target_type="comments",
                  target_id=comment.id, details={"on": on.target.name,
-                                                "by_author": viewer.user_id == comment.author_id})
+                                                "by_author": viewer.user_id == comment.author_id,
+                                                "role": viewer.role.value if viewer.role else None})
     return comment
 
 
