@@ -74,6 +74,7 @@ __all__ = [
     "timeline_of",
     "update_operation",
     "update_task",
+    "who_can_see",
     "write_review",
 ]
 
@@ -221,6 +222,13 @@ def members_of(session: Session, operation: Operation) -> list[uuid.UUID]:
     return sorted(uid for uid in session.scalars(select(AudienceEntry.user_id).where(
         AudienceEntry.record_id == operation.id, AudienceEntry.user_id.is_not(None)))
         if uid is not None)
+
+
+def who_can_see(session: Session, operation: Operation, users: Iterable[User]) -> list[User]:
+    """Those among ``users`` (active ones) who may see the operation: the people a task
+    may be assigned to, for a form to offer."""
+    return [u for u in users if u.is_active and access.can_see(
+        session, Operation, operation.id, access.viewer_for(session, u))]
 
 
 def _clean_participants(session: Session, lead_org: uuid.UUID,

@@ -23,6 +23,7 @@ from cyberhub.notes.pages import router as notes_pages
 from cyberhub.notifications.pages import router as notifications_pages
 from cyberhub.operations.evidence.pages import router as evidence_pages
 from cyberhub.operations.impact.pages import router as impact_pages
+from cyberhub.operations.pages import router as operations_pages
 from cyberhub.packages.pages import router as packages_pages
 from cyberhub.ransomware.pages import router as ransomware_pages
 from cyberhub.ransomware.pages_incidents import report_router as ransomware_report_pages
@@ -60,3 +61,4 @@ web_router.include_router(insights_pages)
 web_router.include_router(deconfliction_pages)
 web_router.include_router(evidence_pages)
 web_router.include_router(impact_pages)
+web_router.include_router(operations_pages)
