@@ -19,6 +19,9 @@ SOUTH_CONTACT = "KHK Sven South, sven@deconf-south.example"
 
 
 def _register(page, hub, value: str, case: str, contact: str, chain: str = "") -> None:  # type: ignore[no-untyped-def]
+    # Deconfliction is a section of the operations pillar (a chip on its pages).
+    page.locator("nav.mainnav").get_by_role("link", name="Operations", exact=True).click()
+    page.wait_for_url(re.compile(r"/operations$"))
     page.get_by_role("link", name="Deconfliction", exact=True).click()
     page.wait_for_url(re.compile(r"/deconfliction$"))
     page.get_by_label("Kind").select_option("wallet")

@@ -57,7 +57,11 @@ def test_impact_dashboard_and_evidence_custody(hub, new_page, console, tmp_path)
 
     page = new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, hub, lead.email)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Impact").click()
+    # Impact is a section of the operations pillar (a chip on its pages).
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Operations").click()
+    page.wait_for_url(re.compile(r"/operations$"))
+    page.get_by_role("navigation", name="Operations sections").get_by_role(
+        "link", name="Impact").click()
     page.wait_for_url(re.compile(r"/impact$"))
     page.locator("#chart-impact-months[data-drawn='true']").wait_for()
     page.locator("#chart-impact-split[data-drawn='true']").wait_for()

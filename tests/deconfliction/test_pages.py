@@ -19,11 +19,11 @@ def test_register_renew_withdraw_and_hits(client: TestClient, community: Communi
     a, b, banker = community.user(one), community.user(two), community.user(bank)
 
     login(client, banker.email)
-    assert 'href="/deconfliction"' not in client.get("/").text
+    assert 'href="/deconfliction"' not in client.get("/operations").text
     assert client.get("/deconfliction").status_code == 403
 
     login(client, a.email)
-    html = client.get("/").text
+    html = client.get("/operations").text
     assert 'href="/deconfliction"' in html
     form = {"kind": "wallet", "value": f"btc:{WALLET}", "case_reference": "P1-CASE",
             "contact": "Desk One, +31 70 000 0001"}
