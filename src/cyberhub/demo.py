@@ -21,6 +21,7 @@ from cyberhub.dialogue import demo as demo_dialogues
 from cyberhub.insights import demo as demo_insights
 from cyberhub.meetings import demo as demo_meetings
 from cyberhub.notes import service as notes
+from cyberhub.operations.impact import demo as demo_impact
 from cyberhub.ransomware import (
     demo_decryptors,
     demo_incidents,
@@ -99,6 +100,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
         demo_meetings.load(session)
         demo_insights.load(session)
         demo_deconfliction.load(session)
+        demo_impact.load(session)  # after the demo operations: it adds to them
         return False, _signins(session)
     system = access.system_viewer("demo loader")
     password_hash = security.hash_password(DEMO_PASSWORD)
@@ -147,6 +149,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     demo_meetings.load(session)
     demo_insights.load(session)
     demo_deconfliction.load(session)
+    demo_impact.load(session)  # after the demo operations: it adds to them
     return True, _signins(session)
 
 
