@@ -102,4 +102,13 @@ def test_impact_dashboard_and_evidence_custody(hub, new_page, console, tmp_path)
     page.get_by_role("button", name="Verify all hashes").click()
     page.locator("#verify-report").wait_for()
     assert "The item matches its registered SHA-256" in page.inner_text("#verify-report")
+
+    # The operation's page loads the evidence and the outcomes into itself.
+    page.goto(f"{hub.url}/operations/{mine}")
+    section = page.locator("#evidence-and-outcomes")
+    section.locator("table.evidence-items").wait_for()
+    assert "E-1" in section.inner_text() and "Fraud desk lead" in section.inner_text()
+    totals = section.locator("dl.outcome-totals")
+    assert "230" in totals.inner_text() and "Victims notified" in totals.inner_text()
+    section.screenshot(path=str(ARTIFACTS / "operation-evidence-and-outcomes.png"))
     no_console_errors(console)
