@@ -2,7 +2,7 @@
 
 With ``CYBERHUB_REDIS_URL`` set the counts live in Redis (one ``INCRBY`` + ``EXPIRE``
 per request, shared by every process of the hub); otherwise in the database table
-``deconfliction_rate_windows``, counted by a conditional update so that concurrent
+``deconfliction_rate_windows``, counted by one conditional upsert so that concurrent
 requests cannot both pass. A refused request counts nothing."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Final
 
-from sqlalchemy import update
+from sqlalchemy import case, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -58,17 +58,17 @@ def take(session: Session, key: str, amount: int, *, limit: int | None = None,
                     amount, limit, retry)
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(RateWindow).values(key=key, window_start=start, count=0)
-                    .on_conflict_do_nothing(index_elements=["key"]))
-    # A window from an earlier hour starts again.
-    session.execute(update(RateWindow).where(
-        RateWindow.key == key, RateWindow.window_start != start)
-        .values(window_start=start, count=0).execution_options(synchronize_session=False))
-    counted = session.execute(
-        update(RateWindow).where(RateWindow.key == key, RateWindow.window_start == start,
-                                 RateWindow.count + amount <= limit)
-        .values(count=RateWindow.count + amount).execution_options(synchronize_session=False))
-    if counted.rowcount != 1:  # type: ignore[attr-defined]
+    # One statement: a first request makes the row, a request in a later hour starts
+    # the window again, one in the same hour adds to it only while within the limit.
+    stmt = insert(RateWindow).values(key=key, window_start=start, count=amount)
+    counted = session.execute(stmt.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"window_start": start,
+              "count": case((RateWindow.window_start == start, RateWindow.count + amount),
+                            else_=amount)},
+        where=or_(RateWindow.window_start != start,
+                  RateWindow.count + amount <= limit)).returning(RateWindow.count))
+    if counted.first() is None:
         raise _refuse(limit, retry)
 
 
