@@ -21,7 +21,8 @@ def hub(base_hub: Hub) -> Hub:  # noqa: F811
     one = base_hub.community.org("Police One", kind="law-enforcement", country="NL")
     two = base_hub.community.org("Police Two", kind="law-enforcement", country="DE")
     for name, org, role in [("police_a", one, "analyst"), ("police_a2", one, "analyst"),
-                            ("police_a_admin", one, "org-admin"), ("police_b", two, "analyst")]:
+                            ("police_a_admin", one, "org-admin"), ("police_b", two, "analyst"),
+                            ("police_b_reader", two, "reader")]:
         user = base_hub.community.user(org, role, email=f"{name}@police.example")
         base_hub.users[name] = user
         base_hub.tokens[name] = base_hub.community.token(user, scope="write")

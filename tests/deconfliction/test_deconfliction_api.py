@@ -138,6 +138,10 @@ def test_only_law_enforcement_may_use_it(hub: Hub) -> None:
         assert_error(hub.post(who, "/deconfliction/check",
                               {"values": [{"kind": "ipv4", "value": "192.0.2.1"}]}), 403)
     assert_error(_reg(hub, "police_a:read"), 403)
+    err = assert_error(_reg(hub, "police_b_reader"), 403)
+    assert "Readers may not register" in err["message"]
+    # A reader of a law-enforcement organisation may still check and read its hits.
+    assert hub.get("police_b_reader", "/deconfliction/hits").json() == []
     r = hub.client.post("/api/v1/deconfliction/registrations", json={})
     assert r.status_code == 401
     assert hub.state() == before

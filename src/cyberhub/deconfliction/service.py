@@ -27,7 +27,7 @@ from sqlalchemy import LargeBinary, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
-from cyberhub import audit, events
+from cyberhub import access, audit, events
 from cyberhub.access import Viewer
 from cyberhub.community.models import Organisation, OrgKind, User
 from cyberhub.config import get_settings
@@ -243,6 +243,9 @@ def register(session: Session, viewer: Viewer, item: Value, *, case_reference: s
              contact: str, now: datetime | None = None, is_demo: bool = False,
              rate_limited: bool = True) -> Registered:
     user = _law_enforcement_user(session, viewer)
+    if not access.can_contribute(viewer):
+        raise PermissionDenied(_("Readers may not register interests. Ask your "
+                                 "organisation's admin for the analyst role."))
     kind, value = normalised(item)
     case = _text(case_reference, "case_reference", MAX_CASE_REFERENCE, _("The case reference"))
     poc = _text(contact, "contact", MAX_CONTACT, _("The point of contact"))
