@@ -44,7 +44,9 @@ def test_two_agencies_register_the_same_wallet(hub, new_page, console):  # type:
 
     page = new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, hub, banker.email)
-    page.get_by_role("link", name="Ransomware", exact=True).wait_for()
+    page.locator("nav.mainnav").get_by_role("link", name="Operations", exact=True).click()
+    page.wait_for_url(re.compile(r"/operations$"))
+    page.get_by_role("link", name="Impact", exact=True).wait_for()
     assert page.get_by_role("link", name="Deconfliction", exact=True).count() == 0
 
     page = new_page(viewport={"width": 1280, "height": 900})
