@@ -25,7 +25,7 @@ def verify() -> None:
         database.dispose()
     if report.ok:
         out.print("[green]✓[/] " + _("All %(n)d evidence files match their registered SHA-256, "
-                                     "and every custody record its audit entry.")
+                                     "and every custody record matches its audit entry.")
                   % {"n": report.checked})
         return
     # Ids and hashes only: the operator administers the hub but reads nothing shared.
