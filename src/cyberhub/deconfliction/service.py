@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import LargeBinary, any_, bindparam, select
+from sqlalchemy import LargeBinary, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
@@ -190,9 +190,20 @@ def matching_digests(session: Session, digests: Sequence[bytes], *, key_id: str,
     return found
 
 
+def _serialise(session: Session, digest: bytes) -> None:
+    """Two agencies registering one value at the same moment must still meet. On
+    PostgreSQL a transaction-scoped advisory lock per digest makes the second wait until
+    the first commits, so its match sees the first's registration; SQLite has one
+    writer at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(
+            int.from_bytes(digest[:8], "big", signed=True))))
+
+
 def _match(session: Session, reg: Registration, now: datetime) -> list[Hit]:
     """Record and announce the hits of ``reg`` with other organisations' active
     registrations that are not yet recorded."""
+    _serialise(session, reg.digest)
     others = list(session.scalars(select(Registration).where(
         Registration.digest == reg.digest, Registration.key_id == reg.key_id,
         Registration.expires_at > now, Registration.org_id != reg.org_id,
