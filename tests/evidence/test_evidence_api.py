@@ -238,3 +238,20 @@ def test_verify_reports_a_tampered_file_a_missing_file_and_an_altered_custody_re
     assert "item 0" not in cli.output  # ids and hashes only, no content
     [entry] = [e for e in _entries(ops, "evidence.verify") if e.actor_user_id is None][-1:]
     assert entry.details["checked"] == 3 and len(entry.details["problems"]) == 3
+
+
+@pytest.fixture
+def small_evidence(settings: Any) -> None:
+    """A hub whose evidence limit is 2,000 bytes (set before the app is made)."""
+    settings.evidence_max_bytes = 2000
+
+
+def test_a_body_past_the_upload_cap_is_refused_before_it_is_read(
+        small_evidence: None, ops: Ops, lantern: dict[str, Any]) -> None:
+    before = ops.state()
+    error = assert_error(upload(ops, "alpha", lantern["id"], b"x" * 200_000), 413,
+                         "payload_too_large")
+    assert "request body" in error["message"]
+    error = assert_error(upload(ops, "alpha", lantern["id"], b"x" * 2001), 413)
+    assert "evidence file is larger" in error["message"]
+    assert ops.state() == before and stored_files() == []
