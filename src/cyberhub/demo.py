@@ -21,6 +21,7 @@ from cyberhub.dialogue import demo as demo_dialogues
 from cyberhub.insights import demo as demo_insights
 from cyberhub.meetings import demo as demo_meetings
 from cyberhub.notes import service as notes
+from cyberhub.operations import demo as demo_operations
 from cyberhub.operations.impact import demo as demo_impact
 from cyberhub.ransomware import (
     demo_decryptors,
@@ -99,6 +100,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
         demo_dialogues.load(session)
         demo_meetings.load(session)
         demo_insights.load(session)
+        demo_operations.load(session)
         demo_deconfliction.load(session)
         demo_impact.load(session)  # after the demo operations: it adds to them
         return False, _signins(session)
@@ -148,6 +150,7 @@ def load(session: Session) -> tuple[bool, list[DemoSignin]]:
     demo_dialogues.load(session)
     demo_meetings.load(session)
     demo_insights.load(session)
+    demo_operations.load(session)
     demo_deconfliction.load(session)
     demo_impact.load(session)  # after the demo operations: it adds to them
     return True, _signins(session)
