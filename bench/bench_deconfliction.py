@@ -187,10 +187,13 @@ def run(engine: str, url: str, n: int, m: int, repeat: int, var: Path) -> list[t
     else:
         import psycopg
 
+        # One connection for all rounds, as the service's pool gives it one.
+        pg = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
+                             autocommit=True)
+
         def raw(digests: list[bytes]) -> int:
-            with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as con:
-                rows = con.execute("SELECT DISTINCT digest FROM deconfliction_registrations "
-                                   "WHERE digest = ANY(%s)", (digests,)).fetchall()
+            rows = pg.execute("SELECT DISTINCT digest FROM deconfliction_registrations "
+                              "WHERE digest = ANY(%s)", (digests,)).fetchall()
             return len(rows)
 
     labels = ("check: service.check (normalise, HMAC, look up, audit)",
