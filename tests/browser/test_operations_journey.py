@@ -54,6 +54,8 @@ def test_operation_from_proposal_to_after_action_review(hub, new_page, console, 
 
     # The header, with the operations link and both admin links, keeps to one line.
     page = new_page(viewport={"width": 1280, "height": 900})
+    # A long journey on a busy machine: wait longer than the default for each step.
+    page.context.set_default_timeout(30_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for who in (operator, lead):
         sign_in(page, hub, who.email)
