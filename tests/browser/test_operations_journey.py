@@ -99,6 +99,8 @@ def test_operation_from_proposal_to_after_action_review(hub, new_page, console, 
     page.locator("#tasks tr", has_text="Freeze the mule accounts").wait_for()
 
     for button, step in (("Approve", "Approved"), ("Start", "Active")):
+        # Let the page's own htmx load (the evidence section) finish before the next post.
+        page.locator("#evidence-and-outcomes #evidence").wait_for()
         page.get_by_role("button", name=button, exact=True).click()
         page.locator('.op-steps [aria-current="step"]', has_text=step).wait_for()
     shoot(page, "operation-active")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -15,6 +16,13 @@ from hypothesis import strategies as st
 from cyberhub.config import Settings, get_settings, set_settings
 from cyberhub.errors import InvalidInput, NotFound, PayloadTooLarge
 from cyberhub.operations.evidence import store
+
+
+def _run(coroutine):  # type: ignore[no-untyped-def]
+    """Run a coroutine in a thread of its own: the browser tests' Playwright keeps an event
+    loop running in the worker's main thread, where asyncio.run() refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +46,7 @@ def _files(folder: Path) -> list[str]:
 def test_a_streamed_upload_is_hashed_and_kept_under_a_random_name(var_dir: Path) -> None:
     parts = [b"seized ledger, page %d\n" % i for i in range(1000)]
     data = b"".join(parts)
-    stored = asyncio.run(store.store_stream(_stream(parts)))
+    stored = _run(store.store_stream(_stream(parts)))
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert stored.size == len(data)
     assert _files(var_dir) == [stored.name]
@@ -62,7 +70,7 @@ def test_a_matching_declared_hash_is_accepted_in_any_case_and_with_a_prefix() ->
 def test_a_declared_hash_that_does_not_match_stores_nothing(var_dir: Path) -> None:
     wrong = hashlib.sha256(b"something else").hexdigest()
     with pytest.raises(InvalidInput) as caught:
-        asyncio.run(store.store_stream(_stream([b"the real ", b"content"]), declared=wrong))
+        _run(store.store_stream(_stream([b"the real ", b"content"]), declared=wrong))
     assert caught.value.code == "hash_mismatch"
     assert caught.value.details["field"] == "sha256"
     assert caught.value.details["computed"] == hashlib.sha256(b"the real content").hexdigest()
@@ -88,7 +96,7 @@ def test_an_oversized_upload_is_refused_part_way_and_nothing_is_kept(var_dir: Pa
             yield b"x" * 1000
 
     with pytest.raises(PayloadTooLarge) as caught:
-        asyncio.run(store.store_stream(endless(), limit=50_000))
+        _run(store.store_stream(endless(), limit=50_000))
     assert caught.value.details == {"field": "file"}
     assert len(read) == 51  # stopped at the first chunk past the limit
     assert _files(var_dir) == []
