@@ -14,7 +14,7 @@ BENCH_LANDSCAPE ?= 200000
 # the collection whose first TAXII page is timed (BENCH_TAXII_LARGE=100000 for a quick run)
 BENCH_TAXII_LARGE ?= 1000000
 
-.PHONY: run serve install assets test test-quick test-browser lint format system-deps postgres redis bench messages clean
+.PHONY: run serve install assets test test-quick test-browser lint format system-deps postgres redis bench messages messages-check clean
 
 run: install assets ## install, migrate, load the demo community and serve on :8000
 	$(VENV)/bin/cyberhub db upgrade
@@ -89,6 +89,9 @@ messages: install ## extract every translatable string into the catalogue templa
 	mkdir -p src/cyberhub/locale
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output \
 	  -o src/cyberhub/locale/messages.pot src/cyberhub
+
+messages-check: install ## fail on untranslated template text, a stale template or an incomplete catalogue
+	$(PY) -m cyberhub.i18n_check
 
 format: install
 	$(VENV)/bin/ruff check --fix src tests bench

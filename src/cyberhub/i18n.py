@@ -1,43 +1,182 @@
 """The translation layer. Every user-facing string goes through ``_``.
 
-Catalogues live in ``cyberhub/locale``; English is the source language. The active
-locale is per request (a context variable), so a worker thread serving a French user
-never leaks French into another request.
+Catalogues live in ``cyberhub/locale/<locale>/LC_MESSAGES/messages.po``; English is the
+source language. They are compiled in memory the first time a locale is used (no
+``.mo`` file is committed or built, so none can go stale), and kept for the process.
+
+The active locale is per request: the request middleware opens a scope
+(:func:`request_scope`) that the dependency resolving the user may refine
+(:func:`prefer`), so a worker thread serving a French user never leaks French into
+another request, and a choice made in a dependency reaches the route and the error
+handlers of the same request.
 """
 
 from __future__ import annotations
 
 import gettext as _gettext
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
+from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 DEFAULT_LOCALE = "en"
+# The languages the interface speaks, in the order the language switcher lists them.
+SUPPORTED_LOCALES: tuple[str, ...] = ("en", "fr", "es", "ar")
+RTL_LOCALES = frozenset({"ar", "he", "fa", "ur"})
+# Each language named in itself, as the switcher shows it.
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español", "ar": "العربية"}
+COOKIE = "cyberhub_locale"
 
-_current: ContextVar[str] = ContextVar("cyberhub_locale", default=DEFAULT_LOCALE)
+
+@dataclass
+class _Active:
+    locale: str
 
 
-@lru_cache(maxsize=16)
+_DEFAULT = _Active(DEFAULT_LOCALE)
+_current: ContextVar[_Active] = ContextVar("cyberhub_locale", default=_DEFAULT)
+_cache: dict[str, _gettext.NullTranslations] = {}
+_lock = threading.Lock()
+
+
+def supported(locale: str | None) -> str | None:
+    """The supported locale a tag names (``fr-CA`` → ``fr``), or None."""
+    if not locale:
+        return None
+    base = locale.replace("-", "_").split("_")[0].lower()
+    return base if base in SUPPORTED_LOCALES else None
+
+
+def _compile(locale: str) -> _gettext.NullTranslations:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    po = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po.exists():
+        return _gettext.NullTranslations()
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=locale, domain=DOMAIN)
+    buffer = BytesIO()
+    # Fuzzy entries are left out, as msgfmt does: an unchecked guess shows as English.
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return _gettext.GNUTranslations(buffer)
+
+
 def translations(locale: str) -> _gettext.NullTranslations:
-    return _gettext.translation(DOMAIN, LOCALE_DIR, languages=[locale], fallback=True)
+    """The compiled catalogue of a locale (English, the source, has none)."""
+    found = _cache.get(locale)
+    if found is None:
+        with _lock:
+            found = _cache.get(locale)
+            if found is None:
+                found = _cache[locale] = _compile(locale)
+    return found
+
+
+def clear_cache() -> None:
+    """Forget the compiled catalogues (tests that write a catalogue; a reload)."""
+    with _lock:
+        _cache.clear()
+
+
+def has_catalogue(locale: str) -> bool:
+    return (LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po").exists()
+
+
+def direction(locale: str | None = None) -> str:
+    """``rtl`` for the languages written right to left, else ``ltr``."""
+    base = (locale or get_locale()).split("_")[0]
+    return "rtl" if base in RTL_LOCALES else "ltr"
+
+
+def negotiate(accept_language: str | None) -> str | None:
+    """The best supported locale for an ``Accept-Language`` header, or None."""
+    if not accept_language:
+        return None
+    from babel import Locale
+
+    wanted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_language.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _eq, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            wanted.append((-quality, index, tag.strip()))
+    preferences = [tag.replace("-", "_") for _q, _i, tag in sorted(wanted)]
+    found = Locale.negotiate(preferences, list(SUPPORTED_LOCALES), sep="_")
+    if found is not None:
+        return supported(str(found))
+    # Babel matches whole tags; "fr-CA" alone still means French to us.
+    return next((base for tag in preferences if (base := supported(tag))), None)
+
+
+def resolve(user_choice: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The locale of a request: the user's own choice, then the browser's cookie, then
+    its ``Accept-Language``, then English."""
+    return (supported(user_choice) or supported(cookie) or negotiate(accept_language)
+            or DEFAULT_LOCALE)
 
 
 def set_locale(locale: str) -> None:
-    _current.set(locale)
+    """Make ``locale`` the active one for this context (a job, a test, a CLI run)."""
+    _current.set(_Active(supported(locale) or DEFAULT_LOCALE))
+
+
+@contextmanager
+def request_scope(locale: str) -> Iterator[None]:
+    """The scope of one request: :func:`prefer` inside it changes the locale for every
+    task and thread of the request, dependencies included."""
+    token = _current.set(_Active(supported(locale) or DEFAULT_LOCALE))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def prefer(locale: str | None) -> None:
+    """The signed-in user's own choice, once known, wins for the rest of the request."""
+    chosen = supported(locale)
+    active = _current.get()
+    if chosen is None:
+        return
+    if active is _DEFAULT:
+        set_locale(chosen)
+    else:
+        active.locale = chosen
+
+
+@contextmanager
+def use_locale(locale: str | None) -> Iterator[None]:
+    """Speak ``locale`` inside the block (an e-mail to its recipient), then go back."""
+    token = _current.set(_Active(supported(locale) or DEFAULT_LOCALE))
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def get_locale() -> str:
-    return _current.get()
+    return _current.get().locale
 
 
 def gettext(message: str) -> str:
-    return translations(_current.get()).gettext(message)
+    return translations(get_locale()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return translations(_current.get()).ngettext(singular, plural, n)
+    return translations(get_locale()).ngettext(singular, plural, n)
 
 
 _ = gettext

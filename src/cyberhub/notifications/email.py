@@ -29,12 +29,8 @@ def link(path: str) -> str:
 
 @contextmanager
 def in_locale(locale: str | None) -> Iterator[None]:
-    before = i18n.get_locale()
-    i18n.set_locale(locale or i18n.DEFAULT_LOCALE)
-    try:
+    with i18n.use_locale(locale):
         yield
-    finally:
-        i18n.set_locale(before)
 
 
 def _block(n: Notification) -> str:

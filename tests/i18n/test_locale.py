@@ -1,0 +1,88 @@
+"""The translation layer: catalogues compiled in memory, negotiation, per-request scope."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from cyberhub import i18n
+
+PO = ('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+      '"Plural-Forms: nplurals=2; plural=(n > 1);\\n"\n\n'
+      'msgid "Sign in"\nmsgstr "Se connecter"\n\n'
+      '#, fuzzy\nmsgid "Sign out"\nmsgstr "Se déconnecter"\n\n'
+      'msgid "%(n)d note"\nmsgid_plural "%(n)d notes"\nmsgstr[0] "%(n)d note"\n'
+      'msgstr[1] "%(n)d notes (fr)"\n')
+
+
+@pytest.fixture
+def french(tmp_path, monkeypatch):
+    folder = tmp_path / "fr" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text(PO, encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.clear_cache()
+    yield folder / "messages.po"
+    i18n.clear_cache()
+
+
+def test_po_is_compiled_in_memory_and_cached(french):
+    with i18n.use_locale("fr"):
+        assert i18n.gettext("Sign in") == "Se connecter"
+        # Fuzzy entries stay English, as msgfmt leaves them out.
+        assert i18n.gettext("Sign out") == "Sign out"
+        assert i18n.ngettext("%(n)d note", "%(n)d notes", 3) == "%(n)d notes (fr)"
+        assert i18n.gettext("Not in the catalogue") == "Not in the catalogue"
+    assert i18n.gettext("Sign in") == "Sign in"
+    assert not list(french.parent.glob("*.mo"))
+    assert i18n.translations("fr") is i18n.translations("fr")
+
+
+def test_a_locale_without_catalogue_speaks_english(french):
+    with i18n.use_locale("es"):
+        assert i18n.gettext("Sign in") == "Sign in"
+    assert i18n.has_catalogue("fr") and not i18n.has_catalogue("es")
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("fr-FR,fr;q=0.9,en;q=0.8", "fr"),
+    ("de-DE,es;q=0.7,fr;q=0.5", "es"),
+    ("ar-EG", "ar"),
+    ("fr-CA", "fr"),
+    ("de, ja", None),
+    ("en;q=0.1, ar;q=0.9", "ar"),
+    ("", None),
+    ("*", None),
+    ("es;q=0, fr;q=garbage", None),
+])
+def test_accept_language_negotiation(header, expected):
+    assert i18n.negotiate(header) == expected
+
+
+def test_resolve_order_user_cookie_browser_english():
+    assert i18n.resolve("ar", "fr", "es") == "ar"
+    assert i18n.resolve(None, "fr", "es") == "fr"
+    assert i18n.resolve("xx", "zz", "es-MX") == "es"
+    assert i18n.resolve(None, None, "de") == "en"
+
+
+def test_direction():
+    assert i18n.direction("ar") == "rtl"
+    assert [i18n.direction(x) for x in ("en", "fr", "es")] == ["ltr"] * 3
+
+
+def test_prefer_reaches_every_thread_of_the_request_scope():
+    seen: list[str] = []
+    with i18n.request_scope("fr"):
+        # A dependency run in a worker thread (a copy of the context) chooses Arabic…
+        import contextvars
+
+        ctx = contextvars.copy_context()
+        worker = threading.Thread(target=ctx.run, args=(i18n.prefer, "ar"))
+        worker.start()
+        worker.join()
+        # …and the rest of the request speaks it.
+        seen.append(i18n.get_locale())
+    seen.append(i18n.get_locale())
+    assert seen == ["ar", "en"]
