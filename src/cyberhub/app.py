@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cyberhub import __version__
+from cyberhub import __version__, i18n
 from cyberhub.config import Settings, get_settings, set_settings
 from cyberhub.db import Database
 from cyberhub.errors import HubBusy, HubError, NotFound, PayloadTooLarge, TooManyRequests
@@ -119,6 +119,37 @@ class SecurityHeaders:
         except _BodyTooLarge:
             if not answered:
                 await _send_json(send_with_headers, too_large, path)
+
+
+class LocaleScope:
+    """Pure ASGI middleware: each request speaks the browser's language (its cookie, then
+    ``Accept-Language``); the dependency that finds the signed-in user refines it with the
+    user's own choice (:func:`cyberhub.i18n.prefer`). Answers say which in
+    ``Content-Language``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from starlette.requests import HTTPConnection
+
+        conn = HTTPConnection(scope)
+        locale = i18n.resolve(None, conn.cookies.get(i18n.COOKIE),
+                              conn.headers.get("accept-language"))
+
+        async def send_with_language(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"content-language", i18n.get_locale().encode()))
+                headers.append((b"vary", b"Accept-Language, Cookie"))
+                message["headers"] = headers
+            await send(message)
+
+        with i18n.request_scope(locale):
+            await self.app(scope, receive, send_with_language)
 
 
 class _BodyTooLarge(Exception):
@@ -242,4 +273,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                        large_patterns={ATTACHMENT_PATHS: ATTACHMENT_MAX_BODY,
                                        EVIDENCE_PATHS: settings.evidence_max_bytes
                                        + 64 * 1024})
+    # Outermost, so that even the body-size refusal speaks the browser's language.
+    app.add_middleware(LocaleScope)
     return app

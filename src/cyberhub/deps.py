@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from cyberhub import access, audit
+from cyberhub import access, audit, i18n
 from cyberhub.access import Viewer
 from cyberhub.community import auth
 from cyberhub.community.models import ApiToken, TokenScope, User, WebSession
@@ -108,6 +108,7 @@ def _from_session(request: Request, session: Session) -> Ctx:
     ws = auth.resolve_session(session, cookie)
     if ws is None or not ws.fully_authenticated:
         return Ctx(session, access.ANONYMOUS, request, web_session=ws, session_cookie=cookie)
+    i18n.prefer(ws.user.locale)
     refuse_partner_accounts(session, ws.user)
     viewer = access.viewer_for(session, ws.user, client_ip(request))
     return Ctx(session, viewer, request, user=ws.user, web_session=ws, session_cookie=cookie)
@@ -132,6 +133,7 @@ def api_ctx(request: Request, session: DbSession) -> Ctx:
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthenticated(_("Use 'Authorization: Bearer <token>'."))
         token = auth.authenticate_token(session, secret.strip(), ip=client_ip(request))
+        i18n.prefer(token.user.locale)
         if request.method not in SAFE_METHODS and token.scope is not TokenScope.WRITE:
             raise PermissionDenied(_("This token may only read; create a write token to make "
                                      "changes."))

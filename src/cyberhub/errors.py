@@ -64,8 +64,10 @@ class NotFound(HubError):
     status_code = 404
     code = "not_found"
 
-    def __init__(self, message: str = "No such record.", **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        from cyberhub.i18n import _
+
+        super().__init__(message or _("No such record."), **kwargs)
 
 
 class TooManyRequests(HubError):

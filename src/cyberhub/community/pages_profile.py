@@ -32,7 +32,7 @@ def _profile_data(ctx: Ctx) -> dict[str, Any]:
                      current=s.id == current)
                 for s in auth.list_sessions(ctx.session, user)]
     return {"sessions": sessions, "token_count": len(auth.list_tokens(ctx.session, user)),
-            "display_name": user.display_name}
+            "display_name": user.display_name, "user_locale": user.locale}
 
 
 @router.get("/profile")

@@ -396,6 +396,23 @@ def set_own_display_name(session: Session, viewer: Viewer, user: User, display_n
     return user
 
 
+def set_own_locale(session: Session, viewer: Viewer, user: User, locale: str | None) -> User:
+    """Every user chooses their own language; None follows the browser's."""
+    from cyberhub import i18n
+
+    if viewer.user_id != user.id:
+        raise PermissionDenied(_("You may only change your own language here."))
+    chosen = i18n.supported(locale) if locale else None
+    if locale and chosen is None:
+        raise InvalidInput(_("Choose one of the languages offered."),
+                           details={"field": "locale"})
+    user.locale = chosen
+    session.flush()
+    audit.record(session, viewer.actor, "user.update", target_type="user", target_id=user.id,
+                 details={"locale": chosen})
+    return user
+
+
 def change_own_password(session: Session, viewer: Viewer, user: User, *, current: str,
                         new: str, keep_session_id: uuid.UUID | None = None) -> int:
     """Check the current password, set a strong new one and sign out every other session.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cyberhub.community.models import Role
@@ -210,6 +210,28 @@ def safe_next(value: str | None) -> str:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return "/"
+
+
+@router.post("/language")
+def choose_language(ctx: WebCtx, locale: Annotated[str, Form(max_length=16)] = "",
+                    next: Annotated[str, Form(max_length=2000)] = "/") -> Response:
+    """The language switcher (every page) and the profile's chooser: saved to the profile
+    when signed in, to a cookie in any case, then back to the page (same site only).
+    An empty choice follows the browser's language again."""
+    from cyberhub import i18n
+    from cyberhub.community import service as community
+    from cyberhub.config import get_settings
+
+    chosen = i18n.supported(locale) if locale else None
+    if ctx.user is not None:
+        community.set_own_locale(ctx.session, ctx.viewer, ctx.user, locale or None)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if chosen is None:
+        response.delete_cookie(i18n.COOKIE, path="/")
+    else:
+        response.set_cookie(i18n.COOKIE, chosen, max_age=366 * 24 * 3600, httponly=True,
+                            samesite="lax", secure=get_settings().secure_cookies, path="/")
+    return response
 
 
 @router.get("/")

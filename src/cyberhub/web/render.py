@@ -87,7 +87,7 @@ env.globals["KINDS"] = list(OrgKind)
 env.globals["TLPS"] = list(TLP)
 env.globals["PAPS"] = list(PAP)
 
-RTL_LOCALES = frozenset({"ar", "he", "fa", "ur"})
+env.globals["LANGUAGES"] = [(code, i18n.LANGUAGE_NAMES[code]) for code in i18n.SUPPORTED_LOCALES]
 
 
 def _csrf_for(request: Request) -> tuple[str, str | None]:
@@ -110,7 +110,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "hub_name": get_settings().hub_name,
         "version": __version__,
         "locale": locale,
-        "direction": "rtl" if locale.split("_")[0] in RTL_LOCALES else "ltr",
+        "direction": i18n.direction(locale),
         "user": None,
         "viewer": None,
         **(context or {}),
