@@ -88,6 +88,7 @@ bench: install postgres ## benchmarks, each beside a baseline measured in the sa
 messages: install ## extract every translatable string into the catalogue template
 	mkdir -p src/cyberhub/locale
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output \
+	  -k pgettext:1c,2 -k npgettext:1c,2,3 \
 	  -o src/cyberhub/locale/messages.pot src/cyberhub
 
 messages-check: install ## fail on untranslated template text, a stale template or an incomplete catalogue

@@ -179,4 +179,14 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(get_locale()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the role ``context`` names: one English word ("Open", "Report")
+    with several meanings gets one catalogue entry per meaning."""
+    return translations(get_locale()).pgettext(context, message)
+
+
+def npgettext(context: str, singular: str, plural: str, n: int) -> str:
+    return translations(get_locale()).npgettext(context, singular, plural, n)
+
+
 _ = gettext

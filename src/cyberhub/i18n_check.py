@@ -147,7 +147,8 @@ def _extract(root: Path) -> Catalog:
         out = Path(tmp) / "messages.pot"
         CommandLineInterface().run([  # type: ignore[no-untyped-call]
             "pybabel", "-q", "extract", "-F", str(root / "babel.cfg"), "--no-location",
-            "--sort-output", "-o", str(out), str(root / "src" / "cyberhub")])
+            "--sort-output", "-k", "pgettext:1c,2", "-k", "npgettext:1c,2,3",
+            "-o", str(out), str(root / "src" / "cyberhub")])
         with out.open("rb") as fh:
             return read_po(fh)
 

@@ -86,3 +86,35 @@ def test_prefer_reaches_every_thread_of_the_request_scope():
         seen.append(i18n.get_locale())
     seen.append(i18n.get_locale())
     assert seen == ["ar", "en"]
+
+
+CONTEXT_PO = ('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+              '"Plural-Forms: nplurals=2; plural=(n > 1);\\n"\n\n'
+              'msgctxt "status"\nmsgid "Open"\nmsgstr "Ouverte"\n\n'
+              'msgctxt "verb"\nmsgid "Open"\nmsgstr "Ouvrir"\n\n'
+              'msgctxt "leak site"\nmsgid "%(num)d post"\nmsgid_plural "%(num)d posts"\n'
+              'msgstr[0] "%(num)d publication"\nmsgstr[1] "%(num)d publications"\n')
+
+
+def test_a_context_tells_one_english_word_s_meanings_apart(tmp_path, monkeypatch):
+    from cyberhub.web.render import env
+
+    folder = tmp_path / "fr" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text(CONTEXT_PO, encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.clear_cache()
+    template = env.from_string(
+        '{{ pgettext("status", "Open") }}|{{ pgettext("verb", "Open") }}|'
+        '{{ npgettext("leak site", "%(num)d post", "%(num)d posts", n) }}')
+    try:
+        with i18n.use_locale("fr"):
+            assert i18n.pgettext("status", "Open") == "Ouverte"
+            assert i18n.pgettext("verb", "Open") == "Ouvrir"
+            assert i18n.gettext("Open") == "Open"
+            assert i18n.npgettext("leak site", "%(num)d post", "%(num)d posts", 2) == (
+                "%(num)d publications")
+            assert template.render(n=1) == "Ouverte|Ouvrir|1 publication"
+        assert template.render(n=3) == "Open|Open|3 posts"
+    finally:
+        i18n.clear_cache()

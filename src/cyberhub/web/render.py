@@ -27,7 +27,9 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+# Also the globals ``pgettext(context, message)`` and ``npgettext(context, s, p, n)``.
+env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext, npgettext=i18n.npgettext)
 
 
 def _dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
