@@ -44,7 +44,7 @@ from cyberhub.access import Viewer
 from cyberhub.atlas import graph
 from cyberhub.db import UTCDateTime
 from cyberhub.errors import InvalidInput
-from cyberhub.i18n import _
+from cyberhub.i18n import _, pgettext
 from cyberhub.intel.models import StixObject, StixRef, Vetting
 
 PERIODS: dict[str, int] = {"30d": 30, "90d": 90, "1y": 365, "2y": 730}
@@ -72,7 +72,7 @@ def category_labels() -> dict[str, str]:
     return {"actor": _("Actors and campaigns"), "infrastructure": _("Infrastructure"),
             "service": _("Criminal services"), "tool": _("Tools and malware"),
             "money": _("Money"), "contact": _("Contact points"),
-            "indicator": _("Indicators"), "report": _("Reports")}
+            "indicator": _("Indicators"), "report": pgettext("STIX object type", "Reports")}
 
 
 def period_labels() -> dict[str, str]:

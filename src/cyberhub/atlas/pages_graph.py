@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from cyberhub.atlas import explore
-from cyberhub.i18n import _
+from cyberhub.i18n import _, pgettext
 from cyberhub.sharing import TLP
 from cyberhub.web.common import MemberCtx, page
 
@@ -32,7 +32,7 @@ def _style_labels() -> dict[str, str]:
     return {"actor": _("Actors"), "infrastructure": _("Infrastructure"),
             "service": _("Criminal services"), "tool": _("Tools and malware"),
             "money": _("Money"), "contact": _("Contact points"), "indicator": _("Indicators"),
-            "report": _("Reports"), "technique": _("Techniques"),
+            "report": pgettext("STIX object type", "Reports"), "technique": _("Techniques"),
             "vulnerability": _("Vulnerabilities"), "identity": _("Identities and places"),
             "sighting": _("Sightings"), "other": _("Other")}
 

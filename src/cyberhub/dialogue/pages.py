@@ -22,7 +22,7 @@ from cyberhub.dialogue import files, service, views
 from cyberhub.dialogue.models import Dialogue, Rule, Status
 from cyberhub.dialogue.schemas import ContributionOut
 from cyberhub.errors import InvalidInput, PermissionDenied
-from cyberhub.i18n import _
+from cyberhub.i18n import _, pgettext
 from cyberhub.notes.pages import AUDIENCE_TLPS, tlp_rules
 from cyberhub.web.common import MemberCtx, audience_options, is_htmx, on_error, page, redirect
 
@@ -33,7 +33,7 @@ IdList = Annotated[list[str], Form(max_length=500)]
 
 
 def status_label(status: Status) -> str:
-    return {Status.PLANNED: _("Planned"), Status.OPEN: _("Open"),
+    return {Status.PLANNED: _("Planned"), Status.OPEN: pgettext("dialogue status", "Open"),
             Status.CLOSED: _("Closed")}[status]
 
 

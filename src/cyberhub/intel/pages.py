@@ -22,7 +22,7 @@ from cyberhub.community import system
 from cyberhub.config import get_settings
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
-from cyberhub.i18n import _
+from cyberhub.i18n import _, pgettext
 from cyberhub.intel import imports, service
 from cyberhub.intel.models import Import, ImportStatus, StixObject, Vetting
 from cyberhub.jobs import enqueue_after_commit, run_import
@@ -79,7 +79,8 @@ TYPE_LABELS: dict[str, Callable[[], str]] = {
     "tool": lambda: _("Tool"), "infrastructure": lambda: _("Infrastructure"),
     "vulnerability": lambda: _("Vulnerability"),
     "course-of-action": lambda: _("Course of action"), "identity": lambda: _("Identity"),
-    "location": lambda: _("Location"), "report": lambda: _("Report"), "note": lambda: _("Note"),
+    "location": lambda: _("Location"), "note": lambda: _("Note"),
+    "report": lambda: pgettext("STIX object type", "Report"),
     "opinion": lambda: _("Opinion"), "grouping": lambda: _("Grouping"),
     "observed-data": lambda: _("Observed data"), "incident": lambda: _("Incident"),
     "malware-analysis": lambda: _("Malware analysis"),

@@ -21,7 +21,7 @@ from cyberhub.community import service as community
 from cyberhub.community.models import User
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, PermissionDenied
-from cyberhub.i18n import _
+from cyberhub.i18n import _, pgettext
 from cyberhub.operations import service
 from cyberhub.operations.models import (
     WORKFLOW,
@@ -50,7 +50,8 @@ def status_labels() -> dict[str, str]:
 
 
 def task_labels() -> dict[str, str]:
-    return {TaskStatus.OPEN: _("Open"), TaskStatus.IN_PROGRESS: _("In progress"),
+    return {TaskStatus.OPEN: pgettext("task status", "Open"),
+            TaskStatus.IN_PROGRESS: _("In progress"),
             TaskStatus.DONE: _("Done"), TaskStatus.CANCELLED: _("Cancelled")}
 
 

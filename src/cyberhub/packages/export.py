@@ -24,7 +24,7 @@ from cyberhub.audience import audience_of
 from cyberhub.community.models import Organisation, User
 from cyberhub.db import utcnow
 from cyberhub.errors import Conflict
-from cyberhub.i18n import _
+from cyberhub.i18n import _, pgettext
 from cyberhub.intel.export import effective_marking_refs
 from cyberhub.intel.markings import MARKING_BY_TLP, TLP2, TLP2_DEFINITIONS, org_identity_id
 from cyberhub.intel.models import StixObject
@@ -230,7 +230,7 @@ def pdf(data: Report) -> bytes:
     doc.multi_cell(width, 9, text(data.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     doc.set_font(family, "", 10)
     meta = [(_("Target"), data.target), (_("From"), f"{data.owner} ({data.author})"),
-            (_("Released"), data.released_at.strftime("%Y-%m-%d %H:%M UTC")
+            (pgettext("release date", "Released"), data.released_at.strftime("%Y-%m-%d %H:%M UTC")
              if data.released_at else _("not released")),
             (_("Recipients"), ", ".join(data.recipients) or "—"),
             (_("Generated"), data.generated_at.strftime("%Y-%m-%d %H:%M UTC"))]

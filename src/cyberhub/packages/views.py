@@ -6,14 +6,14 @@ from collections.abc import Callable
 from types import SimpleNamespace
 
 from cyberhub.deps import Ctx
-from cyberhub.i18n import _
+from cyberhub.i18n import _, pgettext
 from cyberhub.packages import service
 from cyberhub.packages.models import IntelPackage, PackageStatus
 
 STATUS_LABELS: dict[PackageStatus, Callable[[], str]] = {
     PackageStatus.DRAFT: lambda: _("Draft"),
     PackageStatus.IN_REVIEW: lambda: _("In review"),
-    PackageStatus.RELEASED: lambda: _("Released"),
+    PackageStatus.RELEASED: lambda: pgettext("package status", "Released"),
 }
 
 

@@ -17,7 +17,7 @@ from cyberhub.community import service as community
 from cyberhub.community.reference import countries, sectors
 from cyberhub.deps import Ctx, WebCtx
 from cyberhub.errors import InvalidInput, PermissionDenied
-from cyberhub.i18n import _
+from cyberhub.i18n import _, pgettext
 from cyberhub.ransomware import incidents, report_links, trends
 from cyberhub.ransomware.models import Incident
 from cyberhub.sharing import PAP, TLP
@@ -305,7 +305,8 @@ def trends_page(ctx: MemberCtx, dimension: Annotated[str | None, Query(max_lengt
     t = trends.trends(ctx.session, ctx.viewer, dimension=dimension or None, value=value or None)
     names = trend_labels()
     values = {"access_vector": vector_labels(), "paid": {
-        "yes": _("Paid"), "no": _("Not paid"), "unknown": _("Unknown")}}
+        "yes": pgettext("ransom payment state", "Paid"), "no": _("Not paid"),
+        "unknown": _("Unknown")}}
     for d in t.dimensions:
         for c in d.cells:
             c.label = values.get(d.name, {}).get(c.value, c.label)
