@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import LargeBinary, any_, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import String, any_, bindparam, column, func, select
 from sqlalchemy.orm import Session, aliased
 
 from cyberhub import access, audit, events
@@ -43,7 +42,7 @@ MAX_CASE_REFERENCE: Final = 200
 MAX_CONTACT: Final = 500
 MAX_CHECK: Final = 1000  # values per check request
 HIT_KIND: Final = "deconfliction.hit"
-_CHUNK_SQLITE: Final = 500
+_CHUNK_SQLITE: Final = 1000  # a check request at most: one statement (SQLite allows 32,766)
 _CHUNK_PG: Final = 10_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -164,8 +163,12 @@ def _digests(kind: str, value: str) -> tuple[bytes, str]:
 
 # ---------------------------------------------------------------- matching
 
-def _chunk(session: Session) -> int:
-    return _CHUNK_PG if session.get_bind().dialect.name == "postgresql" else _CHUNK_SQLITE
+# ARRAY(SELECT decode(h, 'hex') FROM unnest(string_to_array(:digests, ',')) AS h)
+_PG_DIGESTS: Final = func.array(
+    select(func.decode(column("h"), "hex"))
+    .select_from(func.unnest(func.string_to_array(bindparam("digests", type_=String), ","))
+                 .alias("h"))
+    .scalar_subquery())
 
 
 def matching_digests(session: Session, digests: Sequence[bytes], *, key_id: str,
@@ -177,16 +180,21 @@ def matching_digests(session: Session, digests: Sequence[bytes], *, key_id: str,
     wanted = sorted(set(digests))
     postgresql = session.get_bind().dialect.name == "postgresql"
     size = _CHUNK_PG if postgresql else _CHUNK_SQLITE
+    # One statement, compiled once and cached: the digests are its parameter, never
+    # literals in its text. PostgreSQL gets them as ONE comma-separated hex string, split
+    # and decoded by the server: psycopg dumps a bytea[] element by element in Python,
+    # which cost more than the look-up itself (bench/bench_deconfliction.py).
+    match = (Registration.digest == any_(_PG_DIGESTS) if postgresql
+             else Registration.digest.in_(bindparam("digests", expanding=True)))
+    query = select(Registration.digest).where(
+        match, Registration.key_id == key_id, Registration.expires_at > now)
+    if exclude_org is not None:
+        query = query.where(Registration.org_id != exclude_org)
+    query = query.distinct()
     for start in range(0, len(wanted), size):
         chunk = wanted[start:start + size]
-        match = (Registration.digest == any_(bindparam("digests", chunk,
-                                                       type_=ARRAY(LargeBinary)))
-                 if postgresql else Registration.digest.in_(chunk))
-        query = select(Registration.digest).where(
-            match, Registration.key_id == key_id, Registration.expires_at > now)
-        if exclude_org is not None:
-            query = query.where(Registration.org_id != exclude_org)
-        found.update(session.scalars(query.distinct()))
+        found.update(session.scalars(query, {"digests": ",".join(d.hex() for d in chunk)
+                                             if postgresql else chunk}))
     return found
 
 
