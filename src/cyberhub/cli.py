@@ -16,6 +16,7 @@ from rich.table import Table
 from cyberhub import access, audit
 from cyberhub.config import get_settings
 from cyberhub.db import Database
+from cyberhub.deconfliction.cli import app as deconfliction_app
 from cyberhub.errors import HubError
 from cyberhub.i18n import _
 from cyberhub.meetings.cli import app as meetings_app
@@ -43,6 +44,7 @@ app.add_typer(peer_app, name="peer")
 app.add_typer(ransomware_app, name="ransomware")
 app.add_typer(meetings_app, name="meetings")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(deconfliction_app, name="deconfliction")
 
 out = Console()
 err = Console(stderr=True)

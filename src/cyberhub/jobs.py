@@ -89,6 +89,19 @@ def sync_peers_every_minute() -> None:
         sync_peer(str(peer_id))
 
 
+@huey.task()  # type: ignore[untyped-decorator]
+def announce_deconfliction() -> None:
+    """Announce new and renewed deconfliction registrations to every partner hub."""
+    from cyberhub.deconfliction import network
+
+    network.announce_all(database())
+
+
+@huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
+def announce_deconfliction_every_minute() -> None:
+    announce_deconfliction.call_local()
+
+
 def remind_action_items_now(now: datetime | None = None) -> Any:
     """Publish the action-item reminders due now (see meetings.reminders)."""
     from cyberhub.meetings import reminders

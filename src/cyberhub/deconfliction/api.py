@@ -40,7 +40,7 @@ def hit_out(v: service.HitView) -> HitOut:
     return HitOut(id=v.hit_id, created_at=v.created_at, registration_id=v.registration_id,
                   kind=v.kind, case_reference=v.case_reference,
                   other_organisation=v.other_organisation, other_contact=v.other_contact,
-                  other_active=v.other_active, is_demo=v.is_demo)
+                  other_active=v.other_active, is_demo=v.is_demo, partner_hub=v.partner_hub)
 
 
 def _registered(session: Session, done: service.Registered) -> RegisteredOut:

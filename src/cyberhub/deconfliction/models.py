@@ -85,3 +85,21 @@ class RateWindow(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     window_start: Mapped[datetime]
     count: Mapped[int] = mapped_column(default=0)
+
+
+class RemoteHit(Base):
+    """A registration here met one on a partner hub: the partner's pointer (its
+    organisation and point of contact, as that hub sent them) — nothing else."""
+
+    __tablename__ = "deconfliction_remote_hits"
+    __table_args__ = (UniqueConstraint("registration_id", "peer_id", "organisation", "contact",
+                                       name="uq_deconfliction_remote_hits_pointer"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    registration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("deconfliction_registrations.id", ondelete="CASCADE"), index=True)
+    peer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("peers.id", ondelete="CASCADE"))
+    organisation: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = mapped_column(String(500))
+    other_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

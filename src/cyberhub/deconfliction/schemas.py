@@ -38,6 +38,8 @@ class HitOut(BaseModel):
     other_contact: str
     other_active: bool = Field(description="Whether the other registration still runs.")
     is_demo: bool
+    partner_hub: str | None = Field(default=None, description=(
+        "The partner hub where the other registration was made; null on this hub."))
 
 
 class RegistrationOut(BaseModel):

@@ -31,8 +31,8 @@ from cyberhub.access import Viewer
 from cyberhub.community.models import Organisation, OrgKind, User
 from cyberhub.config import get_settings
 from cyberhub.db import utcnow
-from cyberhub.deconfliction import keys, ratelimit
-from cyberhub.deconfliction.models import Hit, NetworkDigest, Registration
+from cyberhub.deconfliction import keys, network, ratelimit
+from cyberhub.deconfliction.models import Hit, Registration, RemoteHit
 from cyberhub.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.intel import normalise as norm
@@ -252,6 +252,14 @@ def _announce(session: Session, hit: Hit, mine: Registration, theirs: Registrati
 
 # ---------------------------------------------------------------- registering
 
+def _announce_after_commit(session: Session) -> None:
+    """Partner hubs hear of a new or renewed registration right away (the worker also
+    announces every minute, which retries what failed)."""
+    from cyberhub import jobs
+
+    jobs.enqueue_after_commit(session, jobs.announce_deconfliction)
+
+
 @dataclass
 class Registered:
     registration: Registration
@@ -280,10 +288,8 @@ def register(session: Session, viewer: Viewer, item: Value, *, case_reference: s
                        is_demo=is_demo)
     session.add(reg)
     session.flush()
-    network = keys.network_key()
-    if network is not None:
-        session.add(NetworkDigest(registration_id=reg.id, key_id=keys.key_id(network),
-                                  digest=keys.digest(network, kind, value)))
+    if network.keep_digests(session, reg, kind, value):
+        _announce_after_commit(session)
     del value  # nothing below needs it
     hits = _match(session, reg, now)
     audit.record(session, viewer.actor, "deconfliction.register",
@@ -328,6 +334,7 @@ def renew(session: Session, viewer: Viewer, registration_id: uuid.UUID | str, *,
     reg.renewed_at = now
     session.flush()
     hits = _match(session, reg, now)
+    _announce_after_commit(session)
     audit.record(session, viewer.actor, "deconfliction.renew",
                  target_type="deconfliction_registrations", target_id=reg.id,
                  details={"kind": reg.kind, "hits": len(hits)})
@@ -378,6 +385,7 @@ class HitView:
     other_contact: str
     other_active: bool
     is_demo: bool
+    partner_hub: str | None = None  # set when the other party is on a partner hub
 
 
 def hits_of(session: Session, viewer: Viewer, *, now: datetime | None = None) -> list[HitView]:
@@ -395,6 +403,18 @@ def hits_of(session: Session, viewer: Viewer, *, now: datetime | None = None) ->
         out.append(HitView(hit.id, hit.created_at, mine_reg.id, mine_reg.kind,
                            mine_reg.case_reference, org_name, theirs.contact,
                            theirs.expires_at > now, hit.is_demo))
+    from cyberhub.federation.models import Peer
+
+    for remote, mine_reg, hub in session.execute(
+            select(RemoteHit, Registration, Peer.name)
+            .join(Registration, Registration.id == RemoteHit.registration_id)
+            .join(Peer, Peer.id == RemoteHit.peer_id)
+            .where(Registration.user_id == user.id)):
+        out.append(HitView(remote.id, remote.created_at, mine_reg.id, mine_reg.kind,
+                           mine_reg.case_reference, remote.organisation, remote.contact,
+                           remote.other_expires_at is None or remote.other_expires_at > now,
+                           mine_reg.is_demo, partner_hub=hub))
+    out.sort(key=lambda v: v.created_at, reverse=True)
     return out
 
 

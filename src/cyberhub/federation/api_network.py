@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from cyberhub import access
 from cyberhub.community import auth
+from cyberhub.deconfliction import network
 from cyberhub.deps import ApiCtx, Ctx, DbSession, client_ip, refuse_unenrolled
 from cyberhub.errors import BadRequest, InvalidInput, NotAuthenticated
 from cyberhub.federation import matching, peers
@@ -45,6 +46,28 @@ async def answer_partner(request: Request,
     except orjson.JSONDecodeError:
         raise BadRequest(_("The body is not JSON.")) from None
     return MatchOut(matches=matching.answer(ctx.session, ctx.viewer, body))
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise BadRequest(_("The body is not JSON.")) from None
+
+
+@router.post("/federation/deconfliction/match")
+async def deconfliction_match(request: Request, ctx: Annotated[Ctx, Depends(partner_ctx)]
+                              ) -> dict[str, Any]:
+    """A partner hub asks which of its deconfliction digests match active registrations
+    here; the answer is their pointers (docs/deconfliction.md)."""
+    return {"matches": network.answer(ctx.session, ctx.viewer, await _json(request))}
+
+
+@router.post("/federation/deconfliction/notify")
+async def deconfliction_notify(request: Request, ctx: Annotated[Ctx, Depends(partner_ctx)]
+                               ) -> dict[str, Any]:
+    """A partner hub tells its pointers for digests that matched registrations here."""
+    return {"recorded": network.receive(ctx.session, ctx.viewer, await _json(request))}
 
 
 class PartnerHitOut(BaseModel):

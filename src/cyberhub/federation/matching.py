@@ -54,7 +54,7 @@ def digest(key: bytes, kind: str, value: str) -> bytes:
                     ).digest()[:DIGEST_BYTES]
 
 
-def _key(peer: Peer) -> bytes | None:
+def partner_key(peer: Peer) -> bytes | None:
     if not peer.match_key:
         return None
     secret = security.decrypt_secret(peer.match_key)
@@ -69,7 +69,7 @@ def rebuild_index(database: Database, peer_id: uuid.UUID) -> int:
         peer = session.get(Peer, peer_id)
         if peer is None:
             return 0
-        key = _key(peer)
+        key = partner_key(peer)
         session.execute(delete(MatchDigest).where(MatchDigest.peer_id == peer_id))
         if key is None:
             peer.match_indexed_at = None
@@ -120,37 +120,55 @@ def _parse(body: Any) -> tuple[str, list[bytes]]:
     return str(body.get("key_id", "")), parsed
 
 
-def answer(session: Session, viewer: Viewer, body: Any) -> list[str]:
-    """Which of a partner's digests this hub holds. Only a partner hub's client may ask,
-    under the key agreed with it, within its daily allowance."""
+def asking_partner(session: Session, viewer: Viewer) -> tuple[Peer, bytes]:
+    """The partner hub whose client asks, and the key agreed with it; PermissionDenied
+    for anyone else."""
     peer = peers.partner_for(session, viewer.org_id)
-    if peer is None or not peer.enabled or _key(peer) is None:
+    key = partner_key(peer) if peer is not None and peer.enabled else None
+    if peer is None or key is None:
         raise PermissionDenied(_("Only a partner hub with an agreed matching key may ask."))
-    key_id, asked = _parse(body)
+    return peer, key
+
+
+def require_agreed_key(peer: Peer, key_id: str) -> None:
     if not hmac.compare_digest(key_id.encode(), peer.match_key_id.encode()):
         raise PermissionDenied(_("That is not the matching key agreed with this hub."))
+
+
+def take_allowance(session: Session, viewer: Viewer, peer: Peer, asked: int) -> None:
+    """Count ``asked`` digests against the partner's daily allowance (shared by every
+    kind of question a partner asks), or TooManyRequests."""
     now = utcnow()
     if peer.match_window_start is None or now - peer.match_window_start >= WINDOW:
         peer.match_window_start, peer.match_window_count = now, 0
     limit = get_settings().match_daily_limit
-    if peer.match_window_count + len(asked) > limit:
+    if peer.match_window_count + asked > limit:
         retry = int((peer.match_window_start + WINDOW - now).total_seconds()) + 1
         audit.record(session, viewer.actor, "match.refused", target_type="peers",
-                     target_id=peer.id, details={"asked": len(asked), "limit": limit})
+                     target_id=peer.id, details={"asked": asked, "limit": limit})
         raise TooManyRequests(_("This partner asked about %(n)d values today, the most this "
                                 "hub answers; ask again later.") % {"n": limit},
                               retry_after=retry, keep_changes=True)
     # Counted in the database, so concurrent questions cannot both pass the allowance.
     counted = session.execute(
         update(Peer).where(Peer.id == peer.id,
-                           Peer.match_window_count + len(asked) <= limit)
-        .values(match_window_count=Peer.match_window_count + len(asked))
+                           Peer.match_window_count + asked <= limit)
+        .values(match_window_count=Peer.match_window_count + asked)
         .execution_options(synchronize_session=False))
     if counted.rowcount != 1:  # type: ignore[attr-defined]
         retry = int((peer.match_window_start + WINDOW - now).total_seconds()) + 1
         raise TooManyRequests(_("This partner asked about %(n)d values today, the most this "
                                 "hub answers; ask again later.") % {"n": limit},
                               retry_after=retry)
+
+
+def answer(session: Session, viewer: Viewer, body: Any) -> list[str]:
+    """Which of a partner's digests this hub holds. Only a partner hub's client may ask,
+    under the key agreed with it, within its daily allowance."""
+    peer, _agreed = asking_partner(session, viewer)
+    key_id, asked = _parse(body)
+    require_agreed_key(peer, key_id)
+    take_allowance(session, viewer, peer, len(asked))
     held = set(session.scalars(select(MatchDigest.digest).where(
         MatchDigest.peer_id == peer.id, MatchDigest.digest.in_(asked)))) if asked else set()
     matches = [d.hex() for d in asked if d in held]
@@ -185,7 +203,7 @@ def ask_partners(session: Session, viewer: Viewer,
     asked = 0
     for peer in session.scalars(select(Peer).where(Peer.match_key != "", Peer.enabled.is_(True))
                                 .order_by(Peer.name)):
-        key = _key(peer)
+        key = partner_key(peer)
         if key is None:
             continue
         by_digest = {digest(key, k, v).hex(): k for k, v in pairs}

@@ -122,6 +122,9 @@ class Peer(Base):
     match_indexed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     match_window_start: Mapped[datetime | None] = mapped_column(nullable=True)
     match_window_count: Mapped[int] = mapped_column(default=0)
+    # Cross-hub deconfliction: registrations touched (made or renewed) up to here have
+    # been announced to this partner (cyberhub.deconfliction.network).
+    deconfliction_cursor: Mapped[datetime | None] = mapped_column(nullable=True)
     interval_minutes: Mapped[int] = mapped_column(default=15)
     enabled: Mapped[bool] = mapped_column(default=True)
     # Pull: the partner's newest date added taken (its own clock, as it stated it).

@@ -1,0 +1,38 @@
+"""``cyberhub deconfliction …``: operator commands (registered by ``cyberhub.cli``)."""
+
+from __future__ import annotations
+
+import typer
+
+from cyberhub.i18n import _
+
+app = typer.Typer(help="Pointer-only deconfliction.", no_args_is_help=True)
+
+
+@app.command("announce")
+def announce() -> None:
+    """Announce new and renewed registrations to every partner hub now (the worker does
+    it after each registration and every minute); exit 1 if a partner could not be
+    reached."""
+    from cyberhub.cli import _database, err, out
+    from cyberhub.deconfliction import network
+
+    database = _database()
+    try:
+        with out.status(_("Announcing registrations to partner hubs…")):
+            results = network.announce_all(database)
+    finally:
+        database.dispose()
+    if not results:
+        out.print(_("No partner hub with an agreed matching key."))
+    for r in results:
+        line = _("%(partner)s: %(asked)d digests asked, %(matched)d pointers received, "
+                 "%(told)d pointers sent.") % {"partner": r.partner, "asked": r.asked,
+                                               "matched": r.matched, "told": r.told}
+        if r.error:
+            err.print("[bold red]✗[/] " + line + " " + _("Failed: %(error)s") % {"error": r.error},
+                      highlight=False)
+        else:
+            out.print("[green]✓[/] " + line, highlight=False)
+    if any(r.error for r in results):
+        raise typer.Exit(code=1)
