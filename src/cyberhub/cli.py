@@ -18,7 +18,7 @@ from cyberhub.config import get_settings
 from cyberhub.db import Database
 from cyberhub.deconfliction.cli import app as deconfliction_app
 from cyberhub.errors import HubError
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.meetings.cli import app as meetings_app
 from cyberhub.operations.evidence.cli import app as evidence_app
 from cyberhub.ransomware.cli import app as ransomware_app
@@ -104,11 +104,16 @@ def worker_command(
         interrupted = imports.fail_interrupted(session)
         polls = federation.fail_interrupted(session)
     if interrupted:
-        err.print(_("%(n)d interrupted imports were marked as failed (nothing of them was "
-                    "stored).") % {"n": interrupted})
+        err.print(ngettext(
+            "%(n)d interrupted import was marked as failed (nothing of it was stored).",
+            "%(n)d interrupted imports were marked as failed (nothing of them was stored).",
+            interrupted) % {"n": interrupted})
     if polls:
-        err.print(_("%(n)d interrupted MISP feed polls were marked as failed; they are tried "
-                    "again at their next interval.") % {"n": polls})
+        err.print(ngettext(
+            "%(n)d interrupted MISP feed poll was marked as failed; it is tried again at its "
+            "next interval.",
+            "%(n)d interrupted MISP feed polls were marked as failed; they are tried again at "
+            "their next interval.", polls) % {"n": polls})
     # Poll the queue at least once a second: an import should start while its
     # uploader watches, not after huey's default backoff of up to 10 s.
     consumer = jobs.huey.create_consumer(workers=workers, worker_type="thread",
@@ -180,7 +185,9 @@ def _load_reference_data(names: list[str] | None, files: list[Path], *,
                        completed=bar.tasks[task].completed or 1)
             bar.stop_task(task)
     if report.up_to_date:
-        out.print("[green]✓[/] " + _("Reference data is up to date (%(n)d galaxies).")
+        out.print("[green]✓[/] " + ngettext(
+            "Reference data is up to date (%(n)d galaxy).",
+            "Reference data is up to date (%(n)d galaxies).", len(report.datasets))
                   % {"n": len(report.datasets)}, highlight=False)
         return
     table = Table(title=_("MISP galaxies loaded"))
@@ -198,7 +205,9 @@ def _load_reference_data(names: list[str] | None, files: list[Path], *,
                   % {"stored": c.stored, "versions": c.new_versions, "unchanged": c.unchanged,
                      "seconds": report.seconds.get("total", 0.0)}, highlight=False)
     if report.skipped_objects:
-        err.print(_("%(n)d clusters were left out (their data is not valid STIX):")
+        err.print(ngettext("%(n)d cluster was left out (its data is not valid STIX):",
+                           "%(n)d clusters were left out (their data is not valid STIX):",
+                           report.skipped_objects)
                   % {"n": report.skipped_objects}, highlight=False)
     for note in report.notes[:10]:
         err.print(f"  - {note}", highlight=False, markup=False)
@@ -323,8 +332,9 @@ def import_command(
     for notice in job.notices[:50]:
         err.print(f"  {notice['message']}", highlight=False, markup=False)
     if len(job.notices) > 50:
-        err.print(_("… and %(n)d more notices; see the import's status page.")
-                  % {"n": len(job.notices) - 50})
+        err.print(ngettext("… and %(n)d more notice; see the import's status page.",
+                           "… and %(n)d more notices; see the import's status page.",
+                           len(job.notices) - 50) % {"n": len(job.notices) - 50})
     if len(job.errors) > 50 or job.objects_invalid > len(job.errors):
         err.print(_("… and more; see the import's status for the first 1000."))
     if job.message:
@@ -445,8 +455,10 @@ def feed_add(
             label, org_label = feed.name, user.organisation.name
     except HubError as exc:
         raise _fail(exc) from None
-    out.print("[green]✓[/] " + _("Feed %(name)s added for %(org)s; polled every %(n)d "
-                                  "minutes.") % {"name": label, "org": org_label, "n": every},
+    out.print("[green]✓[/] " + ngettext(
+        "Feed %(name)s added for %(org)s; polled every %(n)d minute.",
+        "Feed %(name)s added for %(org)s; polled every %(n)d minutes.", every)
+              % {"name": label, "org": org_label, "n": every},
               highlight=False)
 
 
@@ -505,8 +517,11 @@ def feed_poll(
                 raise _fail(HubError(_("No feed named %(name)r; see 'cyberhub feed list'.")
                                      % {"name": name}))
             if len(chosen) > 1:
-                raise _fail(HubError(_("%(n)d organisations have a feed named %(name)r; give "
-                                       "its id instead (see the API or the web page).")
+                raise _fail(HubError(ngettext(
+                    "%(n)d organisation has a feed named %(name)r; give its id instead (see "
+                    "the API or the web page).",
+                    "%(n)d organisations have a feed named %(name)r; give its id instead (see "
+                    "the API or the web page).", len(chosen))
                                      % {"n": len(chosen), "name": name}))
         targets = [(f.id, f.name) for f in chosen]
     if not targets:
@@ -526,7 +541,8 @@ def feed_poll(
 
             def imported(counts: Any, task: Any = task, label: str = label) -> None:
                 bar.update(task, description=_("%(name)s: importing") % {"name": label},
-                           detail=_("%(n)d objects") % {"n": counts.seen})
+                           detail=ngettext("%(n)d object", "%(n)d objects", counts.seen)
+                           % {"n": counts.seen})
 
             result = service.poll_now(database, feed_id, on_fetch=fetched, on_import=imported)
             bar.update(task, description=label, detail=(
@@ -700,8 +716,9 @@ def audit_verify(
     with _database().snapshot() as session, out.status(_("Verifying the audit log…")):
         result = audit.verify(session, anchors)
     if result.ok:
-        out.print("[green]✓[/] " + _("The audit log is intact: %(n)d entries.")
-                  % {"n": result.entries})
+        out.print("[green]✓[/] " + ngettext("The audit log is intact: %(n)d entry.",
+                                            "The audit log is intact: %(n)d entries.",
+                                            result.entries) % {"n": result.entries})
         out.print(_("Head: %(head)s (keep it outside the hub; pass it to --anchor later)")
                   % {"head": result.head}, highlight=False)
         return
@@ -902,7 +919,9 @@ def peer_index(peer: Annotated[str, typer.Argument(help="The partner's name or i
         raise _fail(exc) from None
     with out.status(_("Computing digests…")):
         count = matching.rebuild_index(database, peer_id)
-    out.print("[green]✓[/] " + _("%(n)d values offered for matching.") % {"n": count})
+    out.print("[green]✓[/] " + ngettext("%(n)d value offered for matching.",
+                                        "%(n)d values offered for matching.", count)
+              % {"n": count})
 
 
 @peer_app.command("set")
@@ -962,7 +981,9 @@ def peer_key(
     except HubError as exc:
         raise _fail(exc) from None
     count = matching.rebuild_index(database, peer_id)
-    out.print("[green]✓[/] " + _("Key set; %(n)d values offered for matching.") % {"n": count})
+    out.print("[green]✓[/] " + ngettext("Key set; %(n)d value offered for matching.",
+                                        "Key set; %(n)d values offered for matching.", count)
+              % {"n": count})
 
 
 @app.command("sync")
@@ -989,8 +1010,9 @@ def sync_peers(peer: Annotated[str | None, typer.Argument(
 
             def show(stage: str, n: int, task: Any = task, bar: Any = bar,
                      label: str = label) -> None:
-                bar.update(task, description=_("%(name)s: %(stage)s %(n)d objects") % {
-                    "name": label, "stage": stage, "n": n})
+                bar.update(task, description=ngettext(
+                    "%(name)s: %(stage)s %(n)d object", "%(name)s: %(stage)s %(n)d objects",
+                    n) % {"name": label, "stage": stage, "n": n})
 
             outcome = sync.sync_now(database, peer_id, show)
         if outcome.error:

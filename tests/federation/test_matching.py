@@ -151,7 +151,7 @@ def test_analyst_asks_a_partner_hub(client: TestClient, database: Database,
         p.cli("peer", "add", "Q", "https://q.example/taxii2/hub/collections/shared/",
               "--org", "Hub Q", "--run-as", "sync@q.example", "--match-key-id", "2026-12",
               "--share-green", env={"CYBERHUB_PEER_MATCH_KEY": KEY})
-        assert "1 values offered" in p.cli("peer", "index", "Q").stdout
+        assert "1 value offered" in p.cli("peer", "index", "Q").stdout
         p.start()
         org = community.org("Hub P", kind="international-organisation")
         community.user(org, email="sync@p.example")
@@ -203,7 +203,7 @@ def test_key_rotation(client: TestClient, database: Database, community: Communi
     rotated = CliRunner().invoke(cli, ["peer", "key", "P", "--match-key-id", "2027-01"],
                                  env={"CYBERHUB_PEER_MATCH_KEY": new_key})
     assert rotated.exit_code == 0, rotated.output
-    assert "1 values offered" in rotated.output
+    assert "1 value offered" in rotated.output
     assert ask(client, token, ["198.51.100.1"]).status_code == 403  # the old key id
     fresh = [matching.digest(new_key.encode(), "ipv4", "198.51.100.1").hex()]
     answered = client.post("/api/v1/federation/match", headers=bearer(token),

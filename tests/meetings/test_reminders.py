@@ -87,7 +87,7 @@ def test_the_cli_runs_the_same_check(hub: Hub, heard: list[events.Event]) -> Non
     r = runner.invoke(cli, ["meetings", "remind"])
     assert r.exit_code == 0, r.output
     assert "action_item.overdue" in r.output and "action_item.due" in r.output
-    assert "1 due and 1 overdue reminders published" in " ".join(r.output.split())
+    assert "Reminders published: 1 due, 1 overdue." in " ".join(r.output.split())
     assert len(heard) == 2
     r = runner.invoke(cli, ["meetings", "remind"])
     assert r.exit_code == 0 and "No reminders were due" in r.output

@@ -195,7 +195,7 @@ def test_hub_admin_manages_groups(client, community):
     assert r.status_code == 303
     group_url = r.headers["location"].split("?")[0]
     html = client.get(group_url).text
-    assert "1 organisations and 1 people" in html
+    assert "1 organisation and 1 person" in html
     assert f'<option value="{org_a.id}" selected>' in html
     r = post(client, group_url, {"name": "Mule WG", "org_ids": [str(org_a.id), str(org_b.id)]})
     assert r.status_code == 303

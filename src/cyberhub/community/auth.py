@@ -21,7 +21,7 @@ from cyberhub.community.validation import clean_text
 from cyberhub.config import get_settings
 from cyberhub.db import utcnow
 from cyberhub.errors import InvalidInput, NotAuthenticated, NotFound, TooManyRequests
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 
 TOKEN_PREFIX = "chub_"  # noqa: S105 - a public prefix, not a secret
 
@@ -47,7 +47,9 @@ def _check_throttle(session: Session, email: str, ip: str | None) -> None:
     # An address may try several accounts (a shared office), but not endlessly.
     if by_email >= s.signin_max_failures or by_ip >= s.signin_max_failures * 4:
         raise TooManyRequests(
-            _("Too many failed sign-ins. Wait %(n)d minutes and try again.")
+            ngettext("Too many failed sign-ins. Wait %(n)d minute and try again.",
+                     "Too many failed sign-ins. Wait %(n)d minutes and try again.",
+                     s.signin_window_minutes)
             % {"n": s.signin_window_minutes}, retry_after=s.signin_window_minutes * 60)
 
 

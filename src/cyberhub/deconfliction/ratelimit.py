@@ -20,7 +20,7 @@ from cyberhub.config import get_settings
 from cyberhub.db import utcnow
 from cyberhub.deconfliction.models import RateWindow
 from cyberhub.errors import TooManyRequests
-from cyberhub.i18n import _
+from cyberhub.i18n import ngettext
 
 WINDOW: Final = timedelta(hours=1)
 
@@ -34,8 +34,10 @@ def _redis(url: str) -> Any:
 
 def _refuse(limit: int, retry: int) -> TooManyRequests:
     return TooManyRequests(
-        _("You submitted %(n)d values for deconfliction in the last hour, the most one user "
-          "may; try again later.") % {"n": limit}, retry_after=max(1, retry))
+        ngettext("You submitted %(n)d value for deconfliction in the last hour, the most one "
+                 "user may; try again later.",
+                 "You submitted %(n)d values for deconfliction in the last hour, the most one "
+                 "user may; try again later.", limit) % {"n": limit}, retry_after=max(1, retry))
 
 
 def _window_start(now: datetime) -> datetime:

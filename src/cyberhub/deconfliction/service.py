@@ -34,7 +34,7 @@ from cyberhub.db import utcnow
 from cyberhub.deconfliction import keys, network, ratelimit
 from cyberhub.deconfliction.models import Hit, Registration, RemoteHit
 from cyberhub.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.intel import normalise as norm
 
 KINDS: Final = tuple(norm.KINDS)
@@ -120,7 +120,9 @@ def normalised(item: Value, field: str = "value") -> tuple[str, str]:
                            platform=item.platform.strip().lower() if item.platform else None)
     if value is None:
         if kind in norm.HASH_KINDS:
-            hint = _("%(n)d hexadecimal digits") % {"n": norm.HASH_KINDS[kind]}
+            digits = norm.HASH_KINDS[kind]
+            hint = ngettext("%(n)d hexadecimal digit", "%(n)d hexadecimal digits", digits) % {
+                "n": digits}
         else:
             hint = _HINTS[kind]() if kind in _HINTS else _("a non-empty value")
         raise InvalidInput(_("The value is not a valid %(kind)s: give %(hint)s.") % {

@@ -37,7 +37,7 @@ from cyberhub.db import Database, utcnow
 from cyberhub.errors import InvalidInput, PermissionDenied, TooManyRequests
 from cyberhub.federation import peers, wire
 from cyberhub.federation.models import MatchDigest, Peer
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.intel import bulk
 from cyberhub.intel.models import ObservableValue, StixObject
 from cyberhub.sharing import PAP, TLP
@@ -120,6 +120,13 @@ def _parse(body: Any) -> tuple[str, list[bytes]]:
     return str(body.get("key_id", "")), parsed
 
 
+def _asked_too_much(limit: int) -> str:
+    return ngettext("This partner asked about %(n)d value today, the most this hub answers; "
+                    "ask again later.",
+                    "This partner asked about %(n)d values today, the most this hub answers; "
+                    "ask again later.", limit) % {"n": limit}
+
+
 def asking_partner(session: Session, viewer: Viewer) -> tuple[Peer, bytes]:
     """The partner hub whose client asks, and the key agreed with it; PermissionDenied
     for anyone else."""
@@ -146,8 +153,7 @@ def take_allowance(session: Session, viewer: Viewer, peer: Peer, asked: int) -> 
         retry = int((peer.match_window_start + WINDOW - now).total_seconds()) + 1
         audit.record(session, viewer.actor, "match.refused", target_type="peers",
                      target_id=peer.id, details={"asked": asked, "limit": limit})
-        raise TooManyRequests(_("This partner asked about %(n)d values today, the most this "
-                                "hub answers; ask again later.") % {"n": limit},
+        raise TooManyRequests(_asked_too_much(limit),
                               retry_after=retry, keep_changes=True)
     # Counted in the database, so concurrent questions cannot both pass the allowance.
     counted = session.execute(
@@ -157,8 +163,7 @@ def take_allowance(session: Session, viewer: Viewer, peer: Peer, asked: int) -> 
         .execution_options(synchronize_session=False))
     if counted.rowcount != 1:  # type: ignore[attr-defined]
         retry = int((peer.match_window_start + WINDOW - now).total_seconds()) + 1
-        raise TooManyRequests(_("This partner asked about %(n)d values today, the most this "
-                                "hub answers; ask again later.") % {"n": limit},
+        raise TooManyRequests(_asked_too_much(limit),
                               retry_after=retry)
 
 

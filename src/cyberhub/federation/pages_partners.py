@@ -15,7 +15,7 @@ from cyberhub.db import utcnow
 from cyberhub.deps import Ctx
 from cyberhub.federation import peers, sync
 from cyberhub.federation.models import Peer
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.jobs import enqueue_after_commit, sync_peer
 from cyberhub.web.common import MemberCtx, on_error, page, redirect, view
 
@@ -36,8 +36,8 @@ def _lag(p: Peer) -> str:
     if minutes < 1:
         return _("under a minute")
     if minutes < 120:
-        return _("%(n)d minutes") % {"n": minutes}
-    return _("%(n)d hours") % {"n": minutes // 60}
+        return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    return ngettext("%(n)d hour", "%(n)d hours", minutes // 60) % {"n": minutes // 60}
 
 
 def _state(p: Peer) -> tuple[str, str]:

@@ -30,7 +30,7 @@ from cyberhub.config import get_settings
 from cyberhub.db import Database, utcnow
 from cyberhub.errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
 from cyberhub.formats import convert, piped
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.intel import importer
 from cyberhub.intel.importer import (
     ImportCounts,
@@ -241,8 +241,10 @@ def run(database: Database, import_id: uuid.UUID,
             if settings.strict and outcome.counts.invalid:
                 session.rollback()
                 status = ImportStatus.REJECTED
-                message = _("Nothing was stored: %(n)d objects are invalid (strict mode).") % {
-                    "n": outcome.counts.invalid}
+                message = ngettext(
+                    "Nothing was stored: %(n)d object is invalid (strict mode).",
+                    "Nothing was stored: %(n)d objects are invalid (strict mode).",
+                    outcome.counts.invalid) % {"n": outcome.counts.invalid}
             else:
                 status = ImportStatus.SUCCEEDED
     except (ImportFileError, convert.ConversionError) as exc:
@@ -362,8 +364,10 @@ def _finish(session: Session, job: Import, status: ImportStatus, message: str,
     job.status = status
     kept = [n.as_dict() for n in notices[:MAX_NOTICES]]
     if len(notices) > MAX_NOTICES:
-        kept.append(convert.Notice(-1, None, "", _("… and %(n)d more notices.") % {
-            "n": len(notices) - MAX_NOTICES}).as_dict())
+        more = len(notices) - MAX_NOTICES
+        kept.append(convert.Notice(-1, None, "", ngettext(
+            "… and %(n)d more notice.", "… and %(n)d more notices.", more) % {"n": more}
+        ).as_dict())
     job.notices = kept
     job.message = message
     job.finished_at = utcnow()

@@ -22,7 +22,7 @@ from cyberhub.community import system
 from cyberhub.config import get_settings
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
-from cyberhub.i18n import _, pgettext
+from cyberhub.i18n import _, ngettext, pgettext
 from cyberhub.intel import imports, service
 from cyberhub.intel.models import Import, ImportStatus, StixObject, Vetting
 from cyberhub.jobs import enqueue_after_commit, run_import
@@ -178,7 +178,8 @@ def display_name(row: StixObject, data: dict[str, Any] | None = None) -> str:
     if row.type == "relationship":
         return str(data.get("relationship_type") or row.stix_id)
     if row.type == "sighting":
-        return _("Seen %(n)s times") % {"n": data.get("count", 1)}
+        seen = int(data.get("count", 1))
+        return ngettext("Seen %(n)d time", "Seen %(n)d times", seen) % {"n": seen}
     hashes = data.get("hashes")
     if isinstance(hashes, dict) and hashes:
         return str(next(iter(hashes.values())))

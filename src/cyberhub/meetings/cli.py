@@ -29,5 +29,5 @@ def remind() -> None:
     for sent in result.sent:
         out.print(f"[bold]{sent.kind}[/]  {_('action item')} {sent.item_id}  "
                   f"{_('due')} {sent.due_at:%Y-%m-%d %H:%M} UTC", highlight=False)
-    out.print(_("%(due)d due and %(overdue)d overdue reminders published.")
+    out.print(_("Reminders published: %(due)d due, %(overdue)d overdue.")
               % {"due": result.count(reminders.DUE), "overdue": result.count(reminders.OVERDUE)})

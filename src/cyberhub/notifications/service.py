@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from cyberhub.access import Viewer
 from cyberhub.db import utcnow
 from cyberhub.errors import InvalidInput, NotAuthenticated, NotFound
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.notifications import subjects, targets
 from cyberhub.notifications.models import EmailMode, Notification, NotificationSettings, Watch
 from cyberhub.pagination import check_limit
@@ -143,8 +143,10 @@ def add_watch(session: Session, viewer: Viewer, kind: str, target: str) -> Watch
         return existing
     count = session.scalar(select(func.count()).select_from(Watch).where(Watch.user_id == uid))
     if (count or 0) >= MAX_WATCHES:
-        raise InvalidInput(_("You watch %(n)d things already, the most one user may; stop "
-                             "watching some first.") % {"n": MAX_WATCHES})
+        raise InvalidInput(ngettext(
+            "You watch %(n)d thing already, the most one user may; stop watching it first.",
+            "You watch %(n)d things already, the most one user may; stop watching some first.",
+            MAX_WATCHES) % {"n": MAX_WATCHES})
     row = Watch(user_id=uid, kind=kind, target=canonical, key=key)
     session.add(row)
     session.flush()

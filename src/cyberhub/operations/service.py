@@ -29,7 +29,7 @@ from cyberhub.community.models import Organisation, Role, User
 from cyberhub.community.validation import clean_text
 from cyberhub.db import utcnow
 from cyberhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.intel.models import StixObject
 from cyberhub.lessons import service as lessons
 from cyberhub.lessons.models import Lesson
@@ -451,8 +451,9 @@ def update_operation(session: Session, viewer: Viewer, operation_id: uuid.UUID |
         _write_sharing(session, operation, participants, members)
         if set(before) != set(participants):
             _log(session, operation, "participants",
-                 _("Participants changed: %(n)d organisations take part.")
-                 % {"n": len(participants)}, viewer)
+                 ngettext("Participants changed: %(n)d organisation takes part.",
+                          "Participants changed: %(n)d organisations take part.",
+                          len(participants)) % {"n": len(participants)}, viewer)
         session.flush()
         _check_assignees(session, operation)
     operation.updated_at = utcnow()

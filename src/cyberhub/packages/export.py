@@ -24,7 +24,7 @@ from cyberhub.audience import audience_of
 from cyberhub.community.models import Organisation, User
 from cyberhub.db import utcnow
 from cyberhub.errors import Conflict
-from cyberhub.i18n import _, pgettext
+from cyberhub.i18n import _, ngettext, pgettext
 from cyberhub.intel.export import effective_marking_refs
 from cyberhub.intel.markings import MARKING_BY_TLP, TLP2, TLP2_DEFINITIONS, org_identity_id
 from cyberhub.intel.models import StixObject
@@ -261,8 +261,10 @@ def pdf(data: Report) -> bytes:
                        text(o.vetting)])
     if data.hidden:
         doc.ln(2)
-        doc.multi_cell(width, 5, text(_("%(n)d further objects of this package are not shared "
-                                        "with you.") % {"n": data.hidden}),
+        doc.multi_cell(width, 5, text(ngettext(
+            "%(num)d further object of this package is not shared with you.",
+            "%(num)d further objects of this package are not shared with you.", data.hidden)
+            % {"num": data.hidden}),
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if data.relationships:
         doc.ln(3)

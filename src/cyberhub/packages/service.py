@@ -31,7 +31,7 @@ from cyberhub.community.models import Organisation, OrgKind, User
 from cyberhub.community.validation import clean_text
 from cyberhub.db import utcnow
 from cyberhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.intel import service as intel
 from cyberhub.intel.models import StixObject, StixRef, Vetting
 from cyberhub.packages.models import IntelPackage, PackageAck, PackageObject, PackageStatus
@@ -216,7 +216,8 @@ def _refuse(problems: list[dict[str, Any]], action: str) -> None:
         if p.get("empty"):
             parts.append(_("the package holds no object"))
         elif p.get("hidden"):
-            parts.append(_("%(n)d objects you may not see") % {"n": p["hidden"]})
+            parts.append(ngettext("%(n)d object you may not see", "%(n)d objects you may not see",
+                                  p["hidden"]) % {"n": p["hidden"]})
         else:
             parts.append(_("%(name)s (%(state)s)") % {"name": p["name"], "state": p["vetting"]})
     raise Conflict(_("The package cannot be %(action)s: every object in it must be vetted. "

@@ -45,7 +45,7 @@ from typing import Final
 import numpy as np
 from scipy import sparse
 
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 
 __all__ = ["WEIGHTS", "Candidate", "Evidence", "Family", "Index", "Note", "Query",
            "contacts_in", "identify", "tokens"]
@@ -509,8 +509,10 @@ def identify(index: Index, query: Query, visible: Visible = _all_visible,
         evidence[fam].append(ev)
     for fam, (score, note) in best_note.items():
         count, phrases = index.shared_phrases(text_cols, note)
-        msg = (_("note text is %(pct)d%% similar to a known note, sharing %(n)d distinctive "
-                 "phrases (%(examples)s)")
+        msg = (ngettext("note text is %(pct)d%% similar to a known note, sharing %(n)d "
+                        "distinctive phrase (%(examples)s)",
+                        "note text is %(pct)d%% similar to a known note, sharing %(n)d "
+                        "distinctive phrases (%(examples)s)", count)
                % {"pct": round(score * 100), "n": count,
                   "examples": ", ".join(f"“{p}”" for p in phrases[:3])}
                if count else

@@ -34,7 +34,7 @@ from cyberhub.audience import Audience, check_audience, clean_pap, clean_tlp
 from cyberhub.community.reference import countries, sector_key
 from cyberhub.db import new_id, utcnow
 from cyberhub.errors import Conflict, InvalidInput, PayloadTooLarge, PermissionDenied
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.pagination import Page, paginate
 from cyberhub.ransomware import groupnames
 from cyberhub.ransomware import service as families
@@ -493,8 +493,10 @@ def import_posts(session: Session, viewer: Viewer, stream: IO[bytes], *,
     result.unmatched = dict(unmatched.most_common(MAX_GROUPS_LISTED))
     if result.error_count and mode == "strict":
         raise InvalidInput(
-            _("%(n)d lines of the file are wrong, so nothing was stored. Fix them and import "
-              "the file again.") % {"n": result.error_count},
+            ngettext("%(n)d line of the file is wrong, so nothing was stored. Fix it and "
+                     "import the file again.",
+                     "%(n)d lines of the file are wrong, so nothing was stored. Fix them and "
+                     "import the file again.", result.error_count) % {"n": result.error_count},
             details={"field": "file", "error_count": result.error_count,
                      "errors": [e.as_dict() for e in result.errors]})
     if result.lines == 0:

@@ -28,7 +28,7 @@ from cyberhub.community.models import Organisation, User
 from cyberhub.config import get_settings
 from cyberhub.db import utcnow
 from cyberhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.ransomware.readiness_bank import BANK_VERSION, BANKS, Bank, bank
 from cyberhub.ransomware.readiness_models import COMPLETED, DRAFT, ReadinessAssessment
 from cyberhub.ransomware.readiness_scoring import (
@@ -182,8 +182,11 @@ def complete(session: Session, viewer: Viewer, *, is_demo: bool = False) -> Read
     if s.unanswered:
         shown = ", ".join(s.unanswered[:20]) + (" …" if len(s.unanswered) > 20 else "")
         raise InvalidInput(
-            _("%(n)d questions are not answered yet: %(ids)s. Answer each (not applicable "
-              "is an answer) and complete again.") % {"n": len(s.unanswered), "ids": shown},
+            ngettext("%(n)d question is not answered yet: %(ids)s. Answer it (not applicable "
+                     "is an answer) and complete again.",
+                     "%(n)d questions are not answered yet: %(ids)s. Answer each (not "
+                     "applicable is an answer) and complete again.", len(s.unanswered))
+            % {"n": len(s.unanswered), "ids": shown},
             details={"field": "answers", "unanswered": s.unanswered})
     now = utcnow()
     draft.status = COMPLETED

@@ -23,7 +23,7 @@ from cyberhub.community.models import Role
 from cyberhub.config import get_settings
 from cyberhub.db import utcnow
 from cyberhub.errors import InvalidInput, NotFound, PermissionDenied, TooManyRequests
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.ransomware.incidents import IncidentInput, create_incident
 from cyberhub.ransomware.models import Incident, ReportAttempt, ReportLink
 from cyberhub.sharing import TLP
@@ -84,7 +84,9 @@ def _throttle(session: Session, ip: str | None) -> None:
         ReportAttempt.ip == ip, ReportAttempt.at >= since)) or 0
     if bad >= MAX_BAD_ATTEMPTS:
         raise TooManyRequests(
-            _("Too many unknown or used report links. Wait %(n)d minutes and try again.")
+            ngettext("Too many unknown or used report links. Wait %(n)d minute and try again.",
+                     "Too many unknown or used report links. Wait %(n)d minutes and try again.",
+                     s.signin_window_minutes)
             % {"n": s.signin_window_minutes}, retry_after=s.signin_window_minutes * 60)
 
 

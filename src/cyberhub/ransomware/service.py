@@ -31,7 +31,7 @@ from cyberhub.community import system
 from cyberhub.community.validation import clean_text
 from cyberhub.db import utcnow
 from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.intel import service as intel
 from cyberhub.intel.models import StixObject, StixRef
 from cyberhub.intel.normalise import normalise, wallet_chains
@@ -383,8 +383,9 @@ def _knowledge_base(session: Session, viewer: Viewer, index: Index,
         if not corr.objects:
             continue
         label = contact_label(corr.kind)
-        message = _("%(kind)s %(value)s is in %(n)d visible objects of this hub") % {
-            "kind": label, "value": corr.value, "n": corr.total}
+        message = ngettext("%(kind)s %(value)s is in %(n)d visible object of this hub",
+                           "%(kind)s %(value)s is in %(n)d visible objects of this hub",
+                           corr.total) % {"kind": label, "value": corr.value, "n": corr.total}
         for key, strength in _families_near(session, viewer, index,
                                             {o.stix_id for o in corr.objects}).items():
             extra[key].append(Evidence("knowledge_base", message, strength))

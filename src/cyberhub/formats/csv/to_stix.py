@@ -34,7 +34,7 @@ from cyberhub.formats.convert import ConversionError, ConvertContext, Notice
 from cyberhub.formats.csv import reader
 from cyberhub.formats.csv.mapping import VALUE_KINDS, Mapping, guess_roles, looks_like_header
 from cyberhub.formats.refang import refang
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.intel.normalise import normalise, wallet_chains
 
 __all__ = ["Outcome", "Preview", "convert", "preview", "row_outcome"]
@@ -324,7 +324,9 @@ def preview(path: Path, mapping: Mapping | None = None, *, identity_id: str = "i
         if dupes and len(dupes) == len(outcome.values):
             outcome.skipped = _("every value is on an earlier row")
         elif dupes:
-            outcome.notes.append(_("%(n)d values are on an earlier row") % {"n": len(dupes)})
+            outcome.notes.append(ngettext("%(n)d value is on an earlier row",
+                                          "%(n)d values are on an earlier row", len(dupes))
+                                 % {"n": len(dupes)})
         result.duplicates += len(dupes)
         if outcome.skipped:
             result.skipped += 1

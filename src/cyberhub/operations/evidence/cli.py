@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 
 app = typer.Typer(help="The evidence registers of joint operations.", no_args_is_help=True)
 
@@ -24,13 +24,18 @@ def verify() -> None:
     finally:
         database.dispose()
     if report.ok:
-        out.print("[green]✓[/] " + _("All %(n)d evidence files match their registered SHA-256, "
-                                     "and every custody record matches its audit entry.")
-                  % {"n": report.checked})
+        out.print("[green]✓[/] " + ngettext(
+            "The %(n)d evidence file matches its registered SHA-256, and every custody record "
+            "matches its audit entry.",
+            "All %(n)d evidence files match their registered SHA-256, and every custody record "
+            "matches its audit entry.", report.checked) % {"n": report.checked})
         return
     # Ids and hashes only: the operator administers the hub but reads nothing shared.
-    err.print("[bold red]✗[/] " + _("%(bad)d problems in %(n)d evidence items:")
-              % {"bad": len(report.problems), "n": report.checked})
+    bad = len(report.problems)
+    err.print("[bold red]✗[/] " + _("%(problems)s in %(items)s:") % {
+        "problems": ngettext("%(n)d problem", "%(n)d problems", bad) % {"n": bad},
+        "items": ngettext("%(n)d evidence item", "%(n)d evidence items", report.checked)
+        % {"n": report.checked}})
     for p in report.problems:
         err.print(f"  - {_('operation')} {p.operation_id}  {p.kind}  {p.message}",
                   highlight=False)
