@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, when they are missing:
 # Chromium (driven by Playwright for the browser tests), a PostgreSQL server and Redis
-# (the job queue of scaled deployments).
+# (the job queue of scaled deployments), and the PostgreSQL client programs
+# (pg_dump and pg_restore, for `cyberhub backup` and `cyberhub restore`) matching the
+# installed server's major version.
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if [ -d /etc/postgresql ] && [ -n "$(ls /etc/postgresql 2>/dev/null)" ]; then
+  major="$(ls /etc/postgresql | sort -V | tail -1)"
+  [ -x "/usr/lib/postgresql/$major/bin/pg_dump" ] || missing+=("postgresql-client-$major")
+elif ! command -v pg_dump >/dev/null 2>&1; then
+  missing+=(postgresql-client)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cyberhub import access, audit
+from cyberhub.backups import cli as backups_cli
 from cyberhub.config import get_settings
 from cyberhub.db import Database
 from cyberhub.deconfliction.cli import app as deconfliction_app
@@ -45,6 +46,8 @@ app.add_typer(ransomware_app, name="ransomware")
 app.add_typer(meetings_app, name="meetings")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(deconfliction_app, name="deconfliction")
+app.command("backup")(backups_cli.backup)
+app.command("restore")(backups_cli.restore)
 
 out = Console()
 err = Console(stderr=True)

@@ -1,0 +1,1 @@
+"""Backups and restores of a whole hub: ``cyberhub backup`` and ``cyberhub restore``."""
