@@ -7,6 +7,7 @@ what an audience *means* for visibility is decided in ``access`` alone.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
@@ -62,13 +63,16 @@ def check_audience(session: Session, tlp: TLP, audience: Audience) -> Audience:
     if tlp is TLP.RED and audience.org_ids:
         raise InvalidInput(_("RED is shared with named people only; name users or groups, not "
                              "organisations."), details={"field": "audience"})
-    for model, ids, name in ((Organisation, audience.org_ids, "organisation"),
-                             (Group, audience.group_ids, "group"),
-                             (User, audience.user_ids, "user")):
+    missing: tuple[tuple[type[Organisation | Group | User], Sequence[object],
+                         Callable[[], str]], ...] = (
+        (Organisation, audience.org_ids,
+         lambda: _("The audience names an organisation that does not exist.")),
+        (Group, audience.group_ids, lambda: _("The audience names a group that does not exist.")),
+        (User, audience.user_ids, lambda: _("The audience names a user that does not exist.")))
+    for model, ids, message in missing:
         if ids and session.scalar(select(func.count()).select_from(model).where(
                 model.id.in_(ids))) != len(ids):
-            raise InvalidInput(_("The audience names a %(kind)s that does not exist.")
-                               % {"kind": name}, details={"field": "audience"})
+            raise InvalidInput(message(), details={"field": "audience"})
     if sum(map(len, (audience.org_ids, audience.group_ids, audience.user_ids))) > 500:
         raise InvalidInput(_("An audience may name at most 500 recipients."),
                            details={"field": "audience"})

@@ -315,14 +315,17 @@ def import_command(
     except HubError as exc:
         raise _fail(exc) from None
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-               TextColumn("{task.fields[objects]} objects"), TimeElapsedColumn())
+               TextColumn(_("Objects: %(n)s") % {"n": "{task.fields[objects]}"}),
+               TimeElapsedColumn())
     with Progress(*columns, console=err) as bar:
         task = bar.add_task(_("Importing %(name)s") % {"name": path.name}, total=total,
                             objects=0)
         job = imports.run(database, import_id, lambda c: bar.update(
             task, completed=c.bytes_done, objects=c.seen), keep_source=True)
         bar.update(task, completed=total)
-    table = Table(title=_("Import %(status)s") % {"status": job.status.value})
+    from cyberhub.intel.pages import STATUS_LABELS
+
+    table = Table(title=_("Import: %(status)s") % {"status": STATUS_LABELS[job.status]()})
     for col in (_("seen"), _("stored"), _("unchanged"), _("new versions"), _("invalid")):
         table.add_column(col, justify="right")
     table.add_row(*(str(v) for v in (job.objects_seen, job.objects_stored,

@@ -53,7 +53,7 @@ def test_two_agencies_register_the_same_wallet(hub, new_page, console):  # type:
     sign_in(page, hub, north.email)
     _register(page, hub, "btc:nonsense", "NORTH-17", NORTH_CONTACT)
     page.locator("#form-error").wait_for()
-    assert "not a valid wallet" in page.locator("#form-error").inner_text()
+    assert "not valid for the kind wallet" in page.locator("#form-error").inner_text()
     page.get_by_label("Value", exact=True).fill(f"btc:{WALLET}")
     page.get_by_role("button", name="Register").click()
     page.wait_for_url(re.compile(r"/deconfliction\?flash=created"))

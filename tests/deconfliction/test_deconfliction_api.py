@@ -191,7 +191,7 @@ def _refused(hub: Hub, field: str, body: dict[str, Any]) -> None:
     err = assert_error(r, 422, "invalid_input")
     assert err["details"]["field"] == field, err
     if field == "value":
-        assert f"not a valid {body['kind']}" in err["message"] or "Give the value" in \
+        assert f"not valid for the kind {body['kind']}" in err["message"] or "Give the value" in \
             err["message"]
     if body["value"].strip():
         assert body["value"].strip() not in err["message"]  # never echoed

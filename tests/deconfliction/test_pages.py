@@ -30,7 +30,7 @@ def test_register_renew_withdraw_and_hits(client: TestClient, community: Communi
     r = post(client, "/deconfliction/register", form | {"value": "btc:nonsense"},
              token_from="/deconfliction")
     assert r.status_code == 422
-    assert "not a valid wallet" in alert(r.text)
+    assert "not valid for the kind wallet" in alert(r.text)
     assert "No registrations yet" in r.text
     r = post(client, "/deconfliction/register", form, token_from="/deconfliction")
     assert r.status_code == 303 and r.headers["location"].startswith("/deconfliction?")

@@ -47,7 +47,8 @@ def test_create_defaults_to_amber_planned_and_only_the_convenor_org_opens(people
                              {"body": "too early"}), 409)
     # The convening organisation's admin may act for the convenor.
     assert people.post("a_admin", f"/dialogues/{d['id']}/open").json()["status"] == "open"
-    assert_error(people.post("a_admin", f"/dialogues/{d['id']}/open"), 409)
+    err = assert_error(people.post("a_admin", f"/dialogues/{d['id']}/open"), 409)
+    assert "this one's status is “Open”" in err["message"]
     assert_error(people.patch("a_admin", f"/dialogues/{d['id']}", {"rule": "chatham_house"}),
                  409)
     closed = people.post("a_analyst", f"/dialogues/{d['id']}/close",
@@ -258,7 +259,8 @@ def test_contributions_to_a_closed_dialogue_are_refused(room: Room) -> None:
     assert hub.post("a_admin", f"/dialogues/{room.id}/close", {"outcomes": "done"}
                     ).status_code == 200
     err = assert_error(room.post("b_analyst", "too late"), 409)
-    assert "closed" in err["message"]
+    # The status is named in the reader's language, not as the API's code.
+    assert "status is “Closed”" in err["message"]
     assert_error(hub.post("g_analyst", f"/dialogues/{room.id}/contributions/{c['id']}/reactions",
                           {"kind": "+1"}), 409)
     assert_error(_upload(hub, "b_analyst", room.id, "late.txt", b"late"), 409)

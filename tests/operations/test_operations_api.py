@@ -91,7 +91,7 @@ def test_out_of_order_status_changes_are_refused_and_change_nothing(ops: Ops) ->
         err = assert_error(ops.post("alpha_admin", path, {"status": status}), 409, "conflict")
         assert err["details"] == {"field": "status", "status": "proposed",
                                   "allowed": ["approved"]}
-        assert "can move only to approved" in err["message"]
+        assert "status is “Proposed”, so it can move only to “Approved”" in err["message"]
     err = assert_error(ops.post("alpha_admin", path, {"status": "finished"}), 422)
     assert err["details"]["field"] == "status" and "finished" in err["message"]
     assert ops.state() == before
@@ -169,7 +169,7 @@ def test_tasks_go_to_participating_organisations_only(ops: Ops, heard: list[even
     assert_error(ops.get("bravo", f"/operations/{other['id']}/tasks/{task['id']}"), 404)
     assert_error(ops.get("delta", tpath), 404)
     timeline = [e["text"] for e in ops.get("alpha", f"/operations/{op['id']}/timeline").json()]
-    assert any("Preserve the panel logs" in t and "done" in t for t in timeline)
+    assert any("Preserve the panel logs" in t and "“Done”" in t for t in timeline)
     # An organisation with open tasks cannot be dropped from the operation.
     err = assert_error(ops.patch("alpha_admin", f"/operations/{op['id']}",
                                  {"participant_org_ids": [_org(ops, "bravo")]}), 422)

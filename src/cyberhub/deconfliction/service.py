@@ -125,7 +125,7 @@ def normalised(item: Value, field: str = "value") -> tuple[str, str]:
                 "n": digits}
         else:
             hint = _HINTS[kind]() if kind in _HINTS else _("a non-empty value")
-        raise InvalidInput(_("The value is not a valid %(kind)s: give %(hint)s.") % {
+        raise InvalidInput(_("The value is not valid for the kind %(kind)s: give %(hint)s.") % {
             "kind": kind, "hint": hint}, details={"field": field, "kind": kind})
     return kind, value
 

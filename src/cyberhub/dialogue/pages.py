@@ -19,10 +19,11 @@ from cyberhub import access
 from cyberhub.deps import Ctx
 from cyberhub.dialogue import api as dialogue_api
 from cyberhub.dialogue import files, service, views
+from cyberhub.dialogue.labels import status_label
 from cyberhub.dialogue.models import Dialogue, Rule, Status
 from cyberhub.dialogue.schemas import ContributionOut
 from cyberhub.errors import InvalidInput, PermissionDenied
-from cyberhub.i18n import _, pgettext
+from cyberhub.i18n import _
 from cyberhub.notes.pages import AUDIENCE_TLPS, tlp_rules
 from cyberhub.web.common import MemberCtx, audience_options, is_htmx, on_error, page, redirect
 
@@ -30,11 +31,6 @@ router = APIRouter()
 
 PAGE_SIZE = 25
 IdList = Annotated[list[str], Form(max_length=500)]
-
-
-def status_label(status: Status) -> str:
-    return {Status.PLANNED: _("Planned"), Status.OPEN: pgettext("dialogue status", "Open"),
-            Status.CLOSED: _("Closed")}[status]
 
 
 def rule_label(rule: Rule) -> str:

@@ -32,6 +32,7 @@ from cyberhub.community.models import Role, User
 from cyberhub.community.validation import clean_text
 from cyberhub.db import utcnow
 from cyberhub.dialogue import attribution, files, watches  # noqa: F401 - registers the watch kind
+from cyberhub.dialogue.labels import status_label
 from cyberhub.dialogue.models import Attachment, Contribution, Dialogue, Reaction, Rule, Status
 from cyberhub.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
 from cyberhub.i18n import _
@@ -111,8 +112,8 @@ def can_post(session: Session, viewer: Viewer, dialogue: Dialogue) -> bool:
 
 def _require_post(session: Session, viewer: Viewer, dialogue: Dialogue) -> None:
     if dialogue.status is not Status.OPEN:
-        raise Conflict(_("This dialogue is %(status)s: contributions are taken only while it "
-                         "is open.") % {"status": dialogue.status.value},
+        raise Conflict(_("This dialogue's status is “%(status)s”: contributions are taken only "
+                         "while it is open.") % {"status": status_label(dialogue.status)},
                        details={"status": dialogue.status.value})
     if not is_participant(session, viewer, dialogue):
         raise PermissionDenied(_("Only participants may contribute to this dialogue."))
@@ -220,8 +221,8 @@ def open_dialogue(session: Session, viewer: Viewer, dialogue_id: uuid.UUID | str
     dialogue = get_dialogue(session, viewer, dialogue_id, purpose="edit")
     _require_editor(dialogue, viewer)
     if dialogue.status is not Status.PLANNED:
-        raise Conflict(_("Only a planned dialogue can be opened; this one is %(status)s.")
-                       % {"status": dialogue.status.value})
+        raise Conflict(_("Only a planned dialogue can be opened; this one's status is "
+                         "“%(status)s”.") % {"status": status_label(dialogue.status)})
     dialogue.status = Status.OPEN
     dialogue.opened_at = utcnow()
     session.flush()
@@ -237,8 +238,8 @@ def close_dialogue(session: Session, viewer: Viewer, dialogue_id: uuid.UUID | st
     dialogue = get_dialogue(session, viewer, dialogue_id, purpose="edit")
     _require_editor(dialogue, viewer)
     if dialogue.status is not Status.OPEN:
-        raise Conflict(_("Only an open dialogue can be closed; this one is %(status)s.")
-                       % {"status": dialogue.status.value})
+        raise Conflict(_("Only an open dialogue can be closed; this one's status is "
+                         "“%(status)s”.") % {"status": status_label(dialogue.status)})
     _set_outcomes(dialogue, outcomes)
     dialogue.status = Status.CLOSED
     dialogue.closed_at = utcnow()

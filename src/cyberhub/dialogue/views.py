@@ -12,6 +12,7 @@ from cyberhub import access
 from cyberhub.access import Viewer
 from cyberhub.db import utcnow
 from cyberhub.dialogue import attribution, service
+from cyberhub.dialogue.labels import status_label
 from cyberhub.dialogue.models import Attachment, Contribution, Dialogue
 from cyberhub.dialogue.schemas import (
     AttachmentOut,
@@ -128,7 +129,8 @@ def transcript_markdown(t: TranscriptOut) -> str:
     rule = (_("Chatham House Rule: contributions are attributed to the kind of organisation "
               "only.") if d.rule.value == "chatham_house" else _("Open dialogue."))
     lines += [f"- {_('Marking')}: TLP:{d.tlp.value}", f"- {_('Rule of the room')}: {rule}",
-              f"- {_('Status')}: {d.status.value}", f"- {_('Convened by')}: {d.convenor.label}"]
+              f"- {_('Status')}: {status_label(d.status)}",
+              f"- {_('Convened by')}: {d.convenor.label}"]
     if d.starts_at:
         lines.append(f"- {_('Starts')}: {d.starts_at.isoformat()}")
     if d.ends_at:

@@ -21,8 +21,9 @@ from cyberhub.community import service as community
 from cyberhub.community.models import User
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, PermissionDenied
-from cyberhub.i18n import _, pgettext
+from cyberhub.i18n import _
 from cyberhub.operations import service
+from cyberhub.operations.labels import status_labels, task_labels
 from cyberhub.operations.models import (
     WORKFLOW,
     Operation,
@@ -39,20 +40,6 @@ PAGE_SIZE = 25
 IdList = Annotated[list[str], Form(max_length=500)]
 Markdown = Annotated[str, Form(max_length=service.MAX_MARKDOWN + 1)]
 Short = Annotated[str, Form(max_length=1000)]
-
-
-def status_labels() -> dict[str, str]:
-    return {
-        OperationStatus.PROPOSED: _("Proposed"), OperationStatus.APPROVED: _("Approved"),
-        OperationStatus.ACTIVE: _("Active"), OperationStatus.CONCLUDED: _("Concluded"),
-        OperationStatus.REVIEWED: _("Reviewed"),
-    }
-
-
-def task_labels() -> dict[str, str]:
-    return {TaskStatus.OPEN: pgettext("task status", "Open"),
-            TaskStatus.IN_PROGRESS: _("In progress"),
-            TaskStatus.DONE: _("Done"), TaskStatus.CANCELLED: _("Cancelled")}
 
 
 def move_labels() -> dict[str, str]:

@@ -15,7 +15,7 @@ operation's lead. Moving to ``reviewed`` needs a complete after-action review.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -34,6 +34,7 @@ from cyberhub.intel.models import StixObject
 from cyberhub.lessons import service as lessons
 from cyberhub.lessons.models import Lesson
 from cyberhub.operations import registry  # noqa: F401 - registers comments and watches
+from cyberhub.operations.labels import status_label, task_label
 from cyberhub.operations.models import (
     WORKFLOW,
     Operation,
@@ -185,10 +186,21 @@ def _require_work(viewer: Viewer) -> None:
         raise PermissionDenied(_("Readers may not change an operation."))
 
 
+_CLOSED_TEXT: dict[str, Callable[[], str]] = {
+    "participants": lambda: _("The operation's status is “%(status)s”, so its participants "
+                              "can no longer be changed."),
+    "targets": lambda: _("The operation's status is “%(status)s”, so its targets can no "
+                         "longer be changed."),
+    "tasks": lambda: _("The operation's status is “%(status)s”, so its tasks can no longer "
+                       "be changed."),
+}
+
+
 def _require_open(operation: Operation, what: str) -> None:
+    """Conflict once the operation has concluded; ``what`` names the part asked about
+    (participants, targets or tasks)."""
     if operation.status in CLOSED:
-        raise Conflict(_("The operation is %(status)s: %(what)s can no longer be changed.")
-                       % {"status": operation.status.value, "what": what},
+        raise Conflict(_CLOSED_TEXT[what]() % {"status": status_label(operation.status)},
                        details={"field": "status", "status": operation.status.value})
 
 
@@ -432,7 +444,7 @@ def update_operation(session: Session, viewer: Viewer, operation_id: uuid.UUID |
         participants = (_clean_participants(session, operation.owner_org_id, participant_org_ids)
                         if participant_org_ids is not None else before)
         if participant_org_ids is not None:
-            _require_open(operation, _("the participants"))
+            _require_open(operation, "participants")
         gone = set(before) - set(participants)
         busy = session.scalar(select(OperationTask.assignee_org_id).where(
             OperationTask.operation_id == operation.id,
@@ -482,8 +494,8 @@ def delete_operation(session: Session, viewer: Viewer, operation_id: uuid.UUID |
     operation = get_operation(session, viewer, operation_id, purpose="delete")
     _require_lead(operation, viewer)
     if operation.status is not OperationStatus.PROPOSED:
-        raise Conflict(_("Only a proposed operation can be withdrawn; this one is %(status)s.")
-                       % {"status": operation.status.value},
+        raise Conflict(_("Only a proposed operation can be withdrawn; this one's status is "
+                         "“%(status)s”.") % {"status": status_label(operation.status)},
                        details={"field": "status", "status": operation.status.value})
     for model in (TimelineEntry, OperationTask, OperationTarget, OperationParticipant):
         session.execute(delete(model).where(model.operation_id == operation.id))
@@ -514,9 +526,10 @@ def change_status(session: Session, viewer: Viewer, operation_id: uuid.UUID | st
             message = _("The operation is reviewed; that is the end of its workflow.")
         else:
             message = _("An operation moves proposed → approved → active → concluded → "
-                        "reviewed, one step at a time; this one is %(current)s, so it can "
-                        "move only to %(next)s.") % {"current": operation.status.value,
-                                                     "next": allowed.value}
+                        "reviewed, one step at a time; this one's status is “%(current)s”, so "
+                        "it can move only to “%(next)s”.") % {
+                            "current": status_label(operation.status),
+                            "next": status_label(allowed)}
         raise Conflict(message, details={
             "field": "status", "status": operation.status.value,
             "allowed": [allowed.value] if allowed else []})
@@ -532,8 +545,8 @@ def change_status(session: Session, viewer: Viewer, operation_id: uuid.UUID | st
     audit.record(session, viewer.actor, "operation.status", target_type="operations",
                  target_id=operation.id, details={"from": before.value, "to": wanted.value})
     _announce(session, viewer, operation, "operation.status",
-              _("Operation %(name)s is now %(status)s")
-              % {"name": operation.name, "status": wanted.value},
+              _("The status of operation %(name)s is now “%(status)s”")
+              % {"name": operation.name, "status": status_label(wanted)},
               _participant_users(session, operation))
     return operation
 
@@ -576,7 +589,7 @@ def add_target(session: Session, viewer: Viewer, operation_id: uuid.UUID | str, 
                object_id: uuid.UUID | str, note: str = "") -> OperationTarget:
     operation = get_operation(session, viewer, operation_id, purpose="edit")
     _require_work(viewer)
-    _require_open(operation, _("the targets"))
+    _require_open(operation, "targets")
     assert viewer.user_id is not None
     obj = _visible_object(session, viewer, object_id)
     if session.scalar(select(OperationTarget.id).where(
@@ -610,7 +623,7 @@ def remove_target(session: Session, viewer: Viewer, operation_id: uuid.UUID | st
                                             and target.added_by_id == viewer.user_id)):
         raise PermissionDenied(_("Only whoever linked the target and the operation's lead may "
                                  "remove it."))
-    _require_open(operation, _("the targets"))
+    _require_open(operation, "targets")
     _log(session, operation, "target", _("Target removed."), viewer, object_id=target.object_id)
     session.delete(target)
     session.flush()
@@ -707,7 +720,7 @@ def add_task(session: Session, viewer: Viewer, operation_id: uuid.UUID | str, *,
              due: date | datetime | None = None) -> OperationTask:
     operation = get_operation(session, viewer, operation_id, purpose="edit")
     _require_work(viewer)
-    _require_open(operation, _("the tasks"))
+    _require_open(operation, "tasks")
     assert viewer.user_id is not None
     title = clean_text(title, "title", max_len=300)
     org_id, user_id, label = _assignee(session, operation, assignee_org_id, assignee_user_id)
@@ -737,7 +750,7 @@ def update_task(session: Session, viewer: Viewer, task_id: uuid.UUID | str, *,
             or task.assignee_org_id == viewer.org_id):
         raise PermissionDenied(_("Only the assigned organisation, whoever created the task and "
                                  "the operation's lead may change it."))
-    _require_open(operation, _("the tasks"))
+    _require_open(operation, "tasks")
     new_status = _task_status(status) if status is not None else None
     if title is not None:
         task.title = clean_text(title, "title", max_len=300)
@@ -756,8 +769,9 @@ def update_task(session: Session, viewer: Viewer, task_id: uuid.UUID | str, *,
     if new_status is not None and new_status is not task.status:
         task.status = new_status
         task.completed_at = utcnow() if new_status is TaskStatus.DONE else None
-        _log(session, operation, "task", _("Task “%(title)s” is now %(status)s.")
-             % {"title": task.title, "status": new_status.value.replace("_", " ")}, viewer)
+        _log(session, operation, "task", _("The status of task “%(title)s” is now "
+                                           "“%(status)s”.")
+             % {"title": task.title, "status": task_label(new_status)}, viewer)
     task.updated_at = utcnow()
     session.flush()
     audit.record(session, viewer.actor, "operation.task_update", target_type="operations",
@@ -781,8 +795,8 @@ def write_review(session: Session, viewer: Viewer, operation_id: uuid.UUID | str
     _require_lead(operation, viewer)
     if operation.status is not OperationStatus.CONCLUDED:
         raise Conflict(_("The after-action review is written once the operation has concluded "
-                         "and before it is marked reviewed; this one is %(status)s.")
-                       % {"status": operation.status.value},
+                         "and before it is marked reviewed; this one's status is "
+                         "“%(status)s”.") % {"status": status_label(operation.status)},
                        details={"field": "status", "status": operation.status.value})
     first = operation.aar_written_at is None
     for name, value in zip(AAR_SECTIONS, (planned, happened, worked, improve), strict=True):
