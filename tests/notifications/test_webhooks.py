@@ -161,3 +161,15 @@ def test_delivery_goes_to_the_address_that_was_checked(
     assert got.headers["host"] == f"hooks.rebind.example:{port}"
     assert looked_up == ["hooks.rebind.example", "hooks.rebind.example"]  # register, deliver
     assert hub.get("b_analyst", "/webhooks").json()[0]["last_ok"] is True
+
+
+def test_the_limit_on_webhooks_says_whose_limit_it_is(
+        hub: Hub, webhook_settings: Settings, receiver: Receiver) -> None:
+    for n in range(5):
+        _register(hub, "b_admin", f"{receiver.url}?own={n}")
+        _register(hub, "b_admin", f"{receiver.url}?org={n}", for_organisation=True)
+    own = assert_error(hub.post("b_admin", "/webhooks", {"url": receiver.url}), 422)
+    assert "You may have at most 5 webhooks of your own; remove one first." in own["message"]
+    org = assert_error(hub.post("b_admin", "/webhooks", {"url": receiver.url,
+                                                         "for_organisation": True}), 422)
+    assert "An organisation may have at most 5 webhooks; remove one first." in org["message"]

@@ -195,7 +195,8 @@ def create_feed(session: Session, viewer: Viewer, *, name: str, url: str, tlp: s
     command line may name any local directory; members only those the settings allow."""
     _require_manager(viewer)
     if viewer.org_id is None:
-        raise InvalidInput(_("A feed belongs to an organisation; add it as one of its users."))
+        raise InvalidInput(_("A feed belongs to an organisation; add it while signed in as one of "
+                             "its users."))
     feed = MispFeed(
         org_id=viewer.org_id, name=_clean_name(session, viewer.org_id, name),
         url=_clean_url(url, any_directory=any_directory), tlp=clean_tlp(tlp),

@@ -29,7 +29,7 @@ from cyberhub.community.models import Organisation, Role
 from cyberhub.config import get_settings
 from cyberhub.db import utcnow
 from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.notifications.models import Webhook, WebhookDelivery
 
 SIGNATURE_HEADER = "X-Cyberhub-Signature"
@@ -157,8 +157,13 @@ def create_webhook(session: Session, viewer: Viewer, *, url: str,
     clean = check_url(url)
     owned = list_webhooks(session, viewer, for_organisation=for_organisation)
     if len(owned) >= MAX_PER_OWNER:
-        raise InvalidInput(_("At most %(n)d webhooks each; remove one first.")
-                           % {"n": MAX_PER_OWNER})
+        message = (ngettext("An organisation may have at most %(n)d webhook; remove it first.",
+                            "An organisation may have at most %(n)d webhooks; remove one "
+                            "first.", MAX_PER_OWNER) if for_organisation else
+                   ngettext("You may have at most %(n)d webhook of your own; remove it first.",
+                            "You may have at most %(n)d webhooks of your own; remove one "
+                            "first.", MAX_PER_OWNER))
+        raise InvalidInput(message % {"n": MAX_PER_OWNER})
     assert viewer.user_id is not None
     secret = "whsec_" + secrets.token_urlsafe(32)
     hook = Webhook(user_id=user_id, org_id=org_id, created_by_id=viewer.user_id, url=clean,

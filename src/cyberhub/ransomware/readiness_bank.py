@@ -321,7 +321,7 @@ _QUESTIONS: tuple[tuple[str, Tier, int, str, str], ...] = (
     ("UA-B-3", B, 2, N_("Are accounts of people who leave disabled promptly?"),
      N_("Old accounts are quiet ways in. Yes means disabled on the last working day, "
         "with a regular check for leftovers.")),
-    ("UA-I-1", I, 2, N_("Are the number of administrator accounts kept small and reviewed "
+    ("UA-I-1", I, 2, N_("Is the number of administrator accounts kept small and reviewed "
                         "at least twice a year?"),
      N_("Fewer privileged accounts means fewer to steal. Yes means a reviewed list with "
         "a reason for each.")),

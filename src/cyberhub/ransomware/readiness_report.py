@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cyberhub.db import utcnow
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.ransomware.readiness import Result
 from cyberhub.ransomware.readiness_bank import TIER_LABELS, TIER_ORDER
 
@@ -80,13 +80,17 @@ def build(r: Result) -> Report:
     elif b.sector is None:
         line = _("Your organisation has no sector set, so it has no peers to compare with.")
     elif b.overall is None:
-        line = _("Not enough peers yet: the benchmark needs completed assessments from at "
-                 "least %(k)d other organisations of the sector %(sector)s.") % {
-                     "k": b.k, "sector": b.sector}
+        line = ngettext("Not enough peers yet: the benchmark needs completed assessments from "
+                        "at least %(k)d other organisation of the sector %(sector)s.",
+                        "Not enough peers yet: the benchmark needs completed assessments from "
+                        "at least %(k)d other organisations of the sector %(sector)s.", b.k) % {
+                            "k": b.k, "sector": b.sector}
     else:
-        line = _("Your overall score is at about the %(p)dth percentile of organisations of "
-                 "the sector %(sector)s (at least %(k)d peers).") % {
-                     "p": b.overall, "sector": b.sector, "k": b.k}
+        line = ngettext("Percentile of your overall score among the organisations of the "
+                        "sector %(sector)s: about %(p)d (compared with at least %(k)d peer).",
+                        "Percentile of your overall score among the organisations of the "
+                        "sector %(sector)s: about %(p)d (compared with at least %(k)d peers).",
+                        b.k) % {"p": b.overall, "sector": b.sector, "k": b.k}
     areas = []
     for area in r.bank.areas:
         a = s.areas[area.code]
