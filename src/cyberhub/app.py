@@ -19,6 +19,8 @@ from cyberhub.config import Settings, get_settings, set_settings
 from cyberhub.db import Database
 from cyberhub.errors import HubBusy, HubError, NotFound, PayloadTooLarge, TooManyRequests
 from cyberhub.i18n import _
+from cyberhub.observability import logs
+from cyberhub.observability.middleware import RequestObservation
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 # Leak-site post imports (ransomware.leakposts.MAX_FILE_BYTES), plus a form's envelope.
@@ -205,6 +207,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     import cyberhub.notifications.delivery  # noqa: F401 - listens to the event bus
     from cyberhub.api import api_router
+    from cyberhub.observability.api import router as observability_router
     from cyberhub.taxii.api import router as taxii_router
     from cyberhub.web.common import RedirectRequired, redirect_response
     from cyberhub.web.pages import web_router
@@ -217,6 +220,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database
+    logs.configure(settings.log_format, settings.log_level)
 
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> Response:
@@ -254,6 +258,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         err.status_code = exc.status_code
         return _error_response(request, err)
 
+    app.include_router(observability_router)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(taxii_router)
     app.include_router(web_router)
@@ -275,4 +280,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                                        + 64 * 1024})
     # Outermost, so that even the body-size refusal speaks the browser's language.
     app.add_middleware(LocaleScope)
+    # Outermost of all: the request id is known to every log line, and every answer
+    # (refusals included) is counted and timed.
+    app.add_middleware(RequestObservation)
     return app

@@ -77,8 +77,11 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
     import subprocess
 
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
-    get_settings().resolved_secret_key()
+    settings = get_settings()
+    settings.resolved_secret_key()
+    _metrics_dir(settings.var_dir)
     child = None
     if worker:
         child = subprocess.Popen([sys.executable, "-m", "cyberhub", "worker"])
@@ -87,11 +90,28 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
     try:
         uvicorn.run("cyberhub.app:create_app", factory=True, host=host, port=port,
                     proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
-                    log_level="info")
+                    log_level=settings.log_level.lower(),
+                    # The hub writes its own access line, with the request id and route
+                    # (cyberhub.observability); in JSON mode every line is the hub's.
+                    access_log=False,
+                    log_config=None if settings.log_format == "json" else LOGGING_CONFIG)
     finally:
         if child is not None:
             child.terminate()
             child.wait(timeout=30)
+
+
+def _metrics_dir(var_dir: Path) -> None:
+    """Let the job worker's metrics reach the app's /metrics: unless the operator chose a
+    directory, prometheus-client's multi-process mode works in a fresh one under var/."""
+    import shutil
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    path = (var_dir / "metrics").resolve()
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 
 @app.command("worker")
@@ -117,6 +137,10 @@ def worker_command(
             "next interval.",
             "%(n)d interrupted MISP feed polls were marked as failed; they are tried again at "
             "their next interval.", polls) % {"n": polls})
+    from cyberhub.observability import logs
+
+    settings = get_settings()
+    logs.configure(settings.log_format, settings.log_level)
     # Poll the queue at least once a second: an import should start while its
     # uploader watches, not after huey's default backoff of up to 10 s.
     consumer = jobs.huey.create_consumer(workers=workers, worker_type="thread",

@@ -103,6 +103,14 @@ class Settings(BaseSettings):
     # A key shared with partner hubs for cross-hub deconfliction; when set, each new
     # registration also keeps its digest under it (docs/deconfliction.md).
     deconfliction_network_key: str = ""
+    # Observability (docs/observability.md). Logs: "text" (human-readable) or "json"
+    # (one object per line, with the request id); the level of the root logger.
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    log_level: str = Field(default="INFO", pattern="^(?i:debug|info|warning|error|critical)$")
+    # /metrics answers loopback peers (requests without proxy headers) unless this is
+    # off, and anyone presenting this bearer token; everyone else gets a 404.
+    metrics_token: str = ""
+    metrics_loopback: bool = True
 
     def resolved_database_url(self) -> str:
         if self.database_url:

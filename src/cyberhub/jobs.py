@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.signals import SIGNAL_COMPLETE, SIGNAL_ERROR
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,15 @@ def _make_huey() -> Huey:
 
 
 huey = _make_huey()
+
+
+@huey.signal(SIGNAL_COMPLETE, SIGNAL_ERROR)  # type: ignore[untyped-decorator]
+def _count_job(signal: str, task: Any, exc: BaseException | None = None) -> None:
+    """Jobs run and failed, by task name (Prometheus, docs/observability.md)."""
+    from cyberhub.observability import metrics
+
+    metrics.record_job(task.name, failed=signal == SIGNAL_ERROR)
+
 _database: Database | None = None
 
 

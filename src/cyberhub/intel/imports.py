@@ -42,6 +42,7 @@ from cyberhub.intel.importer import (
 )
 from cyberhub.intel.markings import PAP_BY_MARKING, org_identity_id
 from cyberhub.intel.models import Import, ImportStatus, StixObject
+from cyberhub.observability import metrics
 from cyberhub.sharing import PAP
 
 log = logging.getLogger(__name__)
@@ -264,6 +265,7 @@ def run(database: Database, import_id: uuid.UUID,
         job = session.get(Import, import_id)
         assert job is not None
         _finish(session, job, status, message, outcome, notices)
+    metrics.record_import(fmt, status.value, job.objects_stored, job.objects_invalid)
     if status is ImportStatus.SUCCEEDED and job.objects_stored >= REFRESH_STATISTICS_FROM:
         refresh_statistics(database)
     return job
