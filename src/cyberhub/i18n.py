@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 
@@ -190,3 +192,80 @@ def npgettext(context: str, singular: str, plural: str, n: int) -> str:
 
 
 _ = gettext
+
+
+# ---------------------------------------------------------------- formatting for the locale
+# Dates, times, numbers and money as the active locale writes them (Babel, CLDR data).
+# Times are shown in UTC, the hub's one time zone; digits stay Latin in every locale.
+
+
+def format_datetime(value: datetime | None) -> str:
+    """A moment, date and minutes: "Dec 5, 2026, 2:07 PM", "5 déc. 2026, 14:07"."""
+    if value is None:
+        return ""
+    from babel import Locale
+    from babel.dates import format_date as _date
+    from babel.dates import format_time as _time
+
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    locale = get_locale()
+    pattern = str(Locale.parse(locale).datetime_formats["medium"]).replace("'", "")
+    return (pattern.replace("{0}", _time(value, "short", tzinfo=UTC, locale=locale))
+            .replace("{1}", _date(value, "medium", locale=locale)))
+
+
+def format_date(value: date | datetime | None) -> str:
+    """A day: "Dec 5, 2026", "5 déc. 2026"."""
+    if value is None:
+        return ""
+    from babel.dates import format_date as _date
+
+    if isinstance(value, datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).date()
+    return _date(value, "medium", locale=get_locale())
+
+
+def _number(kind: str, value: float | Decimal, digits: int | None,
+            currency: str | None = None) -> str:
+    """The locale's own pattern for a number, a percentage or money, with ``digits``
+    decimals when given (all of them otherwise: a wallet's amount keeps every digit)."""
+    import copy
+
+    from babel import Locale
+
+    locale = Locale.parse(get_locale())
+    pattern = copy.copy({"decimal": locale.decimal_formats[None],
+                         "percent": locale.percent_formats[None],
+                         "currency": locale.currency_formats["standard"]}[kind])
+    if digits is not None:
+        pattern.frac_prec = (digits, digits)
+    return str(pattern.apply(value, locale, currency=currency, currency_digits=digits is None,
+                             decimal_quantization=digits is not None or kind == "currency"))
+
+
+def format_number(value: float | Decimal | None, digits: int | None = None) -> str:
+    """A number with the locale's separators: "1,234.5", "1 234,5"; ``digits`` fixes
+    the decimals shown, otherwise every digit of the value is kept."""
+    return "" if value is None else _number("decimal", value, digits)
+
+
+def format_percent(ratio: float | None, digits: int = 0) -> str:
+    """A ratio (0.42) as the locale writes a percentage: "42%", "42 %"."""
+    return "" if ratio is None else _number("percent", ratio, digits)
+
+
+def format_money(amount: float | Decimal | None, currency: str | None,
+                 digits: int | None = None) -> str:
+    """An amount in a currency: ISO 4217 codes as the locale writes money ("1 234,50 $US");
+    crypto-assets and unknown codes as the number followed by the code ("0.5 BTC")."""
+    if amount is None:
+        return ""
+    from babel.numbers import is_currency
+
+    code = (currency or "").upper()
+    if code and is_currency(code):
+        return _number("currency", amount, digits, code)
+    number = _number("decimal", amount, digits)
+    return f"{number} {currency}" if currency else number

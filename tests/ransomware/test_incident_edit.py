@@ -95,7 +95,7 @@ def test_edit_form_round_trip(members: Members) -> None:  # noqa: F811
     r = post(client, f"/ransomware/incidents/{made['id']}/edit", fields)
     assert r.status_code == 303, r.text
     page = client.get(f"/ransomware/incidents/{made['id']}").text
-    assert "2026-03-15" in page and "&lt;b&gt;changed&lt;/b&gt;" in page
+    assert "Mar 15, 2026" in page and "&lt;b&gt;changed&lt;/b&gt;" in page
     again = members.get("alpha", f"/ransomware/incidents/{made['id']}").json()
     assert again["country"] == "FR" and again["access_vector"] == "phishing"
     # Wrong input re-shows the form with the message, and nothing changes.

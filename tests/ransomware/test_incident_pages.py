@@ -40,7 +40,7 @@ def test_report_an_incident_through_the_form(analyst: TestClient,
     assert "<script>alert" not in page.text and "&lt;script&gt;" in page.text
     assert 'href="javascript' not in page.text
     assert "Acme &lt;b&gt;SA&lt;/b&gt;" in page.text  # the victim, to its own organisation
-    assert "1,000,000 USD" in page.text and "LockBit" in page.text
+    assert "$1,000,000" in page.text and "LockBit" in page.text
     assert "TLP:AMBER<" in page.text and "TLP:AMBER+STRICT<" not in page.text
     listing = analyst.get("/ransomware/incidents")
     assert listing.status_code == 200

@@ -226,7 +226,8 @@ def test_report_a_sighting(client, hub):
     page = client.get(r.headers["location"]).text
     words = text_of(page)
     assert "Your sighting is recorded." in words
-    assert "Bravo" in words and "2026-02-01 10:00" in words and "2026-02-03 18:30" in words
+    assert "Bravo" in words and "Feb 1, 2026, 10:00 AM" in words \
+        and "Feb 3, 2026, 6:30 PM" in words
     assert "Seen on our &lt;b&gt;VPN&lt;/b&gt; gateway" in page
     # The owner sees it too.
     client.cookies.clear()

@@ -48,8 +48,9 @@ def test_accept_language_chooses_the_page_language(client, french):
 def test_switcher_is_on_every_page_and_remembers_in_a_cookie(client):
     page = client.get("/signin").text
     assert 'action="/language"' in page and 'value="ar" lang="ar"' in page
-    r = client.post("/language", data={"csrf_token": csrf_of(client), "locale": "es",
-                                       "next": "/signin?next=/objects"},
+    # The switcher goes back where it was used (its Referer, this site only).
+    r = client.post("/language", data={"csrf_token": csrf_of(client), "locale": "es"},
+                    headers={"referer": "http://testserver/signin?next=/objects"},
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/signin?next=/objects"
     assert "cyberhub_locale=es" in r.headers["set-cookie"]
@@ -68,6 +69,16 @@ def test_switcher_never_redirects_off_site(client, target):
     r = client.post("/language", data={"csrf_token": csrf_of(client), "locale": "fr",
                                        "next": target}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/"
+    r = client.post("/language", data={"csrf_token": csrf_of(client), "locale": "fr"},
+                    headers={"referer": target}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_switcher_ignores_a_referer_from_another_site(client):
+    r = client.post("/language", data={"csrf_token": csrf_of(client), "locale": "fr"},
+                    headers={"referer": "https://evil.example/objects"},
+                    follow_redirects=False)
+    assert r.headers["location"] == "/"
 
 
 def test_switcher_needs_the_csrf_token(client):

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
-from cyberhub import access
+from cyberhub import access, i18n
 from cyberhub.audience import Audience, audience_of
 from cyberhub.community import service as community
 from cyberhub.community import system
@@ -702,17 +702,20 @@ async def start_import(ctx: MemberCtx, file: Annotated[UploadFile | None, File()
 
 
 def count(n: int) -> str:
-    """A count with thin spaces between thousands (readable in every locale)."""
-    return f"{n:,}".replace(",", "\u202f")
+    """A count as the reader's locale writes it."""
+    return i18n.format_number(n)
 
 
 def _size(n: int) -> str:
     value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+    units = ("B", "KB", "MB", "GB")
+    for index, unit in enumerate(units):
+        if value < 1000 or index == len(units) - 1:
+            label = {"B": _("%(n)s B"), "KB": _("%(n)s KB"), "MB": _("%(n)s MB"),
+                     "GB": _("%(n)s GB")}[unit]
+            return label % {"n": i18n.format_number(value, 0 if index == 0 else 1)}
         value /= 1000
-    return f"{n} B"  # pragma: no cover
+    return _("%(n)s B") % {"n": n}  # pragma: no cover
 
 
 def import_view(job: Import) -> SimpleNamespace:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from cyberhub import access, audit, events
+from cyberhub import access, audit, events, i18n
 from cyberhub.access import Viewer
 from cyberhub.audience import (
     Audience,
@@ -139,7 +139,7 @@ def _clean_int(value: int | float | str | None, fieldname: str, *, maximum: int,
                        fieldname)
     if number > maximum:
         raise _invalid(_("%(field)s must be at most %(n)s; check the amount.")
-                       % {"field": fieldname, "n": f"{maximum:,}"}, fieldname)
+                       % {"field": fieldname, "n": i18n.format_number(maximum)}, fieldname)
     return round(number)
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
-from cyberhub import access
+from cyberhub import access, i18n
 from cyberhub.audience import Audience
 from cyberhub.community import service as community
 from cyberhub.deps import Ctx
@@ -30,7 +30,7 @@ TX_PAGE = 50
 def _tx_view(t: WalletTransaction, orgs: dict[uuid.UUID, str]) -> SimpleNamespace:
     return view(t, "txid", "tx_time", "asset", "tlp", "source", "is_demo",
                 amount=payments.Total(t.asset, t.decimals, int(t.amount)).text,
-                usd="{:,.2f}".format(payments.Total("USD", 2, t.usd_cents).amount)
+                usd=i18n.format_money(payments.Total("USD", 2, t.usd_cents).amount, "USD", 2)
                 if t.usd_cents is not None else None,
                 owner=orgs.get(t.owner_org_id, ""))
 

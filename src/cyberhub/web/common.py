@@ -212,12 +212,24 @@ def safe_next(value: str | None) -> str:
     return "/"
 
 
+def _came_from(request: Request) -> str:
+    """The page a form was posted from, by its Referer when that is this site (the
+    switcher carries no path of its own, so a page never echoes the address it was
+    asked for: a missing record's page stays byte for byte an invisible one's)."""
+    from urllib.parse import urlsplit
+
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.scheme in ("http", "https") and referer.netloc == request.url.netloc:
+        return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
+    return "/"
+
+
 @router.post("/language")
 def choose_language(ctx: WebCtx, locale: Annotated[str, Form(max_length=16)] = "",
-                    next: Annotated[str, Form(max_length=2000)] = "/") -> Response:
+                    next: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """The language switcher (every page) and the profile's chooser: saved to the profile
-    when signed in, to a cookie in any case, then back to the page (same site only).
-    An empty choice follows the browser's language again."""
+    when signed in, to a cookie in any case, then back to the page (``next``, else the
+    Referer; same site only). An empty choice follows the browser's language again."""
     from cyberhub import i18n
     from cyberhub.community import service as community
     from cyberhub.config import get_settings
@@ -225,7 +237,8 @@ def choose_language(ctx: WebCtx, locale: Annotated[str, Form(max_length=16)] = "
     chosen = i18n.supported(locale) if locale else None
     if ctx.user is not None:
         community.set_own_locale(ctx.session, ctx.viewer, ctx.user, locale or None)
-    response = RedirectResponse(safe_next(next), status_code=303)
+    target = safe_next(next) if next else _came_from(ctx.request)
+    response = RedirectResponse(target, status_code=303)
     if chosen is None:
         response.delete_cookie(i18n.COOKIE, path="/")
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +29,6 @@ env = Environment(
 # Also the globals ``pgettext(context, message)`` and ``npgettext(context, s, p, n)``.
 env.install_gettext_callables(  # type: ignore[attr-defined]
     i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext, npgettext=i18n.npgettext)
-
-
-def _dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime(fmt)
 
 
 def role_label(role: Role | str) -> str:
@@ -80,7 +71,12 @@ def device_label(user_agent: str | None) -> str:
     return browser or system or i18n.gettext("Unknown device")
 
 
-env.filters["dt"] = _dt
+# Locale-aware formatting (Babel): moments in UTC, days, numbers, percentages, money.
+env.filters["dt"] = i18n.format_datetime
+env.filters["date"] = i18n.format_date
+env.filters["number"] = i18n.format_number
+env.filters["percent"] = i18n.format_percent
+env.filters["money"] = i18n.format_money
 env.filters["device"] = device_label
 env.globals["role_label"] = role_label
 env.globals["kind_label"] = kind_label

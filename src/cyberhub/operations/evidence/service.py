@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cyberhub import audit
+from cyberhub import audit, i18n
 from cyberhub.access import Viewer
 from cyberhub.audit import AuditEntry
 from cyberhub.community.models import Organisation, User
@@ -215,7 +215,7 @@ def hand_over(session: Session, viewer: Viewer, operation_id: uuid.UUID | str,
                            details={"field": "at"})
     if when < last.at:
         raise InvalidInput(_("A hand-over cannot predate the previous custody event (%(at)s).")
-                           % {"at": last.at.strftime("%Y-%m-%d %H:%M UTC")},
+                           % {"at": i18n.format_datetime(last.at) + " UTC"},
                            details={"field": "at"})
     if to_org == item.custodian_org_id and name == item.custodian_name:
         raise InvalidInput(_("The item is already held by %(name)s.") % {"name": name},
