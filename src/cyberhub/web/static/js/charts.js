@@ -52,5 +52,31 @@ window.cyberhubCharts = (function () {
     }
   }
 
-  return { css: css, theme: theme, rtl: rtl, narrow: narrow, base: base, follow: follow };
+  // Right to left: the chart reads like the page. Horizontal axes run from the right,
+  // value axes stand on the right (two of them swap sides), and legends, visual maps
+  // and the grid's margins change sides. Maps are geography and never mirror. Charts
+  // that place their parts themselves (the ransomware and impact dashboards) skip this.
+  function swapSides(part) {
+    if (!part || typeof part !== "object") { return; }
+    var left = part.left, right = part.right;
+    if (left === "left" || left === "right") { part.left = left === "left" ? "right" : "left"; return; }
+    part.left = right; part.right = left;
+    if (part.left === undefined) { delete part.left; }
+    if (part.right === undefined) { delete part.right; }
+  }
+
+  function mirror(option) {
+    if (!rtl()) { return option; }
+    [].concat(option.xAxis || []).forEach(function (axis) { axis.inverse = !axis.inverse; });
+    [].concat(option.yAxis || []).forEach(function (axis, i) {
+      var side = axis.position || (i === 0 ? "left" : "right");
+      axis.position = side === "left" ? "right" : "left";
+    });
+    [].concat(option.legend || [], option.visualMap || []).forEach(swapSides);
+    [].concat(option.grid || []).forEach(swapSides);
+    return option;
+  }
+
+  return { css: css, theme: theme, rtl: rtl, narrow: narrow, base: base, follow: follow,
+    mirror: mirror };
 })();

@@ -33,7 +33,7 @@
     var el = document.getElementById(id);
     if (!el) { return; }
     var chart = window.echarts.init(el, null, { renderer: "canvas" });
-    chart.setOption(option);
+    chart.setOption(C.mirror(option));
     charts.push(chart);
   }
 

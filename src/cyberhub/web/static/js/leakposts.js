@@ -18,7 +18,7 @@
     var border = css("--border", "#d9dee6");
     if (chart) { chart.dispose(); }
     chart = window.echarts.init(el, null, { renderer: "canvas" });
-    chart.setOption({
+    chart.setOption(window.cyberhubCharts.mirror({
       animation: false,
       textStyle: { color: css("--text", "#171b22") },
       tooltip: { trigger: "axis", renderMode: "richText" },
@@ -29,7 +29,7 @@
         splitLine: { lineStyle: { color: border } } },
       series: [{ type: "bar", name: el.getAttribute("aria-label") || "",
         itemStyle: { color: css("--accent", "#1d5cc2") }, data: data.counts }]
-    });
+    }));
   }
 
   document.addEventListener("DOMContentLoaded", draw);

@@ -28,7 +28,7 @@
         axisLine: { lineStyle: { color: border } }, axisTick: { show: false } };
       var value = { type: "value", minInterval: 1, axisLabel: { color: muted },
         splitLine: { lineStyle: { color: border } } };
-      chart.setOption({
+      chart.setOption(window.cyberhubCharts.mirror({
         animation: false,
         textStyle: { color: text },
         tooltip: { trigger: "axis", renderMode: "richText" },
@@ -37,7 +37,7 @@
         yAxis: horizontal ? category : value,
         series: [{ type: "bar", name: dim.title, itemStyle: { color: accent },
           data: horizontal ? dim.counts.slice().reverse() : dim.counts }]
-      });
+      }));
       charts.push(chart);
     });
   }

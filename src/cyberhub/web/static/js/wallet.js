@@ -39,7 +39,7 @@
     };
     if (chart) { chart.dispose(); }
     chart = window.echarts.init(el, null, { renderer: "canvas" });
-    chart.setOption({
+    chart.setOption(window.cyberhubCharts.mirror({
       animation: false,
       textStyle: { color: css("--text", "#171b22") },
       tooltip: { trigger: "axis", renderMode: "richText" },
@@ -50,7 +50,7 @@
         axisLine: { lineStyle: { color: border } }, axisTick: { show: false } },
       yAxis: assets.length > 1 ? [axis(assets[0]), axis(assets[1])] : [axis(assets[0] || "")],
       series: series
-    });
+    }));
   }
 
   document.addEventListener("DOMContentLoaded", draw);
