@@ -25,6 +25,8 @@ from cyberhub.models import Base
 from tests.factories import Community
 
 ROOT = Path(__file__).resolve().parent.parent
+# The command line speaks the shell's language: the suite expects English.
+os.environ["LANGUAGE"] = "en"
 # Background jobs run in-process, right after the transaction that queued them commits.
 jobs.huey.immediate = True
 ENGINES = [e.strip() for e in os.environ.get("CYBERHUB_TEST_ENGINES", "sqlite,postgresql")

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cyberhub import access, audit
+from cyberhub import access, audit, i18n
 from cyberhub.backups import cli as backups_cli
 from cyberhub.config import get_settings
 from cyberhub.db import Database
@@ -48,6 +48,14 @@ app.add_typer(evidence_app, name="evidence")
 app.add_typer(deconfliction_app, name="deconfliction")
 app.command("backup")(backups_cli.backup)
 app.command("restore")(backups_cli.restore)
+
+
+
+@app.callback()
+def _operator_language() -> None:
+    # Messages for operators speak the language of their shell (LANGUAGE, LC_ALL, LANG).
+    i18n.set_locale(i18n.from_environment(os.environ))
+
 
 out = Console()
 err = Console(stderr=True)

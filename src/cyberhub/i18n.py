@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -122,6 +122,23 @@ def negotiate(accept_language: str | None) -> str | None:
         return supported(str(found))
     # Babel matches whole tags; "fr-CA" alone still means French to us.
     return next((base for tag in preferences if (base := supported(tag))), None)
+
+
+def from_environment(environ: Mapping[str, str]) -> str:
+    """The operator's language for the command line, from the variables gettext reads
+    (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``, in that order); English for
+    ``C``, ``POSIX`` or a language the hub does not speak."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        if not value:
+            continue
+        for tag in value.split(":"):
+            found = supported(tag.split(".")[0].split("@")[0])
+            if found:
+                return found
+        if name != "LANGUAGE":
+            break  # the first locale variable set decides, as in gettext
+    return DEFAULT_LOCALE
 
 
 def resolve(user_choice: str | None, cookie: str | None, accept_language: str | None) -> str:

@@ -118,3 +118,44 @@ def test_a_context_tells_one_english_word_s_meanings_apart(tmp_path, monkeypatch
         assert template.render(n=3) == "Open|Open|3 posts"
     finally:
         i18n.clear_cache()
+
+
+@pytest.mark.parametrize(("environ", "expected"), [
+    ({"LANG": "fr_FR.UTF-8"}, "fr"),
+    ({"LANGUAGE": "de:es", "LANG": "fr_FR.UTF-8"}, "es"),
+    ({"LANGUAGE": "de", "LC_ALL": "ar_EG.UTF-8", "LANG": "fr_FR.UTF-8"}, "ar"),
+    ({"LC_ALL": "de_DE.UTF-8", "LANG": "fr_FR.UTF-8"}, "en"),
+    ({"LC_MESSAGES": "es_ES@euro"}, "es"),
+    ({"LANG": "C.UTF-8"}, "en"),
+    ({}, "en"),
+])
+def test_operator_language_from_the_environment(environ, expected):
+    assert i18n.from_environment(environ) == expected
+
+
+def test_cli_speaks_the_operator_language(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cyberhub.cli import app as cli
+    from cyberhub.config import Settings, set_settings
+
+    folder = tmp_path / "locale" / "fr" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Error"\nmsgstr "Erreur"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path / "locale")
+    i18n.clear_cache()
+    set_settings(Settings(var_dir=tmp_path / "var", secret_key="k"))
+    runner = CliRunner()
+    try:
+        assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+        result = runner.invoke(cli, ["token", "create", "nobody@example.org"],
+                               env={"LANGUAGE": "fr", "LANG": "C.UTF-8"})
+        assert result.exit_code == 1 and "Erreur:" in result.output
+        result = runner.invoke(cli, ["token", "create", "nobody@example.org"],
+                               env={"LANGUAGE": "", "LC_ALL": "", "LANG": "C.UTF-8"})
+        assert "Error:" in result.output
+    finally:
+        i18n.set_locale(i18n.DEFAULT_LOCALE)
+        i18n.clear_cache()
