@@ -26,8 +26,27 @@ def _include(obj: object, name: str | None, kind: str, reflected: bool, compare_
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=True, compare_type=True, include_object=_include)
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    if sqlite:
+        # A batch migration rebuilds a SQLite table (copy, drop, rename). With foreign
+        # keys enforced, the drop deletes the rows of every table that references it
+        # with ON DELETE CASCADE. Off for the migration (the pragma only takes effect
+        # outside a transaction, so on the driver's connection before ours begins),
+        # checked at the end instead.
+        connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+            "PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"the migration left rows whose foreign keys point "
+                                       f"nowhere: {broken[:10]}")
+    finally:
+        if sqlite:
+            connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA foreign_keys=ON")
 
 
 connection = config.attributes.get("connection")
