@@ -21,6 +21,14 @@ def test_ready(client) -> None:
     assert r.json() == {"status": "ready", "checks": {"database": "ok", "migrations": "ok"}}
 
 
+def test_ready_while_a_writer_holds_the_database(client, database: Database) -> None:
+    # An import holds SQLite's write lock for its whole transaction; readiness only reads.
+    with database.transaction() as session:
+        session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE on SQLite
+        r = client.get("/readyz")
+    assert r.status_code == 200, r.text
+
+
 def test_database_unreachable(app, client, database_url: str, tmp_path) -> None:
     url = make_url(database_url)
     bad = (f"sqlite:///{tmp_path}/no/such/dir/hub.sqlite3" if url.get_backend_name() == "sqlite"

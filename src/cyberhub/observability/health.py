@@ -34,7 +34,8 @@ def head_revisions() -> frozenset[str]:
 def check_database(database: Database) -> tuple[str, str]:
     """(database, migrations) status: one connection, two trivial queries."""
     try:
-        with database.engine.connect() as conn:
+        # A plain read: on SQLite it must not queue for the write lock behind an import.
+        with database.engine.execution_options(sqlite_begin="DEFERRED").connect() as conn:
             conn.execute(text("SELECT 1"))
             try:
                 current = {row[0] for row in conn.execute(
