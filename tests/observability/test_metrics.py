@@ -52,12 +52,16 @@ def test_requests_are_labelled_by_route_template(app, client, community: Communi
     for _ in range(2):
         assert client.get(f"/api/v1/notes/{unknown}", headers=bearer(token)).status_code == 404
     client.get("/no/such/page/12345")
+    client.request("BREW", "/api/v1/notes")
     text = scrape(app)
     assert sample(text, "cyberhub_http_requests_total", **route) == count0 + 2
     assert sample(text, "cyberhub_http_request_duration_seconds_count", method="GET",
                   route="/api/v1/notes/{note_id}") is not None
     assert sample(text, "cyberhub_http_requests_total", route=metrics.UNMATCHED,
                   status="404") is not None
+    assert sample(text, "cyberhub_http_requests_total", method="other",
+                  route="/api/v1/notes") is not None
+    assert 'method="BREW"' not in text
     # No raw path, id or value ever becomes a label.
     assert str(unknown) not in text and "12345" not in text
     assert token not in text

@@ -10,6 +10,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cyberhub.observability import logs, metrics
 
 access_log = logging.getLogger("cyberhub.access")
+# Any token is a valid method to the server; the label keeps to these (and "other"), so
+# that a client cannot grow the number of series at will.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def route_template(scope: Scope, root_path: str) -> str:
@@ -76,7 +79,8 @@ class RequestObservation:
             elapsed = time.perf_counter() - started
             method = str(scope.get("method", ""))
             route = route_template(scope, root_path)
-            metrics.record_request(method, route, status, elapsed)
+            metrics.record_request(method if method in METHODS else "other", route, status,
+                                   elapsed)
             # The path without its query string: queries may carry tokens or values.
             access_log.info("%s %s %d %.1fms", method, scope.get("path", ""), status,
                             elapsed * 1000, extra={"http": {
