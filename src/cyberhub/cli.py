@@ -355,7 +355,7 @@ def import_command(
         job = imports.run(database, import_id, lambda c: bar.update(
             task, completed=c.bytes_done, objects=c.seen), keep_source=True)
         bar.update(task, completed=total)
-    from cyberhub.intel.pages import STATUS_LABELS
+    from cyberhub.intel.labels import STATUS_LABELS
 
     table = Table(title=_("Import: %(status)s") % {"status": STATUS_LABELS[job.status]()})
     for col in (_("seen"), _("stored"), _("unchanged"), _("new versions"), _("invalid")):

@@ -114,7 +114,9 @@ def test_review_and_release_are_refused_with_the_objects_not_vetted(world: World
     r = world.post("alpha2", f"/packages/{pid}/review", {"decision": "approve"})
     assert r.status_code == 409
     err = r.json()["error"]
-    assert "Single-source C2 (corroborated)" in err["message"] and "Vetted C2" not in err["message"]
+    # The state is named in the reader's words; the details keep the code.
+    assert "cannot be approved" in err["message"]
+    assert "Single-source C2 (Corroborated)" in err["message"] and "Vetted C2" not in err["message"]
     assert [p["id"] for p in err["details"]["not_ready"]] == [weak]
 
     vet(world, weak, "delta")
@@ -122,7 +124,8 @@ def test_review_and_release_are_refused_with_the_objects_not_vetted(world: World
     # Disputed between review and release: the release is refused too.
     world.vote("echo", good, "dispute", "Sinkholed yesterday.")
     r = world.post("alpha", f"/packages/{pid}/release", {"org_ids": [str(world.orgs["charlie"].id)]})
-    assert r.status_code == 409 and "Vetted C2 (disputed)" in r.json()["error"]["message"]
+    assert r.status_code == 409 and "cannot be released" in r.json()["error"]["message"]
+    assert "Vetted C2 (Disputed)" in r.json()["error"]["message"]
     # Sent back to draft, the package changes again.
     r = world.post("alpha2", f"/packages/{pid}/review", {"decision": "return", "comment": "Drop it."})
     assert r.json()["status"] == "draft"

@@ -87,7 +87,7 @@ def actors_page(ctx: MemberCtx, q: Annotated[str, Query(max_length=200)] = "",
 
 @router.get("/atlas/actors/{ref}")
 def actor_page(ctx: MemberCtx, ref: str) -> Response:
-    from cyberhub.intel.pages import VETTING_LABELS
+    from cyberhub.intel.labels import VETTING_LABELS
 
     found = profiles.profile(ctx.session, ctx.viewer, ref[:400])
     artefact_labels = profiles.artefact_labels()

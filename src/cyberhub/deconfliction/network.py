@@ -168,7 +168,7 @@ def _record(session: Session, reg: Registration, peer: Peer, pointer: Pointer,
     events.publish(session, events.Event(
         kind=HIT_KIND,
         title=_("Deconfliction: an organisation on partner hub %(hub)s has registered the "
-                "same %(kind)s") % {"hub": peer.name, "kind": reg.kind},
+                "same value (kind %(kind)s)") % {"hub": peer.name, "kind": reg.kind},
         summary=_("Your case %(case)s. Other party: %(org)s, on partner hub %(hub)s. Point "
                   "of contact: %(contact)s.") % {"case": reg.case_reference,
                                                  "org": pointer.organisation,

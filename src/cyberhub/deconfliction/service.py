@@ -242,7 +242,8 @@ def _announce(session: Session, hit: Hit, mine: Registration, theirs: Registrati
     org_name = org.name if org else "?"
     events.publish(session, events.Event(
         kind=HIT_KIND,
-        title=_("Deconfliction: another organisation has registered the same %(kind)s") % {
+        title=_("Deconfliction: another organisation has registered the same value (kind "
+                "%(kind)s)") % {
             "kind": mine.kind},
         summary=_("Your case %(case)s. Other party: %(org)s. Point of contact: %(contact)s.")
         % {"case": mine.case_reference, "org": org_name, "contact": theirs.contact},

@@ -24,6 +24,7 @@ from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
 from cyberhub.i18n import _, ngettext, pgettext
 from cyberhub.intel import imports, service
+from cyberhub.intel.labels import STATUS_LABELS, VETTING_LABELS
 from cyberhub.intel.models import Import, ImportStatus, StixObject, Vetting
 from cyberhub.jobs import enqueue_after_commit, run_import
 from cyberhub.notes.pages import AUDIENCE_TLPS, tlp_rules
@@ -110,13 +111,6 @@ SCO_TYPES = frozenset(TYPE_GROUPS[1][1]) | {
     "x-cyberhub-bank-account", "x-cyberhub-phone-number", "x-cyberhub-cryptocurrency-wallet",
     "x-cyberhub-social-account"}
 
-VETTING_LABELS: dict[Vetting, Callable[[], str]] = {
-    Vetting.UNVERIFIED: lambda: _("Unverified"),
-    Vetting.CORROBORATED: lambda: _("Corroborated"),
-    Vetting.VETTED: lambda: _("Vetted"),
-    Vetting.DISPUTED: lambda: _("Disputed"),
-}
-
 KIND_LABELS: dict[str, Callable[[], str]] = {
     "ipv4": lambda: _("IPv4"), "ipv6": lambda: _("IPv6"), "domain": lambda: _("Domain"),
     "url": lambda: _("URL"), "email": lambda: _("E-mail"), "md5": lambda: "MD5",
@@ -124,14 +118,6 @@ KIND_LABELS: dict[str, Callable[[], str]] = {
     "iban": lambda: "IBAN", "bic": lambda: "BIC", "phone": lambda: _("Phone"),
     "wallet": lambda: _("Wallet"), "social": lambda: _("Social account"),
     "mac": lambda: _("MAC"), "asn": lambda: "ASN",
-}
-
-STATUS_LABELS: dict[ImportStatus, Callable[[], str]] = {
-    ImportStatus.QUEUED: lambda: _("queued"),
-    ImportStatus.RUNNING: lambda: _("running"),
-    ImportStatus.SUCCEEDED: lambda: _("succeeded"),
-    ImportStatus.REJECTED: lambda: _("rejected"),
-    ImportStatus.FAILED: lambda: _("failed"),
 }
 
 EXPORT_KINDS = ["ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "sha512",

@@ -22,7 +22,8 @@ from cyberhub.community.models import OrgKind
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, PermissionDenied
 from cyberhub.i18n import _
-from cyberhub.intel.pages import VETTING_LABELS, display_name, type_category, type_label
+from cyberhub.intel.labels import VETTING_LABELS
+from cyberhub.intel.pages import display_name, type_category, type_label
 from cyberhub.packages import export, service, views
 from cyberhub.packages.models import IntelPackage, PackageStatus
 from cyberhub.web.common import MemberCtx, on_error, page, redirect, view

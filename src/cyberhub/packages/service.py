@@ -33,6 +33,7 @@ from cyberhub.db import utcnow
 from cyberhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cyberhub.i18n import _, ngettext
 from cyberhub.intel import service as intel
+from cyberhub.intel.labels import VETTING_LABELS
 from cyberhub.intel.models import StixObject, StixRef, Vetting
 from cyberhub.packages.models import IntelPackage, PackageAck, PackageObject, PackageStatus
 from cyberhub.sharing import TLP, AudienceEntry
@@ -208,7 +209,8 @@ def _not_ready(session: Session, viewer: Viewer, package: IntelPackage) -> list[
     return problems
 
 
-def _refuse(problems: list[dict[str, Any]], action: str) -> None:
+def _refuse(problems: list[dict[str, Any]], message: str) -> None:
+    """Conflict naming what is not ready; ``message`` holds the place ``%(list)s``."""
     if not problems:
         return
     parts = []
@@ -219,9 +221,9 @@ def _refuse(problems: list[dict[str, Any]], action: str) -> None:
             parts.append(ngettext("%(n)d object you may not see", "%(n)d objects you may not see",
                                   p["hidden"]) % {"n": p["hidden"]})
         else:
-            parts.append(_("%(name)s (%(state)s)") % {"name": p["name"], "state": p["vetting"]})
-    raise Conflict(_("The package cannot be %(action)s: every object in it must be vetted. "
-                     "Not ready: %(list)s.") % {"action": action, "list": "; ".join(parts)},
+            parts.append(_("%(name)s (%(state)s)") % {
+                "name": p["name"], "state": VETTING_LABELS[Vetting(p["vetting"])]()})
+    raise Conflict(message % {"list": "; ".join(parts)},
                    details={"field": "objects", "not_ready": problems})
 
 
@@ -262,7 +264,9 @@ def review(session: Session, viewer: Viewer, ref: uuid.UUID | str, *, approve: b
         raise InvalidInput(_("The comment must be at most %(n)d characters long.") % {"n": 2000},
                            details={"field": "comment"})
     if approve:
-        _refuse(_not_ready(session, viewer, package), _("approved"))
+        _refuse(_not_ready(session, viewer, package), _(
+            "The package cannot be approved: every object in it must be vetted. Not ready: "
+            "%(list)s."))
         package.reviewed_by_id = viewer.user_id
         package.reviewed_at = utcnow()
     else:
@@ -329,7 +333,9 @@ def release(session: Session, viewer: Viewer, ref: uuid.UUID | str, *,
         raise InvalidInput(_("Name at least one law-enforcement recipient."),
                            details={"field": "recipients"})
     # Objects may have been disputed since the review.
-    _refuse(_not_ready(session, viewer, package), _("released"))
+    _refuse(_not_ready(session, viewer, package), _(
+        "The package cannot be released: every object in it must be vetted. Not ready: "
+        "%(list)s."))
     aud = check_audience(session, tlp_, Audience(org_ids=orgs, user_ids=users))
     package.tlp = tlp_
     write_audience(session, package.id, aud)
