@@ -323,3 +323,30 @@ def test_withdrawing_a_proposal(ops: Ops) -> None:
     ops.move(other, "approved")
     err = assert_error(ops.delete("alpha_admin", f"/operations/{other['id']}"), 409)
     assert err["details"]["field"] == "status"
+
+
+def test_the_lead_changes_the_marking_and_the_audience_follows(ops: Ops) -> None:
+    op = ops.propose(name="Operation Shifting Sands")  # AMBER+STRICT by default
+    path = f"/operations/{op['id']}"
+    assert ops.get("bravo_two", path).status_code == 200  # a participant organisation
+    # Tightened to RED with one named member of bravo: the rest of bravo loses sight.
+    got = ops.patch("alpha_admin", path, {"tlp": "RED", "member_ids": [_uid(ops, "bravo")]})
+    assert got.status_code == 200, got.text
+    assert got.json()["tlp"] == "RED"
+    assert ops.get("bravo", path).status_code == 200
+    for who in ("bravo_two", "bravo_admin", "charlie"):
+        assert_error(ops.get(who, path), 404)
+    timeline = ops.get("alpha_admin", f"{path}/timeline").json()
+    assert any("AMBER+STRICT to TLP:RED" in e["text"] for e in timeline)
+    # Only the lead may change it; GREEN is never allowed; nothing changes on refusal.
+    before = ops.state()
+    assert_error(ops.patch("bravo", path, {"tlp": "AMBER+STRICT"}), 403)
+    err = assert_error(ops.patch("alpha_admin", path, {"tlp": "GREEN"}), 422)
+    assert err["details"]["field"] == "tlp"
+    assert ops.state() == before
+    # Relaxed back to AMBER+STRICT: every participating organisation sees it again.
+    got = ops.patch("alpha_admin", path, {"tlp": "AMBER+STRICT"})
+    assert got.status_code == 200, got.text
+    for who in ("bravo_two", "bravo_admin", "charlie"):
+        assert ops.get(who, path).status_code == 200
+    assert_error(ops.get("delta", path), 404)

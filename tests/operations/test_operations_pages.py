@@ -98,3 +98,29 @@ def test_operation_pages_from_proposal_to_review(client: TestClient,
                        (f"{page}/targets", {"object_id": new_uuid()}),
                        (f"{page}/review", {"planned": "x"})):
         assert post(client, path, data, token_from="/operations").status_code == 404, path
+
+
+def test_the_lead_changes_the_marking_on_the_edit_page(client: TestClient,
+                                                       community: Community) -> None:
+    police, bank = community.org("Police M"), community.org("Bank M")
+    lead = community.user(police, "org-admin")
+    banker, other_banker = community.user(bank), community.user(bank)
+    login(client, lead.email)
+    oid = _new(client, participant_org_ids=[str(bank.id)])
+    edit = f"/operations/{oid}/edit"
+    form = {"name": "Operation Harbour", "legal_basis": "JIT agreement 7/2026",
+            "objectives": "x", "participant_org_ids": [str(bank.id)]}
+    # RED with a member outside the operation: the error on the page, nothing changed.
+    r = post(client, edit, form | {"tlp": "RED", "member_ids": [new_uuid()]}, token_from=edit)
+    assert r.status_code == 422 and "No active user" in alert(r.text)
+    r = post(client, edit, form | {"tlp": "RED", "member_ids": [str(banker.id)]},
+             token_from=edit)
+    assert r.status_code == 303, r.text
+    html = client.get(f"/operations/{oid}").text
+    assert "TLP:RED" in html and "Marking changed from TLP:AMBER+STRICT to TLP:RED." in html
+    client.cookies.clear()
+    login(client, other_banker.email)
+    assert client.get(f"/operations/{oid}").status_code == 404
+    client.cookies.clear()
+    login(client, banker.email)
+    assert client.get(f"/operations/{oid}").status_code == 200

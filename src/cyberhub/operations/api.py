@@ -130,7 +130,7 @@ def update_operation(operation_id: str, body: OperationPatch, ctx: ApiCtx) -> Op
     op = service.update_operation(
         ctx.session, ctx.viewer, operation_id, name=body.name, legal_basis=body.legal_basis,
         objectives=body.objectives, participant_org_ids=body.participant_org_ids,
-        member_ids=body.member_ids, lead_user_id=body.lead_user_id, pap=pap)
+        member_ids=body.member_ids, lead_user_id=body.lead_user_id, pap=pap, tlp=body.tlp)
     return _out(ctx.session, ctx.viewer, op, full=True)
 
 

@@ -178,15 +178,15 @@ def edit_operation_form(ctx: MemberCtx, operation_id: str) -> Response:
 def edit_operation(ctx: MemberCtx, operation_id: str,
                    form: Annotated[OperationForm, Depends()]) -> Response:
     op = _leading(ctx, operation_id)
-    form.values.tlp = op.tlp.value  # the marking is chosen once, when proposing
     on_error(ctx, "operations/form.html",
              _form_context(ctx, form.values, operation=view(op, "id", "name", "tlp")))
     v = form.values
     service.update_operation(
         ctx.session, ctx.viewer, op.id, name=v.name, legal_basis=v.legal_basis,
-        objectives=v.objectives,
+        objectives=v.objectives, tlp=v.tlp or op.tlp,
         participant_org_ids=_uuids(sorted(v.participant_org_ids), "participant_org_ids"),
-        member_ids=_uuids(sorted(v.member_ids), "member_ids") if op.tlp is TLP.RED else None)
+        member_ids=_uuids(sorted(v.member_ids), "member_ids")
+        if (v.tlp or op.tlp.value) == TLP.RED.value else None)
     return redirect(f"/operations/{op.id}", "saved")
 
 

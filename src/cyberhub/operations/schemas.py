@@ -41,6 +41,8 @@ class OperationPatch(BaseModel):
     member_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
     lead_user_id: uuid.UUID | None = None
     pap: PAP | None = None
+    tlp: str | None = Field(default=None, max_length=20, description=(
+        "AMBER+STRICT or RED; changing it rewrites who may see the operation."))
 
 
 class StatusIn(BaseModel):

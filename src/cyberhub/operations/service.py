@@ -421,12 +421,19 @@ def update_operation(session: Session, viewer: Viewer, operation_id: uuid.UUID |
                      participant_org_ids: Iterable[uuid.UUID | str] | None = None,
                      member_ids: Iterable[uuid.UUID | str] | None = None,
                      lead_user_id: uuid.UUID | str | None = None,
-                     pap: str | PAP | None = None) -> Operation:
+                     pap: str | PAP | None = None, tlp: str | TLP | None = None) -> Operation:
     operation = get_operation(session, viewer, operation_id, purpose="edit")
     _require_lead(operation, viewer)
     if operation.status is OperationStatus.REVIEWED:
         raise Conflict(_("The operation has been reviewed and can no longer be changed."),
                        details={"field": "status", "status": operation.status.value})
+    before_tlp = operation.tlp
+    if tlp is not None and tlp != "":
+        # The lead may tighten or relax the marking until the review; the audience is
+        # rewritten below for the new marking (RED: named members, AMBER+STRICT: the
+        # participating organisations).
+        operation.tlp = _marking(tlp)
+    remarked = operation.tlp is not before_tlp
     if name is not None:
         operation.name = clean_text(name, "name", max_len=200)
     if legal_basis is not None:
@@ -439,7 +446,7 @@ def update_operation(session: Session, viewer: Viewer, operation_id: uuid.UUID |
     if lead_user_id not in (None, ""):
         assert lead_user_id is not None
         operation.lead_user_id = _check_lead_user(session, operation, lead_user_id)
-    if participant_org_ids is not None or member_ids is not None or lead_user_id:
+    if participant_org_ids is not None or member_ids is not None or lead_user_id or remarked:
         before = participant_ids(session, operation.id)
         participants = (_clean_participants(session, operation.owner_org_id, participant_org_ids)
                         if participant_org_ids is not None else before)
@@ -456,7 +463,12 @@ def update_operation(session: Session, viewer: Viewer, operation_id: uuid.UUID |
                                  "close them before removing the organisation.")
                                % {"org": org.name if org else busy},
                                details={"field": "participant_org_ids"})
-        current = members_of(session, operation) if member_ids is None else member_ids
+        if member_ids is not None:
+            current: Iterable[uuid.UUID | str] = member_ids
+        elif remarked and operation.tlp is not TLP.RED:
+            current = []  # AMBER+STRICT names organisations, not members
+        else:
+            current = members_of(session, operation)
         always = {operation.created_by_id} | (
             {operation.lead_user_id} if operation.lead_user_id else set())
         members = _clean_members(session, operation.tlp, participants, current, always)
@@ -466,12 +478,17 @@ def update_operation(session: Session, viewer: Viewer, operation_id: uuid.UUID |
                  ngettext("Participants changed: %(n)d organisation takes part.",
                           "Participants changed: %(n)d organisations take part.",
                           len(participants)) % {"n": len(participants)}, viewer)
+        if remarked:
+            _log(session, operation, "marking",
+                 _("Marking changed from TLP:%(before)s to TLP:%(after)s.")
+                 % {"before": before_tlp.value, "after": operation.tlp.value}, viewer)
         session.flush()
         _check_assignees(session, operation)
     operation.updated_at = utcnow()
     session.flush()
     audit.record(session, viewer.actor, "operation.update", target_type="operations",
-                 target_id=operation.id, details={"tlp": operation.tlp.value})
+                 target_id=operation.id, details={"tlp": operation.tlp.value, **(
+                     {"tlp_before": before_tlp.value} if remarked else {})})
     return operation
 
 
