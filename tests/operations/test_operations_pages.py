@@ -124,3 +124,33 @@ def test_the_lead_changes_the_marking_on_the_edit_page(client: TestClient,
     client.cookies.clear()
     login(client, banker.email)
     assert client.get(f"/operations/{oid}").status_code == 200
+
+
+def test_add_an_object_as_target_from_its_page(ops) -> None:  # type: ignore[no-untyped-def]
+    client = ops.client
+    op = ops.propose(name="Operation Kingfisher")
+    seen = ops.indicator("alpha", tlp="GREEN", name="Kit panel")
+    hidden = ops.indicator("delta", tlp="AMBER", audience=("delta",), name="Delta's secret")
+    login(client, ops.users["bravo"].email)
+    html = client.get(f"/objects/{seen}").text
+    assert f'href="/operations/add-target?object={seen}"' in html
+    form = client.get(f"/operations/add-target?object={seen}")
+    assert form.status_code == 200 and "Operation Kingfisher" in form.text
+    assert client.get(f"/operations/add-target?object={hidden}").status_code == 404
+    page = f"/operations/add-target?object={seen}"
+    r = post(client, "/operations/add-target", {"object_id": seen}, token_from=page)
+    assert r.status_code == 422 and "Choose the operation" in alert(r.text)
+    r = post(client, "/operations/add-target", {"object_id": seen, "operation_id": op["id"],
+                                                "note": "Its admin panel"}, token_from=page)
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/operations/{op['id']}")
+    html = client.get(f"/operations/{op['id']}").text
+    assert "Kit panel" in html and "Its admin panel" in html
+    # Twice is a clear conflict; an operation one does not take part in is a 404.
+    r = post(client, "/operations/add-target", {"object_id": seen, "operation_id": op["id"]},
+             token_from=page)
+    assert r.status_code == 409 and "already a target" in alert(r.text)
+    client.cookies.clear()
+    login(client, ops.users["delta"].email)
+    r = post(client, "/operations/add-target", {"object_id": seen, "operation_id": op["id"]},
+             token_from=f"/operations/add-target?object={seen}")
+    assert r.status_code == 404

@@ -156,6 +156,44 @@ def create_operation(ctx: MemberCtx, form: Annotated[OperationForm, Depends()]) 
     return redirect(f"/operations/{op.id}", "created")
 
 
+# ---------------------------------------------------------------- add as target (from an object)
+
+
+def _target_context(ctx: Ctx, object_id: str, operation_id: str = "",
+                    note: str = "") -> dict[str, Any]:
+    from cyberhub.intel import service as intel
+    from cyberhub.intel.pages import display_name
+
+    row = intel.get_object(ctx.session, ctx.viewer, object_id)  # 404 unless visible
+    return {"obj": SimpleNamespace(id=row.id, name=display_name(row, intel.as_stix(row)),
+                                   type=row.type),
+            "operations": [SimpleNamespace(id=str(o.id), name=o.name, tlp=o.tlp,
+                                           status=status_labels()[o.status])
+                           for o in service.open_operations(ctx.session, ctx.viewer)],
+            "form": SimpleNamespace(operation_id=operation_id, note=note)}
+
+
+@router.get("/operations/add-target")
+def add_target_form(ctx: MemberCtx, object: Annotated[str, Query(max_length=300)] = ""
+                    ) -> Response:
+    _require_contributor(ctx)
+    return page(ctx, "operations/add_target.html", _target_context(ctx, object))
+
+
+@router.post("/operations/add-target")
+def add_target_from_object(ctx: MemberCtx, object_id: Annotated[str, Form(max_length=300)] = "",
+                           operation_id: Annotated[str, Form(max_length=100)] = "",
+                           note: Annotated[str, Form(max_length=600)] = "") -> Response:
+    _require_contributor(ctx)
+    on_error(ctx, "operations/add_target.html",
+             _target_context(ctx, object_id, operation_id, note))
+    if not operation_id:
+        raise InvalidInput(_("Choose the operation."), details={"field": "operation_id"})
+    op = service.get_operation(ctx.session, ctx.viewer, operation_id)
+    service.add_target(ctx.session, ctx.viewer, op.id, object_id=object_id, note=note)
+    return redirect(f"/operations/{op.id}#targets", "saved")
+
+
 def _leading(ctx: Ctx, operation_id: str) -> Operation:
     op = service.get_operation(ctx.session, ctx.viewer, operation_id)
     if not service.can_lead(op, ctx.viewer):

@@ -415,6 +415,17 @@ def list_operations(session: Session, viewer: Viewer, *, status: str | None = No
     return page
 
 
+def open_operations(session: Session, viewer: Viewer, *, limit: int = 200) -> list[Operation]:
+    """The operations the viewer takes part in that still take targets (not concluded or
+    reviewed), newest first — the choice for "add as target"."""
+    rows = list(session.scalars(access.select_visible(Operation, viewer)
+                                .where(Operation.status.not_in(CLOSED))
+                                .order_by(Operation.created_at.desc(), Operation.id)
+                                .limit(limit)))
+    access.audit_listing(session, Operation, rows, viewer)
+    return rows
+
+
 def update_operation(session: Session, viewer: Viewer, operation_id: uuid.UUID | str, *,
                      name: str | None = None, legal_basis: str | None = None,
                      objectives: str | None = None,
