@@ -350,3 +350,15 @@ def test_the_lead_changes_the_marking_and_the_audience_follows(ops: Ops) -> None
     for who in ("bravo_two", "bravo_admin", "charlie"):
         assert ops.get(who, path).status_code == 200
     assert_error(ops.get("delta", path), 404)
+
+
+def test_finding_operations_by_words(ops: Ops) -> None:
+    ops.propose(name="Operation Kestrel", objectives="Seize the **mule** accounts.")
+    ops.propose(name="Operation Heron", objectives="Take down 100% of the panels.")
+    names = lambda q: sorted(o["name"] for o in ops.get(  # noqa: E731
+        "bravo", "/operations", params={"q": q}).json()["items"])
+    assert names("kestrel") == ["Operation Kestrel"]
+    assert names("MULE accounts") == ["Operation Kestrel"]
+    assert names("operation") == ["Operation Heron", "Operation Kestrel"]
+    assert names("100%") == ["Operation Heron"] and names("_") == []  # no wildcards
+    assert ops.get("delta", "/operations", params={"q": "kestrel"}).json()["items"] == []

@@ -124,6 +124,8 @@ def test_the_lead_changes_the_marking_on_the_edit_page(client: TestClient,
     client.cookies.clear()
     login(client, banker.email)
     assert client.get(f"/operations/{oid}").status_code == 200
+    assert f'href="/operations/{oid}"' in client.get("/operations?q=harbour").text
+    assert f'href="/operations/{oid}"' not in client.get("/operations?q=lantern").text
 
 
 def test_add_an_object_as_target_from_its_page(ops) -> None:  # type: ignore[no-untyped-def]

@@ -99,10 +99,11 @@ def _out(session: Session, viewer: Viewer, op: Operation, *, full: bool = False)
 def list_operations(
     ctx: ApiCtx,
     status: Annotated[str | None, Query(max_length=20)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Paged[OperationOut]:
-    page = service.list_operations(ctx.session, ctx.viewer, status=status, cursor=cursor,
+    page = service.list_operations(ctx.session, ctx.viewer, status=status, q=q, cursor=cursor,
                                    limit=limit)
     return Paged(items=[_out(ctx.session, ctx.viewer, o) for o in page.items],
                  next_cursor=page.next_cursor)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import Response
@@ -80,9 +81,11 @@ def _require_contributor(ctx: Ctx) -> None:
 @router.get("/operations")
 def list_operations(ctx: MemberCtx,
                     status: Annotated[str, Query(max_length=20)] = "",
+                    q: Annotated[str, Query(max_length=200)] = "",
                     cursor: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+    q = q.strip()
     result = service.list_operations(ctx.session, ctx.viewer, status=status or None,
-                                     cursor=cursor or None, limit=PAGE_SIZE)
+                                     q=q or None, cursor=cursor or None, limit=PAGE_SIZE)
     orgs = {o.id: o.name for o in community.list_organisations(ctx.session, ctx.viewer)}
     rows = []
     for op in result.items:
@@ -92,9 +95,10 @@ def list_operations(ctx: MemberCtx,
                          participants=len(service.participant_ids(ctx.session, op.id)),
                          open_tasks=sum(1 for t in tasks if t.status in (
                              TaskStatus.OPEN, TaskStatus.IN_PROGRESS))))
-    query = f"status={status}&" if status else ""
+    query = urlencode([(k, v) for k, v in (("status", status), ("q", q)) if v])
+    query += "&" if query else ""
     return page(ctx, "operations/list.html", {
-        "operations": rows, "status": status, "statuses": WORKFLOW,
+        "operations": rows, "status": status, "q": q, "statuses": WORKFLOW,
         "labels": status_labels(), "paged": bool(cursor),
         "older": f"/operations?{query}cursor={result.next_cursor}"
         if result.next_cursor else None,

@@ -404,11 +404,18 @@ def get_operation(session: Session, viewer: Viewer, operation_id: uuid.UUID | st
 
 
 def list_operations(session: Session, viewer: Viewer, *, status: str | None = None,
-                    cursor: str | None = None, limit: int = 50) -> Page[Operation]:
-    """The operations the viewer takes part in, newest first."""
+                    q: str | None = None, cursor: str | None = None,
+                    limit: int = 50) -> Page[Operation]:
+    """The operations the viewer takes part in, newest first; ``q`` finds words of the
+    name or the objectives (case-insensitive)."""
     query = access.select_visible(Operation, viewer)
     if status:
         query = query.where(Operation.status == _status(status))
+    for word in (q or "").split()[:8]:
+        needle = word.casefold()[:100]
+        query = query.where(func.lower(Operation.name).contains(needle, autoescape=True)
+                            | func.lower(Operation.objectives_markdown).contains(
+                                needle, autoescape=True))
     page = paginate(session, query, Operation.created_at, Operation.id, cursor=cursor,
                     limit=limit)
     access.audit_listing(session, Operation, page.items, viewer)
