@@ -52,6 +52,13 @@ def test_impact_dashboard_and_evidence_custody(hub, new_page, console, tmp_path)
     _operation(hub, gendarme, "Operation Silent Reed", [], [
         ("domains_taken_down", 40, date(2026, 10, 11)), ("arrests", 2, date(2026, 11, 1))],
         publish=True)
+    # Aggregates stand for three operations at least, month by month.
+    _operation(hub, gendarme, "Operation Dry Creek", [], [
+        ("domains_taken_down", 5, date(2026, 10, 12)), ("arrests", 1, date(2026, 11, 2))],
+        publish=True)
+    _operation(hub, gendarme, "Operation Stone Bridge", [], [
+        ("domains_taken_down", 1, date(2026, 10, 14)), ("arrests", 1, date(2026, 11, 4))],
+        publish=True)
     _operation(hub, gendarme, "Operation Closed Door", [], [
         ("arrests", 99, date(2026, 11, 3))])
 
@@ -67,10 +74,10 @@ def test_impact_dashboard_and_evidence_custody(hub, new_page, console, tmp_path)
     page.locator("#chart-impact-split[data-drawn='true']").wait_for()
     body = page.inner_text("main")
     assert "Operation Harbour Light" in body
-    assert "Silent Reed" not in body and "Closed Door" not in body
-    assert page.inner_text("#total-arrests .stat-value") == "5"  # 3 own + 2 summed, not 99
-    assert page.inner_text("#total-domains_taken_down .stat-value") == "40"
-    assert "the sum over 1 operation whose" in page.inner_text("#others-hint")
+    assert "Silent Reed" not in body and "Closed Door" not in body and "Dry Creek" not in body
+    assert page.inner_text("#total-arrests .stat-value") == "7"  # 3 own + 4 summed, not 99
+    assert page.inner_text("#total-domains_taken_down .stat-value") == "46"
+    assert "the sum over 3 operations whose" in page.inner_text("#others-hint")
     assert "182,000 EUR" not in body and "182,000" in body
     shoot(page, "impact-dashboard")
     phone = new_page(viewport={"width": 390, "height": 844})

@@ -93,31 +93,44 @@ def test_the_dashboard_shows_own_operations_in_full_and_others_only_summed_where
                     occurred_on="2026-10-20").status_code == 201
     assert _outcome(ops, "echo", shared, kind="wallets_frozen", count=2, amount="250",
                     currency="EUR", occurred_on="2026-10-20").status_code == 201
+    # Alone in August: an aggregate of one operation would be that operation, so it is
+    # held back.
+    assert _outcome(ops, "echo", shared, count=4, occurred_on="2026-08-02").status_code == 201
     assert ops.put("delta_admin", f"/operations/{shared['id']}/outcomes/publication",
                    {"allow_aggregates": True}).status_code == 200
+    # Two more operations publish in October: three in all, enough for an aggregate.
+    for name in ("Operation Osprey", "Operation Heron"):
+        more = active_operation(ops, who="delta_admin", name=name,
+                                participant_org_ids=[str(ops.orgs["echo"].id)])
+        assert _outcome(ops, "echo", more, kind="servers_taken_down", count=1,
+                        occurred_on="2026-10-11").status_code == 201
+        assert ops.put("delta_admin", f"/operations/{more['id']}/outcomes/publication",
+                       {"allow_aggregates": True}).status_code == 200
 
     r = ops.get("bravo", "/impact")
     assert r.status_code == 200, r.text
     board = r.json()
     assert [o["name"] for o in board["own"]] == ["Operation Lantern"]
     assert board["own"][0]["figures"]["counts"]["arrests"] == 2
-    assert board["others"]["counts"]["servers_taken_down"] == 5
-    assert board["others"]["counts"]["arrests"] == 0          # Nightjar's 40 never count
+    assert board["others"]["counts"]["servers_taken_down"] == 7
+    assert board["others"]["counts"]["arrests"] == 0  # Nightjar's 40 never; Kestrel's 4 held back
+    assert board["others_withheld"] is True
     assert [(m["kind"], m["currency"], Decimal(m["amount"]))
             for m in board["others"]["money"]] == [("wallets_frozen", "EUR", Decimal(250))]
-    assert board["other_operations"] == 1
+    assert board["other_operations"] == 3
     assert board["totals"]["counts"]["arrests"] == 2
-    assert board["totals"]["counts"]["servers_taken_down"] == 5
+    assert board["totals"]["counts"]["servers_taken_down"] == 7
     assert [m["month"] for m in board["months"]] == ["2026-09", "2026-10"]
     text = r.text
-    for secret in ("Nightjar", "Kestrel", hidden["id"], shared["id"],
+    for secret in ("Nightjar", "Kestrel", "Osprey", "Heron", hidden["id"], shared["id"],
                    str(ops.orgs["delta"].id), str(ops.orgs["echo"].id), "BTC"):
         assert secret not in text
 
     # Delta leads both of its operations and sees both in full; Lantern does not allow
     # aggregates, so delta sees nothing of it.
     theirs = ops.get("delta", "/impact").json()
-    assert [o["name"] for o in theirs["own"]] == ["Operation Kestrel", "Operation Nightjar"]
+    assert [o["name"] for o in theirs["own"]] == ["Operation Heron", "Operation Kestrel",
+                                                  "Operation Nightjar", "Operation Osprey"]
     assert theirs["other_operations"] == 0
     assert sum(theirs["others"]["counts"].values()) == 0
     assert "Lantern" not in ops.get("delta", "/impact").text
@@ -126,6 +139,6 @@ def test_the_dashboard_shows_own_operations_in_full_and_others_only_summed_where
     ops.orgs["foxtrot"] = ops.community.org("Foxtrot", kind="cert")
     ops.add_user("foxtrot", "foxtrot")
     board = ops.get("foxtrot", "/impact").json()
-    assert board["own"] == [] and board["other_operations"] == 1
-    assert board["totals"]["counts"]["servers_taken_down"] == 5
+    assert board["own"] == [] and board["other_operations"] == 3
+    assert board["totals"]["counts"]["servers_taken_down"] == 7
     assert board["totals"]["counts"]["arrests"] == 0

@@ -53,12 +53,25 @@ def test_the_dashboard_publishes_exactly_what_the_rules_allow(
         counts, money = _brute(facts, {own.id})
         assert own.figures.counts == counts and own.figures.money == money
 
-    # The others: the sum over operations the viewer does not see that allowed it.
+    # The others: the sum over operations the viewer does not see that allowed it, month
+    # by month, and only for months to which enough of them contributed.
     aggregated = publishing - visible
-    counts, money = _brute(facts, aggregated)
+    usable = [f for f in facts if f.kind in rules.KINDS and f.count >= 0]
+    published = {m for m in {f.month for f in usable}
+                 if len({f.operation_id for f in usable
+                         if f.month == m and f.operation_id in aggregated})
+                 >= rules.MIN_OPERATIONS}
+    counts, money = _brute([f for f in facts if f.month in published], aggregated)
     assert board.others.counts == counts and board.others.money == money
     assert board.other_operations == len({f.operation_id for f in facts
-                                          if f.operation_id in aggregated})
+                                          if f.operation_id in aggregated
+                                          and f.month in published})
+    assert board.others_withheld == any(
+        f.operation_id in aggregated and f.month not in published for f in usable)
+    # An aggregate month never stands for fewer than MIN_OPERATIONS operations.
+    for m in board.months:
+        if any(m.others.values()):
+            assert m.month in published
 
     # The months add up to the totals, on both sides.
     for side, figures in (("own", board.own_figures), ("others", board.others)):

@@ -76,5 +76,6 @@ def impact(ctx: ApiCtx) -> ImpactOut:
         own=[OwnOperationOut(id=o.id, name=o.name, figures=figures_out(o.figures))
              for o in board.own],
         others=figures_out(board.others), other_operations=board.other_operations,
+        others_withheld=board.others_withheld,
         totals=figures_out(board.totals),
         months=[MonthOut(month=m.month, own=m.own, others=m.others) for m in board.months])

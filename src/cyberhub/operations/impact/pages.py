@@ -137,6 +137,7 @@ def impact_page(ctx: MemberCtx) -> Response:
                 for o in board.own],
         "kinds": [SimpleNamespace(key=k, label=labels[k]) for k in rules.KINDS],
         "other_operations": board.other_operations,
+        "others_withheld": board.others_withheld, "min_operations": rules.MIN_OPERATIONS,
         "money": [SimpleNamespace(label=labels[k], currency=c,
                                   own=amount_text(board.own_figures.money.get((k, c))),
                                   others=amount_text(board.others.money.get((k, c))))

@@ -8,6 +8,11 @@ For one viewer, the operations split three ways:
   summed into one anonymous aggregate (no name, no id, no organisation, no note);
 * every other operation: nothing at all, not even that it exists.
 
+The aggregate never stands for fewer than :data:`MIN_OPERATIONS` operations: a month's
+figures of the others are published only when at least that many operations contributed
+to that month, and the aggregate's totals are the sum of the published months (so no
+difference between a total and its months singles out an operation).
+
 ``build`` is the only place these rules are applied; the service feeds it, and the
 property test (tests/impact/test_rules_property.py) checks it against a brute force.
 """
@@ -22,6 +27,8 @@ from typing import Final
 
 KINDS: Final = ("arrests", "servers_taken_down", "domains_taken_down", "wallets_frozen",
                 "wallets_seized", "victims_notified", "decryptors_released")
+# The fewest operations an anonymous aggregate may stand for (per month).
+MIN_OPERATIONS: Final = 3
 # Kinds that may carry an amount (per currency) besides the number of wallets.
 MONEY_KINDS: Final = frozenset({"wallets_frozen", "wallets_seized"})
 
@@ -87,9 +94,11 @@ class Dashboard:
     own: list[OwnOperation]
     # Figures of operations the viewer does not see that allowed aggregates, summed.
     others: Figures
-    # How many such operations contributed at least one outcome.
+    # How many such operations contributed at least one outcome to a published month.
     other_operations: int
     months: list[Month]
+    # Whether figures of others were held back (a month with too few operations).
+    others_withheld: bool = False
 
     @property
     def own_figures(self) -> Figures:
@@ -104,28 +113,35 @@ class Dashboard:
 
 
 def build(visible: Mapping[uuid.UUID, str], publishing: Iterable[uuid.UUID],
-          facts: Iterable[Fact]) -> Dashboard:
+          facts: Iterable[Fact], *, min_operations: int = MIN_OPERATIONS) -> Dashboard:
     """The dashboard for a viewer who sees ``visible`` (id → name); ``publishing`` are
     the operations whose participants allowed aggregate publication."""
     allowed = set(publishing)
     own = {op_id: OwnOperation(op_id, name, Figures()) for op_id, name in visible.items()}
-    others = Figures()
-    contributors: set[uuid.UUID] = set()
+    theirs: dict[str, list[Fact]] = {}  # the others' facts, by month
     months: dict[str, Month] = {}
     for fact in facts:
         if fact.kind not in KINDS or fact.count < 0:
             continue
         if fact.operation_id in own:
             own[fact.operation_id].figures.add(fact)
-            side = "own"
+            month = months.setdefault(fact.month, Month(fact.month, _zero(), _zero()))
+            month.own[fact.kind] += fact.count
         elif fact.operation_id in allowed:
-            others.add(fact)
-            contributors.add(fact.operation_id)
-            side = "others"
-        else:
+            theirs.setdefault(fact.month, []).append(fact)
+    others = Figures()
+    contributors: set[uuid.UUID] = set()
+    withheld = False
+    for name, found in theirs.items():
+        ops = {f.operation_id for f in found}
+        if len(ops) < min_operations:
+            withheld = True
             continue
-        month = months.setdefault(fact.month, Month(fact.month, _zero(), _zero()))
-        getattr(month, side)[fact.kind] += fact.count
+        contributors |= ops
+        month = months.setdefault(name, Month(name, _zero(), _zero()))
+        for fact in found:
+            others.add(fact)
+            month.others[fact.kind] += fact.count
     ordered = sorted(own.values(), key=lambda o: (o.name.casefold(), str(o.id)))
     return Dashboard(ordered, others, len(contributors),
-                     [months[m] for m in sorted(months)])
+                     [months[m] for m in sorted(months)], withheld)

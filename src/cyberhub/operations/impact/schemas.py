@@ -76,5 +76,8 @@ class ImpactOut(BaseModel):
     others: FiguresOut = Field(description="Operations you do not take part in that allow "
                                            "it, summed; never named.")
     other_operations: int
+    others_withheld: bool = Field(description=(
+        "Whether figures of other operations were held back: a month is published in "
+        "aggregate only when at least 3 operations contributed to it."))
     totals: FiguresOut
     months: list[MonthOut]
