@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     # registration (they no longer match and must be registered again).
     deconfliction_key: str = ""
     deconfliction_days: int = Field(default=180, ge=1, le=3650)
+    # Expired registrations stay this many days (they can still be renewed), then they are
+    # deleted with their hits: the hub keeps no trace of an interest nobody renewed.
+    deconfliction_purge_days: int = Field(default=30, ge=0, le=3650)
     # Values (registrations and checks together) one user may submit per hour.
     deconfliction_hourly_limit: int = Field(default=1000, ge=1, le=1_000_000)
     # A key shared with partner hubs for cross-hub deconfliction; when set, each new

@@ -112,6 +112,14 @@ def announce_deconfliction_every_minute() -> None:
     announce_deconfliction.call_local()
 
 
+@huey.periodic_task(crontab(minute="30", hour="3"))  # type: ignore[untyped-decorator]
+def purge_expired_deconfliction() -> None:
+    from cyberhub.deconfliction import service
+
+    with database().transaction() as session:
+        service.purge_expired(session)
+
+
 def remind_action_items_now(now: datetime | None = None) -> Any:
     """Publish the action-item reminders due now (see meetings.reminders)."""
     from cyberhub.meetings import reminders

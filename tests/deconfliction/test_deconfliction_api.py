@@ -264,3 +264,33 @@ def test_audit_names_the_act_never_the_value(hub: Hub) -> None:
                                            "deconfliction.renew", "deconfliction.withdraw"]
     assert entries[1].details == {"values": 1, "registered_elsewhere": 1}
     assert WALLET.lower() not in str([e.details for e in entries]).lower()
+
+
+def test_expired_registrations_are_purged_after_the_grace_period(hub: Hub) -> None:
+    from typer.testing import CliRunner
+
+    from cyberhub.cli import app
+
+    stale, recent = _reg(hub, "police_a").json(), _reg(hub, "police_b").json()
+    assert len(hub.get("police_b", "/deconfliction/hits").json()) == 1
+    keep = _reg(hub, "police_a", value="btc:bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq").json()
+    now = datetime.now(UTC)
+    with hub.database.transaction() as s:
+        for rid, days in ((stale["id"], 31), (recent["id"], 29)):
+            s.execute(update(Registration).where(Registration.id == uuid.UUID(rid))
+                      .values(expires_at=now - timedelta(days=days)))
+    done = CliRunner().invoke(app, ["deconfliction", "purge"])
+    assert done.exit_code == 0, done.output
+    assert "1 expired registration deleted" in done.output
+    assert_error(hub.get("police_a", f"/deconfliction/registrations/{stale['id']}"), 404)
+    # Within the grace period it is kept, and may still be renewed; the hit went with
+    # the purged registration.
+    assert hub.get("police_b", f"/deconfliction/registrations/{recent['id']}").status_code == 200
+    assert hub.get("police_b", "/deconfliction/hits").json() == []
+    assert hub.get("police_a", f"/deconfliction/registrations/{keep['id']}").status_code == 200
+    with hub.database.transaction() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "deconfliction.purge")
+                          ).one()
+        assert entry.details["registrations"] == 1
+    assert "0 expired registrations deleted" in CliRunner().invoke(
+        app, ["deconfliction", "purge"]).output

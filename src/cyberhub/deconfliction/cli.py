@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import typer
 
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 
 app = typer.Typer(help="Pointer-only deconfliction.", no_args_is_help=True)
+
+
+@app.command("purge")
+def purge() -> None:
+    """Delete registrations expired more than CYBERHUB_DECONFLICTION_PURGE_DAYS ago, with
+    their hits (the worker does it every night)."""
+    from cyberhub.cli import _database, out
+    from cyberhub.deconfliction import service
+
+    database = _database()
+    try:
+        with database.transaction() as session:
+            count = service.purge_expired(session)
+    finally:
+        database.dispose()
+    out.print(ngettext("%(n)d expired registration deleted.",
+                       "%(n)d expired registrations deleted.", count) % {"n": count})
 
 
 @app.command("announce")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import String, any_, bindparam, column, func, select
+from sqlalchemy import String, any_, bindparam, column, delete, func, select
 from sqlalchemy.orm import Session, aliased
 
 from cyberhub import access, audit, events
@@ -352,6 +352,20 @@ def withdraw(session: Session, viewer: Viewer, registration_id: uuid.UUID | str)
                  details={"kind": reg.kind})
     session.delete(reg)
     session.flush()
+
+
+def purge_expired(session: Session, *, now: datetime | None = None) -> int:
+    """Delete the registrations expired more than ``deconfliction_purge_days`` ago, with
+    their hits and partner digests (the database cascades); returns how many."""
+    cutoff = (now or utcnow()) - timedelta(days=get_settings().deconfliction_purge_days)
+    gone = session.execute(delete(Registration).where(Registration.expires_at <= cutoff)
+                           .execution_options(synchronize_session=False))
+    count = int(gone.rowcount or 0)  # type: ignore[attr-defined]
+    if count:
+        audit.record(session, audit.SYSTEM, "deconfliction.purge",
+                     target_type="deconfliction_registrations",
+                     details={"registrations": count, "expired_before": cutoff.isoformat()})
+    return count
 
 
 def mine(session: Session, viewer: Viewer) -> list[Registration]:
