@@ -76,3 +76,31 @@ def test_smtp_failure_is_recorded_not_raised(hub: Hub, smtp: Mailbox) -> None:
             recipients={u["b_analyst"].id})
     assert smtp.messages == []
     assert hub.get("b_analyst", "/notifications").json()["unread"] == 1
+
+
+def test_email_speaks_the_recipient_language(hub: Hub, smtp: Mailbox, tmp_path,
+                                             monkeypatch) -> None:
+    from cyberhub import i18n
+    from cyberhub.community.models import User
+
+    folder = tmp_path / "fr" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "You receive this because of your notification settings on %(hub)s: %(url)s"\n'
+        'msgstr "Vous recevez ceci selon vos réglages de notification sur %(hub)s : %(url)s"\n',
+        encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.clear_cache()
+    u = hub.users
+    with hub.database.transaction() as s:
+        s.get(User, u["b_analyst"].id).locale = "fr"  # type: ignore[union-attr]
+    note = hub.community.note(u["a_admin"], tlp="GREEN")
+    # Published while the sender's request speaks English: the recipient reads French.
+    publish(hub.database, subject=note, title="A reply", recipients={u["b_analyst"].id,
+                                                                    u["a_analyst"].id})
+    bodies = {m["To"]: m.get_content() for m in smtp.messages}
+    assert "Vous recevez ceci selon vos réglages" in bodies["b_analyst@example.org"]
+    assert "You receive this because" in bodies["a_analyst@example.org"]
+    assert i18n.get_locale() == "en"
+    i18n.clear_cache()

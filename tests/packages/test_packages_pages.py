@@ -71,6 +71,10 @@ def test_a_package_through_its_pages(world: World) -> None:
     csp = r.headers["content-security-policy"]
     style = re.search(r"<style>(.*?)</style>", r.text, re.S)
     assert style and "style-src 'sha256-" in csp and "default-src 'none'" in csp
+    assert '<html lang="en" dir="ltr">' in r.text
+    # The report speaks the reader's language, right to left in Arabic.
+    r = client.get(f"{url}/print", headers={"accept-language": "ar"})
+    assert '<html lang="ar" dir="rtl">' in r.text
 
     client.cookies.clear()
     login(client, "delta@vet.example")

@@ -83,6 +83,9 @@ def test_answer_review_complete_and_download(member: tuple[TestClient, User]) ->
     html = client.get(result_url + "/report.html")
     assert html.status_code == 200 and "Gamma Savings" in html.text
     assert "default-src 'none'" in html.headers["content-security-policy"]
+    assert '<html lang="en" dir="ltr">' in html.text
+    arabic = client.get(result_url + "/report.html", headers={"accept-language": "ar"})
+    assert '<html lang="ar" dir="rtl">' in arabic.text
     pdf = client.get(result_url + "/report.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     assert "attachment" in pdf.headers["content-disposition"]

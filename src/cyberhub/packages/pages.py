@@ -15,7 +15,7 @@ import orjson
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
-from cyberhub import access
+from cyberhub import access, i18n
 from cyberhub.audience import audience_of
 from cyberhub.community import service as community
 from cyberhub.community.models import OrgKind
@@ -329,8 +329,8 @@ def acknowledge(ctx: MemberCtx, package_id: str) -> Response:
 
 def report_response(ctx: Ctx, data: export.Report) -> HTMLResponse:
     html = env.get_template("packages/report.html").render({
-        "r": data, "css": REPORT_CSS, "request": ctx.request, "locale": "en",
-        "direction": "ltr"})
+        "r": data, "css": REPORT_CSS, "request": ctx.request,
+        "locale": i18n.get_locale(), "direction": i18n.direction()})
     response = HTMLResponse(html)
     response.headers["content-security-policy"] = REPORT_CSP
     response.headers["cache-control"] = "no-store"

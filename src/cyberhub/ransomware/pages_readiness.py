@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from cyberhub import access
+from cyberhub import access, i18n
 from cyberhub.deps import Ctx
 from cyberhub.errors import NotFound, PermissionDenied
 from cyberhub.i18n import _
@@ -272,8 +272,8 @@ def report_response(ctx: Ctx, data: readiness_report.Report, fmt: str,
                         headers={"content-disposition": f'attachment; filename="{name}.pdf"',
                                  "cache-control": "no-store"})
     html = env.get_template("ransomware/readiness_report.html").render({
-        "r": data, "css": REPORT_CSS, "request": ctx.request, "locale": "en",
-        "direction": "ltr"})
+        "r": data, "css": REPORT_CSS, "request": ctx.request,
+        "locale": i18n.get_locale(), "direction": i18n.direction()})
     response = HTMLResponse(html)
     response.headers["content-security-policy"] = REPORT_CSP
     response.headers["cache-control"] = "no-store"
