@@ -5,6 +5,7 @@ are refused before anything changes."""
 from __future__ import annotations
 
 import io
+import shutil
 import sqlite3
 import tarfile
 import threading
@@ -257,3 +258,34 @@ def test_restore_refuses_a_database_with_data_unless_forced(
     assert result.exit_code == 0, result.output
     assert "no deconfliction key" in result.output
     assert snapshot(database) == at_backup
+
+
+def test_a_database_of_anything_else_with_rows_is_not_taken_for_empty(
+        sqlite_template: Path, tmp_path: Path) -> None:
+    shutil.copy(sqlite_template, tmp_path / "hub.sqlite3")
+    archive = tmp_path / "hub.tar"
+    backups.create(Settings(database_url=f"sqlite:///{tmp_path / 'hub.sqlite3'}",
+                            var_dir=tmp_path / "var"), archive)
+    other = tmp_path / "other.sqlite3"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE ledger (entry TEXT)")
+        conn.execute("INSERT INTO ledger VALUES ('keep me')")
+    conn.close()
+    with pytest.raises(backups.BackupError, match="--force"):
+        backups.restore(Settings(database_url=f"sqlite:///{other}", var_dir=tmp_path / "o"),
+                        archive)
+    with sqlite3.connect(other) as conn:
+        assert conn.execute("SELECT entry FROM ledger").fetchall() == [("keep me",)]
+    conn.close()
+
+
+def test_missing_postgresql_client_programs_are_named(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from cyberhub.backups import engines
+
+    monkeypatch.setattr(engines, "_server_major", lambda url: 15)
+    monkeypatch.setattr(engines.shutil, "which", lambda name: None)
+    monkeypatch.setattr(engines.os, "access", lambda path, mode: False)
+    with pytest.raises(engines.BackupError) as caught:
+        engines.pg_tool("pg_dump", "postgresql://nobody@127.0.0.1/none")
+    assert "pg_dump" in caught.value.message and "postgresql-client-15" in caught.value.message

@@ -57,9 +57,6 @@ EARLIER = REVISIONS[:-1]
 # shadow tables), which the hub fills by triggers.
 NOT_SEEDED = ("alembic_version", "audit_head")
 
-pytestmark = pytest.mark.xdist_group("upgrade_paths")
-
-
 def _enum_values() -> dict[tuple[str, str], str]:
     """The first allowed value of every enumerated column in today's models."""
     values: dict[tuple[str, str], str] = {}

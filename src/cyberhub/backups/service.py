@@ -378,7 +378,7 @@ def restore(settings: Settings, path: Path, *, force: bool = False,
                                 "for %(target)s; set CYBERHUB_DATABASE_URL to a %(engine)s "
                                 "database to restore it.")
                               % {"path": path, "engine": engine, "target": target_engine})
-        if not force and engines.migration_head(url) is not None and engines.has_data(url):
+        if not force and engines.has_data(url):
             raise BackupError(_("The hub's database already holds data; restore into an empty "
                                 "database, or add --force to replace everything in it."))
         # Everything checked: from here on the hub's data is replaced.
