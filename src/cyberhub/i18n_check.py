@@ -204,7 +204,22 @@ def po_problems(locale: str) -> list[str]:
     for message, errors in catalog.check():
         for error in errors:
             problems.append(f"{locale}: {message.id!r}: {error}")
+    # Babel lets a translation leave a placeholder out; outside plurals (where "one
+    # note" rightly drops the number) a dropped %(hub)s is a lost fact.
+    for message in catalog:
+        if message.id and isinstance(message.id, str) and isinstance(message.string, str) \
+                and message.string and _placeholders(message.string) != _placeholders(message.id):
+            problems.append(f"{locale}: {message.id!r}: placeholders differ: "
+                            f"{sorted(_placeholders(message.id))} in English, "
+                            f"{sorted(_placeholders(message.string))} translated")
     return problems
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGco]|%[sdif]")
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(text.replace("%%", "")))
 
 
 def main() -> int:

@@ -54,6 +54,7 @@ def test_po_check_finds_missing_stale_fuzzy_and_placeholders(tmp_path, monkeypat
         'msgid "Hello"\nmsgstr ""\n\n'
         'msgid "Sign in"\nmsgstr ""\n\n'
         '#, python-format\nmsgid "%(n)s notes"\nmsgstr ""\n\n'
+        '#, python-format\nmsgid "Welcome to %(hub)s, %(name)s"\nmsgstr ""\n\n'
         'msgid "Later"\nmsgstr ""\n', encoding="utf-8")
     (locale_dir / "fr" / "LC_MESSAGES" / "messages.po").write_text(
         'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
@@ -61,6 +62,7 @@ def test_po_check_finds_missing_stale_fuzzy_and_placeholders(tmp_path, monkeypat
         'msgid "Hello"\nmsgstr "Bonjour"\n\n'
         '#, fuzzy\nmsgid "Sign in"\nmsgstr "Connexion"\n\n'
         '#, python-format\nmsgid "%(n)s notes"\nmsgstr "%(m)s notes"\n\n'
+        '#, python-format\nmsgid "Welcome to %(hub)s, %(name)s"\nmsgstr "Bienvenue, %(name)s"\n\n'
         'msgid "Gone"\nmsgstr "Parti"\n\n'
         '#~ msgid "Old"\n#~ msgstr "Vieux"\n', encoding="utf-8")
     monkeypatch.setattr(i18n, "LOCALE_DIR", locale_dir)
@@ -71,3 +73,4 @@ def test_po_check_finds_missing_stale_fuzzy_and_placeholders(tmp_path, monkeypat
     assert "fuzzy 'Sign in'" in problems
     assert "obsolete entry #~ 'Old'" in problems
     assert "'%(n)s notes'" in problems and "Hello" not in problems
+    assert "placeholders differ: ['hub', 'name'] in English, ['name'] translated" in problems
