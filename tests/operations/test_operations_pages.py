@@ -156,3 +156,27 @@ def test_add_an_object_as_target_from_its_page(ops) -> None:  # type: ignore[no-
     r = post(client, "/operations/add-target", {"object_id": seen, "operation_id": op["id"]},
              token_from=f"/operations/add-target?object={seen}")
     assert r.status_code == 404
+
+
+def test_publishing_the_review_as_a_red_lesson_from_the_page(ops) -> None:  # type: ignore[no-untyped-def]
+    from tests.operations.test_operations_api import REVIEW
+
+    op = ops.propose(name="Operation Whisper")
+    ops.move(op, "approved", "active", "concluded")
+    ops.put("alpha_admin", f"/operations/{op['id']}/review", REVIEW)
+    client = ops.client
+    login(client, ops.users["alpha_admin"].email)
+    page = f"/operations/{op['id']}"
+    html = client.get(page).text
+    assert 'name="user_ids"' in html and "bravo@vet.example" not in html  # names, not e-mails
+    r = post(client, f"{page}/review/publish",
+             {"tlp": "RED", "user_ids": [str(ops.users["bravo"].id)]}, token_from=page)
+    assert r.status_code == 303, r.text
+    lesson = r.headers["location"].split("?")[0]
+    assert client.get(lesson).status_code == 200
+    client.cookies.clear()
+    login(client, ops.users["bravo"].email)
+    assert client.get(lesson).status_code == 200
+    client.cookies.clear()
+    login(client, ops.users["bravo_two"].email)  # same organisation, not named
+    assert client.get(lesson).status_code == 404

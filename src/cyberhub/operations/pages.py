@@ -312,6 +312,12 @@ def _show_context(ctx: Ctx, op: Operation, *, error_section: str = "",
         "can_publish": lead and op.status in service.CLOSED and op.lesson_id is None
         and service.review_complete(op),
         "publish_tlps": [t.value for t in TLP],
+        # RED lessons go to named people: those of the participating organisations.
+        "publish_people": [SimpleNamespace(id=str(u.id), label=_label(u)) for u in sorted(
+            (u for u in users.values()
+             if u.is_active and u.org_id in {p.id for p in participants}),
+            key=lambda u: (names.get(u.org_id, ""), u.display_name))]
+        if lead and op.lesson_id is None else [],
         "rule": access.describe_rule(op.tlp),
         "error_section": error_section, "values": values or {},
     }
@@ -413,11 +419,13 @@ def write_review(ctx: MemberCtx, operation_id: str, planned: Markdown = "",
 def publish_review(ctx: MemberCtx, operation_id: str,
                    tlp: Annotated[str, Form(max_length=16)] = "",
                    org_ids: IdList = [],  # noqa: B006 - FastAPI copies defaults
+                   user_ids: IdList = [],  # noqa: B006
                    tags: Annotated[str, Form(max_length=1000)] = "") -> Response:
     op = service.get_operation(ctx.session, ctx.viewer, operation_id)
     _on_error(ctx, op, "publish", tlp=tlp, tags=tags)
     lesson = service.publish_review(
         ctx.session, ctx.viewer, op.id, tlp=tlp,
-        audience=Audience(org_ids=_uuids(org_ids, "audience")),
+        audience=Audience(org_ids=_uuids(org_ids, "audience"),
+                          user_ids=_uuids(user_ids, "audience")),
         tags=[t for t in tags.replace(";", ",").split(",") if t.strip()])
     return redirect(f"/lessons/{lesson.id}", "created")
