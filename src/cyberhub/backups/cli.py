@@ -11,14 +11,23 @@ from rich.progress import (
     DownloadColumn,
     Progress,
     SpinnerColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from cyberhub.backups import service
 from cyberhub.errors import HubError
 from cyberhub.i18n import _, ngettext
+
+
+class _Bytes(DownloadColumn):
+    """Bytes done and due, for the phases whose size is known."""
+
+    def render(self, task: Task) -> Text:
+        return super().render(task) if task.fields.get("sized") else Text("")
 
 
 class _Bar(service.Progress):
@@ -30,7 +39,7 @@ class _Bar(service.Progress):
 
     def phase(self, description: str, total: int | None = None) -> None:
         self._finish()
-        self.task = self.bar.add_task(description, total=total)
+        self.task = self.bar.add_task(description, total=total, sized=total is not None)
 
     def advance(self, amount: int) -> None:
         if self.task is not None:
@@ -56,7 +65,7 @@ def _progress() -> _Bar:
     from cyberhub.cli import err
 
     return _Bar(Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                         DownloadColumn(), TimeElapsedColumn(), console=err))
+                         _Bytes(), TimeElapsedColumn(), console=err))
 
 
 def _size(n: int) -> str:
