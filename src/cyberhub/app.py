@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cyberhub import __version__, i18n
+from cyberhub import __version__, i18n, validation_messages
 from cyberhub.config import Settings, get_settings, set_settings
 from cyberhub.db import Database
 from cyberhub.errors import HubBusy, HubError, NotFound, PayloadTooLarge, TooManyRequests
@@ -242,7 +242,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         details: list[dict[str, Any]] = [
             {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-             "problem": e.get("msg", "")} for e in exc.errors()]
+             "problem": validation_messages.problem(e)} for e in exc.errors()]
         err = HubError(_("The request is not valid: %(what)s")
                        % {"what": "; ".join(f"{d['field']}: {d['problem']}" for d in details)},
                        details=details, code="invalid_input")
