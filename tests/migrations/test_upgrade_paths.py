@@ -137,14 +137,21 @@ def seed(conn: Connection) -> set[str]:
                 row[column.name] = row.get(fk.column.name) if not column.nullable else None
         if not usable:
             continue
-        nested = conn.begin_nested()
-        try:
-            conn.execute(table.insert().values(row))
-        except SQLAlchemyError:
-            nested.rollback()
-            continue
-        nested.commit()
-        written[table.name] = row
+        # Tables that point at one of several kinds of record (an audience entry names
+        # an organisation, a group or a user) take exactly one of their optional links.
+        optional = [c.name for c in table.columns if c.nullable and c.name in refs
+                    and row.get(c.name) is not None]
+        for attempt in [row] + [row | {o: None for o in optional if o != keep}
+                                for keep in optional]:
+            nested = conn.begin_nested()
+            try:
+                conn.execute(table.insert().values(attempt))
+            except SQLAlchemyError:
+                nested.rollback()
+                continue
+            nested.commit()
+            written[table.name] = attempt
+            break
     return set(written)
 
 
@@ -251,7 +258,7 @@ def test_every_earlier_head_with_data_upgrades_to_the_current_one(
         failures, seeded = _walk_postgresql(empty_url)
     assert not failures, "\n".join(failures)
     # Most of the schema took a row somewhere along the way.
-    assert len(seeded) >= len(Base.metadata.tables) // 2, sorted(seeded)
+    assert len(seeded) >= len(Base.metadata.tables) * 3 // 4, sorted(seeded)
 
 
 def test_an_archive_made_at_an_earlier_head_restores_into_this_version(
