@@ -235,8 +235,10 @@ def _load_reference_data(names: list[str] | None, files: list[Path], *,
     out.print(table)
     c = report.counts
     if c is not None:
-        out.print(_("%(stored)d objects stored, %(versions)d new versions, %(unchanged)d "
-                    "unchanged, in %(seconds).1f s.")
+        out.print(ngettext("%(stored)d object stored, %(versions)d new versions, %(unchanged)d "
+                           "unchanged, in %(seconds).1f s.",
+                           "%(stored)d objects stored, %(versions)d new versions, %(unchanged)d "
+                           "unchanged, in %(seconds).1f s.", c.stored)
                   % {"stored": c.stored, "versions": c.new_versions, "unchanged": c.unchanged,
                      "seconds": report.seconds.get("total", 0.0)}, highlight=False)
     if report.skipped_objects:

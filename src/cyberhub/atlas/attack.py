@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from cyberhub import access
 from cyberhub.access import Viewer
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.intel.models import StixObject, StixRef
 
 KILL_CHAIN = "mitre-attack"
@@ -177,8 +177,11 @@ def navigator_layer(found: Heatmap, *, name: str, description: str) -> dict[str,
     for t in sorted(found.techniques, key=lambda t: t.attack_id):
         if not t.score:
             continue
-        comment = _("%(actors)d actors, %(reports)d reports") % {
-            "actors": len(t.actors), "reports": len(t.reports)}
+        comment = _("%(actors)s, %(reports)s") % {
+            "actors": ngettext("%(n)d actor", "%(n)d actors", len(t.actors))
+            % {"n": len(t.actors)},
+            "reports": ngettext("%(n)d report", "%(n)d reports", len(t.reports))
+            % {"n": len(t.reports)}}
         for tactic in t.tactics:
             techniques.append({"techniqueID": t.attack_id, "tactic": tactic, "score": t.score,
                                "comment": comment, "enabled": True,

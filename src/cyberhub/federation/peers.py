@@ -24,11 +24,17 @@ from cyberhub.community.service import find_organisation, find_user, require_hub
 from cyberhub.db import utcnow
 from cyberhub.errors import InvalidInput, NotFound
 from cyberhub.federation.models import Peer, PeerDirection
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
 _COLLECTION_URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?/collections/[^/\s]+/$")
 MIN_INTERVAL, MAX_INTERVAL = 1, 7 * 24 * 60
+
+
+def _interval_text() -> str:
+    return ngettext("Sync every %(min)d to %(max)d minute.",
+                    "Sync every %(min)d to %(max)d minutes.", MAX_INTERVAL) % {
+                        "min": MIN_INTERVAL, "max": MAX_INTERVAL}
 
 
 def partner_for(session: Session, org_id: uuid.UUID | None) -> Peer | None:
@@ -123,8 +129,7 @@ def add_peer(session: Session, viewer: Viewer, spec: PeerSpec) -> Peer:
                                                          "email": spec.run_as},
                            details={"field": "run_as"})
     if not MIN_INTERVAL <= spec.interval_minutes <= MAX_INTERVAL:
-        raise InvalidInput(_("Sync every %(min)d to %(max)d minutes.")
-                           % {"min": MIN_INTERVAL, "max": MAX_INTERVAL},
+        raise InvalidInput(_interval_text(),
                            details={"field": "interval_minutes"})
     if spec.match_key and (len(spec.match_key) < 32 or not spec.match_key_id.strip()):
         raise InvalidInput(_("A matching key is at least 32 characters and has an id both "
@@ -183,8 +188,7 @@ def update_peer(session: Session, viewer: Viewer, peer: Peer, *, url: str | None
         changes["direction"] = direction
     if interval_minutes is not None:
         if not MIN_INTERVAL <= interval_minutes <= MAX_INTERVAL:
-            raise InvalidInput(_("Sync every %(min)d to %(max)d minutes.")
-                               % {"min": MIN_INTERVAL, "max": MAX_INTERVAL},
+            raise InvalidInput(_interval_text(),
                                details={"field": "interval_minutes"})
         peer.interval_minutes = interval_minutes
         changes["interval_minutes"] = interval_minutes

@@ -42,7 +42,7 @@ from cyberhub.db import Database, utcnow
 from cyberhub.errors import Conflict, HubError, InvalidInput, NotFound, PermissionDenied
 from cyberhub.federation.models import FeedStatus, MispFeed
 from cyberhub.formats.misp import feeds
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.intel import imports
 from cyberhub.intel.importer import ImportCounts
 from cyberhub.intel.models import ImportStatus
@@ -151,7 +151,8 @@ def _clean_url(url: str, *, any_directory: bool) -> str:
 
 def _clean_interval(minutes: int) -> int:
     if not MIN_INTERVAL <= minutes <= MAX_INTERVAL:
-        raise InvalidInput(_("Poll every %(min)d to %(max)d minutes.") % {
+        raise InvalidInput(ngettext("Poll every %(min)d to %(max)d minute.",
+                                    "Poll every %(min)d to %(max)d minutes.", MAX_INTERVAL) % {
             "min": MIN_INTERVAL, "max": MAX_INTERVAL}, details={"field": "interval_minutes"})
     return minutes
 

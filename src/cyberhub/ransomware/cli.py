@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cyberhub.errors import HubError
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 
 app = typer.Typer(help="Ransomware: payments followed to their wallets, and leak-site posts.",
                   no_args_is_help=True)
@@ -65,8 +65,11 @@ def import_payments(
         raise _fail(exc) from None
     finally:
         database.dispose()
-    out.print(_("%(format)s: %(found)d payments found, %(stored)d stored, %(unchanged)d "
-                "already imported.") % {"format": result.format, "found": result.found,
+    out.print(ngettext("%(format)s: %(found)d payment found, %(stored)d stored, %(unchanged)d "
+                       "already imported.",
+                       "%(format)s: %(found)d payments found, %(stored)d stored, %(unchanged)d "
+                       "already imported.", result.found)
+              % {"format": result.format, "found": result.found,
                                         "stored": result.stored,
                                         "unchanged": result.unchanged})
     for value in result.wallets:
@@ -104,7 +107,9 @@ def import_leak_posts(
             err.print(_("line %(line)d, %(field)s: %(problem)s") % problem, highlight=False,
                       markup=False)
         raise _fail(exc) from None
-    out.print(_("%(stored)d posts stored, %(dups)d duplicates, %(bad)d bad lines left out.")
+    out.print(ngettext("%(stored)d post stored, %(dups)d duplicates, %(bad)d bad lines left out.",
+                       "%(stored)d posts stored, %(dups)d duplicates, %(bad)d bad lines left "
+                       "out.", result.stored)
               % {"stored": result.stored, "dups": result.duplicates, "bad": result.skipped},
               highlight=False)
     for e in result.errors:

@@ -120,8 +120,9 @@ def _clean(b: Bank, answers: Mapping[str, AnswerIn | None]) -> dict[str, dict[st
     if problems:
         first = problems[0]
         raise InvalidInput(_("%(field)s: %(problem)s") % first
-                           + ("" if len(problems) == 1 else " " + _(
-                               "(and %(n)d more problems)") % {"n": len(problems) - 1}),
+                           + ("" if len(problems) == 1 else " " + ngettext(
+                               "(and %(n)d more problem)", "(and %(n)d more problems)",
+                               len(problems) - 1) % {"n": len(problems) - 1}),
                            details={"field": first["field"], "problems": problems})
     return out
 

@@ -35,7 +35,7 @@ from cyberhub.community.validation import name_key
 from cyberhub.config import get_settings
 from cyberhub.db import Database, utcnow
 from cyberhub.errors import Conflict, InvalidInput
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 from cyberhub.intel.galaxies import GALAXY_STIX_TYPES
 from cyberhub.intel.importer import ImportCounts, ImportFileError, ImportSettings, import_stix
 from cyberhub.intel.models import Import, ImportStatus, StixObject
@@ -270,8 +270,11 @@ def _import(session: Session, path: str, total: int, chosen: list[g.Galaxy],
     if counts.invalid:
         first = "; ".join(f"{p.id or p.index} {p.path}: {p.message}"
                           for p in result.problems[:5])
-        raise InvalidInput(_("The reference data did not pass the import's checks and "
-                             "nothing was stored (%(n)d problems): %(first)s")
+        raise InvalidInput(ngettext("The reference data did not pass the import's checks and "
+                                    "nothing was stored (%(n)d problem): %(first)s",
+                                    "The reference data did not pass the import's checks and "
+                                    "nothing was stored (%(n)d problems): %(first)s",
+                                    counts.invalid)
                            % {"n": counts.invalid, "first": first})
     report.counts = counts
     report.import_id = job.id
