@@ -113,6 +113,11 @@ def test_main_pages_in_every_language(demo_hub, new_page, console):
             response = page.goto(base + path)
             page.wait_for_load_state("networkidle")
             check_page(page, locale, name, response)
+            if name == "ransomware":
+                # The charts write figures the way the server does for this language.
+                with i18n.use_locale(locale):
+                    expected = i18n.format_number(12345.5)
+                assert page.evaluate("window.cyberhubCharts.number(12345.5)") == expected
             if i18n.has_catalogue(locale):
                 nav = page.get_by_role("navigation", name=translated(locale, "Main"))
                 assert nav.locator('a[href="/objects"]').inner_text() == \

@@ -65,7 +65,37 @@ window.cyberhubCharts = (function () {
     if (part.right === undefined) { delete part.right; }
   }
 
+  // Figures as the page's language writes them (Latin digits in every language, as the
+  // server writes them): "1 234,5" in French, "1.234,5" in Spanish.
+  var numberFormat = null;
+  function number(value) {
+    if (typeof value !== "number" || !window.Intl) { return value; }
+    if (numberFormat === null) {
+      var lang = document.documentElement.lang || "en";
+      try {
+        numberFormat = new Intl.NumberFormat(lang + "-u-nu-latn", { maximumFractionDigits: 8 });
+      } catch (e) {
+        numberFormat = new Intl.NumberFormat("en", { maximumFractionDigits: 8 });
+      }
+    }
+    return numberFormat.format(value);
+  }
+
+  // Value axes and tooltips that format nothing themselves get the locale's figures.
+  function numbers(option) {
+    [].concat(option.xAxis || [], option.yAxis || []).forEach(function (axis) {
+      if (axis.type !== "value") { return; }
+      axis.axisLabel = axis.axisLabel || {};
+      if (!axis.axisLabel.formatter) { axis.axisLabel.formatter = number; }
+    });
+    [].concat(option.tooltip || []).forEach(function (tip) {
+      if (!tip.formatter && !tip.valueFormatter) { tip.valueFormatter = number; }
+    });
+    return option;
+  }
+
   function mirror(option) {
+    numbers(option);
     if (!rtl()) { return option; }
     [].concat(option.xAxis || []).forEach(function (axis) { axis.inverse = !axis.inverse; });
     [].concat(option.yAxis || []).forEach(function (axis, i) {
@@ -78,5 +108,5 @@ window.cyberhubCharts = (function () {
   }
 
   return { css: css, theme: theme, rtl: rtl, narrow: narrow, base: base, follow: follow,
-    mirror: mirror };
+    mirror: mirror, numbers: numbers, number: number };
 })();

@@ -13,7 +13,7 @@
     var el = document.getElementById(id);
     if (!el) { return; }
     var chart = window.echarts.init(el, null, { renderer: "canvas" });
-    chart.setOption(option);
+    chart.setOption(C.numbers(option));
     el.setAttribute("data-drawn", "true");
     charts.push(chart);
   }
