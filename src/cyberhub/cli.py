@@ -1050,9 +1050,11 @@ def sync_peers(peer: Annotated[str | None, typer.Argument(
 
             def show(stage: str, n: int, task: Any = task, bar: Any = bar,
                      label: str = label) -> None:
-                bar.update(task, description=ngettext(
-                    "%(name)s: %(stage)s %(n)d object", "%(name)s: %(stage)s %(n)d objects",
-                    n) % {"name": label, "stage": stage, "n": n})
+                text = (ngettext("%(name)s: %(n)d object received",
+                                 "%(name)s: %(n)d objects received", n) if stage == "pull"
+                        else ngettext("%(name)s: %(n)d object sent",
+                                      "%(name)s: %(n)d objects sent", n))
+                bar.update(task, description=text % {"name": label, "n": n})
 
             outcome = sync.sync_now(database, peer_id, show)
         if outcome.error:
