@@ -4,6 +4,7 @@ are refused before anything changes."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 import sqlite3
@@ -289,3 +290,32 @@ def test_missing_postgresql_client_programs_are_named(
     with pytest.raises(engines.BackupError) as caught:
         engines.pg_tool("pg_dump", "postgresql://nobody@127.0.0.1/none")
     assert "pg_dump" in caught.value.message and "postgresql-client-15" in caught.value.message
+
+
+def test_a_restore_that_fails_half_way_leaves_the_database_as_it_was(
+        ops: Ops, settings: Settings, database: Database, tmp_path: Path) -> None:  # noqa: F811
+    """A database member cut short when it was written (its manifest agrees): the forced
+    restore fails, and what the hub held is still there."""
+    _hub_with_data(ops)
+    archive = tmp_path / "hub.tar"
+    backups.create(settings, archive)
+    before = snapshot(database)
+    cut = tmp_path / "cut.tar"
+    with tarfile.open(archive) as src, tarfile.open(cut, "w") as dst:
+        blobs = {i.name: src.extractfile(i).read()  # type: ignore[union-attr]
+                 for i in src.getmembers()}
+        [name] = [n for n in blobs if n.startswith("database/")]
+        blobs[name] = blobs[name][:len(blobs[name]) * 2 // 3]
+        manifest = orjson.loads(blobs["manifest.json"])
+        for m in manifest["members"]:
+            if m["name"] == name:
+                m["size"], m["sha256"] = len(blobs[name]), hashlib.sha256(blobs[name]).hexdigest()
+        blobs["manifest.json"] = orjson.dumps(manifest)
+        for member, data in blobs.items():
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            dst.addfile(info, io.BytesIO(data))
+    database.dispose()
+    with pytest.raises(backups.BackupError):
+        backups.restore(settings, cut, force=True)
+    assert snapshot(database) == before

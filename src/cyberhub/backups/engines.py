@@ -17,6 +17,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Final
 
@@ -193,12 +194,13 @@ def pg_dump(url: str, destination: Path) -> None:
           "--file", str(destination), "--dbname", uri], env, "pg_dump")
 
 
-def pg_clear(url: str) -> None:
-    """Drop every table, view, sequence, function and type of the database's schema
-    (not those of extensions), so a dump restores into it cleanly."""
+def _drop_statements(url: str) -> list[str]:
+    """Statements dropping every table, view, sequence, function and type of the
+    database's schema (not those of extensions), so a dump restores into it cleanly."""
     engine = make_engine(url)
+    statements: list[str] = []
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn:
             relations = conn.execute(text(
                 "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON "
                 "n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind "
@@ -207,28 +209,62 @@ def pg_clear(url: str) -> None:
             quote = conn.dialect.identifier_preparer.quote
             kinds = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW",
                      "S": "SEQUENCE", "f": "FOREIGN TABLE"}
-            for name, kind in relations:
-                conn.execute(text(f"DROP {kinds[kind]} IF EXISTS {quote(name)} CASCADE"))
+            statements += [f"DROP {kinds[kind]} IF EXISTS {quote(name)} CASCADE;"
+                           for name, kind in relations]
             functions = conn.execute(text(
                 "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON "
                 "n.oid = p.pronamespace WHERE n.nspname = current_schema() AND NOT EXISTS "
                 "(SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
             )).scalars().all()
-            for signature in functions:
-                conn.execute(text(f"DROP ROUTINE IF EXISTS {signature} CASCADE"))
+            statements += [f"DROP ROUTINE IF EXISTS {signature} CASCADE;"
+                           for signature in functions]
             types = conn.execute(text(
                 "SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
                 "WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'c') AND "
                 "NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.reltype = t.oid) AND NOT EXISTS "
                 "(SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')"
             )).scalars().all()
-            for name in types:
-                conn.execute(text(f"DROP TYPE IF EXISTS {quote(name)} CASCADE"))
+            statements += [f"DROP TYPE IF EXISTS {quote(name)} CASCADE;" for name in types]
+            conn.rollback()
     finally:
         engine.dispose()
+    return statements
 
 
-def pg_restore(url: str, staged: Path) -> None:
+def pg_replace(url: str, staged: Path) -> None:
+    """Replace the database's schema and data with the dump, in one transaction: the
+    old objects are dropped and the dump's script (``pg_restore --file -``) is run by
+    ``psql`` between BEGIN and a COMMIT sent only once pg_restore has ended well, so a
+    restore that fails half way (a bad statement, a dump cut short) changes nothing."""
     uri, env = _libpq(url)
-    _run([pg_tool("pg_restore", url), "--no-owner", "--no-privileges", "--single-transaction",
-          "--exit-on-error", "--dbname", uri, str(staged)], env, "pg_restore")
+    restore_tool, psql_tool = pg_tool("pg_restore", url), pg_tool("psql", url)
+    drops = "\n".join(_drop_statements(url)) + "\n"
+    with tempfile.TemporaryFile() as restore_err, tempfile.TemporaryFile() as psql_err:
+        script = subprocess.Popen(  # noqa: S603 - our own tool path, no shell
+            [restore_tool, "--no-owner", "--no-privileges", "--file", "-", str(staged)],
+            env=env, stdout=subprocess.PIPE, stderr=restore_err)
+        psql = subprocess.Popen(  # noqa: S603 - our own tool path, no shell
+            [psql_tool, "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",
+             "--output", os.devnull, "--dbname", uri],
+            env=env, stdin=subprocess.PIPE, stderr=psql_err)
+        assert script.stdout is not None and psql.stdin is not None
+        script_rc = None
+        try:
+            psql.stdin.write(b"BEGIN;\n" + drops.encode())
+            while chunk := script.stdout.read(1024 * 1024):
+                psql.stdin.write(chunk)
+            script_rc = script.wait()
+            psql.stdin.write(b"\nCOMMIT;\n" if script_rc == 0 else b"\nROLLBACK;\n")
+            psql.stdin.close()
+        except BrokenPipeError:
+            pass  # psql stopped on an error (its transaction is rolled back): reported below
+        finally:
+            script.stdout.close()
+        script_rc, psql_rc = script.wait(), psql.wait()
+        for rc, errors, tool in ((script_rc, restore_err, "pg_restore"),
+                                 (psql_rc, psql_err, "psql")):
+            if rc != 0:
+                errors.seek(0)
+                detail = errors.read().decode(errors="replace").strip().splitlines()
+                raise BackupError(_("%(tool)s failed (nothing was changed): %(error)s")
+                                  % {"tool": tool, "error": " ".join(detail[-3:]) or rc})

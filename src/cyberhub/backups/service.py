@@ -387,8 +387,7 @@ def restore(settings: Settings, path: Path, *, force: bool = False,
         if engine == "sqlite":
             engines.sqlite_restore(url, database)
         else:
-            engines.pg_clear(url)
-            engines.pg_restore(url, database)
+            engines.pg_replace(url, database)
         progress.phase(_("Restoring the files"))
         for member in members:
             if member.name.startswith(("files/", "keys/")):
