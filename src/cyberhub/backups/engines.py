@@ -6,7 +6,8 @@ in WAL mode the hub's writers go on meanwhile. A file copy of a live WAL databas
 never made (it can miss the write-ahead log or catch it half checkpointed).
 
 PostgreSQL is dumped with ``pg_dump --format=custom`` (one snapshot, online by design)
-and restored with ``pg_restore``. The client binaries are looked for first in Debian's
+and restored by ``psql`` running ``pg_restore``'s script in one transaction with the drop
+of the old schema (:func:`pg_replace`). The client binaries are looked for first in Debian's
 per-version directory matching the server's major version, then on ``PATH``.
 """
 
