@@ -12,8 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from huey import Huey, RedisHuey, SqliteHuey, crontab
-from huey.signals import SIGNAL_COMPLETE, SIGNAL_ERROR
+from huey import Huey, RedisHuey, SqliteHuey, crontab, signals
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -33,12 +32,16 @@ def _make_huey() -> Huey:
 huey = _make_huey()
 
 
-@huey.signal(SIGNAL_COMPLETE, SIGNAL_ERROR)  # type: ignore[untyped-decorator]
+# A job ends in success, an error, or (huey 3) a timeout: the last two are failures.
+_JOB_FAILED = {signals.SIGNAL_ERROR, getattr(signals, "SIGNAL_TIMEOUT", signals.SIGNAL_ERROR)}
+
+
+@huey.signal(signals.SIGNAL_COMPLETE, *_JOB_FAILED)  # type: ignore[untyped-decorator]
 def _count_job(signal: str, task: Any, exc: BaseException | None = None) -> None:
     """Jobs run and failed, by task name (Prometheus, docs/observability.md)."""
     from cyberhub.observability import metrics
 
-    metrics.record_job(task.name, failed=signal == SIGNAL_ERROR)
+    metrics.record_job(task.name, failed=signal in _JOB_FAILED)
 
 _database: Database | None = None
 

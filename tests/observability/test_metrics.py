@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from huey import signals
 
 from cyberhub import jobs
 from cyberhub.db import Database, utcnow
@@ -102,6 +103,11 @@ def test_failed_jobs_are_counted(app) -> None:
     always_fails()  # huey keeps the error in the result (and logs it)
     text = scrape(app)
     assert sample(text, "cyberhub_jobs_failed_total", task="always_fails") == before + 1
+    # A job that ran out of time (huey's timeout signal) failed too.
+    jobs.huey._emit(signals.SIGNAL_TIMEOUT, always_fails.s())
+    text = scrape(app)
+    assert sample(text, "cyberhub_jobs_failed_total", task="always_fails") == before + 2
+    assert sample(text, "cyberhub_jobs_run_total", task="always_fails") == before + 2
 
 
 def test_real_import_is_counted(app, client, community: Community) -> None:

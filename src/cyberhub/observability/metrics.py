@@ -47,7 +47,7 @@ JOBS_RUN = Counter(
     "cyberhub_jobs_run", "Background jobs that ran to an end (success or failure), by task.",
     ["task"])
 JOBS_FAILED = Counter(
-    "cyberhub_jobs_failed", "Background jobs that raised an error, by task.", ["task"])
+    "cyberhub_jobs_failed", "Background jobs that raised an error or timed out, by task.", ["task"])
 IMPORTS = Counter(
     "cyberhub_imports", "Imports finished, by format and outcome (succeeded, rejected, failed).",
     ["format", "status"])
