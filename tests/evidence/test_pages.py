@@ -106,7 +106,9 @@ def test_the_impact_page_never_names_what_the_viewer_may_not_see(ops: Ops) -> No
     assert page.status_code == 200
     assert "Operation Lantern" in page.text and "Nightjar" not in page.text
     assert hidden["id"] not in page.text
-    assert "the sum over 1 operation whose" in page.text
+    # one other operation is too few to publish: its month is held back, not summed
+    assert "No other operation publishes its figures in aggregate." in page.text
+    assert "fewer than 3 such operations contributed are held back" in page.text
     assert 'id="impact-dashboard-data"' in page.text
     assert "/static/vendor/echarts.min.js" in page.text
     assert browser.get(f"/operations/{hidden['id']}/outcomes").status_code == 404

@@ -95,7 +95,7 @@ def test_contact_point_in_a_visible_object_is_evidence_and_not_when_invisible(hu
     assert seen["candidates"][0]["family_ref"] == DHARMA
     assert seen["candidates"][0]["evidence"][0] == {
         "kind": "knowledge_base", "points": 2.0,
-        "message": f"e-mail {email} is in 1 visible objects of this hub"}
+        "message": f"e-mail {email} is in 1 visible object of this hub"}
     assert seen["contacts"][0]["objects"] == 1
     unseen = hub.post("alpha", "/ransomware/identify", {"note_text": note,
                                                         "contacts": [email]}).json()
