@@ -101,13 +101,13 @@ def test_agencies_on_two_hubs_meet(hubs: tuple[HubProcess, HubProcess]) -> None:
     # A registers first; announcing finds nothing on B (B has no registration yet).
     register(a, ana, WALLET, "ALPHA-CASE-7731", "Alpha cyber desk, +44 20 7946 0001")
     register(a, ana, OTHER_WALLET, "ALPHA-CASE-7732", "Alpha cyber desk, +44 20 7946 0001")
-    assert "0 pointers received" in a.cli("deconfliction", "announce").stdout
+    assert "pointers received: 0" in a.cli("deconfliction", "announce").stdout
     assert hits(a, ana) == [] and hits(b, ben) == []
 
     # Later, B registers the same wallet (another spelling) and announces: both meet.
     register(b, ben, WALLET.upper(), "BRAVO-OP-NIGHTJAR", "Bravo duty officer, +33 1 00 00 00 02")
     out = b.cli("deconfliction", "announce").stdout
-    assert "1 pointers received" in out and "1 pointers sent" in out, out
+    assert "pointers received: 1" in out and "pointers sent: 1" in out, out
     [at_b] = hits(b, ben)
     assert at_b["partner_hub"] == "A" and at_b["other_organisation"] == "Police Alpha"
     assert at_b["other_contact"] == "Alpha cyber desk, +44 20 7946 0001"

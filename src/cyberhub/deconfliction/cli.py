@@ -43,8 +43,8 @@ def announce() -> None:
     if not results:
         out.print(_("No partner hub with an agreed matching key."))
     for r in results:
-        line = _("%(partner)s: %(asked)d digests asked, %(matched)d pointers received, "
-                 "%(told)d pointers sent.") % {"partner": r.partner, "asked": r.asked,
+        line = _("%(partner)s: digests asked: %(asked)d; pointers received: %(matched)d; "
+                 "pointers sent: %(told)d.") % {"partner": r.partner, "asked": r.asked,
                                                "matched": r.matched, "told": r.told}
         if r.error:
             err.print("[bold red]✗[/] " + line + " " + _("Failed: %(error)s") % {"error": r.error},

@@ -111,7 +111,8 @@ def _pointers(items: Any, field: str) -> list[Pointer]:
     out = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise InvalidInput(_("Each item is an object."), details={"field": f"{field}[{i}]"})
+            raise InvalidInput(_("Each item must be an object."),
+                               details={"field": f"{field}[{i}]"})
         digest = _digest(item.get("digest"), f"{field}[{i}].digest")
         expires = item.get("expires_at")
         try:
