@@ -80,7 +80,11 @@ def _fail(exc: HubError) -> typer.Exit:
 def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
           worker: Annotated[bool, typer.Option(
-              help="Also run a background-job worker (imports).")] = True) -> None:
+              help="Also run a background-job worker (imports).")] = True,
+          workers: Annotated[int, typer.Option(
+              min=1, max=64,
+              help="App processes answering on the one address (PostgreSQL for more than "
+                   "one; see docs/deployment.md).")] = 1) -> None:
     """Serve the web app and the API (with a background-job worker alongside)."""
     import subprocess
 
@@ -88,7 +92,12 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
     from uvicorn.config import LOGGING_CONFIG
 
     settings = get_settings()
+    # Keys made on first use are made here, before the app processes and the worker
+    # start, so that they all read the one file.
     settings.resolved_secret_key()
+    from cyberhub.deconfliction import keys
+
+    keys.hub_key(settings)
     _metrics_dir(settings.var_dir)
     child = None
     if worker:
@@ -98,7 +107,7 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
     try:
         uvicorn.run("cyberhub.app:create_app", factory=True, host=host, port=port,
                     proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
-                    log_level=settings.log_level.lower(),
+                    log_level=settings.log_level.lower(), workers=workers,
                     # The hub writes its own access line, with the request id and route
                     # (cyberhub.observability); in JSON mode every line is the hub's.
                     access_log=False,

@@ -85,11 +85,11 @@ class HubProcess:
 
     # -------------------------------------------------------------- processes
 
-    def start(self, worker: bool = False) -> None:
+    def start(self, worker: bool = False, workers: int = 1) -> None:
         self.server = subprocess.Popen(
             [sys.executable, "-m", "cyberhub", "serve", "--no-worker", "--port",
-             str(self.port)], env=self.env, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+             str(self.port), "--workers", str(workers)], env=self.env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if worker and self.worker is None:
             self.worker = subprocess.Popen([sys.executable, "-m", "cyberhub", "worker"],
                                            env=self.env, stdout=subprocess.DEVNULL,
