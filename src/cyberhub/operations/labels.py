@@ -8,10 +8,13 @@ from cyberhub.operations.models import OperationStatus, TaskStatus
 
 
 def status_labels() -> dict[str, str]:
+    # A context of their own: the words agree with "operation" in gendered languages.
     return {
-        OperationStatus.PROPOSED: _("Proposed"), OperationStatus.APPROVED: _("Approved"),
-        OperationStatus.ACTIVE: _("Active"), OperationStatus.CONCLUDED: _("Concluded"),
-        OperationStatus.REVIEWED: _("Reviewed"),
+        OperationStatus.PROPOSED: pgettext("operation status", "Proposed"),
+        OperationStatus.APPROVED: pgettext("operation status", "Approved"),
+        OperationStatus.ACTIVE: pgettext("operation status", "Active"),
+        OperationStatus.CONCLUDED: pgettext("operation status", "Concluded"),
+        OperationStatus.REVIEWED: pgettext("operation status", "Reviewed"),
     }
 
 
