@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, when they are missing:
-# Chromium (driven by Playwright for the browser tests), a PostgreSQL server and Redis
+# Chromium (driven by Playwright for the browser tests), the DejaVu fonts (PDF reports),
+# a PostgreSQL server and Redis
 # (the job queue of scaled deployments), and the PostgreSQL client programs
 # (pg_dump and pg_restore, for `cyberhub backup` and `cyberhub restore`) matching the
 # installed server's major version.
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# DejaVu Sans: the PDF reports' font for every script (Arabic included).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ -d /etc/postgresql ] && [ -n "$(ls /etc/postgresql 2>/dev/null)" ]; then

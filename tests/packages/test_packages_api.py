@@ -5,13 +5,18 @@ trail and the exports (a STIX bundle the OASIS validator accepts, HTML, PDF)."""
 from __future__ import annotations
 
 import io
+import os
+import unicodedata
 import uuid
+from pathlib import Path
 from typing import Any
 
 import orjson
 from pypdf import PdfReader
 from stix2validator import ValidationOptions, validate_string
 
+from cyberhub import i18n
+from tests.factories import bearer
 from tests.vetting.world import World
 
 
@@ -246,6 +251,20 @@ def test_exports_hold_what_the_recipient_may_see(world: World) -> None:
     assert "Harbour Kitten: infrastructure" in text and "TLP:AMBER" in text
     assert reader.metadata.title == "Harbour Kitten: infrastructure"
 
+    # In Arabic the report's words are Arabic (shaped, right to left) and the data stays
+    # as written.
+    r = world.client.get(f"/api/v1/packages/{pid}/export", params={"format": "pdf"},
+                         headers={**bearer(world.tokens["charlie"]), "Accept-Language": "ar"})
+    assert r.status_code == 200 and r.content.startswith(b"%PDF-")
+    if os.environ.get("CYBERHUB_KEEP_PDF"):  # to look at: var/screenshots/package-ar.pdf
+        Path("var/screenshots").mkdir(parents=True, exist_ok=True)
+        Path("var/screenshots/package-ar.pdf").write_bytes(r.content)
+    arabic = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+    assert "Harbour Kitten: infrastructure" in arabic and "TLP:AMBER" in arabic
+    with i18n.use_locale("ar"):
+        assert i18n.gettext("Objects") != "Objects"
+        assert i18n.gettext("Objects") in unicodedata.normalize("NFKC", arabic)
+
     r = world.get("charlie", f"/packages/{pid}/export", params={"format": "html"})
     assert r.status_code == 200 and "Harbour Kitten: infrastructure" in r.text
     assert "style-src 'sha256-" in r.headers["content-security-policy"]
@@ -253,4 +272,4 @@ def test_exports_hold_what_the_recipient_may_see(world: World) -> None:
     assert "Alpha-only lead" not in r.text
 
     exports = [e.details["format"] for e in world.audits("package.export")]
-    assert exports == ["stix", "stix", "pdf", "html"]
+    assert exports == ["stix", "stix", "pdf", "pdf", "html"]

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from cyberhub import i18n
 from cyberhub.audit import AuditEntry
 from cyberhub.community.models import Organisation, User
 from cyberhub.db import Database
@@ -249,6 +251,15 @@ def test_reports_in_html_and_pdf_are_audited(alpha: Org, database: Database) -> 
     assert "Action plan" in text and "BK-B-2" in text and "UA-B-1" in text
     # The heaviest basic question comes first in the plan.
     assert text.index("[BK-B-2]") < text.index("[UA-B-1]")
+    # In Arabic: the report's own words in Arabic (text shaped, lines right to left).
+    arabic = alpha.client.get(API + f"/assessments/{done['id']}/report", params={"format": "pdf"},
+                              headers={**alpha.headers, "Accept-Language": "ar"})
+    assert arabic.status_code == 200 and arabic.content.startswith(b"%PDF-")
+    words = unicodedata.normalize("NFKC", "\n".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(arabic.content)).pages))
+    with i18n.use_locale("ar"):
+        assert i18n.gettext("Action plan") != "Action plan"
+        assert i18n.gettext("Action plan") in words and "Alpha Bank" in words
     bad = alpha.get(f"/assessments/{done['id']}/report", params={"format": "docx"})
     assert bad.status_code == 422 and bad.json()["error"]["details"]["field"] == "format"
     with database.transaction() as s:
@@ -256,7 +267,7 @@ def test_reports_in_html_and_pdf_are_audited(alpha: Org, database: Database) -> 
                               .order_by(AuditEntry.seq)))
         org = s.scalar(select(Organisation).where(Organisation.name == "Alpha Bank"))
         assert org is not None
-    assert [r.details["format"] for r in rows] == ["html", "pdf"]
+    assert [r.details["format"] for r in rows] == ["html", "pdf", "pdf"]
     assert all(r.target_id == done["id"] for r in rows)
 
 

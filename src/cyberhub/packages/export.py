@@ -12,13 +12,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy.orm import Session
 
-from cyberhub import audit
+from cyberhub import audit, pdfdoc
 from cyberhub.access import Viewer
 from cyberhub.audience import audience_of
 from cyberhub.community.models import Organisation, User
@@ -26,6 +25,7 @@ from cyberhub.db import utcnow
 from cyberhub.errors import Conflict
 from cyberhub.i18n import _, ngettext, pgettext
 from cyberhub.intel.export import effective_marking_refs
+from cyberhub.intel.labels import VETTING_LABELS
 from cyberhub.intel.markings import MARKING_BY_TLP, TLP2, TLP2_DEFINITIONS, org_identity_id
 from cyberhub.intel.models import StixObject
 from cyberhub.packages import service
@@ -171,110 +171,98 @@ def report(session: Session, viewer: Viewer, package: IntelPackage, fmt: str) ->
         tlp=package.tlp.value, status=package.status.value, owner=owner.name if owner else "",
         author=author.display_name if author else "", released_at=package.released_at,
         generated_at=utcnow(), recipients=recipients,
-        objects=[ReportObject(r.type, _name(r), r.stix_id, r.tlp.value, r.vetting.value)
+        objects=[ReportObject(r.type, _name(r), r.stix_id, r.tlp.value,
+                                VETTING_LABELS[r.vetting]())
                  for r in found.objects],
         relationships=relationships, hidden=found.hidden)
     _audit(session, viewer, package, fmt, [*found.objects, *found.relationships])
     return out
 
 
-_FONTS = Path("/usr/share/fonts/truetype/dejavu")
-
-
 def pdf(data: Report) -> bytes:
-    """The report as a PDF (fpdf2). Uses DejaVu Sans when the system has it, for text in
-    any script; otherwise the PDF core font, with characters outside Latin-1 replaced."""
+    """The report as a PDF (fpdf2), in the reader's language and direction (pdfdoc)."""
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
     class Doc(FPDF):
         def header(self) -> None:
-            self.set_font(family, "B", 9)
+            self.set_font(style.family, "B", 9)
             self.set_text_color(*_TLP_COLOURS.get(data.tlp, (0, 0, 0)))
-            self.cell(0, 6, text(f"TLP:{data.tlp}"), align="R",
+            self.cell(0, 6, f"TLP:{data.tlp}", align="L" if style.rtl else "R",
                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             self.set_text_color(0, 0, 0)
 
         def footer(self) -> None:
             self.set_y(-12)
-            self.set_font(family, "", 8)
+            self.set_font(style.family, "", 8)
             self.set_text_color(90, 90, 90)
-            self.cell(0, 6, text(f"TLP:{data.tlp} · {data.owner} · {self.page_no()}"),
+            self.cell(0, 6, style.text(f"TLP:{data.tlp} · {data.owner} · {self.page_no()}"),
                       align="C")
 
     doc = Doc(format="A4")
-    family = "Helvetica"
-    unicode_font = all((_FONTS / f).exists() for f in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"))
-    if unicode_font:
-        family = "DejaVu"
-        doc.add_font(family, "", str(_FONTS / "DejaVuSans.ttf"))
-        doc.add_font(family, "B", str(_FONTS / "DejaVuSans-Bold.ttf"))
-        oblique = _FONTS / "DejaVuSans-Oblique.ttf"
-        doc.add_font(family, "I", str(oblique if oblique.exists() else _FONTS / "DejaVuSans.ttf"))
-        bold_oblique = _FONTS / "DejaVuSans-BoldOblique.ttf"
-        doc.add_font(family, "BI", str(bold_oblique if bold_oblique.exists()
-                                       else _FONTS / "DejaVuSans-Bold.ttf"))
+    style = pdfdoc.prepare(doc)
+    text, family = style.text, style.family
 
-    def text(value: str) -> str:
-        if unicode_font:
-            return value
-        return value.replace("·", "-").encode("latin-1", "replace").decode("latin-1")
+    def para(value: str, height: float) -> None:
+        doc.multi_cell(width, height, text(value), align=style.align,
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def heading(value: str) -> None:
+        doc.set_font(family, "B", 13)
+        doc.cell(0, 8, text(value), align=style.align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     doc.set_title(text(data.title))
     doc.set_author(text(data.owner))
-    doc.set_subject(text(f"TLP:{data.tlp}"))
+    doc.set_subject(f"TLP:{data.tlp}")
     doc.set_auto_page_break(auto=True, margin=16)
     doc.add_page()
     width = doc.epw
     doc.set_font(family, "B", 18)
-    doc.multi_cell(width, 9, text(data.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    para(data.title, 9)
     doc.set_font(family, "", 10)
     meta = [(_("Target"), data.target), (_("From"), f"{data.owner} ({data.author})"),
-            (pgettext("release date", "Released"), data.released_at.strftime("%Y-%m-%d %H:%M UTC")
+            (pgettext("release date", "Released"), style.when(data.released_at)
              if data.released_at else _("not released")),
             (_("Recipients"), ", ".join(data.recipients) or "—"),
-            (_("Generated"), data.generated_at.strftime("%Y-%m-%d %H:%M UTC"))]
+            (_("Generated"), style.when(data.generated_at))]
     for label, value in meta:
         if value:
-            doc.multi_cell(width, 5.5, text(f"{label}: {value}"),
-                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            para(f"{label}: {value}", 5.5)
     doc.ln(3)
     if data.narrative_html.strip():
-        doc.set_font(family, "B", 13)
-        doc.cell(0, 8, text(_("Narrative")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        heading(_("Narrative"))
         doc.set_font(family, "", 10)
+        # The narrative stays in the language it was written in: its direction comes from
+        # its own text (the bidi algorithm), not from the reader's language.
+        doc.set_text_shaping(use_shaping_engine=style.unicode, direction=None)
         try:
-            doc.write_html(data.narrative_html if unicode_font else text(data.narrative_html))
+            doc.write_html(data.narrative_html if style.unicode else text(data.narrative_html))
         except Exception:  # fpdf2 draws a subset of HTML: fall back to the plain text
-            doc.multi_cell(width, 5, text(data.narrative_markdown),
-                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            para(data.narrative_markdown, 5)
+        pdfdoc.restore_direction(doc, style)
         doc.ln(3)
-    doc.set_font(family, "B", 13)
-    doc.cell(0, 8, text(_("Objects")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    heading(_("Objects"))
     doc.set_font(family, "", 9)
-    with doc.table(col_widths=(22, 48, 14, 16), text_align="LEFT",
+    with doc.table(col_widths=style.columns((22, 48, 14, 16)), text_align=style.table_align,
                    first_row_as_headings=True) as table:
-        table.row([text(s) for s in (_("Type"), _("Name and STIX id"), _("Marking"),
-                                     _("Vetting"))])
+        table.row(style.columns([text(s) for s in (_("Type"), _("Name and STIX id"),
+                                                   _("Marking"), _("Vetting"))]))
         for o in data.objects:
-            table.row([text(o.type), text(f"{o.name}\n{o.stix_id}"), text(f"TLP:{o.tlp}"),
-                       text(o.vetting)])
+            table.row(style.columns([style.ltr(o.type), text(o.name) + "\n" + style.ltr(o.stix_id),
+                                     f"TLP:{o.tlp}", text(o.vetting)]))
     if data.hidden:
         doc.ln(2)
-        doc.multi_cell(width, 5, text(ngettext(
+        para(ngettext(
             "%(num)d further object of this package is not shared with you.",
             "%(num)d further objects of this package are not shared with you.", data.hidden)
-            % {"num": data.hidden}),
-                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            % {"num": data.hidden}, 5)
     if data.relationships:
         doc.ln(3)
-        doc.set_font(family, "B", 13)
-        doc.cell(0, 8, text(_("Relationships")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        heading(_("Relationships"))
         doc.set_font(family, "", 9)
+        arrow = " ← " if style.rtl else " → "
         for source, kind, target in data.relationships:
-            doc.multi_cell(width, 5, text(f"{source} → {kind} → {target}"
-                                          if unicode_font else f"{source} -> {kind} -> {target}"),
-                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            para(arrow.join((source, kind, target)), 5)
     return bytes(doc.output())
 
 

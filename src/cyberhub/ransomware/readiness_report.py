@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
+from cyberhub import pdfdoc
 from cyberhub.db import utcnow
 from cyberhub.i18n import _, ngettext
 from cyberhub.ransomware.readiness import Result
@@ -121,32 +121,19 @@ def build(r: Result) -> Report:
         benchmark_line=line, answers=answers)
 
 
-_FONTS = Path("/usr/share/fonts/truetype/dejavu")
-
-
 def pdf(data: Report) -> bytes:
-    """The report as a PDF (fpdf2), in DejaVu Sans when the system has it, otherwise in
-    the PDF core font with characters outside Latin-1 replaced."""
+    """The report as a PDF (fpdf2), in the reader's language and direction (pdfdoc)."""
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
     doc = FPDF(format="A4")
-    family = "Helvetica"
-    unicode_font = all((_FONTS / f).exists() for f in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"))
-    if unicode_font:
-        family = "DejaVu"
-        doc.add_font(family, "", str(_FONTS / "DejaVuSans.ttf"))
-        doc.add_font(family, "B", str(_FONTS / "DejaVuSans-Bold.ttf"))
+    style = pdfdoc.prepare(doc)
+    family, text = style.family, style.text
 
-    def text(value: str) -> str:
-        if unicode_font:
-            return value
-        return value.replace("—", "-").replace("✓", "x").encode(
-            "latin-1", "replace").decode("latin-1")
-
-    def para(value: str, size: float = 10, style: str = "", height: float = 5.5) -> None:
-        doc.set_font(family, style, size)
-        doc.multi_cell(doc.epw, height, text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    def para(value: str, size: float = 10, weight: str = "", height: float = 5.5) -> None:
+        doc.set_font(family, weight, size)
+        doc.multi_cell(doc.epw, height, text(value), align=style.align,
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def heading(value: str) -> None:
         doc.ln(3)
@@ -158,27 +145,28 @@ def pdf(data: Report) -> bytes:
     doc.add_page()
     para(data.title, 18, "B", 9)
     para(data.organisation, 12, "B", 7)
-    when = data.completed_at.strftime("%Y-%m-%d %H:%M UTC") if data.completed_at \
-        else _("not completed")
+    when = style.when(data.completed_at) if data.completed_at else _("not completed")
     para(_("Completed: %(when)s by %(who)s") % {"when": when, "who": data.completed_by or "—"})
     para(_("Question bank: %(v)s · Generated: %(at)s") % {
-        "v": data.bank_version, "at": data.generated_at.strftime("%Y-%m-%d %H:%M UTC")})
+        "v": data.bank_version, "at": style.when(data.generated_at)})
     heading(_("Overall score: %(s)s / 100") % {"s": data.overall})
     if data.previous is not None:
         para(_("Previous assessment: %(s)s / 100") % {"s": data.previous})
     para(data.benchmark_line)
     doc.ln(2)
     doc.set_font(family, "", 9)
-    with doc.table(col_widths=(40, 14, 22, 22, 22, 18), text_align="LEFT",
+    cols = style.columns
+    with doc.table(col_widths=cols((40, 14, 22, 22, 22, 18)), text_align=style.table_align,
                    first_row_as_headings=True) as table:
-        table.row([text(v) for v in (_("Area"), _("Score"), *(t[0] for t in data.tiers),
-                                     _("Percentile"))])
+        table.row(cols([text(v) for v in (_("Area"), _("Score"), *(t[0] for t in data.tiers),
+                                          _("Percentile"))]))
         for a in data.areas:
-            table.row([text(a.name), a.score,
-                       *(text(f"{score}{' ✓' if ok else ''}") for _l, score, ok in a.tiers),
-                       "—" if a.percentile is None else str(a.percentile)])
-        table.row([text(_("All areas")), data.overall,
-                   *(text(f"{score}{' ✓' if ok else ''}") for _l, score, ok in data.tiers), ""])
+            table.row(cols([text(a.name), str(a.score),
+                            *(text(f"{score}{' ✓' if ok else ''}") for _l, score, ok in a.tiers),
+                            text("—") if a.percentile is None else str(a.percentile)]))
+        table.row(cols([text(_("All areas")), str(data.overall),
+                        *(text(f"{score}{' ✓' if ok else ''}") for _l, score, ok in data.tiers),
+                        ""]))
     para(_("✓ marks a tier achieved: every question of it that applies is answered yes."),
          8, "", 5)
     heading(_("Action plan"))
