@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from cyberhub.config import set_settings
 from tests.factories import bearer
 
 
@@ -41,3 +42,35 @@ def test_reads_go_on_while_the_write_lock_is_held(client, community, write_lock)
     finally:
         write_lock.execute("ROLLBACK")
     assert client.get(f"/api/v1/notes/{secret.id}", headers=bearer(token)).status_code == 200
+
+
+def test_a_request_that_finds_no_free_connection_is_told_to_retry(settings, community):
+    """Every connection of the pool in use for longer than the pool timeout: a 503 that
+    says so (and when to retry), not a 500 — on both engines."""
+    from fastapi.testclient import TestClient
+
+    from cyberhub.app import create_app
+    from cyberhub.db import Database
+
+    org = community.org()
+    token = community.token(community.user(org))
+    tight = settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0,
+                                        "db_pool_timeout": 0.3})
+    set_settings(tight)
+    database = Database(tight.resolved_database_url())
+    try:
+        with TestClient(create_app(tight, database)) as client:
+            assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+            held = database.engine.connect()  # the pool's only connection
+            try:
+                r = client.get("/api/v1/me", headers=bearer(token))
+            finally:
+                held.close()
+            assert r.status_code == 503, r.text
+            assert r.json()["error"]["code"] == "busy"
+            assert "every database connection is in use" in r.json()["error"]["message"]
+            assert r.headers["retry-after"] == "5"
+            assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    finally:
+        database.dispose()
+        set_settings(settings)

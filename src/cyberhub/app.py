@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -198,6 +199,16 @@ def _error_response(request: Request, error: HubError) -> Response:
     return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
 
 
+async def _limit_threads() -> None:
+    """As many requests at once in the worker threads as the process has database
+    connections: more would only queue for a connection and time out there."""
+    import anyio.to_thread
+
+    s = get_settings()
+    anyio.to_thread.current_default_thread_limiter().total_tokens = max(
+        1, s.db_pool_size + s.db_max_overflow)
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     if settings is not None:
         set_settings(settings)
@@ -220,6 +231,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database
+    app.router.on_startup.append(_limit_threads)
     logs.configure(settings.log_format, settings.log_level)
 
     @app.exception_handler(HubError)
@@ -229,6 +241,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @app.exception_handler(RedirectRequired)
     async def redirect_required(request: Request, exc: RedirectRequired) -> Response:
         return redirect_response(request, exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(request: Request, exc: PoolTimeout) -> Response:
+        return _error_response(request, HubBusy(_(
+            "The hub is busy: every database connection is in use. Try again in a moment.")))
 
     @app.exception_handler(OperationalError)
     async def database_busy(request: Request, exc: OperationalError) -> Response:

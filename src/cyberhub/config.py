@@ -114,6 +114,14 @@ class Settings(BaseSettings):
     # off, and anyone presenting this bearer token; everyone else gets a 404.
     metrics_token: str = ""
     metrics_loopback: bool = True
+    # Database connections each app process keeps (pool) and may add under load
+    # (overflow); the process runs at most that many requests at once in its threads,
+    # so that a request waits for a thread rather than times out waiting for a connection.
+    # Mind PostgreSQL's max_connections: (pool + overflow) × app processes + the worker's.
+    db_pool_size: int = Field(default=10, ge=1, le=500)
+    db_max_overflow: int = Field(default=5, ge=0, le=500)
+    # Seconds a request waits for a free connection before answering 503.
+    db_pool_timeout: float = Field(default=10.0, gt=0, le=300)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -113,6 +113,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def pool_options() -> dict[str, Any]:
+    """The connection pool the settings ask for (app processes)."""
+    from cyberhub.config import get_settings
+
+    s = get_settings()
+    return {"pool_size": s.db_pool_size, "max_overflow": s.db_max_overflow,
+            "pool_timeout": s.db_pool_timeout}
+
+
 class Database:
     """Holds the engine and the session factory for one hub."""
 
@@ -121,7 +130,9 @@ class Database:
         # their record), registered whichever entry point opened the database.
         import cyberhub.models  # noqa: F401
         self.url = url
-        self.engine = make_engine(url)
+        pooled = url.startswith("postgresql") or (
+            url.startswith("sqlite:///") and ":memory:" not in url)  # not an in-memory SQLite
+        self.engine = make_engine(url, **(pool_options() if pooled else {}))
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         # Requests that only read start without SQLite's write lock, so pages keep
         # loading while an import holds it (PostgreSQL needs no such distinction).
