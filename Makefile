@@ -14,7 +14,7 @@ BENCH_LANDSCAPE ?= 200000
 # the collection whose first TAXII page is timed (BENCH_TAXII_LARGE=100000 for a quick run)
 BENCH_TAXII_LARGE ?= 1000000
 
-.PHONY: run serve install assets test test-quick test-browser lint format system-deps postgres redis bench messages messages-check clean
+.PHONY: run serve install assets test test-quick test-browser lint format system-deps postgres redis bench load-test messages messages-check clean
 
 run: install assets ## install, migrate, load the demo community and serve on :8000
 	$(VENV)/bin/cyberhub db upgrade
@@ -67,6 +67,15 @@ test-browser: install assets system-deps postgres
 lint: install
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
+
+# make load-test LOAD_OBJECTS=1000000 for the issue's size (seeding a million objects takes
+# a while; LOAD_ARGS=--reuse keeps a database seeded earlier)
+LOAD_OBJECTS ?= 100000
+LOAD_ARGS ?=
+load-test: install postgres redis ## a hub on PostgreSQL, 4 app processes, 50 users (locust)
+	$(PY) -m pip install --quiet -e '.[dev,load]'
+	$(PY) bench/load_test.py --objects $(LOAD_OBJECTS) --workers 4 --users 50 --duration 60 \
+	  --pg-url "$$(cat var/test-postgres-url)" --redis-url "$$(cat var/test-redis-url)" $(LOAD_ARGS)
 
 bench: install postgres ## benchmarks, each beside a baseline measured in the same run
 	$(PY) bench/bench_access.py --engine sqlite --notes 50000

@@ -1,0 +1,290 @@
+"""Load test: a hub on PostgreSQL with N app processes under C concurrent users (locust).
+
+    .venv/bin/python bench/load_test.py --objects 1000000 --workers 4 --users 50 \
+        --duration 60 --pg-url postgresql://postgres@127.0.0.1:5432/postgres [--reuse]
+
+Seeds a database of its own (``cyberhub_load``; ``--reuse`` keeps one seeded earlier with
+the same object count) through the hub's importer, starts ``cyberhub serve --workers N``
+and a job worker (Redis when ``--redis-url`` is given), then runs locust headless for a
+bounded time (bench/locustfile.py): sign-in, search (page and API), object page and API,
+dashboards, TAXII pages, small imports. Prints requests/s, p50/p95/p99 and errors per
+action, beside the baseline measured in the same run: ``/healthz`` through the same
+server and client (no database), and the target (p95 ≤ 200 ms for pages and API reads,
+no errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "load test: a long pass phrase nobody uses"
+ACCOUNTS = 20
+CHUNK = 100_000
+READS = ("search (page)", "search (API)", "object page", "object (API)", "dashboard (home)",
+         "dashboard (landscape)", "TAXII page")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def database_url(pg_url: str, name: str) -> str:
+    return pg_url.rsplit("/", 1)[0] + "/" + name
+
+
+def seeded_count(url: str) -> int | None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM stix_objects")).scalar_one())
+    except Exception:  # no database or no schema yet: seed afresh
+        return None
+    finally:
+        engine.dispose()
+
+
+def recreate(pg_url: str, name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
+def seed(url: str, var: Path, n: int) -> None:
+    """N objects through the importer (in chunks, with a progress bar), the accounts the
+    users sign in with, an API token and a TAXII collection."""
+    from rich.progress import Progress
+
+    from cyberhub import access, migrate
+    from cyberhub.community import service
+    from cyberhub.config import Settings, set_settings
+    from cyberhub.db import Database
+    from cyberhub.intel import imports
+    from cyberhub.intel.synthetic import Generator, write_bundle
+    from cyberhub.taxii import service as taxii
+
+    set_settings(Settings(database_url=url, var_dir=var, secret_key="load-test"))
+    migrate.upgrade(url)
+    db = Database(url)
+    system = access.system_viewer()
+    with db.transaction() as s:
+        org = service.create_organisation(s, system, name="Load CERT", kind="cert")
+        ops = service.create_organisation(s, system, name="Load operators",
+                                          kind="international-organisation")
+        for i in range(ACCOUNTS):
+            user = service.create_user(s, system, email=f"analyst{i}@load.example",
+                                       org_id=org.id, role="analyst")
+            service.set_password(s, system, user, PASSWORD)
+        admin = service.create_user(s, system, email="operator@load.example", org_id=ops.id,
+                                    role="hub-admin")
+        taxii.save_collection(s, access.viewer_for(s, admin),
+                              taxii.CollectionSpec(title="Everything"))
+    gen = Generator(seed=7)
+    with Progress(console=console) as progress:
+        bar = progress.add_task("seeding objects", total=n)
+        done = 0
+        while done < n:
+            size = min(CHUNK, n - done)
+            path = var / f"seed-{uuid.uuid4()}.json"
+            with path.open("wb") as out:
+                write_bundle(out, gen.objects(size))
+            with db.transaction() as s:
+                user = service.find_user(s, "analyst0@load.example")
+                assert user is not None
+                job = imports.new_import(s, access.viewer_for(s, user), filename=path.name,
+                                         tlp="GREEN")
+                imports.stage_file(job, path)
+                job_id = job.id
+            job = imports.run(db, job_id)
+            assert job.status.value == "succeeded", (job.message, job.errors[:3])
+            path.unlink(missing_ok=True)
+            done += size
+            progress.update(bar, completed=done)
+    db.dispose()
+
+
+def plan(url: str, var: Path, path: Path) -> None:
+    """What the simulated users need: accounts, a fresh token, object ids, words."""
+    from sqlalchemy import select, text
+
+    from cyberhub.community import auth, service
+    from cyberhub.config import Settings, set_settings
+    from cyberhub.db import Database
+    from cyberhub.taxii.models import TaxiiCollection
+
+    set_settings(Settings(database_url=url, var_dir=var, secret_key="load-test"))
+    db = Database(url)
+    with db.transaction() as s:
+        user = service.find_user(s, "analyst0@load.example")
+        assert user is not None
+        _t, token = auth.create_token(s, user, name=f"load {uuid.uuid4().hex[:6]}",
+                                      scope="write")
+        ids = [str(i) for i in s.execute(text(
+            "SELECT id FROM stix_objects TABLESAMPLE SYSTEM (1) LIMIT 2000")).scalars()]
+        if len(ids) < 100:
+            ids = [str(i) for i in s.execute(text("SELECT id FROM stix_objects LIMIT 2000"))
+                   .scalars()]
+        collection = str(s.scalars(select(TaxiiCollection.id)).first())
+    db.dispose()
+    random.shuffle(ids)
+    path.write_text(json.dumps({
+        "accounts": [f"analyst{i}@load.example" for i in range(ACCOUNTS)],
+        "password": PASSWORD, "token": token, "objects": ids, "collection": collection,
+        "words": ["synthetic", "indicator", "family", "domain", "ipv4", "sha256",
+                  "ransomware", "url"]}))
+
+
+class Hub:
+    def __init__(self, url: str, var: Path, workers: int, redis_url: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "CYBERHUB_DATABASE_URL": url, "CYBERHUB_VAR_DIR": str(var),
+               "CYBERHUB_SECRET_KEY": "load-test", "CYBERHUB_LOG_LEVEL": "WARNING",
+               "CYBERHUB_REDIS_URL": redis_url,
+               "CYBERHUB_QUEUE_NAME": f"load-{uuid.uuid4().hex[:6]}"}
+        # The hub's own log (errors with their tracebacks) for after the run.
+        self.log = var / "hub.log"
+        log = self.log.open("ab")
+        self.procs = [
+            subprocess.Popen([sys.executable, "-m", "cyberhub", "serve", "--no-worker",
+                              "--port", str(self.port), "--workers", str(workers)],
+                             env=env, stdout=log, stderr=log, start_new_session=True),
+            subprocess.Popen([sys.executable, "-m", "cyberhub", "worker", "--workers", "2"],
+                             env=env, stdout=log, stderr=log, start_new_session=True)]
+        import httpx2
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx2.get(self.base + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx2.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise SystemExit("the hub did not become ready within 60 s")
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+
+
+def run_locust(base: str, plan_path: Path, users: int, duration: int, out: Path) -> None:
+    env = {**os.environ, "CYBERHUB_LOAD_PLAN": str(plan_path)}
+    subprocess.run([sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"),
+                    "--headless", "--users", str(users), "--spawn-rate", str(max(1, users // 5)),
+                    "--run-time", f"{duration}s", "--host", base, "--csv", str(out),
+                    "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10"],
+                   env=env, check=False, stdout=subprocess.DEVNULL)
+
+
+def rows(out: Path) -> Iterator[dict[str, str]]:
+    with Path(f"{out}_stats.csv").open() as fh:
+        yield from csv.DictReader(fh)
+
+
+def report(out: Path, args: argparse.Namespace, objects: int) -> None:
+    table = Table(title=f"Load: {args.users} users for {args.duration} s, {args.workers} app "
+                        f"processes, PostgreSQL with {objects:,} objects (load "
+                        f"{os.getloadavg()[0]:.1f})")
+    for col in ("action", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
+                "p95 ≤ 200 ms"):
+        table.add_column(col, justify="left" if col == "action" else "right")
+    data = list(rows(out))
+    data.sort(key=lambda r: (r["Name"] == "Aggregated", r["Name"].startswith("baseline"),
+                             r["Name"]))
+    for r in data:
+        name = r["Name"]
+        target = ""
+        if name in READS:
+            target = "yes" if float(r["95%"]) <= 200 else "no"
+        table.add_row(name, r["Request Count"], f"{float(r['Requests/s']):.1f}", r["50%"],
+                      r["95%"], r["99%"], r["Failure Count"], target)
+    console.print(table)
+    failures = Path(f"{out}_failures.csv")
+    if failures.exists() and failures.stat().st_size:
+        for r in csv.DictReader(failures.open()):
+            console.print(f"[red]{r['Occurrences']}× {r['Method']} {r['Name']}: "
+                          f"{r['Error'][:200]}[/]", highlight=False)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--objects", type=int, default=100_000)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--duration", type=int, default=60, help="seconds of load (at most 600)")
+    ap.add_argument("--pg-url", default=os.environ.get(
+        "CYBERHUB_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    ap.add_argument("--redis-url", default="", help="jobs on Redis (default: SQLite queue)")
+    ap.add_argument("--database", default="cyberhub_load")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep a database seeded earlier with the same object count")
+    args = ap.parse_args()
+    args.duration = max(10, min(args.duration, 600))
+    url = database_url(args.pg_url, args.database)
+    with tempfile.TemporaryDirectory(prefix="cyberhub-load-") as tmp:
+        var = Path(tmp) / "var"
+        var.mkdir()
+        have = seeded_count(url) if args.reuse else None
+        if have is None or have < args.objects:
+            recreate(args.pg_url, args.database)
+            started = time.perf_counter()
+            seed(url, var, args.objects)
+            console.print(f"seeded {args.objects:,} objects in "
+                          f"{time.perf_counter() - started:.0f} s", highlight=False)
+        else:
+            console.print(f"reusing {args.database} ({have:,} objects)", highlight=False)
+        plan_path = Path(tmp) / "plan.json"
+        plan(url, var, plan_path)
+        objects = seeded_count(url) or 0
+        hub = Hub(url, var, args.workers, args.redis_url)
+        try:
+            out = Path(tmp) / "locust"
+            run_locust(hub.base, plan_path, args.users, args.duration, out)
+        finally:
+            hub.stop()
+        report(out, args, objects)
+        errors = [line for line in hub.log.read_text(errors="replace").splitlines()
+                  if "ERROR" in line or "Traceback" in line or line.startswith(("E", " "))]
+        if errors:
+            kept = ROOT / "var" / "load-test-hub.log"
+            kept.parent.mkdir(exist_ok=True)
+            kept.write_text(hub.log.read_text(errors="replace"))
+            console.print(f"[yellow]The hub logged errors: {kept}[/]", highlight=False)
+
+
+if __name__ == "__main__":
+    main()
