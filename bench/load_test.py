@@ -7,7 +7,8 @@ Seeds a database of its own (``cyberhub_load``; ``--reuse`` keeps one seeded ear
 the same object count) through the hub's importer, starts ``cyberhub serve --workers N``
 and a job worker (Redis when ``--redis-url`` is given), then runs locust headless for a
 bounded time (bench/locustfile.py): sign-in, search (page and API), object page and API,
-dashboards, TAXII pages, small imports. Prints requests/s, p50/p95/p99 and errors per
+the home dashboard (and with ``--landscape`` the landscape dashboard), TAXII pages, small
+imports. Prints requests/s, p50/p95/p99 and errors per
 action, beside the baseline measured in the same run: ``/healthz`` through the same
 server and client (no database), and the target (p95 ≤ 200 ms for pages and API reads,
 no errors).
@@ -129,7 +130,7 @@ def seed(url: str, var: Path, n: int) -> None:
     db.dispose()
 
 
-def plan(url: str, var: Path, path: Path) -> None:
+def plan(url: str, var: Path, path: Path, landscape: bool = False) -> None:
     """What the simulated users need: accounts, a fresh token, object ids, words."""
     from sqlalchemy import select, text
 
@@ -156,6 +157,7 @@ def plan(url: str, var: Path, path: Path) -> None:
     path.write_text(json.dumps({
         "accounts": [f"analyst{i}@load.example" for i in range(ACCOUNTS)],
         "password": PASSWORD, "token": token, "objects": ids, "collection": collection,
+        "landscape": landscape,
         "words": ["synthetic", "indicator", "family", "domain", "ipv4", "sha256",
                   "ransomware", "url"]}))
 
@@ -250,6 +252,8 @@ def main() -> None:
         "CYBERHUB_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     ap.add_argument("--redis-url", default="", help="jobs on Redis (default: SQLite queue)")
     ap.add_argument("--database", default="cyberhub_load")
+    ap.add_argument("--landscape", action="store_true",
+                    help="also load the landscape dashboard (/atlas)")
     ap.add_argument("--reuse", action="store_true",
                     help="keep a database seeded earlier with the same object count")
     args = ap.parse_args()
@@ -268,7 +272,7 @@ def main() -> None:
         else:
             console.print(f"reusing {args.database} ({have:,} objects)", highlight=False)
         plan_path = Path(tmp) / "plan.json"
-        plan(url, var, plan_path)
+        plan(url, var, plan_path, args.landscape)
         objects = seeded_count(url) or 0
         hub = Hub(url, var, args.workers, args.redis_url)
         try:
