@@ -57,10 +57,14 @@ def database() -> Database:
 
 
 @huey.task()  # type: ignore[untyped-decorator]
-def run_import(import_id: str) -> None:
+def run_import(import_id: str, locale: str | None = None) -> None:
+    """Run a queued import; its problems (bad objects) are written in ``locale``, the
+    language of whoever started it."""
+    from cyberhub import i18n
     from cyberhub.intel import imports
 
-    imports.run(database(), uuid.UUID(import_id))
+    with i18n.use_locale(locale):
+        imports.run(database(), uuid.UUID(import_id))
 
 
 @huey.task()  # type: ignore[untyped-decorator]

@@ -23,7 +23,7 @@ from cyberhub.formats.csv import mappings
 from cyberhub.formats.csv.mapping import OUTPUTS, PROPERTIES, VALUE_KINDS, Mapping, role_label
 from cyberhub.formats.csv.reader import DELIMITERS
 from cyberhub.formats.csv.to_stix import Preview, column_name, looks_like_formula, preview
-from cyberhub.i18n import _
+from cyberhub.i18n import _, get_locale
 from cyberhub.intel import imports
 from cyberhub.intel.pages import count, type_category, type_label
 from cyberhub.jobs import enqueue_after_commit, run_import
@@ -270,7 +270,7 @@ def csv_start(ctx: MemberCtx, token: str, columns: Columns = [],  # noqa: B006
                              fmt="csv", options=mapping.as_dict())
     pending.adopt(job, pending.path_of(ctx.viewer.user_id, token, "csv"))
     ctx.session.flush()
-    enqueue_after_commit(ctx.session, run_import, str(job.id))
+    enqueue_after_commit(ctx.session, run_import, str(job.id), get_locale())
     return redirect(f"/imports/{job.id}")
 
 
@@ -375,5 +375,5 @@ def text_start(ctx: MemberCtx, token: str,
                              prepared=True)
     pending.adopt(job, pending.path_of(ctx.viewer.user_id, token, "txt"))
     ctx.session.flush()
-    enqueue_after_commit(ctx.session, run_import, str(job.id))
+    enqueue_after_commit(ctx.session, run_import, str(job.id), get_locale())
     return redirect(f"/imports/{job.id}")

@@ -15,7 +15,7 @@ from cyberhub.audience import Audience
 from cyberhub.community import service as community
 from cyberhub.deps import ApiCtx
 from cyberhub.errors import InvalidInput, NotFound
-from cyberhub.i18n import _
+from cyberhub.i18n import _, get_locale
 from cyberhub.intel import export, imports
 from cyberhub.intel.models import Import
 from cyberhub.intel.schemas import ImportCountsOut, ImportOut, ImportProblem
@@ -81,7 +81,7 @@ async def start_import(
                              audience=aud, mode=mode, fmt=format, options=options)
     await imports.stage_upload(job, request.stream())
     ctx.session.flush()
-    enqueue_after_commit(ctx.session, run_import, str(job.id))
+    enqueue_after_commit(ctx.session, run_import, str(job.id), get_locale())
     return JSONResponse(import_out(job).model_dump(mode="json"), status_code=202,
                         headers={"Location": f"/api/v1/imports/{job.id}"})
 

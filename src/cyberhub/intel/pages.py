@@ -22,7 +22,7 @@ from cyberhub.community import system
 from cyberhub.config import get_settings
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
-from cyberhub.i18n import _, ngettext, pgettext
+from cyberhub.i18n import _, get_locale, ngettext, pgettext
 from cyberhub.intel import imports, service
 from cyberhub.intel.labels import STATUS_LABELS, VETTING_LABELS
 from cyberhub.intel.models import Import, ImportStatus, StixObject, Vetting
@@ -683,7 +683,7 @@ async def start_import(ctx: MemberCtx, file: Annotated[UploadFile | None, File()
                              mode=mode, fmt=format)
     await imports.stage_upload(job, _chunks(file))
     ctx.session.flush()
-    enqueue_after_commit(ctx.session, run_import, str(job.id))
+    enqueue_after_commit(ctx.session, run_import, str(job.id), get_locale())
     return redirect(f"/imports/{job.id}")
 
 

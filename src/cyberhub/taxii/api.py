@@ -26,7 +26,7 @@ from cyberhub.deps import DbSession, client_ip, refuse_unenrolled
 from cyberhub.errors import NotAuthenticated, NotFound, PermissionDenied
 from cyberhub.federation import peers, wire
 from cyberhub.federation.models import Peer
-from cyberhub.i18n import _
+from cyberhub.i18n import _, get_locale
 from cyberhub.jobs import enqueue_after_commit, run_import
 from cyberhub.taxii import media, paging, service
 from cyberhub.taxii.models import TaxiiCollection
@@ -158,7 +158,7 @@ async def add_objects(api_root: str, collection_id: str, request: Request,
         raise PermissionDenied(_("You may not add objects to this collection."))
     body = await request.body()
     job = service.add_objects(ctx.session, ctx.viewer, found, body, ctx.peer)
-    enqueue_after_commit(ctx.session, run_import, str(job.id))
+    enqueue_after_commit(ctx.session, run_import, str(job.id), get_locale())
     return media.taxii_response(service.status_resource(job), status_code=202)
 
 
