@@ -13,48 +13,45 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cyberhub import access, audit, i18n
+from cyberhub import access, audit, clihelp
 from cyberhub.backups import cli as backups_cli
 from cyberhub.config import get_settings
 from cyberhub.db import Database
 from cyberhub.deconfliction.cli import app as deconfliction_app
 from cyberhub.errors import HubError
-from cyberhub.i18n import _, ngettext
+from cyberhub.i18n import N_, _, ngettext
 from cyberhub.meetings.cli import app as meetings_app
 from cyberhub.operations.evidence.cli import app as evidence_app
 from cyberhub.ransomware.cli import app as ransomware_app
 
-app = typer.Typer(help="Run and administer a cyberhub.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
-user_app = typer.Typer(help="Users.", no_args_is_help=True)
-token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
-audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
-feed_app = typer.Typer(help="MISP feed subscriptions.", no_args_is_help=True)
+app = clihelp.Typer(help=N_("Run and administer a cyberhub."), no_args_is_help=True,
+                    pretty_exceptions_enable=False)
+db_app = clihelp.Typer(help=N_("Database schema."), no_args_is_help=True)
+org_app = clihelp.Typer(help=N_("Organisations."), no_args_is_help=True)
+user_app = clihelp.Typer(help=N_("Users."), no_args_is_help=True)
+token_app = clihelp.Typer(help=N_("API tokens."), no_args_is_help=True)
+audit_app = clihelp.Typer(help=N_("The audit log."), no_args_is_help=True)
+feed_app = clihelp.Typer(help=N_("MISP feed subscriptions."), no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(feed_app, name="feed")
-taxii_app = typer.Typer(help="TAXII 2.1 collections served at /taxii2/.", no_args_is_help=True)
+taxii_app = clihelp.Typer(help=N_("TAXII 2.1 collections served at /taxii2/."),
+                          no_args_is_help=True)
 app.add_typer(taxii_app, name="taxii")
-peer_app = typer.Typer(help="Partner hubs (TAXII 2.1 sync).", no_args_is_help=True)
+peer_app = clihelp.Typer(help=N_("Partner hubs (TAXII 2.1 sync)."), no_args_is_help=True)
 app.add_typer(peer_app, name="peer")
 app.add_typer(ransomware_app, name="ransomware")
 app.add_typer(meetings_app, name="meetings")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(deconfliction_app, name="deconfliction")
-app.command("backup")(backups_cli.backup)
-app.command("restore")(backups_cli.restore)
+app.command("backup", help=backups_cli.BACKUP_HELP)(backups_cli.backup)
+app.command("restore", help=backups_cli.RESTORE_HELP)(backups_cli.restore)
 
-
-
-@app.callback()
-def _operator_language() -> None:
-    # Messages for operators speak the language of their shell (LANGUAGE, LC_ALL, LANG).
-    i18n.set_locale(i18n.from_environment(os.environ))
+# The run speaks the operator's language (LANGUAGE, LC_ALL, LC_MESSAGES, LANG): messages
+# and help alike (cyberhub.clihelp).
 
 
 out = Console()
@@ -76,16 +73,15 @@ def _fail(exc: HubError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-@app.command()
-def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+@app.command(help=N_("Serve the web app and the API (with a background-job worker alongside)."))
+def serve(host: Annotated[str, typer.Option(help=N_("Address to listen on."))] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help=N_("Port to listen on."))] = 8000,
           worker: Annotated[bool, typer.Option(
-              help="Also run a background-job worker (imports).")] = True,
+              help=N_("Also run a background-job worker (imports)."))] = True,
           workers: Annotated[int, typer.Option(
               min=1, max=64,
-              help="App processes answering on the one address (PostgreSQL for more than "
-                   "one; see docs/deployment.md).")] = 1) -> None:
-    """Serve the web app and the API (with a background-job worker alongside)."""
+              help=N_("App processes answering on the one address (PostgreSQL for more than "
+                      "one; see docs/deployment.md)."))] = 1) -> None:
     import subprocess
 
     import uvicorn
@@ -131,11 +127,11 @@ def _metrics_dir(var_dir: Path) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 
-@app.command("worker")
+@app.command("worker", help=N_(
+    "Run background jobs (imports, MISP feed polls every minute) until stopped."))
 def worker_command(
-    workers: Annotated[int, typer.Option(help="Jobs run at the same time.")] = 1,
+    workers: Annotated[int, typer.Option(help=N_("Jobs run at the same time."))] = 1,
 ) -> None:
-    """Run background jobs (imports, MISP feed polls every minute) until stopped."""
     from cyberhub import jobs
     from cyberhub.federation import service as federation
     from cyberhub.intel import imports
@@ -165,28 +161,28 @@ def worker_command(
     consumer.run()
 
 
-refdata_app = typer.Typer(help="Reference data shipped by the MISP data packages.",
-                          no_args_is_help=True)
+refdata_app = clihelp.Typer(help=N_("Reference data shipped by the MISP data packages."),
+                            no_args_is_help=True)
 app.add_typer(refdata_app, name="refdata")
 
 
-@refdata_app.command("load")
+@refdata_app.command("load", help=N_(
+    "Load the MISP galaxies (ransomware families, ATT&CK, actors, malware, tools, "
+    "countries, sectors) as TLP:CLEAR reference objects, and index the MISP warning lists. "
+    "Idempotent: a second run changes nothing."))
 def refdata_load(
     galaxy: Annotated[list[str] | None, typer.Option(
-        help="Load only this MISP galaxy (repeatable; default: every galaxy the hub maps, "
-             "see 'cyberhub refdata status').")] = None,
+        help=N_("Load only this MISP galaxy (repeatable; default: every galaxy the hub maps, "
+                "see 'cyberhub refdata status')."))] = None,
     file: Annotated[list[Path] | None, typer.Option(
-        help="Also load a galaxy cluster file (a newer or a private galaxy; repeatable).",
+        help=N_("Also load a galaxy cluster file (a newer or a private galaxy; repeatable)."),
         exists=True, dir_okay=False, readable=True)] = None,
     force: Annotated[bool, typer.Option(
-        help="Build and import again even when every galaxy is loaded at its version.")]
+        help=N_("Build and import again even when every galaxy is loaded at its version."))]
     = False,
     warninglists: Annotated[bool, typer.Option(
-        help="Also index the MISP warning lists.")] = True,
+        help=N_("Also index the MISP warning lists."))] = True,
 ) -> None:
-    """Load the MISP galaxies (ransomware families, ATT&CK, actors, malware, tools,
-    countries, sectors) as TLP:CLEAR reference objects, and index the MISP warning lists.
-    Idempotent: a second run changes nothing."""
     try:
         _load_reference_data(galaxy, file or [], force=force)
     except HubError as exc:
@@ -275,9 +271,9 @@ def _index_warninglists() -> None:
               highlight=False)
 
 
-@refdata_app.command("status")
+@refdata_app.command("status", help=N_(
+    "List the reference data the hub holds, and the galaxies it could load."))
 def refdata_status() -> None:
-    """List the reference data the hub holds, and the galaxies it could load."""
     from cyberhub.intel.galaxies import GALAXY_STIX_TYPES
     from cyberhub.refdata import galaxies
     from cyberhub.refdata import service as refdata
@@ -303,28 +299,27 @@ def refdata_status() -> None:
     out.print(_("* not loaded by default (deprecated copies); load with --galaxy NAME."))
 
 
-@app.command("import")
+@app.command("import", help=N_("Import a file into the knowledge base, with a progress bar."))
 def import_command(
     path: Annotated[Path, typer.Argument(
-        help="The file to import, or a directory for formats that read one (a MISP feed).",
+        help=N_("The file to import, or a directory for formats that read one (a MISP feed)."),
         exists=True, readable=True)],
-    as_: Annotated[str, typer.Option("--as", help="E-mail of the contributing user.")],
-    tlp: Annotated[str, typer.Option(help="Marking for objects the data leaves unmarked.")]
+    as_: Annotated[str, typer.Option("--as", help=N_("E-mail of the contributing user."))],
+    tlp: Annotated[str, typer.Option(help=N_("Marking for objects the data leaves unmarked."))]
     = "AMBER",
     audience: Annotated[str | None, typer.Option(
-        help="Recipient organisations, comma-separated names.")] = None,
+        help=N_("Recipient organisations, comma-separated names."))] = None,
     fmt: Annotated[str, typer.Option(
-        "--format", help="stix; misp (MISP event JSON, or a MISP feed: a directory or "
-                         ".tar.gz); csv (with --mapping)")] = "stix",
+        "--format", help=N_("stix; misp (MISP event JSON, or a MISP feed: a directory or "
+                            ".tar.gz); csv (with --mapping)"))] = "stix",
     mapping: Annotated[str | None, typer.Option(
-        help="For --format csv: the name (or id) of a CSV mapping saved by the user's "
-             "organisation on the import page.")] = None,
-    pap: Annotated[str | None, typer.Option(help="PAP marking.")] = None,
+        help=N_("For --format csv: the name (or id) of a CSV mapping saved by the user's "
+                "organisation on the import page."))] = None,
+    pap: Annotated[str | None, typer.Option(help=N_("PAP marking."))] = None,
     lenient: Annotated[bool, typer.Option(
-        help="Store the valid objects and report the invalid ones (default: strict, all or "
-             "nothing).")] = False,
+        help=N_("Store the valid objects and report the invalid ones (default: strict, all or "
+                "nothing)."))] = False,
 ) -> None:
-    """Import a file into the knowledge base, with a progress bar."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
     from cyberhub.audience import Audience
@@ -408,25 +403,26 @@ def _format_options(session: Any, viewer: Any, fmt: str, mapping: str | None
     return mappings.load(session, viewer, mapping).as_dict()
 
 
-@app.command("export")
+@app.command("export", help=N_(
+    "Export what a user may see: a STIX 2.1 bundle, CSV, a blocklist or MISP events."))
 def export_command(
-    as_: Annotated[str, typer.Option("--as", help="E-mail of the user whose view is exported.")],
-    fmt: Annotated[str, typer.Option("--format", help="stix, csv, blocklist or misp.")]
+    as_: Annotated[str, typer.Option(
+        "--as", help=N_("E-mail of the user whose view is exported."))],
+    fmt: Annotated[str, typer.Option("--format", help=N_("stix, csv, blocklist or misp."))]
     = "stix",
     kind: Annotated[str | None, typer.Option(
-        help="Blocklists: the kind of value (ipv4, ipv6, domain, url, sha256, …).")] = None,
+        help=N_("Blocklists: the kind of value (ipv4, ipv6, domain, url, sha256, …)."))] = None,
     type_: Annotated[list[str] | None, typer.Option(
-        "--type", help="Only these STIX types (repeatable).")] = None,
+        "--type", help=N_("Only these STIX types (repeatable)."))] = None,
     tlp: Annotated[list[str] | None, typer.Option(
-        help="Only these TLP markings (repeatable).")] = None,
+        help=N_("Only these TLP markings (repeatable)."))] = None,
     since: Annotated[str | None, typer.Option(
-        help="Only objects added at or after (ISO 8601 date or time with zone).")] = None,
+        help=N_("Only objects added at or after (ISO 8601 date or time with zone)."))] = None,
     warninglisted: Annotated[bool, typer.Option(
-        help="Blocklists: keep values on MISP warning lists (left out by default).")] = False,
+        help=N_("Blocklists: keep values on MISP warning lists (left out by default)."))] = False,
     output: Annotated[Path | None, typer.Option(
-        help="Write to this file (default: standard output).", dir_okay=False)] = None,
+        help=N_("Write to this file (default: standard output)."), dir_okay=False)] = None,
 ) -> None:
-    """Export what a user may see: a STIX 2.1 bundle, CSV, a blocklist or MISP events."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from cyberhub.community import service
@@ -464,23 +460,24 @@ def export_command(
     err.print("[green]✓[/] " + _("Exported to %(path)s.") % {"path": output}, highlight=False)
 
 
-@feed_app.command("add")
+@feed_app.command("add", help=N_(
+    "Subscribe an organisation to a MISP feed; the worker polls it every N minutes."))
 def feed_add(
-    name: Annotated[str, typer.Argument(help="A name for the feed, unique in the organisation.")],
+    name: Annotated[str, typer.Argument(
+        help=N_("A name for the feed, unique in the organisation."))],
     url: Annotated[str, typer.Argument(
-        help="The feed's folder: an http(s) URL, or a directory holding manifest.json.")],
+        help=N_("The feed's folder: an http(s) URL, or a directory holding manifest.json."))],
     as_: Annotated[str, typer.Option(
-        "--as", help="E-mail of the member whose rights the imports run with; the feed "
-                     "belongs to their organisation.")],
-    tlp: Annotated[str, typer.Option(help="Marking for what the feed's data leaves "
-                                          "unmarked.")] = "AMBER",
-    pap: Annotated[str | None, typer.Option(help="PAP marking.")] = None,
+        "--as", help=N_("E-mail of the member whose rights the imports run with; the feed "
+                        "belongs to their organisation."))],
+    tlp: Annotated[str, typer.Option(help=N_("Marking for what the feed's data leaves "
+                                             "unmarked."))] = "AMBER",
+    pap: Annotated[str | None, typer.Option(help=N_("PAP marking."))] = None,
     audience: Annotated[str | None, typer.Option(
-        help="Recipient organisations, comma-separated names.")] = None,
-    every: Annotated[int, typer.Option(help="Minutes between polls.")] = 60,
-    paused: Annotated[bool, typer.Option(help="Add it paused.")] = False,
+        help=N_("Recipient organisations, comma-separated names."))] = None,
+    every: Annotated[int, typer.Option(help=N_("Minutes between polls."))] = 60,
+    paused: Annotated[bool, typer.Option(help=N_("Add it paused."))] = False,
 ) -> None:
-    """Subscribe an organisation to a MISP feed; the worker polls it every N minutes."""
     from cyberhub.audience import Audience
     from cyberhub.community import service as community
     from cyberhub.federation import service
@@ -519,9 +516,8 @@ def _cursor(value: int | None) -> str:
     return _when(datetime.fromtimestamp(value, UTC)) if value else "—"
 
 
-@feed_app.command("list")
+@feed_app.command("list", help=N_("Every MISP feed subscription of the hub, with its last poll."))
 def feed_list() -> None:
-    """Every MISP feed subscription of the hub, with its last poll."""
     from cyberhub.community import service as community
     from cyberhub.federation import service
     from cyberhub.formats.misp.feeds import shown_location
@@ -545,12 +541,12 @@ def feed_list() -> None:
     out.print(table)
 
 
-@feed_app.command("poll")
+@feed_app.command("poll", help=N_(
+    "Poll MISP feeds now, here, with progress; paused feeds only when named."))
 def feed_poll(
     name: Annotated[str | None, typer.Argument(
-        help="The feed's name (or id); every enabled feed when left out.")] = None,
+        help=N_("The feed's name (or id); every enabled feed when left out."))] = None,
 ) -> None:
-    """Poll MISP feeds now, here, with progress; paused feeds only when named."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from cyberhub.federation import service
@@ -617,9 +613,8 @@ def feed_poll(
         raise typer.Exit(code=1)
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", help=N_("Bring the database schema up to date."))
 def db_upgrade() -> None:
-    """Bring the database schema up to date."""
     from cyberhub import migrate
 
     url = get_settings().resolved_database_url()
@@ -628,12 +623,11 @@ def db_upgrade() -> None:
     out.print(f"[green]✓[/] {_('The database is up to date.')}")
 
 
-@app.command()
+@app.command(help=N_("Load the demo community (idempotent) and print its sign-ins."))
 def demo(
     refdata: Annotated[bool, typer.Option(
-        help="Also make sure the reference data (MISP galaxies) is loaded.")] = True,
+        help=N_("Also make sure the reference data (MISP galaxies) is loaded."))] = True,
 ) -> None:
-    """Load the demo community (idempotent) and print its sign-ins."""
     from cyberhub import demo as demo_data
 
     if refdata:
@@ -655,17 +649,17 @@ def demo(
     out.print(_("Password for every demo user: %(pw)s") % {"pw": demo_data.DEMO_PASSWORD})
 
 
-@org_app.command("create")
+@org_app.command("create", help=N_("Create an organisation."))
 def org_create(
     name: str,
-    kind: Annotated[str, typer.Option(help="law-enforcement, cert, financial, telecom, hosting, "
-                                           "online-platform, security-vendor, "
-                                           "international-organisation, non-profit, academia, "
-                                           "other")],
-    country: Annotated[str | None, typer.Option(help="ISO 3166 two-letter code.")] = None,
-    sector: Annotated[str | None, typer.Option(help="A sector of the MISP sector galaxy.")] = None,
+    kind: Annotated[str, typer.Option(help=N_("law-enforcement, cert, financial, telecom, hosting, "
+                                              "online-platform, security-vendor, "
+                                              "international-organisation, non-profit, academia, "
+                                              "other"))],
+    country: Annotated[str | None, typer.Option(help=N_("ISO 3166 two-letter code."))] = None,
+    sector: Annotated[str | None, typer.Option(
+        help=N_("A sector of the MISP sector galaxy."))] = None,
 ) -> None:
-    """Create an organisation."""
     from cyberhub.community import service
 
     try:
@@ -678,14 +672,14 @@ def org_create(
         raise _fail(exc) from None
 
 
-@user_app.command("create")
+@user_app.command("create", help=N_(
+    "Create a user. The password is read from stdin when it is not a terminal."))
 def user_create(
     email: str,
-    org: Annotated[str, typer.Option(help="Name of the user's organisation.")],
-    role: Annotated[str, typer.Option(help="hub-admin, org-admin, analyst or reader.")],
-    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    org: Annotated[str, typer.Option(help=N_("Name of the user's organisation."))],
+    role: Annotated[str, typer.Option(help=N_("hub-admin, org-admin, analyst or reader."))],
+    name: Annotated[str | None, typer.Option(help=N_("Display name."))] = None,
 ) -> None:
-    """Create a user. The password is read from stdin when it is not a terminal."""
     from cyberhub.community import service
 
     if sys.stdin.isatty():
@@ -710,9 +704,9 @@ def user_create(
         raise _fail(exc) from None
 
 
-@user_app.command("reset-2fa")
+@user_app.command("reset-2fa", help=N_(
+    "Turn off a user's second factor (lost device, or a changed secret key)."))
 def user_reset_2fa(email: str) -> None:
-    """Turn off a user's second factor (lost device, or a changed secret key)."""
     from cyberhub.community import service
 
     try:
@@ -728,14 +722,13 @@ def user_reset_2fa(email: str) -> None:
               % {"email": email}, highlight=False)
 
 
-@token_app.command("create")
+@token_app.command("create", help=N_("Create an API token for a user; prints only the token."))
 def token_create(
     email: str,
-    scope: Annotated[str, typer.Option(help="read or write.")] = "read",
-    name: Annotated[str, typer.Option(help="What the token is for.")] = "command line",
-    expires_days: Annotated[int, typer.Option(help="Days until it expires (1-366).")] = 90,
+    scope: Annotated[str, typer.Option(help=N_("read or write."))] = "read",
+    name: Annotated[str, typer.Option(help=N_("What the token is for."))] = "command line",
+    expires_days: Annotated[int, typer.Option(help=N_("Days until it expires (1-366)."))] = 90,
 ) -> None:
-    """Create an API token for a user; prints only the token."""
     from cyberhub.community import auth, service
 
     try:
@@ -750,13 +743,13 @@ def token_create(
     sys.stdout.write(secret + "\n")
 
 
-@audit_app.command("verify")
+@audit_app.command("verify", help=N_(
+    "Check the audit log's hash chain; exit 1 if any entry was edited or deleted."))
 def audit_verify(
     anchor: Annotated[list[str] | None, typer.Option(
-        help="A head printed by an earlier run (SEQ:HASH); repeatable. Proves the log was "
-             "not cut short and rewound since.")] = None,
+        help=N_("A head printed by an earlier run (SEQ:HASH); repeatable. Proves the log was "
+                "not cut short and rewound since."))] = None,
 ) -> None:
-    """Check the audit log's hash chain; exit 1 if any entry was edited or deleted."""
     try:
         anchors = [audit.parse_anchor(a) for a in anchor or []]
     except ValueError as exc:
@@ -777,28 +770,28 @@ def audit_verify(
     raise typer.Exit(code=1)
 
 
-@taxii_app.command("add")
+@taxii_app.command("add", help=N_(
+    "Define a TAXII collection: a filter over what each member may see."))
 def taxii_add(
-    title: Annotated[str, typer.Argument(help="The collection's title.")],
-    alias: Annotated[str | None, typer.Option(help="A short name clients may use.")] = None,
-    description: Annotated[str, typer.Option(help="What the collection holds.")] = "",
+    title: Annotated[str, typer.Argument(help=N_("The collection's title."))],
+    alias: Annotated[str | None, typer.Option(help=N_("A short name clients may use."))] = None,
+    description: Annotated[str, typer.Option(help=N_("What the collection holds."))] = "",
     type_: Annotated[list[str] | None, typer.Option(
-        "--type", help="Only these STIX types (repeat).")] = None,
-    tlp: Annotated[list[str] | None, typer.Option(help="Only these markings (repeat).")] = None,
-    label: Annotated[list[str] | None, typer.Option(help="Only objects with any of these "
-                                                         "labels (repeat).")] = None,
+        "--type", help=N_("Only these STIX types (repeat)."))] = None,
+    tlp: Annotated[list[str] | None, typer.Option(help=N_("Only these markings (repeat)."))] = None,
+    label: Annotated[list[str] | None, typer.Option(help=N_("Only objects with any of these "
+                                                            "labels (repeat)."))] = None,
     source: Annotated[list[str] | None, typer.Option(
-        help="Only objects whose source starts with this (repeat), e.g. misp-feed:.")] = None,
+        help=N_("Only objects whose source starts with this (repeat), e.g. misp-feed:."))] = None,
     owner: Annotated[list[str] | None, typer.Option(
-        help="Only objects of these organisations, by name (repeat).")] = None,
+        help=N_("Only objects of these organisations, by name (repeat)."))] = None,
     shared_with: Annotated[list[str] | None, typer.Option(
-        help="Only objects whose audience names this organisation or group (repeat).")]
+        help=N_("Only objects whose audience names this organisation or group (repeat)."))]
     = None,
-    writable: Annotated[bool, typer.Option(help="Members may add objects.")] = False,
-    write_tlp: Annotated[str, typer.Option(help="Marking for unmarked objects added.")]
+    writable: Annotated[bool, typer.Option(help=N_("Members may add objects."))] = False,
+    write_tlp: Annotated[str, typer.Option(help=N_("Marking for unmarked objects added."))]
     = "AMBER",
 ) -> None:
-    """Define a TAXII collection: a filter over what each member may see."""
     from cyberhub.community import service as community
     from cyberhub.taxii import service
 
@@ -830,9 +823,8 @@ def taxii_add(
               % {"title": title, "id": cid}, highlight=False)
 
 
-@taxii_app.command("list")
+@taxii_app.command("list", help=N_("The TAXII collections and their filters."))
 def taxii_list() -> None:
-    """The TAXII collections and their filters."""
     from cyberhub.taxii import service
 
     with _database().transaction() as session:
@@ -851,11 +843,11 @@ def taxii_list() -> None:
     out.print(table)
 
 
-@taxii_app.command("remove")
+@taxii_app.command("remove", help=N_(
+    "Delete a TAXII collection (its objects stay in the knowledge base)."))
 def taxii_remove(
-    collection: Annotated[str, typer.Argument(help="The collection's id or alias.")],
+    collection: Annotated[str, typer.Argument(help=N_("The collection's id or alias."))],
 ) -> None:
-    """Delete a TAXII collection (its objects stay in the knowledge base)."""
     from cyberhub.taxii import service
 
     try:
@@ -867,41 +859,41 @@ def taxii_remove(
     out.print("[green]✓[/] " + _("Collection removed."))
 
 
-@peer_app.command("add")
+@peer_app.command("add", help=N_(
+    "Register a partner hub (or any TAXII 2.1 collection) to sync with."))
 def peer_add(
-    name: Annotated[str, typer.Argument(help="A name for the partner.")],
-    url: Annotated[str, typer.Argument(help="The partner's TAXII collection address.")],
-    org: Annotated[str, typer.Option(help="The organisation here that stands for the "
-                                          "partner (owns what it sends; its client signs "
-                                          "in as one of its users).")],
-    run_as: Annotated[str, typer.Option(help="E-mail of that organisation's user the "
-                                             "imports run as.")],
-    remote_user: Annotated[str, typer.Option(help="Our e-mail on the partner's server "
-                                                  "(Basic); empty: Bearer.")] = "",
+    name: Annotated[str, typer.Argument(help=N_("A name for the partner."))],
+    url: Annotated[str, typer.Argument(help=N_("The partner's TAXII collection address."))],
+    org: Annotated[str, typer.Option(help=N_("The organisation here that stands for the "
+                                             "partner (owns what it sends; its client signs "
+                                             "in as one of its users)."))],
+    run_as: Annotated[str, typer.Option(help=N_("E-mail of that organisation's user the "
+                                                "imports run as."))],
+    remote_user: Annotated[str, typer.Option(help=N_("Our e-mail on the partner's server "
+                                                     "(Basic); empty: Bearer."))] = "",
     token_env: Annotated[str, typer.Option(
-        help="Name of the environment variable holding our API token on the partner's "
-             "server (kept out of the shell history).")] = "CYBERHUB_PEER_TOKEN",  # noqa: S107
-    direction: Annotated[str, typer.Option(help="pull, push or both.")] = "pull",
-    share_green: Annotated[bool, typer.Option(help="The partner's community is trusted "
-                                                   "for TLP:GREEN.")] = False,
+        help=N_("Name of the environment variable holding our API token on the partner's "
+                "server (kept out of the shell history)."))] = "CYBERHUB_PEER_TOKEN",  # noqa: S107
+    direction: Annotated[str, typer.Option(help=N_("pull, push or both."))] = "pull",
+    share_green: Annotated[bool, typer.Option(help=N_("The partner's community is trusted "
+                                                      "for TLP:GREEN."))] = False,
     tlp: Annotated[str, typer.Option(
-        help="The least restrictive marking what the partner sends may have here (as for "
-             "any import): GREEN keeps its GREEN as GREEN.")] = "AMBER",
+        help=N_("The least restrictive marking what the partner sends may have here (as for "
+                "any import): GREEN keeps its GREEN as GREEN."))] = "AMBER",
     audience: Annotated[list[str] | None, typer.Option(
-        help="Organisations here that receive the partner's AMBER (repeat).")] = None,
-    every: Annotated[int, typer.Option(help="Minutes between syncs.")] = 15,
+        help=N_("Organisations here that receive the partner's AMBER (repeat)."))] = None,
+    every: Annotated[int, typer.Option(help=N_("Minutes between syncs."))] = 15,
     match_key_env: Annotated[str, typer.Option(
-        help="Environment variable holding the matching key agreed with the partner.")]
+        help=N_("Environment variable holding the matching key agreed with the partner."))]
     = "CYBERHUB_PEER_MATCH_KEY",
-    match_key_id: Annotated[str, typer.Option(help="The agreed key's id.")] = "",
-    contact: Annotated[str, typer.Option(help="The partner's point of contact, named to "
-                                              "analysts when a value matches.")] = "",
+    match_key_id: Annotated[str, typer.Option(help=N_("The agreed key's id."))] = "",
+    contact: Annotated[str, typer.Option(help=N_("The partner's point of contact, named to "
+                                                 "analysts when a value matches."))] = "",
     trust: Annotated[int | None, typer.Option(
-        help="Confidence (0-100) given to the partner's objects that state none.")] = None,
-    paused: Annotated[bool, typer.Option(help="Add it paused: no scheduled syncs (sync "
-                                              "it by name).")] = False,
+        help=N_("Confidence (0-100) given to the partner's objects that state none."))] = None,
+    paused: Annotated[bool, typer.Option(help=N_("Add it paused: no scheduled syncs (sync "
+                                                 "it by name)."))] = False,
 ) -> None:
-    """Register a partner hub (or any TAXII 2.1 collection) to sync with."""
     from cyberhub.federation import peers
 
     try:
@@ -921,9 +913,8 @@ def peer_add(
               highlight=False)
 
 
-@peer_app.command("list")
+@peer_app.command("list", help=N_("The partner hubs and the state of each link."))
 def peer_list() -> None:
-    """The partner hubs and the state of each link."""
     from cyberhub.federation import peers
 
     with _database().transaction() as session:
@@ -942,9 +933,8 @@ def peer_list() -> None:
     out.print(table)
 
 
-@peer_app.command("remove")
-def peer_remove(peer: Annotated[str, typer.Argument(help="The partner's name or id.")]) -> None:
-    """Stop syncing with a partner (what it sent stays)."""
+@peer_app.command("remove", help=N_("Stop syncing with a partner (what it sent stays)."))
+def peer_remove(peer: Annotated[str, typer.Argument(help=N_("The partner's name or id."))]) -> None:
     from cyberhub.federation import peers
 
     try:
@@ -955,9 +945,9 @@ def peer_remove(peer: Annotated[str, typer.Argument(help="The partner's name or 
     out.print("[green]✓[/] " + _("Partner removed."))
 
 
-@peer_app.command("index")
-def peer_index(peer: Annotated[str, typer.Argument(help="The partner's name or id.")]) -> None:
-    """Rebuild the keyed digests of the values offered to a partner for matching."""
+@peer_app.command("index", help=N_(
+    "Rebuild the keyed digests of the values offered to a partner for matching."))
+def peer_index(peer: Annotated[str, typer.Argument(help=N_("The partner's name or id."))]) -> None:
     from cyberhub.federation import matching, peers
 
     database = _database()
@@ -973,27 +963,27 @@ def peer_index(peer: Annotated[str, typer.Argument(help="The partner's name or i
               % {"n": count})
 
 
-@peer_app.command("set")
+@peer_app.command("set", help=N_(
+    "Change a partner's settings (its cursors stay, unless the address changes)."))
 def peer_set(
-    peer: Annotated[str, typer.Argument(help="The partner's name or id.")],
-    url: Annotated[str | None, typer.Option(help="A new collection address (reads it "
-                                                 "afresh).")] = None,
-    remote_user: Annotated[str | None, typer.Option(help="Our e-mail on the partner's "
-                                                         "server.")] = None,
+    peer: Annotated[str, typer.Argument(help=N_("The partner's name or id."))],
+    url: Annotated[str | None, typer.Option(help=N_("A new collection address (reads it "
+                                                    "afresh)."))] = None,
+    remote_user: Annotated[str | None, typer.Option(help=N_("Our e-mail on the partner's "
+                                                            "server."))] = None,
     token_env: Annotated[str | None, typer.Option(
-        help="Environment variable holding a new API token for the partner's server.")]
+        help=N_("Environment variable holding a new API token for the partner's server."))]
     = None,
-    direction: Annotated[str | None, typer.Option(help="pull, push or both.")] = None,
+    direction: Annotated[str | None, typer.Option(help=N_("pull, push or both."))] = None,
     share_green: Annotated[bool | None, typer.Option(
-        "--share-green/--no-share-green", help="Trusted for TLP:GREEN or not.")] = None,
-    tlp: Annotated[str | None, typer.Option(help="Least restrictive marking here.")] = None,
-    every: Annotated[int | None, typer.Option(help="Minutes between syncs.")] = None,
-    contact: Annotated[str | None, typer.Option(help="The partner's point of contact.")]
+        "--share-green/--no-share-green", help=N_("Trusted for TLP:GREEN or not."))] = None,
+    tlp: Annotated[str | None, typer.Option(help=N_("Least restrictive marking here."))] = None,
+    every: Annotated[int | None, typer.Option(help=N_("Minutes between syncs."))] = None,
+    contact: Annotated[str | None, typer.Option(help=N_("The partner's point of contact."))]
     = None,
-    trust: Annotated[int | None, typer.Option(help="Confidence (0-100) for its objects "
-                                                   "that state none.")] = None,
+    trust: Annotated[int | None, typer.Option(help=N_("Confidence (0-100) for its objects "
+                                                      "that state none."))] = None,
 ) -> None:
-    """Change a partner's settings (its cursors stay, unless the address changes)."""
     from cyberhub.federation import peers
 
     try:
@@ -1009,15 +999,15 @@ def peer_set(
     out.print("[green]✓[/] " + _("Partner updated."))
 
 
-@peer_app.command("key")
+@peer_app.command("key", help=N_(
+    "Rotate the matching key agreed with a partner, and rebuild the digests."))
 def peer_key(
-    peer: Annotated[str, typer.Argument(help="The partner's name or id.")],
-    match_key_id: Annotated[str, typer.Option(help="The new key's id.")] = "",
+    peer: Annotated[str, typer.Argument(help=N_("The partner's name or id."))],
+    match_key_id: Annotated[str, typer.Option(help=N_("The new key's id."))] = "",
     match_key_env: Annotated[str, typer.Option(
-        help="Environment variable holding the new key; unset or empty removes the key.")]
+        help=N_("Environment variable holding the new key; unset or empty removes the key."))]
     = "CYBERHUB_PEER_MATCH_KEY",
 ) -> None:
-    """Rotate the matching key agreed with a partner, and rebuild the digests."""
     from cyberhub.federation import matching, peers
 
     database = _database()
@@ -1035,10 +1025,10 @@ def peer_key(
               % {"n": count})
 
 
-@app.command("sync")
+@app.command("sync", help=N_(
+    "Sync now with one partner hub, or with all of them; exit 1 if any sync failed."))
 def sync_peers(peer: Annotated[str | None, typer.Argument(
-        help="A partner's name or id; every enabled partner when left out.")] = None) -> None:
-    """Sync now with one partner hub, or with all of them; exit 1 if any sync failed."""
+        help=N_("A partner's name or id; every enabled partner when left out."))] = None) -> None:
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from cyberhub.federation import peers, sync

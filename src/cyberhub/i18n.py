@@ -211,6 +211,13 @@ def npgettext(context: str, singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction (``pybabel extract`` knows ``N_``) where it cannot be
+    translated yet, such as a command's help declared at import: it is translated where
+    it is shown."""
+    return message
+
+
 # ---------------------------------------------------------------- formatting for the locale
 # Dates, times, numbers and money as the active locale writes them (Babel, CLDR data).
 # Times are shown in UTC, the hub's one time zone; digits stay Latin in every locale.

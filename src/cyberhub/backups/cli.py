@@ -20,7 +20,7 @@ from rich.text import Text
 
 from cyberhub.backups import service
 from cyberhub.errors import HubError
-from cyberhub.i18n import _, ngettext
+from cyberhub.i18n import N_, _, ngettext
 
 
 class _Bytes(DownloadColumn):
@@ -82,17 +82,20 @@ def _counts(summary: service.Summary) -> dict[str, str]:
             "keys": ngettext("%(n)d key", "%(n)d keys", summary.keys) % {"n": summary.keys}}
 
 
+BACKUP_HELP = N_(
+    "Back up the hub while it runs: the database (a consistent online copy of SQLite, or "
+    "pg_dump of PostgreSQL), evidence files, dialogue attachments and the keys, in one tar "
+    "archive with a manifest of SHA-256 sums. The archive is secret: store it encrypted "
+    "(docs/backup.md).")
+
+
 def backup(
     path: Annotated[Path, typer.Argument(
-        help="The archive to write (a new file; a name ending in .tar.gz compresses it).")],
+        help=N_("The archive to write (a new file; a name ending in .tar.gz compresses it)."))],
     exclude_keys: Annotated[bool, typer.Option(
-        "--exclude-keys", help="Leave the deconfliction key and the secret key out of the "
-                               "archive (keep them safe elsewhere).")] = False,
+        "--exclude-keys", help=N_("Leave the deconfliction key and the secret key out of the "
+                                  "archive (keep them safe elsewhere)."))] = False,
 ) -> None:
-    """Back up the hub while it runs: the database (a consistent online copy of SQLite,
-    or pg_dump of PostgreSQL), evidence files, dialogue attachments and the keys, in one
-    tar archive with a manifest of SHA-256 sums. The archive is secret: store it
-    encrypted (docs/backup.md)."""
     from cyberhub.cli import _fail, err, out
     from cyberhub.config import get_settings
 
@@ -114,15 +117,18 @@ def backup(
                   highlight=False)
 
 
+RESTORE_HELP = N_(
+    "Restore a backup into the configured database and var directory, then migrate it to "
+    "the current schema. Every member is checked against the manifest first; a database "
+    "holding data is replaced only with --force. Stop the hub (web and workers) before "
+    "restoring.")
+
+
 def restore(
-    path: Annotated[Path, typer.Argument(help="The archive written by 'cyberhub backup'.")],
+    path: Annotated[Path, typer.Argument(help=N_("The archive written by 'cyberhub backup'."))],
     force: Annotated[bool, typer.Option(
-        "--force", help="Replace a database that already holds data.")] = False,
+        "--force", help=N_("Replace a database that already holds data."))] = False,
 ) -> None:
-    """Restore a backup into the configured database and var directory, then migrate it
-    to the current schema. Every member is checked against the manifest first; a
-    database holding data is replaced only with --force. Stop the hub (web and workers)
-    before restoring."""
     from cyberhub.cli import _fail, err, out
     from cyberhub.config import get_settings
 

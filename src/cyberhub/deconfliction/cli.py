@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from cyberhub.i18n import _, ngettext
+from cyberhub import clihelp
+from cyberhub.i18n import N_, _, ngettext
 
-app = typer.Typer(help="Pointer-only deconfliction.", no_args_is_help=True)
+app = clihelp.Typer(help=N_("Pointer-only deconfliction."), no_args_is_help=True)
 
 
-@app.command("purge")
+@app.command("purge", help=N_(
+    "Delete registrations expired more than CYBERHUB_DECONFLICTION_PURGE_DAYS ago, with "
+    "their hits (the worker does it every night)."))
 def purge() -> None:
-    """Delete registrations expired more than CYBERHUB_DECONFLICTION_PURGE_DAYS ago, with
-    their hits (the worker does it every night)."""
     from cyberhub.cli import _database, out
     from cyberhub.deconfliction import service
 
@@ -26,11 +27,10 @@ def purge() -> None:
                        "%(n)d expired registrations deleted.", count) % {"n": count})
 
 
-@app.command("announce")
+@app.command("announce", help=N_(
+    "Announce new and renewed registrations to every partner hub now (the worker does it "
+    "after each registration and every minute); exit 1 if a partner could not be reached."))
 def announce() -> None:
-    """Announce new and renewed registrations to every partner hub now (the worker does
-    it after each registration and every minute); exit 1 if a partner could not be
-    reached."""
     from cyberhub.cli import _database, err, out
     from cyberhub.deconfliction import network
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import typer
+from cyberhub import clihelp
+from cyberhub.i18n import N_, _
 
-from cyberhub.i18n import _
-
-app = typer.Typer(help="Meetings: action items and their reminders.", no_args_is_help=True)
+app = clihelp.Typer(help=N_("Meetings: action items and their reminders."), no_args_is_help=True)
 
 
-@app.command("remind")
+@app.command("remind", help=N_(
+    "Publish the action-item reminders due now (due within 24 hours, overdue), each once "
+    "per item — what the worker does every 15 minutes."))
 def remind() -> None:
-    """Publish the action-item reminders due now (due within 24 hours, overdue), each
-    once per item — what the worker does every 15 minutes."""
     from cyberhub.cli import _database, out
     from cyberhub.meetings import reminders
 

@@ -7,33 +7,34 @@ from typing import Annotated
 
 import typer
 
+from cyberhub import clihelp
 from cyberhub.errors import HubError
-from cyberhub.i18n import _, ngettext
+from cyberhub.i18n import N_, _, ngettext
 
-app = typer.Typer(help="Ransomware: payments followed to their wallets, and leak-site posts.",
-                  no_args_is_help=True)
+app = clihelp.Typer(help=N_("Ransomware: payments followed to their wallets, and leak-site posts."),
+                    no_args_is_help=True)
 
 
-@app.command("import-payments")
+@app.command("import-payments", help=N_(
+    "Import the payments a wallet received; every row is checked before anything is stored, "
+    "and transactions the organisation already holds are left as they are."))
 def import_payments(
     path: Annotated[Path, typer.Argument(
-        help="An explorer export: Etherscan CSV, Esplora JSON, or the generic CSV.",
+        help=N_("An explorer export: Etherscan CSV, Esplora JSON, or the generic CSV."),
         exists=True, readable=True, dir_okay=False)],
-    as_: Annotated[str, typer.Option("--as", help="E-mail of the importing user.")],
+    as_: Annotated[str, typer.Option("--as", help=N_("E-mail of the importing user."))],
     fmt: Annotated[str | None, typer.Option(
-        "--format", help="etherscan-csv, esplora-json or generic-csv (default: recognised "
-                         "from the file).")] = None,
-    chain: Annotated[str, typer.Option(help="Chain of an Esplora export: btc, ltc, bch.")]
+        "--format", help=N_("etherscan-csv, esplora-json or generic-csv (default: recognised "
+                            "from the file)."))] = None,
+    chain: Annotated[str, typer.Option(help=N_("Chain of an Esplora export: btc, ltc, bch."))]
     = "btc",
     wallet: Annotated[str | None, typer.Option(
-        help="The address an explorer export is about (found when every row names it).")]
+        help=N_("The address an explorer export is about (found when every row names it)."))]
     = None,
-    tlp: Annotated[str, typer.Option(help="Marking of the transactions.")] = "AMBER",
+    tlp: Annotated[str, typer.Option(help=N_("Marking of the transactions."))] = "AMBER",
     audience: Annotated[str | None, typer.Option(
-        help="Recipient organisations, comma-separated names.")] = None,
+        help=N_("Recipient organisations, comma-separated names."))] = None,
 ) -> None:
-    """Import the payments a wallet received; every row is checked before anything is
-    stored, and transactions the organisation already holds are left as they are."""
     from cyberhub import access
     from cyberhub.audience import Audience
     from cyberhub.cli import _database, _fail, out
@@ -76,18 +77,18 @@ def import_payments(
         out.print(f"  {value}", highlight=False)
 
 
-@app.command("import-leak-posts")
+@app.command("import-leak-posts", help=N_(
+    "Import leak-site posts, de-duplicated and matched to families."))
 def import_leak_posts(
     path: Annotated[Path, typer.Argument(
-        help="A JSON Lines file from a leak-site monitor (one post per line).", exists=True,
+        help=N_("A JSON Lines file from a leak-site monitor (one post per line)."), exists=True,
         readable=True, dir_okay=False)],
-    as_: Annotated[str, typer.Option("--as", help="E-mail of the importing user.")],
-    tlp: Annotated[str, typer.Option(help="GREEN, AMBER, AMBER+STRICT or RED.")] = "GREEN",
+    as_: Annotated[str, typer.Option("--as", help=N_("E-mail of the importing user."))],
+    tlp: Annotated[str, typer.Option(help=N_("GREEN, AMBER, AMBER+STRICT or RED."))] = "GREEN",
     lenient: Annotated[bool, typer.Option(
-        help="Store the good lines and report the bad ones (default: strict, all or "
-             "nothing).")] = False,
+        help=N_("Store the good lines and report the bad ones (default: strict, all or "
+                "nothing)."))] = False,
 ) -> None:
-    """Import leak-site posts, de-duplicated and matched to families."""
     from cyberhub import access
     from cyberhub.cli import _database, _fail, err, out
     from cyberhub.community import service

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from cyberhub.i18n import _, ngettext
+from cyberhub import clihelp
+from cyberhub.i18n import N_, _, ngettext
 
-app = typer.Typer(help="The evidence registers of joint operations.", no_args_is_help=True)
+app = clihelp.Typer(help=N_("The evidence registers of joint operations."), no_args_is_help=True)
 
 
-@app.command("verify")
+@app.command("verify", help=N_(
+    "Recompute the SHA-256 of every evidence file in the hub and check every custody record "
+    "against the audit log; exit 1 if a file is missing or changed, or a record differs "
+    "from its audit entry."))
 def verify() -> None:
-    """Recompute the SHA-256 of every evidence file in the hub and check every custody
-    record against the audit log; exit 1 if a file is missing or changed, or a record
-    differs from its audit entry."""
     from cyberhub.cli import _database, err, out
     from cyberhub.operations.evidence import service
 
