@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -209,6 +209,20 @@ def npgettext(context: str, singular: str, plural: str, n: int) -> str:
 
 
 _ = gettext
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction only: it is translated with ``_`` where it is
+    shown (a message built once at import time, reported later in a user's language)."""
+    return message
+
+
+def format_or(items: Sequence[str]) -> str:
+    """Alternatives as the active language lists them: "file or artifact", "file ou
+    artifact" (CLDR's "or" list pattern)."""
+    from babel.lists import format_list
+
+    return format_list(list(items), style="or", locale=get_locale())
 
 
 # ---------------------------------------------------------------- formatting for the locale
