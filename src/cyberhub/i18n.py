@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -216,6 +216,14 @@ def N_(message: str) -> str:
     translated yet, such as a command's help declared at import: it is translated where
     it is shown."""
     return message
+
+
+def format_or(items: Sequence[str]) -> str:
+    """Alternatives as the active language lists them: "file or artifact", "file ou
+    artifact" (CLDR's "or" list pattern)."""
+    from babel.lists import format_list
+
+    return format_list(list(items), style="or", locale=get_locale())
 
 
 # ---------------------------------------------------------------- formatting for the locale

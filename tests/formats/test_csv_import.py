@@ -160,3 +160,26 @@ def test_cli_and_api_import_with_a_saved_mapping(client, database, community, me
     r = client.post("/api/v1/import?tlp=GREEN&format=csv&mapping=nope", content=body,
                     headers={**bearer(token), "Content-Type": "text/csv"})
     assert r.status_code == 422 and "no CSV mapping 'nope'" in r.json()["error"]["message"]
+
+
+def test_csv_notices_are_written_in_the_language_of_whoever_started_the_import(
+        client, database, community, member):
+    from cyberhub import i18n
+
+    with database.transaction() as s:
+        mappings.save_mapping(s, community.viewer(member), "IBANs",
+                              Mapping(columns=("value:iban", "name")))
+    token = community.token(member, scope="write")
+    body = (FIXTURES / "iban_semicolon_cp1252.csv").read_bytes()
+    notices = {}
+    for language in ("en", "fr"):
+        r = client.post("/api/v1/import?tlp=GREEN&format=csv&mapping=IBANs&filename=ibans.csv",
+                        content=body, headers={**bearer(token), "Content-Type": "text/csv",
+                                               "Accept-Language": language})
+        assert r.status_code == 202, r.text
+        job = client.get(r.headers["Location"], headers=bearer(token)).json()
+        notices[language] = job["notices"][0]["message"]
+        with i18n.use_locale(language):
+            skipped = i18n.gettext("Skipped %(where)s: %(why)s.").split("%(where)s")[0]
+        assert notices[language].startswith(skipped), (language, notices)
+    assert notices["en"].startswith("Skipped ") and notices["fr"] != notices["en"]

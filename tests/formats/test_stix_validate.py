@@ -328,3 +328,39 @@ def test_ransomware_extension_is_valid_stix_and_checked() -> None:
     assert ext.RANSOMWARE.extension(file_extensions=[], encryption=None) is None
     with pytest.raises(ValueError, match="no properties"):
         ext.RANSOMWARE.extension(colour="red")
+
+
+# --- languages --------------------------------------------------------------------
+
+
+def test_problems_are_written_in_the_active_language_and_english_by_default() -> None:
+    from cyberhub import i18n
+
+    bad = {**corpus.VALID[6], "confidence": 101, "created": "yesterday"}
+    english = {p.path: p.message for p in validate_object(bad)}
+    assert english["confidence"] == "must be between 0 and 100"
+    with i18n.use_locale("fr"):
+        french = {p.path: p.message for p in validate_object(bad)}
+        assert french["confidence"] == (i18n.gettext("must be between %(lo)s and %(hi)s")
+                                         % {"lo": 0, "hi": 100})
+        assert french["created"] == i18n.gettext(
+            "must be a timestamp such as 2024-05-01T12:00:00.000Z (RFC 3339, UTC)")
+    assert french.keys() == english.keys()
+    assert french["confidence"] != english["confidence"]
+
+
+def test_a_cached_pattern_verdict_speaks_the_language_that_asks() -> None:
+    from cyberhub import i18n
+
+    pattern = "[x_y:value != 'a']"  # the slow path: parsed once, then cached
+    assert pattern_problems(pattern) == ["'x_y' is not a valid observable type name"]
+    with i18n.use_locale("es"):
+        assert pattern_problems(pattern) == [
+            i18n.gettext("'%(type)s' is not a valid observable type name") % {"type": "x_y"}]
+    assert pattern_problems(pattern) == ["'x_y' is not a valid observable type name"]
+    # What the stix2-patterns validator says stays as it says it.
+    broken = "ipv4-addr:value = '1'"
+    english = pattern_problems(broken)
+    assert english and english[0].startswith("FAIL: ")
+    with i18n.use_locale("es"):
+        assert pattern_problems(broken) == english

@@ -286,6 +286,32 @@ def test_api_import_refuses_readers_read_tokens_and_oversized_files(client, comm
     assert r.status_code == 422
 
 
+def test_an_import_reports_its_problems_in_the_language_of_whoever_started_it(
+        client, community, member):
+    from cyberhub import i18n
+
+    token = community.token(member, scope="write")
+    objects = sample(3)
+    broken = dict(objects[0], id=objects[0]["id"].replace("-", "_", 1))  # not a STIX id
+    body = bundle_bytes([broken, *objects[1:]])
+    problems = {}
+    for language in ("en", "es", "ar"):
+        r = client.post("/api/v1/import?tlp=GREEN&mode=lenient", content=body,
+                        headers={**bearer(token), "Content-Type": "application/stix+json",
+                                 "Accept-Language": language})
+        assert r.status_code == 202, r.text
+        job = client.get(r.headers["Location"], headers=bearer(token)).json()
+        assert job["counts"]["invalid"] == 1, job
+        error = job["errors"][0]
+        assert error["path"] == "id" and error["index"] == 0, error
+        with i18n.use_locale(language):
+            assert error["message"] == i18n.gettext("must be <type>--<UUID>"), language
+        problems[language] = error["message"]
+    # English is the source; the others come from their catalogues, stored as written.
+    assert problems["en"] == "must be <type>--<UUID>"
+    assert len(set(problems.values())) == 3, problems
+
+
 @pytest.fixture
 def parallel(monkeypatch):
     """Force the two-process import (read and validate in a child, store here)."""
@@ -317,6 +343,21 @@ def test_parallel_import_reports_errors_and_broken_files(database, community, me
     job = run_import(database, community, member, data[: len(data) // 2], tmp_path)
     assert job.status is ImportStatus.FAILED and "valid JSON" in job.message
     assert counts(database)["stix_objects"] == 0
+
+
+def test_the_reader_process_writes_problems_in_the_language_of_the_import(
+        database, community, member, tmp_path, parallel):
+    from cyberhub import i18n
+
+    objects = sample(50, seed=23)
+    broken = copy.deepcopy(objects)
+    broken[7]["spec_version"] = "2.0"
+    with i18n.use_locale("fr"):
+        job = run_import(database, community, member, bundle_bytes(broken), tmp_path,
+                         mode="lenient")
+        expected = i18n.gettext("must be 2.1")
+    assert job.objects_invalid == 1
+    assert job.errors[0]["message"] == expected != "must be 2.1"
 
 
 def test_relationships_must_point_at_something_visible(database, community, member, tmp_path):

@@ -32,12 +32,13 @@ import orjson
 from sqlalchemy import delete, exists, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from cyberhub import access, audit
+from cyberhub import access, audit, i18n
 from cyberhub.access import Viewer
 from cyberhub.audience import Audience
 from cyberhub.community.models import Organisation
 from cyberhub.db import new_id, utcnow
 from cyberhub.formats.stix.validate import validate_object
+from cyberhub.i18n import _, format_number
 from cyberhub.intel import bulk, search_index
 from cyberhub.intel.markings import TLP_BY_MARKING, org_identity_id, tlp_of
 from cyberhub.intel.models import (
@@ -203,8 +204,9 @@ class _BundleReader:
     def _check_size(self, start: int, end: int) -> None:
         if end - start > MAX_STREAMED_OBJECT_BYTES:
             raise ImportFileError(
-                f"Object {self.index} of the bundle is larger than "
-                f"{MAX_STREAMED_OBJECT_BYTES // 1_048_576} MiB; nothing was stored.")
+                _("Object %(index)d of the bundle is larger than %(n)d MiB; nothing was "
+                  "stored.") % {"index": self.index,
+                                "n": MAX_STREAMED_OBJECT_BYTES // 1_048_576})
 
     def _peek(self) -> int:
         """The next byte that is not white space (not consumed)."""
@@ -264,8 +266,9 @@ class _BundleReader:
                     level += 1
                     if depth + level > MAX_DEPTH:
                         raise ImportFileError(
-                            f"The file nests deeper than {MAX_DEPTH} levels (near object "
-                            f"{self.index}); STIX objects never do. Nothing was stored.")
+                            _("The file nests deeper than %(n)d levels (near object "
+                              "%(index)d); STIX objects never do. Nothing was stored.")
+                            % {"n": MAX_DEPTH, "index": self.index})
                 else:
                     level -= 1
                     if level == 0:
@@ -318,8 +321,9 @@ class _BundleReader:
             yield from self._bundle()
         except (_NotJSON, ijson.JSONError) as exc:
             raise ImportFileError(
-                f"The file stops being valid JSON after object {self.index} "
-                f"(byte {self.count}): {exc}") from None
+                _("The file stops being valid JSON after object %(index)d (byte %(byte)d): "
+                  "%(error)s") % {"index": self.index, "byte": self.count, "error": exc}
+            ) from None
 
     def _bundle(self) -> Iterator[Any]:
         self._expect(b"{")
@@ -378,8 +382,8 @@ class _Rewindable:
             data = self.raw.read(size)
             self.kept += data
             if len(self.kept) > MAX_STREAMED_OBJECT_BYTES:
-                raise ImportFileError("The bundle's objects come before its type and id; "
-                                      "a converted bundle never does. Nothing was stored.")
+                raise ImportFileError(_("The bundle's objects come before its type and id; "
+                                        "a converted bundle never does. Nothing was stored."))
             return data
         if not self.replay:
             return self.raw.read(size)
@@ -403,31 +407,32 @@ def check_bundle(stream: BinaryIO) -> None:
     try:
         for prefix, event, value in ijson.parse(stream):
             if prefix == "" and event not in ("start_map", "end_map", "map_key"):
-                raise ImportFileError("The file is not a STIX bundle: its top level is not a "
-                                      "JSON object.")
+                raise ImportFileError(_("The file is not a STIX bundle: its top level is not "
+                                        "a JSON object."))
             if prefix in ("type", "id", "spec_version") and event in ("string", "number"):
                 seen[prefix] = value
             elif prefix == "objects" and not has_objects:  # its start, not its end
                 if event != "start_array":
-                    raise ImportFileError("The bundle's \"objects\" is not an array.")
+                    raise ImportFileError(_("The bundle's \"objects\" is not an array."))
                 has_objects = True
                 if "type" in seen:
                     break
     except ijson.JSONError as exc:
-        raise ImportFileError(f"The file is not valid JSON: {exc}") from None
+        raise ImportFileError(_("The file is not valid JSON: %(error)s") % {"error": exc}
+                              ) from None
     finally:
         stream.seek(0)
     if seen.get("type") != "bundle":
-        raise ImportFileError("The file is not a STIX bundle: the top-level object's type must "
-                              "be \"bundle\".")
+        raise ImportFileError(_("The file is not a STIX bundle: the top-level object's type "
+                                "must be \"bundle\"."))
     if seen.get("spec_version") not in (None, "2.1"):
-        raise ImportFileError(f"This is a STIX {seen['spec_version']} bundle; the hub reads "
-                              "STIX 2.1.")
+        raise ImportFileError(_("This is a STIX %(version)s bundle; the hub reads STIX 2.1.")
+                              % {"version": seen["spec_version"]})
     bundle_id = seen.get("id")
     if not isinstance(bundle_id, str) or not bundle_id.startswith("bundle--"):
-        raise ImportFileError("The bundle has no valid id (bundle--<UUID>).")
+        raise ImportFileError(_("The bundle has no valid id (bundle--<UUID>)."))
     if not has_objects:
-        raise ImportFileError("The bundle has no \"objects\" array.")
+        raise ImportFileError(_("The bundle has no \"objects\" array."))
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -518,7 +523,7 @@ def prepare(index: int, obj: Any, default_tlp: TLP,
             foreign_identities: frozenset[str]) -> Prepared | Refusal:
     """Validate one object and compute everything storing it needs."""
     if not isinstance(obj, dict):
-        return index, None, [("", "Each entry of \"objects\" must be a JSON object.")]
+        return index, None, [("", _("Each entry of \"objects\" must be a JSON object."))]
     sid = obj.get("id")
     sid = sid if isinstance(sid, str) else None
     problems = validate_object(obj)
@@ -526,15 +531,16 @@ def prepare(index: int, obj: Any, default_tlp: TLP,
         return index, sid, [(p.path, p.message) for p in problems]
     creator = obj.get("created_by_ref")
     if isinstance(creator, str) and creator in foreign_identities:
-        return index, sid, [("created_by_ref", "created_by_ref names another member "
-                             "organisation; an import may only speak for its own "
-                             "organisation.")]
+        return index, sid, [("created_by_ref", _("created_by_ref names another member "
+                                                 "organisation; an import may only speak "
+                                                 "for its own organisation."))]
     try:
         data = orjson.dumps(obj)
     except orjson.JSONEncodeError as exc:  # too deep, or integers beyond 64 bits
-        return index, sid, [("", f"The object cannot be stored: {exc}.")]
+        return index, sid, [("", _("The object cannot be stored: %(error)s.") % {"error": exc})]
     if len(data) > MAX_OBJECT_BYTES:
-        return index, sid, [("", f"The object is larger than {MAX_OBJECT_BYTES} bytes.")]
+        return index, sid, [("", _("The object is larger than %(n)s bytes.")
+                             % {"n": format_number(MAX_OBJECT_BYTES)})]
     assert sid is not None
     name = obj.get("name") if isinstance(obj.get("name"), str) else obj.get("value")
     description = obj.get("description")
@@ -576,7 +582,7 @@ def _rare_collections() -> Generator[None, None, None]:
 
 
 def _prepare_file(path: str | int, default_tlp: TLP, foreign_identities: frozenset[str],
-                  conn: Connection) -> None:
+                  conn: Connection, locale: str = "en") -> None:
     """Runs in a separate process: read, validate and prepare, batch after batch.
 
     ``path`` is a file, or the read end of a pipe a converter writes into, whose header
@@ -584,6 +590,7 @@ def _prepare_file(path: str | int, default_tlp: TLP, foreign_identities: frozens
     ("done", bytes_read) or ("error", message). The parent stores while this prepares
     the next batch, so both cores work on one import."""
     gc.set_threshold(GC_YOUNG_THRESHOLD)  # this process only imports (see the constant)
+    i18n.set_locale(locale)  # its problems are written in the language of the import
     try:
         with open(path, "rb") as file:
             raw: BinaryIO = file
@@ -749,7 +756,8 @@ class _Importer:
         context: Any = multiprocessing.get_context(method)
         receive, send = context.Pipe(duplex=False)
         child = context.Process(target=_prepare_file, daemon=True,
-                                args=(path, self.s.tlp, self.foreign_identities, send))
+                                args=(path, self.s.tlp, self.foreign_identities, send,
+                                      i18n.get_locale()))
         child.start()
         send.close()
         try:
@@ -757,7 +765,8 @@ class _Importer:
                 try:
                     message = receive.recv()
                 except EOFError:
-                    raise ImportFileError("The import's reader stopped unexpectedly.") from None
+                    raise ImportFileError(_("The import's reader stopped unexpectedly.")
+                                          ) from None
                 if message[0] == "batch":
                     self._prepared(message[2])
                     self.result.counts.bytes_done = message[1]
@@ -850,7 +859,8 @@ class _Importer:
             if self.s.from_partner and p.tlp in (TLP.AMBER_STRICT, TLP.RED):
                 self.refused.append(sid)
                 self._problem(p.pos, {"id": sid}, "object_marking_refs",
-                              f"Marked TLP:{p.tlp.value}, which never leaves its hub: refused.")
+                              _("Marked %(tlp)s, which never leaves its hub: refused.")
+                              % {"tlp": f"TLP:{p.tlp.value}"})
                 continue
             current = in_batch.get(sid) or (
                 {"id": existing[sid].id, "modified": existing[sid].stix_modified,
@@ -871,15 +881,15 @@ class _Importer:
                 # An observable (no versions): its id is derived from its value, so
                 # meeting it again is the same observable, unless the content differs.
                 if same_import and p.data != self._stored_data(current):
-                    self._problem(p.pos, {"id": sid}, "id", "The bundle holds two different "
-                                                              "objects with this id.")
+                    self._problem(p.pos, {"id": sid}, "id", _("The bundle holds two different "
+                                                                "objects with this id."))
                 else:
                     counts.unchanged += 1
                 continue
             if modified is None or modified == current["modified"]:
                 if same_import:
-                    self._problem(p.pos, {"id": sid}, "id", "The bundle holds this object "
-                                                              "twice (same id and modified).")
+                    self._problem(p.pos, {"id": sid}, "id", _("The bundle holds this object "
+                                                                "twice (same id and modified)."))
                 else:
                     counts.unchanged += 1
                 continue
@@ -1076,8 +1086,8 @@ class _Importer:
             return
         for _object_id, prop, missing, stix_id in rows:
             self._problem(-1, {"id": stix_id}, prop,
-                          f"{prop} refers to {missing}, which is neither in the bundle nor "
-                          "visible in the hub.")
+                          _("%(property)s refers to %(id)s, which is neither in the bundle "
+                            "nor visible in the hub.") % {"property": prop, "id": missing})
         if not self.s.strict:
             dangling = list({r[0] for r in rows})
             self.result.counts.stored -= len(dangling)

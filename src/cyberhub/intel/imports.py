@@ -208,7 +208,7 @@ def run(database: Database, import_id: uuid.UUID,
     status, message = ImportStatus.FAILED, ""
     try:
         if not viewer.is_authenticated:
-            raise ImportFileError("The importing user is no longer active.")
+            raise ImportFileError(_("The importing user is no longer active."))
         source = staged
         if fmt != "stix" and not staged.exists():
             raise FileNotFoundError(staged)

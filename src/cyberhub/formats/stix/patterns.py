@@ -17,6 +17,8 @@ import contextlib
 import re
 from typing import Any, Final
 
+from cyberhub.i18n import _, get_locale
+
 __all__ = ["pattern_problems", "simple_comparisons"]
 
 _WS: Final = r"[ \t\r\n]*"
@@ -129,7 +131,8 @@ def _fast(pattern: str) -> tuple[list[tuple[str, str]], list[str]]:
                 raise _Unsure
             rx = _HASHES.get(algo)
             if rx is not None and not rx.match(lit[1:-1]):
-                problems.append(f"'{lit[1:-1]}' is not a valid {parts[-1]} hash")
+                problems.append(_("'%(value)s' is not a valid %(algorithm)s hash")
+                                % {"value": lit[1:-1], "algorithm": parts[-1]})
         pairs.append((f"{obj_type}:{'.'.join(parts)}", _unescape(lit)))
         pos = c.end()
         if pos >= len(body):
@@ -161,7 +164,7 @@ def _full(pattern: str, version: str) -> list[str]:
     try:
         return [str(e) for e in run_validator(pattern, version)]
     except Exception as exc:  # the ANTLR runtime can fail on hostile input
-        return [f"the pattern could not be parsed: {exc}"]
+        return [_("the pattern could not be parsed: %(error)s") % {"error": exc}]
 
 
 _TYPE_NAME_RE: Final = re.compile(r"-?[a-z0-9]+(?:-[a-z0-9]+)*-?")
@@ -180,13 +183,15 @@ def _names_problems(comparisons: dict[str, Any]) -> list[str]:
     for obj_type, exprs in comparisons.items():
         if obj_type not in _KNOWN_SCO and (
                 not _TYPE_NAME_RE.fullmatch(obj_type) or not 3 <= len(obj_type) <= 250):
-            problems.append(f"'{obj_type}' is not a valid observable type name")
+            problems.append(_("'%(type)s' is not a valid observable type name")
+                            % {"type": obj_type})
         for exp in exprs:
             prop = exp[0][0]
             if obj_type in _KNOWN_SCO and prop == "id":
                 continue
             if not isinstance(prop, str) or not _PROP_NAME_RE.fullmatch(prop):
-                problems.append(f"'{prop}' is not a valid observable property name")
+                problems.append(_("'%(property)s' is not a valid observable property name")
+                                % {"property": prop})
     return problems
 
 
@@ -203,10 +208,10 @@ def _full21(pattern: str) -> list[str]:
     except ParseException as exc:
         return [f"FAIL: {exc}"]
     except Exception as exc:  # the ANTLR runtime can fail on hostile input
-        return [f"the pattern could not be parsed: {exc}"]
+        return [_("the pattern could not be parsed: %(error)s") % {"error": exc}]
     problems: list[str] = []
     if not brackets_check(pattern):
-        problems.append("the pattern is missing square brackets")
+        problems.append(_("the pattern is missing square brackets"))
     data = parsed.inspect()
     problems.extend(object_validator.verify_object(data))
     try:
@@ -218,7 +223,7 @@ def _full21(pattern: str) -> list[str]:
     return problems
 
 
-_cache: dict[str, list[str]] = {}
+_cache: dict[tuple[str, str], list[str]] = {}
 _CACHE_SIZE: Final = 8192
 
 
@@ -237,10 +242,12 @@ def pattern_problems(pattern: str, version: str = "2.1") -> list[str]:
         return _fast(pattern)[1]
     except _Unsure:
         pass
-    hit = _cache.get(pattern)
+    # Keyed by language too: the problems are written in the language of the import.
+    key = (pattern, get_locale())
+    hit = _cache.get(key)
     if hit is None:
         hit = _full21(pattern)
         if len(_cache) >= _CACHE_SIZE:
             _cache.clear()
-        _cache[pattern] = hit
+        _cache[key] = hit
     return list(hit)

@@ -23,6 +23,7 @@ from typing import Any, Final
 import idna
 
 from cyberhub.formats.stix import patterns as _patterns
+from cyberhub.i18n import N_, _, format_or, ngettext
 
 __all__ = ["Problem", "validate_object"]
 
@@ -272,12 +273,12 @@ def parse_id(v: Any) -> tuple[str, str] | None:
 
 def c_str(v: Any, path: str, out: Out) -> None:
     if type(v) is not str:
-        _p(out, path, "must be a string")
+        _p(out, path, _("must be a string"))
 
 
 def c_bool(v: Any, path: str, out: Out) -> None:
     if type(v) is not bool:
-        _p(out, path, "must be a boolean (true or false)")
+        _p(out, path, _("must be a boolean (true or false)"))
 
 
 _twin(c_str, lambda v: type(v) is str)
@@ -291,10 +292,10 @@ def c_any(v: Any, path: str, out: Out) -> None:
 def c_int(lo: int | None = None, hi: int | None = None) -> Check:
     def check(v: Any, path: str, out: Out) -> None:
         if not _is_int(v):
-            _p(out, path, "must be an integer")
+            _p(out, path, _("must be an integer"))
         elif (lo is not None and v < lo) or (hi is not None and v > hi):
-            _p(out, path, f"must be between {lo} and {hi}" if hi is not None
-               else f"must be at least {lo}")
+            _p(out, path, _("must be between %(lo)s and %(hi)s") % {"lo": lo, "hi": hi}
+               if hi is not None else _("must be at least %(lo)s") % {"lo": lo})
     return _twin(check, lambda v: _is_int(v) and not (
         (lo is not None and v < lo) or (hi is not None and v > hi)))
 
@@ -302,23 +303,23 @@ def c_int(lo: int | None = None, hi: int | None = None) -> Check:
 def c_num(lo: float | None = None, hi: float | None = None) -> Check:
     def check(v: Any, path: str, out: Out) -> None:
         if not _is_num(v):
-            _p(out, path, "must be a number")
+            _p(out, path, _("must be a number"))
         elif (lo is not None and v < lo) or (hi is not None and v > hi):
-            _p(out, path, f"must be between {lo} and {hi}")
+            _p(out, path, _("must be between %(lo)s and %(hi)s") % {"lo": lo, "hi": hi})
     return _twin(check, lambda v: _is_num(v) and not (
         (lo is not None and v < lo) or (hi is not None and v > hi)))
 
 
 def c_ts(v: Any, path: str, out: Out) -> None:
     if not ts_ok(v):
-        _p(out, path, "must be a timestamp such as 2024-05-01T12:00:00Z (RFC 3339, UTC)")
+        _p(out, path, _("must be a timestamp such as 2024-05-01T12:00:00Z (RFC 3339, UTC)"))
 
 
 def c_ts_ms(v: Any, path: str, out: Out) -> None:
     if not ts_ok(v):
-        _p(out, path, "must be a timestamp such as 2024-05-01T12:00:00.000Z (RFC 3339, UTC)")
+        _p(out, path, _("must be a timestamp such as 2024-05-01T12:00:00.000Z (RFC 3339, UTC)"))
     elif len(v) < 24 or v[19] != "." or len(v) - 21 < 3:
-        _p(out, path, "must be precise to the millisecond (e.g. 2024-05-01T12:00:00.000Z)")
+        _p(out, path, _("must be precise to the millisecond (e.g. 2024-05-01T12:00:00.000Z)"))
 
 
 _twin(c_ts, ts_ok)
@@ -327,7 +328,7 @@ _twin(c_ts_ms, lambda v: ts_ok(v) and len(v) >= 24 and v[19] == "." and len(v) -
 
 def c_ts_s(v: Any, path: str, out: Out) -> None:
     if not ts_ok(v) or len(v) != 20:
-        _p(out, path, "must be a timestamp precise to the second (e.g. 2024-05-01T12:00:00Z)")
+        _p(out, path, _("must be a timestamp precise to the second (e.g. 2024-05-01T12:00:00Z)"))
 
 
 def c_enum(values: Iterable[str]) -> Check:
@@ -336,37 +337,42 @@ def c_enum(values: Iterable[str]) -> Check:
 
     def check(v: Any, path: str, out: Out) -> None:
         if type(v) is not str or v not in allowed:
-            _p(out, path, f"must be one of: {shown}")
+            _p(out, path, _("must be one of: %(values)s") % {"values": shown})
     return _twin(check, lambda v: type(v) is str and v in allowed)
 
 
-def c_regex(rx: re.Pattern[str], what: str) -> Check:
+def c_regex(rx: re.Pattern[str], message: str) -> Check:
+    """A string matching ``rx``; ``message`` (marked with ``N_``) is translated when a
+    value fails."""
     def check(v: Any, path: str, out: Out) -> None:
         if type(v) is not str or rx.fullmatch(v) is None:
-            _p(out, path, f"must be {what}")
+            _p(out, path, _(message))
     return _twin(check, lambda v: type(v) is str and rx.fullmatch(v) is not None)
 
 
-def c_pred(pred: Callable[[Any], bool], what: str) -> Check:
+def c_pred(pred: Callable[[Any], bool], message: str) -> Check:
+    """A value ``pred`` accepts; ``message`` (marked with ``N_``) is translated when a
+    value fails."""
     def check(v: Any, path: str, out: Out) -> None:
         if not pred(v):
-            _p(out, path, f"must be {what}")
+            _p(out, path, _(message))
     return _twin(check, pred)
 
 
-c_hex = c_regex(_HEX_RE, "a hexadecimal string (pairs of 0-9a-f)")
-c_bin = c_regex(_BIN_RE, "base64-encoded binary data")
-c_uri = c_pred(uri_ok, "an absolute URI (RFC 3986)")
+c_hex = c_regex(_HEX_RE, N_("must be a hexadecimal string (pairs of 0-9a-f)"))
+c_bin = c_regex(_BIN_RE, N_("must be base64-encoded binary data"))
+c_uri = c_pred(uri_ok, N_("must be an absolute URI (RFC 3986)"))
 
 
 def c_list(item: Check, min_items: int = 1) -> Check:
     def check(v: Any, path: str, out: Out) -> None:
         if type(v) is not list:
-            _p(out, path, "must be a list")
+            _p(out, path, _("must be a list"))
             return
         if len(v) < min_items:
-            _p(out, path, "must not be empty" if min_items == 1
-               else f"must have at least {min_items} items")
+            _p(out, path, _("must not be empty") if min_items == 1
+               else ngettext("must have at least %(n)d item", "must have at least %(n)d items",
+                             min_items) % {"n": min_items})
         for i, x in enumerate(v):
             item(x, f"{path}[{i}]", out)
     item_ok = _OK.get(item)
@@ -380,16 +386,17 @@ def c_ref(*types: str, exclude: Iterable[str] = ()) -> Check:
     """An identifier, optionally of one of ``types`` (an empty tuple: any type)."""
     allowed = frozenset(types)
     excluded = frozenset(exclude)
-    what = " or ".join(sorted(allowed))
+    listed = sorted(allowed)
 
     def check(v: Any, path: str, out: Out) -> None:
         parsed = parse_id(v)
         if parsed is None:
-            _p(out, path, "must be a STIX identifier such as indicator--<UUID>")
+            _p(out, path, _("must be a STIX identifier such as indicator--<UUID>"))
         elif allowed and parsed[0] not in allowed:
-            _p(out, path, f"must refer to an object of type {what}")
+            _p(out, path, _("must refer to an object of type %(types)s")
+               % {"types": format_or(listed)})
         elif parsed[0] in excluded:
-            _p(out, path, f"must not refer to a {parsed[0]} object")
+            _p(out, path, _("must not refer to a %(type)s object") % {"type": parsed[0]})
 
     def ok(v: Any) -> bool:
         parsed = parse_id(v)
@@ -402,15 +409,15 @@ def c_dict(values: Check | None = None, min_props: int = 1,
            key_rx: re.Pattern[str] | None = _DICT_KEY_RE) -> Check:
     def check(v: Any, path: str, out: Out) -> None:
         if type(v) is not dict:
-            _p(out, path, "must be a dictionary (a JSON object)")
+            _p(out, path, _("must be a dictionary (a JSON object)"))
             return
         if len(v) < min_props:
-            _p(out, path, "must not be empty")
+            _p(out, path, _("must not be empty"))
         for k, x in v.items():
             sub = _join(path, k)
             if key_rx is not None and key_rx.fullmatch(k) is None:
-                _p(out, sub, "is not a valid dictionary key (letters, digits, _ and -, "
-                   "at most 250 characters)")
+                _p(out, sub, _("is not a valid dictionary key (letters, digits, _ and -, "
+                   "at most 250 characters)"))
                 continue
             if values is None:
                 _dict_value(x, sub, out)
@@ -421,9 +428,9 @@ def c_dict(values: Check | None = None, min_props: int = 1,
 
 def _dict_value(x: Any, path: str, out: Out) -> None:
     if x is None:
-        _p(out, path, "must not be null")
+        _p(out, path, _("must not be null"))
     elif type(x) is list and not x:
-        _p(out, path, "must not be an empty list")
+        _p(out, path, _("must not be an empty list"))
 
 
 def c_obj(props: Mapping[str, Check], required: Iterable[str] = (),
@@ -433,17 +440,17 @@ def c_obj(props: Mapping[str, Check], required: Iterable[str] = (),
 
     def check(v: Any, path: str, out: Out) -> None:
         if type(v) is not dict:
-            _p(out, path, "must be a JSON object")
+            _p(out, path, _("must be a JSON object"))
             return
         for r in req:
             if r not in v:
-                _p(out, _join(path, r), "is required")
+                _p(out, _join(path, r), _("is required"))
         for k, x in v.items():
             c = props.get(k)
             if c is not None:
                 c(x, _join(path, k), out)
             elif closed:
-                _p(out, _join(path, k), "is not a property of this object")
+                _p(out, _join(path, k), _("is not a property of this object"))
         if extra is not None:
             extra(v, path, out)
     return check
@@ -456,7 +463,8 @@ def _any_of(*names: str) -> Callable[[dict[str, Any], str, Out], None]:
         for n in names:
             if n in v:
                 return
-        _p(out, path or "(object)", f"must have at least one of: {listed}")
+        _p(out, path or "(object)",
+           _("must have at least one of: %(names)s") % {"names": listed})
     return check
 
 
@@ -487,43 +495,43 @@ _HASH_KEY_RE: Final = re.compile(r"[a-zA-Z0-9_-]{3,250}")
 
 def c_hashes(v: Any, path: str, out: Out) -> None:
     if type(v) is not dict:
-        _p(out, path, "must be a dictionary of hash algorithm to hash value")
+        _p(out, path, _("must be a dictionary of hash algorithm to hash value"))
         return
     if not v:
-        _p(out, path, "must not be empty")
+        _p(out, path, _("must not be empty"))
     for k, x in v.items():
         sub = _join(path, k)
         rx = _HASH_ALGOS.get(k)
         if rx is None and _HASH_KEY_RE.fullmatch(k) is None:
-            _p(out, sub, "is not a valid hash algorithm name (3-250 letters, digits, _ or -)")
+            _p(out, sub, _("is not a valid hash algorithm name (3-250 letters, digits, _ or -)"))
         elif type(x) is not str:
-            _p(out, sub, "must be a string")
+            _p(out, sub, _("must be a string"))
         elif rx is not None and rx.fullmatch(x) is None:
-            _p(out, sub, f"is not a valid {k} value")
+            _p(out, sub, _("is not a valid %(algorithm)s value") % {"algorithm": k})
 
 
 def _ext_ref_check(v: Any, path: str, out: Out) -> None:
     if type(v) is not dict:
-        _p(out, path, "must be a JSON object")
+        _p(out, path, _("must be a JSON object"))
         return
     source = v.get("source_name")
     ext_id = v.get("external_id")
     if type(source) is not str:
-        _p(out, _join(path, "source_name"), "is required and must be a string")
+        _p(out, _join(path, "source_name"), _("is required and must be a string"))
     elif ext_id is not None and type(ext_id) is not str:
-        _p(out, _join(path, "external_id"), "must be a string")
+        _p(out, _join(path, "external_id"), _("must be a string"))
     elif source == "cve":
         if ext_id is None or _CVE_RE.fullmatch(ext_id) is None:
-            _p(out, _join(path, "external_id"), "must be a CVE id such as CVE-2021-44228")
+            _p(out, _join(path, "external_id"), _("must be a CVE id such as CVE-2021-44228"))
     elif source == "capec":
         if ext_id is None or _CAPEC_RE.fullmatch(ext_id) is None:
-            _p(out, _join(path, "external_id"), "must be a CAPEC id such as CAPEC-66")
+            _p(out, _join(path, "external_id"), _("must be a CAPEC id such as CAPEC-66"))
     else:
         if ext_id is not None and (_CVE_RE.fullmatch(ext_id) or _CAPEC_RE.fullmatch(ext_id)):
             _p(out, _join(path, "source_name"),
-               "must be 'cve' or 'capec' for a CVE or CAPEC external_id")
+               _("must be 'cve' or 'capec' for a CVE or CAPEC external_id"))
         if "external_id" not in v and "description" not in v and "url" not in v:
-            _p(out, path, "must have an external_id, a description or a url")
+            _p(out, path, _("must have an external_id, a description or a url"))
     if "url" in v:
         c_uri(v["url"], _join(path, "url"), out)
     if "hashes" in v:
@@ -539,24 +547,24 @@ c_marking_ref = c_ref("marking-definition")
 
 def _granular(v: Any, path: str, out: Out) -> None:
     if type(v) is not dict:
-        _p(out, path, "must be a JSON object")
+        _p(out, path, _("must be a JSON object"))
         return
     sel = v.get("selectors")
     if sel is None:
-        _p(out, _join(path, "selectors"), "is required")
+        _p(out, _join(path, "selectors"), _("is required"))
     elif type(sel) is not list or not sel:
-        _p(out, _join(path, "selectors"), "must be a non-empty list")
+        _p(out, _join(path, "selectors"), _("must be a non-empty list"))
     else:
         for i, s in enumerate(sel):
             if type(s) is not str or _SELECTOR_RE.fullmatch(s) is None:
-                _p(out, f"{path}.selectors[{i}]", "is not a valid selector")
+                _p(out, f"{path}.selectors[{i}]", _("is not a valid selector"))
     has_ref, has_lang = "marking_ref" in v, "lang" in v
     if has_ref == has_lang:
-        _p(out, path, "must have exactly one of marking_ref and lang")
+        _p(out, path, _("must have exactly one of marking_ref and lang"))
     if has_ref:
         c_marking_ref(v["marking_ref"], _join(path, "marking_ref"), out)
     if has_lang and not _lang_ok(v["lang"]):
-        _p(out, _join(path, "lang"), "must be an RFC 5646 language code such as en or fr-CA")
+        _p(out, _join(path, "lang"), _("must be an RFC 5646 language code such as en or fr-CA"))
 
 
 c_granular_markings = c_list(_granular)
@@ -585,7 +593,8 @@ def _selectors_resolve(obj: dict[str, Any], out: Out) -> None:
                     node = node[seg]
                     continue
                 _p(out, f"granular_markings[{i}].selectors[{j}]",
-                   f"'{selector}' does not select anything in this object")
+                   _("'%(selector)s' does not select anything in this object")
+                   % {"selector": selector})
                 break
 
 
@@ -594,52 +603,52 @@ def _props_rule(v: dict[str, Any], path: str, out: Out, *, top: bool) -> None:
     for k, x in v.items():
         sub = _join(path, k)
         if type(k) is not str or (_PROP_RE.fullmatch(k) is None and k != "id"):
-            _p(out, sub, "is not a valid property name (3-250 characters: a-z, 0-9, _; "
-               "starting with a letter)")
+            _p(out, sub, _("is not a valid property name (3-250 characters: a-z, 0-9, _; "
+               "starting with a letter)"))
             continue
         if x is None:
-            _p(out, sub, "must not be null")
+            _p(out, sub, _("must not be null"))
         elif type(x) is list and not x:
-            _p(out, sub, "must not be an empty list")
+            _p(out, sub, _("must not be an empty list"))
         if k.endswith("_bin") and (type(x) is not str or _BIN_RE.fullmatch(x) is None):
-            _p(out, sub, "must be base64-encoded binary data")
+            _p(out, sub, _("must be base64-encoded binary data"))
         elif k.endswith("_hex") and (type(x) is not str or _HEX_RE.fullmatch(x) is None):
-            _p(out, sub, "must be a hexadecimal string")
+            _p(out, sub, _("must be a hexadecimal string"))
     if top:
         for r in _RESERVED_PROPS:
             if r in v:
-                _p(out, r, "is a reserved property name and must not be used")
+                _p(out, r, _("is a reserved property name and must not be used"))
 
 
 def _extensions(v: Any, path: str, out: Out, *, predefined: bool) -> None:
     if type(v) is not dict:
-        _p(out, path, "must be a dictionary of extensions")
+        _p(out, path, _("must be a dictionary of extensions"))
         return
     if not v:
-        _p(out, path, "must not be empty")
+        _p(out, path, _("must not be empty"))
     for k, x in v.items():
         sub = _join(path, k)
         if _EXT_DEF_KEY_RE.fullmatch(k):
             if type(x) is not dict:
-                _p(out, sub, "must be a JSON object")
+                _p(out, sub, _("must be a JSON object"))
                 continue
             et = x.get("extension_type")
             if et is None:
-                _p(out, _join(sub, "extension_type"), "is required")
+                _p(out, _join(sub, "extension_type"), _("is required"))
             elif type(et) is not str or et not in EXTENSION_TYPES:
-                _p(out, _join(sub, "extension_type"),
-                   "must be one of: " + ", ".join(sorted(EXTENSION_TYPES)))
+                _p(out, _join(sub, "extension_type"), _("must be one of: %(values)s")
+                   % {"values": ", ".join(sorted(EXTENSION_TYPES))})
             _props_rule(x, sub, out, top=False)
         elif predefined and _EXT_KEY_RE.fullmatch(k):
             if type(x) is not dict:
-                _p(out, sub, "must be a JSON object")
+                _p(out, sub, _("must be a JSON object"))
                 continue
             if not x:
-                _p(out, sub, "must not be empty")
+                _p(out, sub, _("must not be empty"))
             _props_rule(x, sub, out, top=False)
         else:
-            _p(out, sub, "is not a valid extension name (extension-definition--<UUID>, "
-               "or a predefined name ending in -ext)")
+            _p(out, sub, _("is not a valid extension name (extension-definition--<UUID>, "
+               "or a predefined name ending in -ext)"))
 
 
 # ---------------------------------------------------------------------------
@@ -652,7 +661,7 @@ _CORE: Final[dict[str, Check]] = {
     "modified": c_ts_ms,
     "revoked": c_bool,
     "confidence": c_int(0, 100),
-    "lang": c_pred(_lang_ok, "an RFC 5646 language code such as en or fr-CA"),
+    "lang": c_pred(_lang_ok, N_("must be an RFC 5646 language code such as en or fr-CA")),
     "external_references": c_list(_ext_ref_check),
     "object_marking_refs": c_marking_refs,
     "granular_markings": c_granular_markings,
@@ -681,8 +690,9 @@ def _compare(obj: dict[str, Any], rules: tuple[tuple[str, str, str], ...], out: 
             continue
         ka, kb = _ts_key(a), _ts_key(b)
         if (op == "ge" and ka < kb) or (op == "gt" and ka <= kb):
-            word = "later than or equal to" if op == "ge" else "later than"
-            _p(out, later, f"must be {word} {earlier} ({b})")
+            message = (_("must be later than or equal to %(earlier)s (%(value)s)")
+                       if op == "ge" else _("must be later than %(earlier)s (%(value)s)"))
+            _p(out, later, message % {"earlier": earlier, "value": b})
 
 
 # ---------------------------------------------------------------------------
@@ -694,32 +704,32 @@ _NAME_ONLY: Final = {"name": c_str, "description": c_str}
 def _location_extra(v: dict[str, Any], path: str, out: Out) -> None:
     lat, lon = "latitude" in v, "longitude" in v
     if not ("region" in v or "country" in v or (lat and lon)):
-        _p(out, "(object)", "a location needs region, country, or latitude and longitude")
+        _p(out, "(object)", _("a location needs region, country, or latitude and longitude"))
     if lat != lon:
         _p(out, "latitude" if lat else "longitude",
-           "latitude and longitude must be given together")
+           _("latitude and longitude must be given together"))
     if "precision" in v and not (lat and lon):
-        _p(out, "precision", "requires latitude and longitude")
+        _p(out, "precision", _("requires latitude and longitude"))
 
 
 def _malware_extra(v: dict[str, Any], path: str, out: Out) -> None:
     if v.get("is_family") is True and "name" not in v:
-        _p(out, "name", "is required when is_family is true")
+        _p(out, "name", _("is required when is_family is true"))
 
 
 def _observed_data_extra(v: dict[str, Any], path: str, out: Out) -> None:
     has_objects, has_refs = "objects" in v, "object_refs" in v
     if has_objects == has_refs:
-        _p(out, "(object)", "must have exactly one of object_refs and objects (deprecated)")
+        _p(out, "(object)", _("must have exactly one of object_refs and objects (deprecated)"))
     objects = v.get("objects")
     if has_objects:
         if type(objects) is not dict or not objects:
-            _p(out, "objects", "must be a non-empty dictionary of observables")
+            _p(out, "objects", _("must be a non-empty dictionary of observables"))
         else:
             for key, emb in objects.items():
                 sub = f"objects.{key}"
                 if type(emb) is not dict:
-                    _p(out, sub, "must be a JSON object")
+                    _p(out, sub, _("must be a JSON object"))
                     continue
                 for prob in _validate(emb, embedded=True):
                     _p(out, _join(sub, prob.path), prob.message)
@@ -732,14 +742,14 @@ _SDO_NOT_OBSERVABLE: Final = SDO_TYPES | {"bundle", "marking-definition", "langu
 def _observed_ref(v: Any, path: str, out: Out) -> None:
     parsed = parse_id(v)
     if parsed is None:
-        _p(out, path, "must be a STIX identifier")
+        _p(out, path, _("must be a STIX identifier"))
     elif parsed[0] in _SDO_NOT_OBSERVABLE:
-        _p(out, path, "must refer to an observable (SCO), a relationship or a sighting")
+        _p(out, path, _("must refer to an observable (SCO), a relationship or a sighting"))
 
 
 def _malware_analysis_extra(v: dict[str, Any], path: str, out: Out) -> None:
     if "result" not in v and "analysis_sco_refs" not in v:
-        _p(out, "(object)", "must have at least one of: result, analysis_sco_refs")
+        _p(out, "(object)", _("must have at least one of: result, analysis_sco_refs"))
 
 
 def _indicator_extra(v: dict[str, Any], path: str, out: Out) -> None:
@@ -760,7 +770,7 @@ def _ext_def_extra(v: dict[str, Any], path: str, out: Out) -> None:
     if "extension_properties" in v and not (
             type(types) is list and "toplevel-property-extension" in types):
         _p(out, "extension_properties",
-           "is only allowed with extension_types toplevel-property-extension")
+           _("is only allowed with extension_types toplevel-property-extension"))
 
 
 def _language_content_extra(v: dict[str, Any], path: str, out: Out) -> None:
@@ -769,11 +779,11 @@ def _language_content_extra(v: dict[str, Any], path: str, out: Out) -> None:
         return
     for lang, value in contents.items():
         if not _lang_ok(lang):
-            _p(out, f"contents.{lang}", "must be keyed by an RFC 5646 language code")
+            _p(out, f"contents.{lang}", _("must be keyed by an RFC 5646 language code"))
         if type(value) is dict:
             for key in value:
                 if _PROP_RE.fullmatch(key) is None and key != "id":
-                    _p(out, f"contents.{lang}.{key}", "is not a valid property name")
+                    _p(out, f"contents.{lang}.{key}", _("is not a valid property name"))
 
 
 _SDO_RULES: Final[dict[str, Rules]] = {
@@ -849,7 +859,7 @@ _SDO_RULES: Final[dict[str, Rules]] = {
                    "tool_version": c_str, "kill_chain_phases": c_kill_chains}, ("name",)),
     "vulnerability": Rules(dict(_NAME_ONLY), ("name",)),
     "relationship": Rules({"relationship_type": c_regex(_REL_TYPE_RE,
-                                                        "lower-case words joined by -"),
+                                                        N_("must be lower-case words joined by -")),
                            "description": c_str,
                            "source_ref": c_ref(exclude=_NOT_RELATABLE),
                            "target_ref": c_ref(exclude=_NOT_RELATABLE),
@@ -883,23 +893,23 @@ _ARTIFACT_ENC: Final = c_enum(["AES-256-GCM", "ChaCha20-Poly1305", "mime-type-in
 def _artifact_extra(v: dict[str, Any], path: str, out: Out) -> None:
     has_bin, has_url = "payload_bin" in v, "url" in v
     if has_bin == has_url:
-        _p(out, "(object)", "an artifact has exactly one of payload_bin and url")
+        _p(out, "(object)", _("an artifact has exactly one of payload_bin and url"))
     if has_url and "hashes" not in v:
-        _p(out, "hashes", "is required with url")
+        _p(out, "hashes", _("is required with url"))
     if "decryption_key" in v and "encryption_algorithm" not in v:
-        _p(out, "decryption_key", "requires encryption_algorithm")
+        _p(out, "decryption_key", _("requires encryption_algorithm"))
 
 
 def _mime_part(v: Any, path: str, out: Out) -> None:
     if type(v) is not dict:
-        _p(out, path, "must be a JSON object")
+        _p(out, path, _("must be a JSON object"))
         return
     for k, c in (("body", c_str), ("content_type", c_str), ("content_disposition", c_str),
                  ("body_raw_ref", c_ref("artifact", "file"))):
         if k in v:
             c(v[k], _join(path, k), out)
     if ("body" in v) == ("body_raw_ref" in v):
-        _p(out, path, "a MIME part has exactly one of body and body_raw_ref")
+        _p(out, path, _("a MIME part has exactly one of body and body_raw_ref"))
 
 
 _HEADER_FORBIDDEN: Final = frozenset({"date", "received_lines", "content_type", "from_ref",
@@ -912,21 +922,21 @@ def _header_value(v: Any, path: str, out: Out) -> None:
         return
     if type(v) is list and len(v) >= 2 and all(type(x) is str for x in v):
         return
-    _p(out, path, "must be a string, or a list of two or more strings")
+    _p(out, path, _("must be a string, or a list of two or more strings"))
 
 
 def _email_message_extra(v: dict[str, Any], path: str, out: Out) -> None:
     multi = v.get("is_multipart")
     if multi is True and "body" in v:
-        _p(out, "body", "must not be present when is_multipart is true (use body_multipart)")
+        _p(out, "body", _("must not be present when is_multipart is true (use body_multipart)"))
     if multi is False and "body_multipart" in v:
-        _p(out, "body_multipart", "must not be present when is_multipart is false")
+        _p(out, "body_multipart", _("must not be present when is_multipart is false"))
     headers = v.get("additional_header_fields")
     if type(headers) is dict:
         for k in headers:
             if k in _HEADER_FORBIDDEN:
                 _p(out, f"additional_header_fields.{k}",
-                   "has its own property; do not repeat it here")
+                   _("has its own property; do not repeat it here"))
 
 
 def _predefined_exts(v: Any, path: str, out: Out, table: Mapping[str, Check]) -> None:
@@ -937,11 +947,11 @@ def _predefined_exts(v: Any, path: str, out: Out, table: Mapping[str, Check]) ->
         if c is not None:
             c(x, _join(path, k), out)
         elif _DICT_KEY_RE.fullmatch(k) is None:
-            _p(out, _join(path, k), "is not a valid extension name")
+            _p(out, _join(path, k), _("is not a valid extension name"))
         elif type(x) is dict:
             for kk, xx in x.items():
                 if _DICT_KEY_RE.fullmatch(kk) is None:
-                    _p(out, _join(_join(path, k), kk), "is not a valid property name")
+                    _p(out, _join(_join(path, k), kk), _("is not a valid property name"))
                 else:
                     _dict_value(xx, _join(_join(path, k), kk), out)
 
@@ -964,7 +974,7 @@ _PE_OPT_HEADER: Final = c_obj({
 
 def _non_empty_obj(v: dict[str, Any], path: str, out: Out) -> None:
     if not v:
-        _p(out, path, "must not be empty")
+        _p(out, path, _("must not be empty"))
 
 
 _PE_OPT: Final = c_obj({}, extra=_non_empty_obj)
@@ -979,7 +989,7 @@ def _opt_header(v: Any, path: str, out: Out) -> None:
 _PE_SECTION: Final = c_obj({"name": c_str, "size": c_int(0), "entropy": c_num(),
                             "hashes": c_hashes}, required=("name",))
 _EXIF: Final = c_dict(values=c_pred(lambda x: type(x) is str or _is_int(x),
-                                    "a string or an integer"), key_rx=_EXIF_KEY_RE)
+                                    N_("must be a string or an integer")), key_rx=_EXIF_KEY_RE)
 
 _PREDEF_FILE_EXT: Final[dict[str, Check]] = {
     "ntfs-ext": c_obj({"sid": c_str, "alternate_data_streams": c_list(c_obj(
@@ -1012,13 +1022,13 @@ _PREDEF_FILE_EXT: Final[dict[str, Check]] = {
 
 def _socket_options(v: Any, path: str, out: Out) -> None:
     if type(v) is not dict or not v:
-        _p(out, path, "must be a non-empty dictionary")
+        _p(out, path, _("must be a non-empty dictionary"))
         return
     for k, x in v.items():
         if _SOCKET_OPT_RE.fullmatch(k) is None:
-            _p(out, _join(path, k), "is not a socket option name (e.g. SO_REUSEADDR)")
+            _p(out, _join(path, k), _("is not a socket option name (e.g. SO_REUSEADDR)"))
         elif not _is_int(x):
-            _p(out, _join(path, k), "must be an integer")
+            _p(out, _join(path, k), _("must be an integer"))
 
 
 _PREDEF_NT_EXT: Final[dict[str, Check]] = {
@@ -1049,7 +1059,7 @@ _STARTUP_INT: Final = frozenset({"cb", "dwX", "dwY", "dwXSize", "dwYSize", "dwXC
 
 def _startup_info(v: Any, path: str, out: Out) -> None:
     if type(v) is not dict or not v:
-        _p(out, path, "must be a non-empty dictionary")
+        _p(out, path, _("must be a non-empty dictionary"))
         return
     for k, x in v.items():
         sub = _join(path, k)
@@ -1058,7 +1068,7 @@ def _startup_info(v: Any, path: str, out: Out) -> None:
         elif k in _STARTUP_INT:
             c_int(0, 0)(x, sub, out) if k == "cbReserved2" else c_int()(x, sub, out)
         else:
-            _p(out, sub, "is not a STARTUPINFO member")
+            _p(out, sub, _("is not a STARTUPINFO member"))
 
 
 _PREDEF_PROCESS_EXT: Final[dict[str, Check]] = {
@@ -1098,16 +1108,16 @@ def _ext_table(table: Mapping[str, Check]) -> Check:
 
 def _network_traffic_extra(v: dict[str, Any], path: str, out: Out) -> None:
     if "src_ref" not in v and "dst_ref" not in v:
-        _p(out, "(object)", "must have at least one of: src_ref, dst_ref")
+        _p(out, "(object)", _("must have at least one of: src_ref, dst_ref"))
     if v.get("is_active") is True and "end" in v:
-        _p(out, "end", "must not be present when is_active is true")
+        _p(out, "end", _("must not be present when is_active is true"))
 
 
 def _registry_key(v: Any, path: str, out: Out) -> None:
     if type(v) is not str:
-        _p(out, path, "must be a string")
+        _p(out, path, _("must be a string"))
     elif _REGISTRY_ABBREV_RE.search(v):
-        _p(out, path, "must use the full hive name (HKEY_LOCAL_MACHINE, not HKLM)")
+        _p(out, path, _("must use the full hive name (HKEY_LOCAL_MACHINE, not HKLM)"))
 
 
 _REG_VALUE: Final = c_obj({"name": c_str, "data": c_str, "data_type": c_enum([
@@ -1136,30 +1146,32 @@ def _software_language(v: Any, path: str, out: Out) -> None:
     from cyberhub.formats.stix._langs import is_language
 
     if type(v) is not str or not (_lang_ok(v) or (len(v) == 3 and is_language(v))):
-        _p(out, path, "must be an RFC 5646 language code (or an ISO 639-2 code)")
+        _p(out, path, _("must be an RFC 5646 language code (or an ISO 639-2 code)"))
 
 
 def _cpe(v: Any, path: str, out: Out) -> None:
     if type(v) is not str or _CPE_RE.fullmatch(v) is None:
-        _p(out, path, "must be a CPE 2.3 formatted string")
+        _p(out, path, _("must be a CPE 2.3 formatted string"))
 
 
 _ADDR_REFS: Final = c_ref("ipv4-addr", "ipv6-addr", "mac-addr", "domain-name")
 
 _SCO_RULES: Final[dict[str, Rules]] = {
-    "artifact": Rules({"mime_type": c_regex(_MIME_RE, "a media type such as text/plain"),
+    "artifact": Rules({"mime_type": c_regex(
+        _MIME_RE, N_("must be a media type such as text/plain")),
                        "payload_bin": c_bin, "url": c_uri, "hashes": c_hashes,
                        "encryption_algorithm": _ARTIFACT_ENC, "decryption_key": c_str},
                       extra=_artifact_extra),
     "autonomous-system": Rules({"number": c_int(), "name": c_str, "rir": c_str},
                                ("number",)),
-    "directory": Rules({"path": c_str, "path_enc": c_regex(_ENC_RE, "a character set name"),
+    "directory": Rules({"path": c_str, "path_enc": c_regex(
+        _ENC_RE, N_("must be a character set name")),
                         "ctime": c_ts, "mtime": c_ts, "atime": c_ts,
                         "contains_refs": c_list(c_ref("file", "directory"))}, ("path",)),
-    "domain-name": Rules({"value": c_pred(hostname_ok, "a domain name"),
+    "domain-name": Rules({"value": c_pred(hostname_ok, N_("must be a domain name")),
                           "resolves_to_refs": c_list(c_ref("ipv4-addr", "ipv6-addr",
                                                            "domain-name"))}, ("value",)),
-    "email-addr": Rules({"value": c_regex(_EMAIL_RE, "an e-mail address"),
+    "email-addr": Rules({"value": c_regex(_EMAIL_RE, N_("must be an e-mail address")),
                          "display_name": c_str, "belongs_to_ref": c_ref("user-account")},
                         ("value",)),
     "email-message": Rules({
@@ -1172,19 +1184,20 @@ _SCO_RULES: Final[dict[str, Rules]] = {
         "body": c_str, "body_multipart": c_list(_mime_part, min_items=0),
         "raw_email_ref": c_ref("artifact")}, ("is_multipart",), extra=_email_message_extra),
     "file": Rules({"hashes": c_hashes, "size": c_int(0), "name": c_str,
-                   "name_enc": c_regex(_ENC_RE, "a character set name"),
+                   "name_enc": c_regex(_ENC_RE, N_("must be a character set name")),
                    "magic_number_hex": c_hex, "mime_type": c_str, "ctime": c_ts,
                    "mtime": c_ts, "atime": c_ts, "parent_directory_ref": c_ref("directory"),
                    "contains_refs": c_list(c_ref()), "content_ref": c_ref("artifact")},
                   extra=_any_of("hashes", "name"), extensions=_ext_table(_PREDEF_FILE_EXT)),
-    "ipv4-addr": Rules({"value": c_regex(_IPV4_RE, "an IPv4 address or CIDR block"),
+    "ipv4-addr": Rules({"value": c_regex(_IPV4_RE, N_("must be an IPv4 address or CIDR block")),
                         "resolves_to_refs": c_list(c_ref("mac-addr")),
                         "belongs_to_refs": c_list(c_ref("autonomous-system"))}, ("value",)),
-    "ipv6-addr": Rules({"value": c_pred(ipv6_ok, "an IPv6 address or CIDR block"),
+    "ipv6-addr": Rules({"value": c_pred(ipv6_ok, N_("must be an IPv6 address or CIDR block")),
                         "resolves_to_refs": c_list(c_ref("mac-addr")),
                         "belongs_to_refs": c_list(c_ref("autonomous-system"))}, ("value",)),
-    "mac-addr": Rules({"value": c_regex(_MAC_RE, "a MAC address in lower case "
-                                                 "(aa:bb:cc:dd:ee:ff)")}, ("value",)),
+    "mac-addr": Rules({"value": c_regex(
+        _MAC_RE, N_("must be a MAC address in lower case (aa:bb:cc:dd:ee:ff)"))},
+        ("value",)),
     "mutex": Rules({"name": c_str}, ("name",)),
     "network-traffic": Rules({
         "start": c_ts, "end": c_ts, "is_active": c_bool, "src_ref": _ADDR_REFS,
@@ -1192,7 +1205,7 @@ _SCO_RULES: Final[dict[str, Rules]] = {
         "protocols": c_strings, "src_byte_count": c_int(), "dst_byte_count": c_int(),
         "src_packets": c_int(), "dst_packets": c_int(),
         "ipfix": c_dict(values=c_pred(lambda x: type(x) is str or _is_int(x),
-                                      "a string or an integer")),
+                                      N_("must be a string or an integer"))),
         "src_payload_ref": c_ref("artifact"), "dst_payload_ref": c_ref("artifact"),
         "encapsulates_refs": c_list(c_ref("network-traffic")),
         "encapsulated_by_ref": c_ref("network-traffic")}, ("protocols",),
@@ -1259,21 +1272,21 @@ def _iban(v: Any, path: str, out: Out) -> None:
     from stdnum import iban
 
     if type(v) is not str or v != v.strip().upper() or " " in v:
-        _p(out, path, "must be an IBAN in upper case without spaces")
+        _p(out, path, _("must be an IBAN in upper case without spaces"))
     elif not iban.is_valid(v):
-        _p(out, path, "is not a valid IBAN (check digits or length do not match)")
+        _p(out, path, _("is not a valid IBAN (check digits or length do not match)"))
 
 
 def _bic(v: Any, path: str, out: Out) -> None:
     from stdnum import bic
 
     if type(v) is not str or v != v.upper() or not bic.is_valid(v):
-        _p(out, path, "must be a BIC (SWIFT code) of 8 or 11 characters, upper case")
+        _p(out, path, _("must be a BIC (SWIFT code) of 8 or 11 characters, upper case"))
 
 
 def _non_empty_str(v: Any, path: str, out: Out) -> None:
     if type(v) is not str or not v.strip():
-        _p(out, path, "must be a non-empty string")
+        _p(out, path, _("must be a non-empty string"))
 
 
 def _names_definition(definition_id: str, extension_type: str
@@ -1282,8 +1295,9 @@ def _names_definition(definition_id: str, extension_type: str
         exts = v.get("extensions")
         entry = exts.get(definition_id) if type(exts) is dict else None
         if type(entry) is not dict or entry.get("extension_type") != extension_type:
-            _p(out, "extensions", f"must contain {definition_id} with extension_type "
-               f"{extension_type}")
+            _p(out, "extensions", _("must contain %(definition)s with extension_type "
+                                    "%(extension_type)s")
+               % {"definition": definition_id, "extension_type": extension_type})
     return check
 
 
@@ -1302,14 +1316,16 @@ def _crime_rules() -> dict[str, tuple[bool, Rules]]:
     return {
         b.type: (True, Rules({"iban": _iban, "bic": _bic, "account_number": _non_empty_str,
                               "bank_name": c_str,
-                              "country": c_regex(_COUNTRY_RE, "an ISO 3166 alpha-2 code")},
+                              "country": c_regex(
+                                  _COUNTRY_RE, N_("must be an ISO 3166 alpha-2 code"))},
                              b.required, extra=names(b))),
-        ph.type: (True, Rules({"value": c_regex(_E164_RE, "an E.164 phone number such as "
-                                                          "+33612345678")},
+        ph.type: (True, Rules({"value": c_regex(
+            _E164_RE, N_("must be an E.164 phone number such as +33612345678"))},
                               ph.required, extra=names(ph))),
-        w.type: (True, Rules({"chain": c_regex(_SLUG_RE, "a lower-case chain name"),
+        w.type: (True, Rules({"chain": c_regex(_SLUG_RE, N_("must be a lower-case chain name")),
                               "address": _non_empty_str}, w.required, extra=names(w))),
-        so.type: (True, Rules({"platform": c_regex(_SLUG_RE, "a lower-case platform name"),
+        so.type: (True, Rules({"platform": c_regex(
+            _SLUG_RE, N_("must be a lower-case platform name")),
                                "handle": _non_empty_str, "url": c_uri},
                               so.required, extra=names(so))),
         cs.type: (False, Rules({"name": c_str, "description": c_str, "service_type": c_str,
@@ -1329,14 +1345,14 @@ def _property_extension_rules() -> dict[str, tuple[frozenset[str], Check]]:
 
     def non_empty(v: dict[str, Any], path: str, out: Out) -> None:
         if len(v) < 2:
-            _p(out, path, "must hold at least one property besides extension_type")
+            _p(out, path, _("must hold at least one property besides extension_type"))
 
     names = c_list(_non_empty_str)
     r = ext.RANSOMWARE
     return {
         r.definition_id: (frozenset(r.applies_to), c_obj(
             {"extension_type": c_pred(lambda x: x == "property-extension",
-                                      "property-extension"),
+                                      N_("must be property-extension")),
              "file_extensions": names, "ransom_note_filenames": names,
              "ransom_notes": names, "ransom_note_refs": c_list(c_uri),
              "payment_method": _non_empty_str, "ransom_amount": _non_empty_str,
@@ -1355,7 +1371,8 @@ def _property_extensions(obj: dict[str, Any], exts: Any, out: Out) -> None:
         if definition_id in exts:
             path = _join("extensions", definition_id)
             if obj.get("type") not in types:
-                _p(out, path, "is only defined for " + ", ".join(sorted(types)) + " objects")
+                _p(out, path, _("is only defined for %(types)s objects")
+                   % {"types": ", ".join(sorted(types))})
             check(exts[definition_id], path, out)
 
 
@@ -1371,32 +1388,33 @@ def _marking_definition(obj: dict[str, Any], out: Out) -> None:
                    "definition_type"}
         for k in obj:
             if k not in allowed:
-                _p(out, k, "is not allowed in a TLP 1.0 marking definition")
+                _p(out, k, _("is not allowed in a TLP 1.0 marking definition"))
         for k in allowed:
             if k not in obj:
-                _p(out, k, "is required")
+                _p(out, k, _("is required"))
         if obj.get("spec_version") != "2.1":
-            _p(out, "spec_version", "must be 2.1")
+            _p(out, "spec_version", _("must be 2.1"))
         if obj.get("created") != "2017-01-20T00:00:00.000Z":
-            _p(out, "created", "must be 2017-01-20T00:00:00.000Z for a TLP 1.0 marking")
+            _p(out, "created", _("must be 2017-01-20T00:00:00.000Z for a TLP 1.0 marking"))
         if obj.get("name") != name:
-            _p(out, "name", f"must be {name}")
+            _p(out, "name", _("must be %(name)s") % {"name": name})
         definition = obj.get("definition")
         if type(definition) is not dict or definition.get("tlp", colour) != colour:
-            _p(out, "definition", f"must be {{\"tlp\": \"{colour}\"}}")
+            _p(out, "definition", _("must be %(definition)s")
+               % {"definition": f'{{"tlp": "{colour}"}}'})
         return
     for k in ("spec_version", "created"):
         if k not in obj:
-            _p(out, k, "is required")
+            _p(out, k, _("is required"))
     for k, x in obj.items():
         if x is None:
-            _p(out, k, "must not be null")
+            _p(out, k, _("must not be null"))
     if "spec_version" in obj and obj["spec_version"] != "2.1":
-        _p(out, "spec_version", "must be 2.1")
+        _p(out, "spec_version", _("must be 2.1"))
     if oid is not None:
         parsed = parse_id(oid)
         if parsed is None or parsed[0] != "marking-definition":
-            _p(out, "id", "must be marking-definition--<UUID>")
+            _p(out, "id", _("must be marking-definition--<UUID>"))
     if "created" in obj:
         c_ts(obj["created"], "created", out)
     for k, c in (("name", c_str), ("created_by_ref", c_ref("identity")), ("lang", _CORE["lang"]),
@@ -1409,27 +1427,27 @@ def _marking_definition(obj: dict[str, Any], out: Out) -> None:
     if "extensions" in obj:
         _extensions(obj["extensions"], "extensions", out, predefined=False)
     elif "definition_type" not in obj or "definition" not in obj:
-        _p(out, "definition", "definition_type and definition are required "
-           "(unless the marking is defined by an extension)")
+        _p(out, "definition", _("definition_type and definition are required "
+           "(unless the marking is defined by an extension)"))
     if dtype == "tlp":
-        _p(out, "definition_type", "tlp is only allowed for the four TLP 1.0 markings")
+        _p(out, "definition_type", _("tlp is only allowed for the four TLP 1.0 markings"))
     elif dtype == "statement":
         if type(definition) is not dict or type(definition.get("statement")) is not str:
-            _p(out, "definition", "must be {\"statement\": \"…\"}")
+            _p(out, "definition", _("must be {\"statement\": \"…\"}"))
     elif dtype is not None:
         if type(dtype) is not str:
-            _p(out, "definition_type", "must be a string")
+            _p(out, "definition_type", _("must be a string"))
         if definition is not None and type(definition) is not dict:
-            _p(out, "definition", "must be a JSON object")
+            _p(out, "definition", _("must be a JSON object"))
     for i, ref in enumerate(obj.get("object_marking_refs") or ()):
         if ref == oid:
-            _p(out, f"object_marking_refs[{i}]", "a marking definition cannot mark itself")
+            _p(out, f"object_marking_refs[{i}]", _("a marking definition cannot mark itself"))
     gms = obj.get("granular_markings")
     if type(gms) is list:
         for i, gm in enumerate(gms):
             if type(gm) is dict and gm.get("marking_ref") == oid:
                 _p(out, f"granular_markings[{i}].marking_ref",
-                   "a marking definition cannot mark itself")
+                   _("a marking definition cannot mark itself"))
     _selectors_resolve(obj, out)
 
 
@@ -1569,18 +1587,18 @@ def _validate(obj: Any, *, embedded: bool) -> list[Problem]:
         return [Problem("type", "is required and must be a string")]
     if (len(obj_type) < 3 or len(obj_type) > 250 or _TYPE_RE.fullmatch(obj_type) is None
             or obj_type == "action"):
-        _p(out, "type", "must be 3-250 characters of a-z, 0-9 and single hyphens, "
-           "starting with a letter")
+        _p(out, "type", _("must be 3-250 characters of a-z, 0-9 and single hyphens, "
+           "starting with a letter"))
     if obj_type == "bundle":
         return [Problem("type", "a bundle is not a STIX object; validate its objects")]
     oid = obj.get("id")
     parsed = parse_id(oid)
     if "id" not in obj:
-        _p(out, "id", "is required")
+        _p(out, "id", _("is required"))
     elif parsed is None:
-        _p(out, "id", "must be <type>--<UUID>")
+        _p(out, "id", _("must be <type>--<UUID>"))
     elif parsed[0] != obj_type:
-        _p(out, "id", f"must start with {obj_type}--")
+        _p(out, "id", _("must start with %(prefix)s") % {"prefix": f"{obj_type}--"})
 
     if obj_type == "marking-definition":
         _marking_definition(obj, out)
@@ -1601,15 +1619,15 @@ def _validate(obj: Any, *, embedded: bool) -> list[Problem]:
     common = _SCO_CORE if sco else _CORE
     if sco:
         if "spec_version" in obj and obj["spec_version"] != "2.1":
-            _p(out, "spec_version", "must be 2.1")
+            _p(out, "spec_version", _("must be 2.1"))
     else:
         if "spec_version" not in obj:
-            _p(out, "spec_version", "is required")
+            _p(out, "spec_version", _("is required"))
         elif obj["spec_version"] != "2.1":
-            _p(out, "spec_version", "must be 2.1")
+            _p(out, "spec_version", _("must be 2.1"))
         for k in ("created", "modified"):
             if k not in obj:
-                _p(out, k, "is required")
+                _p(out, k, _("is required"))
     props = rules.props if rules is not None else None
     for k, v in obj.items():
         c = common.get(k)
@@ -1627,7 +1645,7 @@ def _validate(obj: Any, *, embedded: bool) -> list[Problem]:
     if rules is not None:
         for r in rules.required:
             if r not in obj:
-                _p(out, r, "is required")
+                _p(out, r, _("is required"))
         if rules.extra is not None:
             rules.extra(obj, "", out)  # noqa: S610 - not Django
         if rules.compare:
@@ -1642,9 +1660,9 @@ def _validate(obj: Any, *, embedded: bool) -> list[Problem]:
 def _sco_uuid(obj: dict[str, Any], obj_type: str, oid: str, out: Out) -> None:
     if obj_type == "process":
         if uuid.UUID(oid).version != 4:
-            _p(out, "id", "a process id must be a UUIDv4")
+            _p(out, "id", _("a process id must be a UUIDv4"))
         return
     contributing = _V4_UNLESS.get(obj_type)
     if (contributing is not None and not any(k in obj for k in contributing)
             and uuid.UUID(oid).version != 4):
-        _p(out, "id", "without id-contributing properties, the id must be a UUIDv4")
+        _p(out, "id", _("without id-contributing properties, the id must be a UUIDv4"))
