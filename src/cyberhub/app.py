@@ -43,6 +43,12 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
+# Sent only when the hub is served over HTTPS (CYBERHUB_SECURE_COOKIES): a browser that
+# has seen it refuses plain HTTP to the hub for two years (the nginx sample sends none).
+HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+# Answers other than the built static files hold what one user may see: no cache keeps
+# them (a route that streams a download sets its own, also no-store).
+NO_STORE = (b"cache-control", b"no-store")
 
 
 class SecurityHeaders:
@@ -50,8 +56,10 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, max_body: int, large_bodies: dict[str, int] | None = None,
                  large_prefixes: dict[str, int] | None = None,
-                 large_patterns: dict[re.Pattern[str], int] | None = None) -> None:
+                 large_patterns: dict[re.Pattern[str], int] | None = None,
+                 hsts: bool = False) -> None:
         self.app = app
+        self.headers = SECURITY_HEADERS + ([HSTS] if hsts else [])
         self.default_max_body = max_body
         # Paths that take files (imports): streamed to disk by their route, larger cap.
         self.large_bodies = large_bodies or {}
@@ -84,7 +92,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _v in headers}
-                headers.extend((k, v) for k, v in SECURITY_HEADERS if k not in present)
+                headers.extend((k, v) for k, v in self.headers if k not in present)
+                if NO_STORE[0] not in present and not path.startswith("/static/"):
+                    headers.append(NO_STORE)
                 message["headers"] = headers
             await send(message)
 
@@ -294,7 +304,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                        large_prefixes={"/taxii2/": settings.max_taxii_bytes},
                        large_patterns={ATTACHMENT_PATHS: ATTACHMENT_MAX_BODY,
                                        EVIDENCE_PATHS: settings.evidence_max_bytes
-                                       + 64 * 1024})
+                                       + 64 * 1024},
+                       hsts=settings.secure_cookies)
     # Outermost, so that even the body-size refusal speaks the browser's language.
     app.add_middleware(LocaleScope)
     # Outermost of all: the request id is known to every log line, and every answer

@@ -136,3 +136,38 @@ def test_unknown_page_is_404_page(client):
     r = client.get("/no/such/page", headers={"accept": "text/html"})
     assert r.status_code == 404
     assert "Not found" in r.text
+
+
+def test_answers_are_not_cached_but_static_files_are(client, community):
+    """ASVS V8.2.1: what a user may see stays out of shared and browser caches."""
+    from tests.factories import bearer
+
+    token = community.token(community.user(community.org()))
+    for path in ("/signin", "/healthz", "/api/v1/openapi.json", "/no-such-page",
+                 "/taxii2/"):
+        assert client.get(path).headers.get("cache-control") == "no-store", path
+    r = client.get("/api/v1/me", headers=bearer(token))
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    r = client.get("/static/favicon.svg")
+    assert r.status_code == 200 and "no-store" not in r.headers.get("cache-control", "")
+
+
+def test_hsts_and_secure_cookies_when_served_over_https(settings, database, community):
+    """ASVS V14.4.5 and V3.4.1: behind TLS (CYBERHUB_SECURE_COOKIES) every answer carries
+    Strict-Transport-Security, refusals included, and every cookie is Secure."""
+    from fastapi.testclient import TestClient
+
+    from cyberhub.app import create_app
+
+    with TestClient(create_app(settings, database), base_url="https://testserver") as plain:
+        assert "strict-transport-security" not in plain.get("/signin").headers
+    settings.secure_cookies = True
+    user = community.user(community.org())
+    with TestClient(create_app(settings, database), base_url="https://testserver") as tls:
+        first = tls.get("/signin")
+        assert "secure" in first.headers["set-cookie"].lower()
+        for r in (first, tls.get("/api/v1/me"), tls.get("/no-such-page"),
+                  tls.post("/api/v1/notes", content=b"x" * (settings.max_body_bytes + 1))):
+            assert r.headers["strict-transport-security"].startswith("max-age="), r.status_code
+        r = sign_in(tls, user.email)
+        assert r.status_code == 303 and "secure" in r.headers["set-cookie"].lower()
