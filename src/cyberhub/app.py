@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,11 @@ HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 # Answers other than the built static files hold what one user may see: no cache keeps
 # them (a route that streams a download sets its own, also no-store).
 NO_STORE = (b"cache-control", b"no-store")
+# Refusals an operator should see in the logs (ASVS V7.2): failed authentication,
+# access-control and CSRF failures, throttling. One line each, without the message,
+# the query string or any header.
+security_log = logging.getLogger("cyberhub.security")
+SECURITY_EVENTS = frozenset({401, 403, 429})
 
 
 class SecurityHeaders:
@@ -193,6 +199,10 @@ def _wants_html(request: Request) -> bool:
 def _error_response(request: Request, error: HubError) -> Response:
     from cyberhub.taxii import media
 
+    if error.status_code in SECURITY_EVENTS:
+        security_log.warning("refused %s %s %s: %s from %s", error.status_code,
+                             request.method, request.url.path, error.code,
+                             request.client.host if request.client else "-")
     headers: dict[str, str] = {}
     if isinstance(error, TooManyRequests | HubBusy):
         headers["Retry-After"] = str(error.retry_after)

@@ -89,3 +89,24 @@ def test_outside_a_request_the_id_is_a_dash() -> None:
     logs.RequestIdFilter().filter(record)
     line = json.loads(logs.JsonFormatter().format(record))
     assert (line["message"], line["request_id"], line["level"]) == ("hello world", "-", "INFO")
+
+
+def test_refusals_are_logged_as_security_events(client, community: Community,
+                                                 caplog) -> None:
+    """ASVS V7.2.1/V7.2.2: failed authentication, access-control and CSRF refusals each
+    leave a line on the cyberhub.security logger, without the secret that was tried."""
+    user = community.user(community.org())
+    token = community.token(user)
+    caplog.set_level(logging.WARNING, logger="cyberhub.security")
+    client.get("/api/v1/me", headers=bearer("chub_not-a-real-token-at-all"))
+    client.post("/api/v1/notes?secret=q", json={}, headers=bearer(token))  # read token
+    client.post("/signout", data={"csrf_token": "forged"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "cyberhub.security"]
+    assert any("401 GET /api/v1/me: not_authenticated" in line for line in lines), lines
+    assert any("403 POST /api/v1/notes: permission_denied" in line for line in lines), lines
+    assert any("403 POST /signout: csrf_failed" in line for line in lines), lines
+    text = "\n".join(lines)
+    assert "chub_" not in text and token not in text and "secret=q" not in text
+    caplog.clear()
+    client.get("/api/v1/me", headers=bearer(token))
+    assert not [r for r in caplog.records if r.name == "cyberhub.security"]
