@@ -247,3 +247,29 @@ def test_secrets_at_rest(client: TestClient, database: Database, community: Comm
     assert hashlib.sha256(cookie.encode()).hexdigest() in dump
     assert _rows(database, ApiToken)[0].prefix == token[:12]
     assert _rows(database, Organisation)
+
+
+def test_sessions_end_after_12_hours_or_30_idle_minutes(client: TestClient, database: Database,
+                                                       alice: User) -> None:
+    """ASVS V3.3.2 at level 2: sign in again after 12 hours, or 30 minutes without use."""
+    from datetime import timedelta
+
+    from cyberhub.db import utcnow
+
+    cookie = sign_in(client, alice.email).cookies[SESSION_COOKIE]
+    assert _me(client, cookie) == 200
+    with database.transaction() as s:
+        ws = s.scalars(select(WebSession)).one()
+        assert ws.expires_at - ws.created_at <= timedelta(hours=12, seconds=5)
+        ws.last_seen_at = utcnow() - timedelta(minutes=29)
+    assert _me(client, cookie) == 200  # used again: the idle clock starts over
+    with database.transaction() as s:
+        s.scalars(select(WebSession)).one().last_seen_at = utcnow() - timedelta(minutes=31)
+    assert _me(client, cookie) == 401
+    cookie = sign_in(client, alice.email).cookies[SESSION_COOKIE]
+    with database.transaction() as s:
+        ws = s.scalars(select(WebSession).where(WebSession.revoked_at.is_(None),
+                                                WebSession.last_seen_at > utcnow()
+                                                - timedelta(minutes=1))).one()
+        ws.expires_at = utcnow() - timedelta(seconds=1)
+    assert _me(client, cookie) == 401
