@@ -257,3 +257,21 @@ def test_guessing_the_current_password_is_throttled(client, settings, community)
     assert r.headers["retry-after"]
     client.cookies.clear()
     assert sign_in(client, user.email).status_code == 429
+
+
+def test_passphrases_up_to_128_characters_longer_refused(client, community):
+    """ASVS V2.1.2: 64 characters and more are welcome, more than 128 are refused."""
+    user = community.user(community.org())
+    login(client, user.email)
+    too_long = ("lantern " * 17)[:129]
+    r = post(client, "/profile/password", {"current_password": PASSWORD, "password": too_long,
+                                           "password_confirm": too_long})
+    assert r.status_code == 422 and "at most 128 characters" in alert(r.text)
+    long = (NEW_PASSWORD + " beneath a copper sky, where gulls argue over the last "
+            "herring boats of the evening tide")[:128]
+    assert len(long) == 128
+    r = post(client, "/profile/password", {"current_password": PASSWORD, "password": long,
+                                           "password_confirm": long})
+    assert r.status_code == 303
+    client.cookies.clear()
+    assert sign_in(client, user.email, password=long).status_code == 303
