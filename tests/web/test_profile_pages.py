@@ -275,3 +275,14 @@ def test_passphrases_up_to_128_characters_longer_refused(client, community):
     assert r.status_code == 303
     client.cookies.clear()
     assert sign_in(client, user.email, password=long).status_code == 303
+    # V2.1.3: nothing is cut off; the first 72 characters (what zxcvbn judges) are not it.
+    assert sign_in(client, user.email, password=long[:72]).status_code == 401
+    assert sign_in(client, user.email, password=long[:127]).status_code == 401
+    # V2.1.4: any printable Unicode, spaces and emoji included.
+    login(client, user.email, password=long)
+    unicode = "مرحبا بالعالم · ночной паром 🚢 über die Förde"
+    r = post(client, "/profile/password", {"current_password": long, "password": unicode,
+                                           "password_confirm": unicode})
+    assert r.status_code == 303
+    client.cookies.clear()
+    assert sign_in(client, user.email, password=unicode).status_code == 303
