@@ -171,3 +171,19 @@ def test_hsts_and_secure_cookies_when_served_over_https(settings, database, comm
             assert r.headers["strict-transport-security"].startswith("max-age="), r.status_code
         r = sign_in(tls, user.email)
         assert r.status_code == 303 and "secure" in r.headers["set-cookie"].lower()
+
+
+def test_an_unexpected_failure_tells_nothing_of_the_internals(app):
+    """ASVS V7.4.1: a bug answers a bare 500, without the exception, path or trace."""
+    from fastapi.testclient import TestClient
+
+    def broken() -> None:
+        raise RuntimeError("secret internals at /srv/cyberhub/var/secret_key")
+
+    app.add_api_route("/test-broken", broken)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        for accept in ("text/html", "application/json"):
+            r = c.get("/test-broken", headers={"accept": accept})
+            assert r.status_code == 500
+            assert "secret" not in r.text and "Traceback" not in r.text
+            assert "RuntimeError" not in r.text and "/srv/" not in r.text
