@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -138,6 +138,16 @@ class SecurityHeaders:
         except _BodyTooLarge:
             if not answered:
                 await _send_json(send_with_headers, too_large, path)
+
+
+class StaticAssets(StaticFiles):
+    """The built static folder, without its dotfiles (build stamps, editor leftovers):
+    a name starting with a dot is not an asset (ASVS V12.5.1)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if any(part.startswith(".") for part in PurePosixPath(path).parts):
+            raise StarletteHTTPException(404)
+        return await super().get_response(path, scope)
 
 
 class LocaleScope:
@@ -299,7 +309,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(taxii_router)
     app.include_router(web_router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    app.mount("/static", StaticAssets(directory=STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(SecurityHeaders, max_body=settings.max_body_bytes,
                        large_bodies={"/api/v1/import": settings.max_import_bytes,
                                      "/import": settings.max_import_bytes,

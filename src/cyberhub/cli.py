@@ -107,6 +107,8 @@ def serve(host: Annotated[str, typer.Option(help=N_("Address to listen on."))] =
                     # The hub writes its own access line, with the request id and route
                     # (cyberhub.observability); in JSON mode every line is the hub's.
                     access_log=False,
+                    # No "server: uvicorn" header: answers name no component (ASVS V14.3.3).
+                    server_header=False,
                     log_config=None if settings.log_format == "json" else LOGGING_CONFIG)
     finally:
         if child is not None:

@@ -93,6 +93,7 @@ def test_sessions_csrf_and_throttle_hold_across_app_processes(hub: HubProcess) -
         for _ in range(6):
             page = browser.get("/")
             assert page.status_code == 200 and "Sign out" in page.text, page.text[:500]
+            assert "server" not in page.headers, "answers name no server component"
         # A form posted with the token one process handed out is accepted by another.
         posted = browser.post("/language", data={"csrf_token": csrf_of(browser, "/"),
                                                  "locale": "en", "next": "/"},

@@ -187,3 +187,18 @@ def test_an_unexpected_failure_tells_nothing_of_the_internals(app):
             assert r.status_code == 500
             assert "secret" not in r.text and "Traceback" not in r.text
             assert "RuntimeError" not in r.text and "/srv/" not in r.text
+
+
+def test_no_directory_listing_hidden_files_or_versions(client):
+    """ASVS V4.3.2, V12.5.1, V14.3.3: the static folder lists nothing, serves no dotfiles or
+    backups, and no answer names the framework or the server's version."""
+    for path in ("/static/", "/static/vendor/", "/.git/config", "/static/.built",
+                 "/static/vendor/.built", "/var/secret_key", "/static/../config.py",
+                 "/static/%2e%2e/config.py"):
+        r = client.get(path)
+        assert r.status_code == 404, path
+    for path in ("/signin", "/api/v1/me", "/taxii2/", "/no-such-page"):
+        headers = client.get(path).headers
+        assert "server" not in headers and "x-powered-by" not in headers, path
+        assert not any(word in v.lower() for v in headers.values()
+                       for word in ("uvicorn", "starlette", "fastapi", "python")), path
