@@ -104,3 +104,17 @@ def test_email_speaks_the_recipient_language(hub: Hub, smtp: Mailbox, tmp_path,
     assert "You receive this because" in bodies["a_analyst@example.org"]
     assert i18n.get_locale() == "en"
     i18n.clear_cache()
+
+
+def test_a_title_cannot_inject_mail_headers() -> None:
+    """ASVS V5.2.3: user text in a subject stays in the subject."""
+    from cyberhub.notifications import email
+    from cyberhub.notifications.models import Notification
+
+    n = Notification(title="Hello\r\nBcc: victim@example.org\nX-Evil: 1", summary="s",
+                     url="/x")
+    msg = email.single("a@example.org", n, None)
+    assert msg["Bcc"] is None and msg["X-Evil"] is None
+    assert msg["To"] == "a@example.org"
+    headers = msg.as_string().split("\n\n", 1)[0]
+    assert "\nBcc:" not in headers and "\nX-Evil:" not in headers

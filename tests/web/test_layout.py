@@ -14,6 +14,8 @@ def test_security_headers_on_pages(client):
     assert r.headers["x-frame-options"] == "DENY"
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["cache-control"] == "no-store"
+    assert r.headers["referrer-policy"] == "same-origin"
+    assert r.headers["permissions-policy"] == "camera=(), microphone=(), geolocation=()"
 
 
 def test_pages_have_no_inline_script_or_style(client, community):
@@ -202,3 +204,14 @@ def test_no_directory_listing_hidden_files_or_versions(client):
         assert "server" not in headers and "x-powered-by" not in headers, path
         assert not any(word in v.lower() for v in headers.values()
                        for word in ("uvicorn", "starlette", "fastapi", "python")), path
+
+
+def test_password_fields_welcome_password_managers_and_paste(client, community):
+    """ASVS V2.1.11: paste and password managers work; nothing blocks them."""
+    signin = client.get("/signin").text
+    assert 'type="password" autocomplete="current-password"' in signin
+    login(client, community.user(community.org()).email)
+    profile = client.get("/profile").text
+    assert 'autocomplete="new-password"' in profile
+    for html in (signin, profile):
+        assert "onpaste" not in html and "oncopy" not in html
