@@ -196,9 +196,10 @@ def test_no_directory_listing_hidden_files_or_versions(client):
     backups, and no answer names the framework or the server's version."""
     for path in ("/static/", "/static/vendor/", "/.git/config", "/static/.built",
                  "/static/vendor/.built", "/var/secret_key", "/static/../config.py",
-                 "/static/%2e%2e/config.py"):
+                 "/static/%2e%2e/config.py", "/docs", "/redoc", "/api/v1/docs"):
         r = client.get(path)
         assert r.status_code == 404, path
+    assert client.get("/signin").headers["content-type"] == "text/html; charset=utf-8"
     for path in ("/signin", "/api/v1/me", "/taxii2/", "/no-such-page"):
         headers = client.get(path).headers
         assert "server" not in headers and "x-powered-by" not in headers, path
