@@ -67,3 +67,21 @@ def test_partner_lifecycle(database: Database, community: Community) -> None:
                "sync@lyon.example").exit_code == 1
     assert run("peer", "remove", "Lyon").exit_code == 0
     assert "No partner hubs yet" in run("peer", "list").output
+
+
+def test_a_partner_is_reached_over_tls(database: Database, community: Community) -> None:
+    """ASVS V9.2.2/V9.2.3: the partner's token never crosses the network in clear."""
+    org = community.org("Hub Lyon", kind="international-organisation")
+    community.user(org, email="sync@lyon.example")
+    plain = "http://lyon.example/taxii2/hub/collections/shared/"
+    refused = run("peer", "add", "Lyon", plain, "--org", "Hub Lyon", "--run-as",
+                  "sync@lyon.example")
+    assert refused.exit_code == 1 and "https://" in refused.output
+    for local in ("http://127.0.0.1:9/taxii2/hub/collections/shared/",
+                  "http://localhost:9/taxii2/hub/collections/shared/"):
+        assert run("peer", "add", "Lyon", local, "--org", "Hub Lyon", "--run-as",
+                   "sync@lyon.example").exit_code == 0, local
+        assert run("peer", "set", "Lyon", "--url", plain).exit_code == 1
+        assert run("peer", "set", "Lyon", "--url", URL).exit_code == 0
+        assert peer(database).url == URL
+        assert run("peer", "remove", "Lyon").exit_code == 0

@@ -8,9 +8,11 @@ its records. Credentials for the partner's server are kept encrypted
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -97,6 +99,23 @@ def _org(session: Session, ref: str, field: str) -> Organisation:
     return found
 
 
+def _check_transport(url: str) -> None:
+    """A partner's token and what the hub shares travel to its URL: over TLS, except to
+    this machine (tests, a tunnel's local end) — ASVS V9.2.2, V9.2.3."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise InvalidInput(_("A partner hub is reached over https://: its token and what we "
+                             "share must not cross the network in clear (http:// is accepted "
+                             "for this machine only)."), details={"field": "url"})
+
+
 def add_peer(session: Session, viewer: Viewer, spec: PeerSpec) -> Peer:
     require_hub_admin(viewer)
     name = spec.name.strip()
@@ -113,6 +132,7 @@ def add_peer(session: Session, viewer: Viewer, spec: PeerSpec) -> Peer:
         raise InvalidInput(_("Give the partner's TAXII collection address, such as "
                              "https://hub.example/taxii2/hub/collections/<id>/."),
                            details={"field": "url"})
+    _check_transport(url)
     try:
         direction = PeerDirection(spec.direction)
     except ValueError:
@@ -176,6 +196,7 @@ def update_peer(session: Session, viewer: Viewer, peer: Peer, *, url: str | None
             raise InvalidInput(_("Give the partner's TAXII collection address, such as "
                                  "https://hub.example/taxii2/hub/collections/<id>/."),
                                details={"field": "url"})
+        _check_transport(clean)
         if clean != peer.url:
             peer.url, peer.pull_cursor = clean, None
             changes["url"] = clean
