@@ -210,6 +210,12 @@ def _write_sharing(session: Session, meeting: Meeting, tlp: TLP, audience: Audie
 
 
 def _write_attendees(session: Session, meeting: Meeting, attendees: Sequence[uuid.UUID]) -> None:
+    known = set(session.scalars(select(User.id).where(User.id.in_(attendees),
+                                                      User.is_active.is_(True))))
+    for uid in attendees:
+        if uid not in known:
+            raise InvalidInput(_("No active user with the id %(id)s.") % {"id": uid},
+                               details={"field": "attendee_ids"})
     session.execute(delete(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id))
     session.add_all([MeetingAttendee(meeting_id=meeting.id, user_id=u) for u in attendees])
 
