@@ -28,7 +28,7 @@ from cyberhub.audience import (
     write_audience,
 )
 from cyberhub.community.models import User
-from cyberhub.community.validation import clean_text
+from cyberhub.community.validation import clean_text, refuse_nul
 from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.meetings.models import (
@@ -80,7 +80,7 @@ def _clean_markdown(text: str | None, field: str) -> str:
     if len(text) > MAX_MARKDOWN:
         raise InvalidInput(_("%(field)s must be at most %(n)d characters long.")
                            % {"field": field, "n": MAX_MARKDOWN}, details={"field": field})
-    return text
+    return refuse_nul(text, field)
 
 
 def _clean_long_text(text: str, field: str, max_len: int) -> str:
