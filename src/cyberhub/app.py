@@ -23,6 +23,7 @@ from cyberhub.errors import HubBusy, HubError, NotFound, PayloadTooLarge, TooMan
 from cyberhub.i18n import _
 from cyberhub.observability import logs
 from cyberhub.observability.middleware import RequestObservation
+from cyberhub.schemas import ERROR_RESPONSES
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 # Leak-site post imports (ransomware.leakposts.MAX_FILE_BYTES), plus a form's envelope.
@@ -306,7 +307,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return _error_response(request, err)
 
     app.include_router(observability_router)
-    app.include_router(api_router, prefix="/api/v1")
+    app.include_router(api_router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(taxii_router)
     app.include_router(web_router)
     app.mount("/static", StaticAssets(directory=STATIC_DIR, check_dir=False), name="static")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,3 +25,23 @@ class AudienceModel(BaseModel):
     org_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
     group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
     user_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, for programs: invalid_input, not_found, …")
+    message: str = Field(description="For people, in the requester's language.")
+    details: Any = Field(description="What was wrong: the field, or a list of "
+                                     "{field, problem}; may be null.")
+
+
+class ErrorOut(BaseModel):
+    """The one error body every refusal of the API has (docs/api.md#errors)."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorOut, "description": "Refused: the one error body (docs/api.md)."},
+}
+"""Declared on every API operation, in place of FastAPI's own validation-error shape,
+which the hub never sends."""

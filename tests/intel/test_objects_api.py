@@ -242,6 +242,21 @@ def test_value_lookup_refuses_nonsense(world: World) -> None:
     assert r.status_code == 422
 
 
+def test_unknown_value_kind_is_refused_by_name(world: World) -> None:
+    """Found by the API fuzzer: an unknown kind used to answer 500 on all four paths."""
+    refused = [
+        world.get("alpha", "/values", params={"value": SHARED_IP, "kind": "arrests"}),
+        world.get("alpha", "/values/partners", params={"value": SHARED_IP, "kind": "arrests"}),
+        world.get("alpha", "/objects", params={"value": SHARED_IP, "kind": "arrests"}),
+        world.post("alpha", "/values/lookup", {"values": [SHARED_IP], "kind": "arrests"}),
+    ]
+    for r in refused:
+        assert r.status_code == 422, r.text
+        error = r.json()["error"]
+        assert error["details"] == {"field": "kind"}
+        assert "'arrests'" in error["message"] and "ipv4" in error["message"]
+
+
 def test_marking_in_data_makes_an_import_stricter(world: World) -> None:
     ind = indicator(Generator(seed=18), SHARED_IP, "Marked AMBER+STRICT in the data")
     ind["object_marking_refs"] = [MARKING_BY_TLP[TLP.AMBER_STRICT]]

@@ -209,3 +209,20 @@ def test_times_without_zone_are_utc(hub: Hub) -> None:
     soon = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
     r = _item(hub, m, "a_analyst", due=soon)
     assert r.status_code == 201 and r.json()["overdue"] is False
+
+
+def test_attendees_who_are_not_users_are_refused(hub: Hub) -> None:
+    """Found by the API fuzzer: outside the AMBER default an unknown attendee id reached
+    the database and answered 500."""
+    m = _meeting(hub, tlp="GREEN", attendee_ids=[_uid(hub, "b_analyst")])
+    before = hub.state()
+    nobody = new_uuid()
+    for r in (hub.post("a_analyst", "/meetings", {"title": "t", "tlp": "GREEN",
+                                                  "starts_at": "2026-12-10T14:00:00Z",
+                                                  "attendee_ids": [nobody]}),
+              hub.patch("a_analyst", f"/meetings/{m['id']}", {"attendee_ids": [nobody]}),
+              hub.patch("a_analyst", f"/meetings/{m['id']}",
+                        {"agenda": "x", "attendee_ids": [_uid(hub, "a_analyst"), nobody]})):
+        error = assert_error(r, 422)
+        assert error["details"] == {"field": "attendee_ids"} and nobody in error["message"]
+    assert hub.state() == before

@@ -362,3 +362,16 @@ def test_finding_operations_by_words(ops: Ops) -> None:
     assert names("operation") == ["Operation Heron", "Operation Kestrel"]
     assert names("100%") == ["Operation Heron"] and names("_") == []  # no wildcards
     assert ops.get("delta", "/operations", params={"q": "kestrel"}).json()["items"] == []
+
+
+def test_nul_character_is_refused_by_name_on_every_engine(ops: Ops) -> None:
+    """Found by the API fuzzer: a NUL in the legal basis answered 500 on PostgreSQL."""
+    op = ops.propose()
+    before = ops.state()
+    for r in (ops.post("alpha_admin", "/operations", {"name": "Nul", "legal_basis": "\x00þ"}),
+              ops.patch("alpha_admin", f"/operations/{op['id']}",
+                        {"objectives": "Find\x00them"})):
+        error = assert_error(r, 422)
+        assert "NUL" in error["message"] and error["details"]["field"] in {
+            "legal_basis", "objectives"}
+    assert ops.state() == before

@@ -27,6 +27,15 @@ def clean_text(value: str, field: str, *, max_len: int, min_len: int = 1) -> str
     return value
 
 
+def refuse_nul(value: str, field: str) -> str:
+    """Multi-line text (Markdown) may hold any character but NUL, which no engine stores
+    alike (PostgreSQL refuses it in text): refused by name, the same on both."""
+    if "\x00" in value:
+        raise InvalidInput(_("%(field)s must not contain the NUL character.") % {"field": field},
+                           details={"field": field})
+    return value
+
+
 def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 

@@ -107,8 +107,17 @@ def list_imports(ctx: ApiCtx) -> Paged[ImportOut]:
     return Paged(items=[import_out(j) for j in imports.list_imports(ctx.session, ctx.viewer)])
 
 
-_EXPORT_CONTENT = {media: {"schema": {"type": "string"}} for media in (
-    "application/stix+json;version=2.1", "text/csv", "text/plain", "application/json")}
+# What each format is on the wire: the STIX bundle and the MISP event are JSON objects,
+# CSV and blocklists plain text.
+_EXPORT_CONTENT = {
+    "application/stix+json;version=2.1": {"schema": {
+        "type": "object", "description": "A STIX 2.1 bundle (format=stix)."}},
+    "application/json": {"schema": {
+        "type": "object", "description": "A MISP event (format=misp)."}},
+    "text/csv": {"schema": {"type": "string", "description": "format=csv"}},
+    "text/plain": {"schema": {"type": "string",
+                              "description": "A blocklist, one value a line (format=blocklist)."}},
+}
 
 
 @router.get("/export", response_class=StreamingResponse,

@@ -27,7 +27,7 @@ from cyberhub.i18n import _
 from cyberhub.intel.importer import value_key
 from cyberhub.intel.markings import org_identity_id
 from cyberhub.intel.models import ObservableValue, StixObject, StixObjectVersion, StixRef, Vetting
-from cyberhub.intel.normalise import normalise
+from cyberhub.intel.normalise import KINDS, normalise
 from cyberhub.pagination import Page, paginate
 from cyberhub.sharing import TLP
 
@@ -54,7 +54,13 @@ class Filters:
 
 
 def value_keys(value: str, kind: str | None = None) -> list[tuple[str, str]]:
-    """The (kind, normalised value) pairs a typed-in value may mean."""
+    """The (kind, normalised value) pairs a typed-in value may mean.
+
+    An unknown ``kind`` is the asker's mistake: it is refused, naming the kinds there are."""
+    if kind and kind not in KINDS:
+        raise InvalidInput(_("Unknown kind of value %(kind)r; use one of: %(kinds)s.")
+                           % {"kind": kind[:40], "kinds": ", ".join(KINDS)},
+                           details={"field": "kind"})
     kinds = [kind] if kind else list(LOOKUP_KINDS)
     out = []
     for k in kinds:

@@ -28,7 +28,7 @@ from cyberhub.audience import (
     write_audience,
 )
 from cyberhub.community.models import User
-from cyberhub.community.validation import clean_text
+from cyberhub.community.validation import clean_text, refuse_nul
 from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.meetings.models import (
@@ -80,7 +80,7 @@ def _clean_markdown(text: str | None, field: str) -> str:
     if len(text) > MAX_MARKDOWN:
         raise InvalidInput(_("%(field)s must be at most %(n)d characters long.")
                            % {"field": field, "n": MAX_MARKDOWN}, details={"field": field})
-    return text
+    return refuse_nul(text, field)
 
 
 def _clean_long_text(text: str, field: str, max_len: int) -> str:
@@ -210,6 +210,12 @@ def _write_sharing(session: Session, meeting: Meeting, tlp: TLP, audience: Audie
 
 
 def _write_attendees(session: Session, meeting: Meeting, attendees: Sequence[uuid.UUID]) -> None:
+    known = set(session.scalars(select(User.id).where(User.id.in_(attendees),
+                                                      User.is_active.is_(True))))
+    for uid in attendees:
+        if uid not in known:
+            raise InvalidInput(_("No active user with the id %(id)s.") % {"id": uid},
+                               details={"field": "attendee_ids"})
     session.execute(delete(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id))
     session.add_all([MeetingAttendee(meeting_id=meeting.id, user_id=u) for u in attendees])
 

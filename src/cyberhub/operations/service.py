@@ -26,7 +26,7 @@ from cyberhub import access, audit, events, markdown
 from cyberhub.access import Viewer
 from cyberhub.audience import Audience, check_audience, clean_pap, clean_tlp, write_audience
 from cyberhub.community.models import Organisation, Role, User
-from cyberhub.community.validation import clean_text
+from cyberhub.community.validation import clean_text, refuse_nul
 from cyberhub.db import utcnow
 from cyberhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cyberhub.i18n import _, ngettext
@@ -113,7 +113,7 @@ def _markdown(value: str | None, field: str, max_len: int = MAX_MARKDOWN) -> str
     if len(value) > max_len:
         raise InvalidInput(_("%(field)s must be at most %(n)d characters long.")
                            % {"field": field, "n": max_len}, details={"field": field})
-    return value
+    return refuse_nul(value, field)
 
 
 def _required_text(value: str | None, field: str, max_len: int) -> str:
