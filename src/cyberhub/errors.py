@@ -105,6 +105,21 @@ class DatabaseUnavailable(HubBusy):
         self.retry_after = 10
 
 
+class QueueUnavailable(HubBusy):
+    """The job queue (Redis) cannot be reached: nothing that needs a job is accepted."""
+
+    code = "queue_unavailable"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        from cyberhub.i18n import _
+
+        super().__init__(message or _(
+            "The hub's job queue is unavailable, so this cannot be started; nothing was "
+            "stored. Try again in a moment, and tell the hub's operators if this lasts."),
+            **kwargs)
+        self.retry_after = 10
+
+
 class StorageFull(HubError):
     """The database's disk is full: reads work, writes are refused until space is freed."""
 
