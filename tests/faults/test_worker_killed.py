@@ -4,6 +4,7 @@ importing the same file again stores everything."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -78,9 +79,22 @@ def test_a_worker_killed_mid_import_leaves_nothing_half_written(
     running = wait_for(api, location, lambda s: s["status"] != "queued"
                        and s["counts"]["seen"] > 0, 60)
     assert running["status"] == "running", running
+    # (forked by the job's thread: every thread's children, not only the main thread's)
+    helpers = [pid for task in Path(f"/proc/{worker.pid}/task").iterdir()
+               for pid in (task / "children").read_text().split()]
+    assert helpers, "the import should run its reader in a process of its own"
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=10)
     hub.worker = None
+    # The processes the worker forked for the import (its reader) end with it.
+    deadline = time.monotonic() + 15
+    while left := [pid for pid in helpers if Path(f"/proc/{pid}").exists()
+                   and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]]:
+        if time.monotonic() > deadline:
+            for pid in left:
+                os.kill(int(pid), signal.SIGKILL)
+            raise AssertionError(f"the killed worker's helpers {left} live on")
+        time.sleep(0.1)
     assert 0 < running["counts"]["seen"] < OBJECTS, "the import ended before the kill"
 
     assert stored_objects(hub) == 0
