@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +24,8 @@ from cyberhub.i18n import _
 from cyberhub.observability import logs
 from cyberhub.observability.middleware import RequestObservation
 from cyberhub.schemas import ERROR_RESPONSES
+
+log = logging.getLogger("cyberhub.errors")
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 # Leak-site post imports (ransomware.leakposts.MAX_FILE_BYTES), plus a form's envelope.
@@ -278,13 +280,23 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return _error_response(request, HubBusy(_(
             "The hub is busy: every database connection is in use. Try again in a moment.")))
 
-    @app.exception_handler(OperationalError)
-    async def database_busy(request: Request, exc: OperationalError) -> Response:
-        from cyberhub.deps import is_locked
+    @app.exception_handler(DBAPIError)
+    async def database_busy(request: Request, exc: DBAPIError) -> Response:
+        from cyberhub.deps import database_fault, is_locked
 
-        if is_locked(exc):
+        if isinstance(exc, OperationalError) and is_locked(exc):
             return _error_response(request, HubBusy())
-        raise exc
+        fault = database_fault(exc)
+        if fault is None:
+            raise exc
+        log.warning("database fault on %s %s: %s", request.method, request.url.path,
+                    str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip()
+                    else type(exc).__name__)
+        # The page being re-rendered may hold records the failed transaction expired:
+        # the plain error page needs nothing from the database.
+        request.state.page_context = None
+        request.state.error_template = None
+        return _error_response(request, fault)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

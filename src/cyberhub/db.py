@@ -110,6 +110,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # A database host that stops answering fails a connection attempt in seconds rather
+    # than hanging a request; pre-ping replaces connections a restart or a cut left dead.
+    kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -7,12 +7,13 @@ the error asks to keep what was written, as a failed sign-in does).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from cyberhub import access, audit, i18n
@@ -20,7 +21,14 @@ from cyberhub.access import Viewer
 from cyberhub.community import auth
 from cyberhub.community.models import ApiToken, TokenScope, User, WebSession
 from cyberhub.db import Database
-from cyberhub.errors import HubBusy, HubError, NotAuthenticated, PermissionDenied
+from cyberhub.errors import (
+    DatabaseUnavailable,
+    HubBusy,
+    HubError,
+    NotAuthenticated,
+    PermissionDenied,
+    StorageFull,
+)
 from cyberhub.i18n import _
 from cyberhub.web import csrf
 
@@ -30,6 +38,29 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def is_locked(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
+
+
+def database_fault(exc: DBAPIError) -> HubError | None:
+    """What a user is told when the database itself fails rather than the request: the
+    connection to PostgreSQL is gone or refused (503, try again), or SQLite's disk is
+    full (507). ``None`` for anything else, which stays a bug to fix."""
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError) and "database or disk is full" in str(orig):
+        return StorageFull()
+    if exc.connection_invalidated:
+        return DatabaseUnavailable()
+    if orig is not None and type(orig).__module__.startswith("psycopg"):
+        import psycopg
+
+        if isinstance(orig, psycopg.errors.DiskFull):
+            return StorageFull()
+        # Errors without a SQLSTATE come from the client side (refused, closed, lost);
+        # class 08 is a connection exception, 57P0x the server shutting down or starting.
+        state = getattr(orig, "sqlstate", None)
+        if isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError) and (
+                state is None or state.startswith("08") or state.startswith("57P0")):
+            return DatabaseUnavailable()
+    return None
 
 
 def client_ip(request: Request) -> str | None:
@@ -45,13 +76,14 @@ def db_session(request: Request) -> Iterator[Session]:
         try:
             session.commit()
         except OperationalError as exc:
-            if not is_locked(exc):
+            fault = database_fault(exc)
+            if not is_locked(exc) and not isinstance(fault, StorageFull):
                 raise
             session.rollback()
             # A read whose only write was housekeeping (the session's last-seen time)
             # may lose it; a read that had to be audited must not be answered.
             if not reading or session.info.get(audit.MUST_COMMIT):
-                raise HubBusy() from None
+                raise (fault or HubBusy()) from None
     except HubError as exc:
         if exc.keep_changes:
             session.commit()

@@ -91,6 +91,49 @@ class HubBusy(HubError):
         self.retry_after = 5
 
 
+class DatabaseUnavailable(HubBusy):
+    """The database cannot be reached (PostgreSQL restarting, the network to it cut)."""
+
+    code = "database_unavailable"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        from cyberhub.i18n import _
+
+        super().__init__(message or _(
+            "The hub cannot reach its database right now; nothing was changed. Try again "
+            "in a moment, and tell the hub's operators if this lasts."), **kwargs)
+        self.retry_after = 10
+
+
+class QueueUnavailable(HubBusy):
+    """The job queue (Redis) cannot be reached: nothing that needs a job is accepted."""
+
+    code = "queue_unavailable"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        from cyberhub.i18n import _
+
+        super().__init__(message or _(
+            "The hub's job queue is unavailable, so this cannot be started; nothing was "
+            "stored. Try again in a moment, and tell the hub's operators if this lasts."),
+            **kwargs)
+        self.retry_after = 10
+
+
+class StorageFull(HubError):
+    """The database's disk is full: reads work, writes are refused until space is freed."""
+
+    status_code = 507
+    code = "storage_full"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        from cyberhub.i18n import _
+
+        super().__init__(message or _(
+            "The hub's storage is full, so nothing was changed. Reading still works; tell "
+            "the hub's operators, who must free disk space."), **kwargs)
+
+
 class PayloadTooLarge(HubError):
     status_code = 413
     code = "payload_too_large"

@@ -8,6 +8,7 @@ yet. ``cyberhub worker`` runs the consumer; ``cyberhub serve`` starts one alongs
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 from typing import Any
@@ -18,12 +19,19 @@ from sqlalchemy.orm import Session
 
 from cyberhub.config import get_settings
 from cyberhub.db import Database
+from cyberhub.errors import QueueUnavailable
+
+log = logging.getLogger("cyberhub.jobs")
 
 
 def _make_huey() -> Huey:
     settings = get_settings()
     if settings.redis_url:
-        return RedisHuey(settings.queue_name, url=settings.redis_url, utc=True)
+        # A Redis host that stops answering fails fast instead of hanging a request.
+        import redis
+
+        return RedisHuey(settings.queue_name, utc=True, connection_pool=redis.ConnectionPool
+                         .from_url(settings.redis_url, socket_connect_timeout=5))
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(settings.queue_name, filename=str(settings.var_dir / "jobs.sqlite3"),
                       utc=True)
@@ -184,10 +192,35 @@ def enqueue_after_commit(session: Session, task: Any, *args: Any) -> None:
     session.info.setdefault(_PENDING, []).append((task, args))
 
 
+def queue_reachable() -> bool:
+    """Whether the job queue answers (always, for the SQLite queue on local disk)."""
+    if not isinstance(huey, RedisHuey):
+        return True
+    try:
+        return bool(huey.storage.conn.ping())
+    except Exception:
+        return False
+
+
+@event.listens_for(Session, "before_commit")
+def _check_queue(session: Session) -> None:
+    """A transaction that queues a job commits only if the queue is there to take it:
+    otherwise its record (an import, a feed poll…) would wait for a job that never
+    comes. The error rolls the whole request back."""
+    if session.info.get(_PENDING) and not queue_reachable():
+        log.warning("job queue unreachable: %d job(s) refused", len(session.info[_PENDING]))
+        raise QueueUnavailable()
+
+
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session: Session) -> None:
     for task, args in session.info.pop(_PENDING, []):
-        task(*args)
+        try:
+            task(*args)
+        except Exception:
+            # The queue went away between the check and now: the record stays queued
+            # and is picked up by nothing; say so in the log for the operators.
+            log.exception("could not queue %s%r", getattr(task, "name", task), args)
 
 
 @event.listens_for(Session, "after_rollback")

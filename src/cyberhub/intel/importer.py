@@ -582,13 +582,19 @@ def _rare_collections() -> Generator[None, None, None]:
 
 
 def _prepare_file(path: str | int, default_tlp: TLP, foreign_identities: frozenset[str],
-                  conn: Connection, locale: str = "en") -> None:
+                  conn: Connection, locale: str = "en",
+                  parent_end: Connection | None = None) -> None:
     """Runs in a separate process: read, validate and prepare, batch after batch.
 
     ``path`` is a file, or the read end of a pipe a converter writes into, whose header
     is checked here, where it is read. Sends ("batch", bytes_read, items) messages, then
     ("done", bytes_read) or ("error", message). The parent stores while this prepares
     the next batch, so both cores work on one import."""
+    # The read end belongs to the parent: held here too (fork inherits it), a parent that
+    # is killed would leave this process blocked on a full pipe for ever, holding the
+    # database open; closed, its next send fails and it ends.
+    if parent_end is not None:
+        parent_end.close()
     gc.set_threshold(GC_YOUNG_THRESHOLD)  # this process only imports (see the constant)
     i18n.set_locale(locale)  # its problems are written in the language of the import
     try:
@@ -757,7 +763,7 @@ class _Importer:
         receive, send = context.Pipe(duplex=False)
         child = context.Process(target=_prepare_file, daemon=True,
                                 args=(path, self.s.tlp, self.foreign_identities, send,
-                                      i18n.get_locale()))
+                                      i18n.get_locale(), receive))
         child.start()
         send.close()
         try:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
-from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import case, event, func, or_, select, update
+from sqlalchemy.orm import Session, object_session
 
 from cyberhub import access, audit
 from cyberhub.access import Viewer
@@ -140,9 +140,29 @@ async def write_upload(path: Path, chunks: AsyncIterator[bytes], limit: int) -> 
     return size
 
 
+_STAGED = "cyberhub_staged_uploads"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_staged(session: Session) -> None:
+    session.info.pop(_STAGED, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_staged(session: Session) -> None:
+    """An upload whose import record was rolled back (the job queue was unreachable,
+    the database failed) is deleted with it: nothing of it stays half-way."""
+    for path in session.info.pop(_STAGED, []):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
 async def stage_upload(job: Import, chunks: AsyncIterator[bytes]) -> int:
     """Stream an upload to the staging file; refuse it past the size limit."""
     path = staging_dir() / f"{job.id}.upload"
+    session = object_session(job)
+    if session is not None:
+        session.info.setdefault(_STAGED, []).append(path)
     size = await write_upload(path, chunks, get_settings().max_import_bytes)
     job.staged_path = str(path)
     job.bytes_total = size

@@ -1,0 +1,102 @@
+"""Redis (the job queue of a scaled hub) goes away: starting an import answers 503 with
+a message and stores nothing — no import record waiting for a job that never comes —,
+the rest of the hub keeps working, and imports run again once Redis is back."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx2
+import pytest
+
+from cyberhub.intel.synthetic import Generator, bundle_bytes
+from tests.conftest import ROOT
+from tests.faults.proxy import TcpProxy
+from tests.federation.network import HubProcess
+
+pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.xdist_group("faults")]
+
+EMAIL = "ana@alpha-cert.example"
+
+
+def redis_url() -> str:
+    url = os.environ.get("CYBERHUB_TEST_REDIS_URL")
+    recorded = ROOT / "var" / "test-redis-url"
+    if not url and recorded.exists():
+        url = recorded.read_text().strip()
+    if not url:
+        pytest.fail("No Redis for the fault tests: run 'make redis' (or set "
+                    "CYBERHUB_TEST_REDIS_URL), or leave them out with -m 'not redis'.")
+    return url
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[tuple[HubProcess, TcpProxy]]:
+    real = urlsplit(redis_url())
+    proxy = TcpProxy(real.hostname or "127.0.0.1", real.port or 6379)
+    made = HubProcess("r", tmp_path, f"sqlite:///{tmp_path / 'hub.sqlite3'}")
+    made.env["CYBERHUB_REDIS_URL"] = f"redis://127.0.0.1:{proxy.port}{real.path or '/0'}"
+    try:
+        made.org("Alpha CERT")
+        made.user(EMAIL, "Alpha CERT")
+        yield made, proxy
+    finally:
+        made.stop()
+        proxy.close()
+        import redis
+
+        client = redis.Redis.from_url(redis_url())
+        for key in client.scan_iter(f"*{made.env['CYBERHUB_QUEUE_NAME']}*"):
+            client.delete(key)
+        client.close()
+
+
+def test_an_import_is_refused_clearly_while_redis_is_gone(
+        hub: tuple[HubProcess, TcpProxy], tmp_path: Path) -> None:
+    made, proxy = hub
+    token = made.token(EMAIL, scope="write")
+    made.start(worker=True)
+    api = httpx2.Client(base_url=made.url, timeout=30,
+                        headers={"Authorization": f"Bearer {token}"})
+    bundle = bundle_bytes(list(Generator(seed=11).objects(40)))
+
+    proxy.cut()
+    began = time.monotonic()
+    refused = api.post("/api/v1/import", params={"tlp": "GREEN"}, content=bundle)
+    assert time.monotonic() - began < 10
+    assert refused.status_code == 503, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "queue_unavailable"
+    assert "job queue is unavailable" in error["message"]
+    assert "nothing was stored" in error["message"]
+    assert refused.headers["Retry-After"].isdigit()
+    # Nothing half-way: no import waiting for a job that was never queued.
+    assert api.get("/api/v1/imports").json()["items"] == []
+    staging = made.root / "var" / "imports"
+    assert not staging.exists() or list(staging.iterdir()) == []
+    # The rest of the hub works: reads and writes that queue nothing.
+    note = api.post("/api/v1/notes", json={"title": "while Redis is gone", "tlp": "GREEN"})
+    assert note.status_code == 201, note.text
+    assert api.get("/api/v1/notes").json()["items"][0]["title"] == "while Redis is gone"
+    assert api.get("/healthz").status_code == 200
+    ready = api.get("/readyz")
+    assert ready.status_code == 503 and "redis" in ready.text
+
+    proxy.restore()
+    accepted = api.post("/api/v1/import", params={"tlp": "GREEN"}, content=bundle)
+    assert accepted.status_code == 202, accepted.text
+    location = accepted.headers["Location"]
+    deadline = time.monotonic() + 60
+    while True:
+        status = api.get(location).json()
+        if status["status"] not in ("queued", "running"):
+            break
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+    assert status["status"] == "succeeded", status
+    assert status["counts"]["stored"] == 40
+    assert len(api.get("/api/v1/imports").json()["items"]) == 1
