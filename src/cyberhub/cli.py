@@ -94,6 +94,13 @@ def serve(host: Annotated[str, typer.Option(help=N_("Address to listen on."))] =
     from cyberhub.deconfliction import keys
 
     keys.hub_key(settings)
+    # The warning-list index, when this package version has none yet (normally made by
+    # `cyberhub refdata load`): once here, not by every app process on its first request.
+    from cyberhub.intel import warninglists
+
+    if not warninglists.default_path().exists():
+        out.print(_("Indexing the MISP warning lists (once per package version)…"))
+        warninglists.build()
     _metrics_dir(settings.var_dir)
     child = None
     if worker:

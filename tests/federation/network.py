@@ -4,6 +4,7 @@ line, as an operator would; each keeps a record of every payload it sends out.""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -29,6 +30,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def warninglists_index() -> Path:
+    """One MISP warning-list index for every hub process of the test run (building it
+    takes seconds; `cyberhub serve` builds one when its var/ has none)."""
+    from cyberhub.intel import warninglists
+
+    path = (Path(__file__).resolve().parents[2] / "var" / "test-cache" / "warninglists"
+            / warninglists.index_name())
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        warninglists.build_index(path)  # written atomically: a parallel build is harmless
+    return path
+
+
 class HubProcess:
     def __init__(self, name: str, root: Path, database_url: str) -> None:
         self.name = name
@@ -44,6 +58,12 @@ class HubProcess:
                     "CYBERHUB_ARGON2_TIME_COST": "1", "CYBERHUB_ARGON2_MEMORY_KIB": "8192",
                     "CYBERHUB_QUEUE_NAME": f"net-{name}-{uuid.uuid4().hex[:8]}",
                     "CYBERHUB_REDIS_URL": "", "CYBERHUB_SYNC_LEASE_SECONDS": "2"}
+        index = warninglists_index()
+        (root / "var" / "warninglists").mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(index, root / "var" / "warninglists" / index.name)
+        except OSError:  # another file system
+            shutil.copyfile(index, root / "var" / "warninglists" / index.name)
         self.server: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
         migrate.upgrade(database_url)

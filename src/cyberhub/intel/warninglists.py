@@ -145,9 +145,13 @@ def package_version() -> str:
     return importlib.metadata.version("pymispwarninglists")
 
 
+def index_name() -> str:
+    """The index file's name: one per package version, index format and byte order."""
+    return f"index-{package_version()}-f{FORMAT}-{sys.byteorder}.bin"
+
+
 def default_path() -> Path:
-    name = f"index-{package_version()}-f{FORMAT}-{sys.byteorder}.bin"
-    return get_settings().var_dir / "warninglists" / name
+    return get_settings().var_dir / "warninglists" / index_name()
 
 
 # --------------------------------------------------------------------------- keys
