@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,22 @@ def pg_admin_url() -> str:
         url = recorded.read_text().strip() if recorded.exists() else \
             "postgresql://postgres@127.0.0.1:5432/postgres"
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """A PostgreSQL database of its own (for hub processes), dropped afterwards: its URL."""
+    admin = pg_admin_url()
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
 
 
 def _worker() -> str:

@@ -5,8 +5,6 @@ partner learns nothing of registrations it does not hold itself."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +12,8 @@ from typing import Any
 import httpx2
 import orjson
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.conftest import pg_admin_url
+from tests.conftest import scratch_database
 from tests.federation.network import HubProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("network")]
@@ -28,24 +25,17 @@ OTHER_WALLET = "bc1qc7slrfxkknqcq2jevvvkdgvrt8080852dfjewde450xdlk4ugp7szw5tk9"
 
 @pytest.fixture
 def hubs(tmp_path: Path) -> Iterator[tuple[HubProcess, HubProcess]]:
-    admin = pg_admin_url()
-    name = f"cyberhub_dec_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    made: list[HubProcess] = []
-    try:
-        for hub, url in (("a", None), ("b", admin.rsplit("/", 1)[0] + "/" + name)):
-            root = tmp_path / hub
-            root.mkdir()
-            made.append(HubProcess(hub, root, url or f"sqlite:///{root / 'hub.sqlite3'}"))
-        yield made[0], made[1]
-    finally:
-        for h in made:
-            h.stop()
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    with scratch_database("cyberhub_dec") as pg:
+        made: list[HubProcess] = []
+        try:
+            for hub, url in (("a", None), ("b", pg)):
+                root = tmp_path / hub
+                root.mkdir()
+                made.append(HubProcess(hub, root, url or f"sqlite:///{root / 'hub.sqlite3'}"))
+            yield made[0], made[1]
+        finally:
+            for h in made:
+                h.stop()
 
 
 def link(here: HubProcess, there: HubProcess, there_name: str, token_there: str) -> None:

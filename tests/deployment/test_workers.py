@@ -8,15 +8,13 @@ from __future__ import annotations
 import os
 import signal
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.conftest import pg_admin_url
+from tests.conftest import scratch_database
 from tests.factories import csrf_of
 from tests.federation.network import PASSWORD, HubProcess
 
@@ -27,21 +25,14 @@ EMAIL = "ana@alpha-cert.example"
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[HubProcess]:
-    admin = pg_admin_url()
-    name = f"cyberhub_workers_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    made = HubProcess("w", tmp_path, admin.rsplit("/", 1)[0] + "/" + name)
-    try:
-        made.org("Alpha CERT")
-        made.user(EMAIL, "Alpha CERT")
-        yield made
-    finally:
-        made.stop()
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    with scratch_database("cyberhub_workers") as url:
+        made = HubProcess("w", tmp_path, url)
+        try:
+            made.org("Alpha CERT")
+            made.user(EMAIL, "Alpha CERT")
+            yield made
+        finally:
+            made.stop()
 
 
 def app_processes(server_pid: int) -> set[int]:

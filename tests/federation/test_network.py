@@ -8,22 +8,19 @@ A (SQLite) ──pull── B (SQLite) ──push──▶ C (PostgreSQL); A als
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
-from sqlalchemy import create_engine, text
 
 from cyberhub.intel.markings import MARKING_BY_TLP
 from cyberhub.intel.synthetic import Generator
 from cyberhub.sharing import TLP
-from tests.conftest import pg_admin_url
+from tests.conftest import scratch_database
 from tests.federation.network import HubProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("network")]
@@ -51,15 +48,8 @@ def ids(objects: list[dict[str, Any]]) -> set[str]:
 
 @pytest.fixture
 def pg_database() -> Iterator[str]:
-    admin = pg_admin_url()
-    name = f"cyberhub_net_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield admin.rsplit("/", 1)[0] + "/" + name
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    with scratch_database("cyberhub_net") as url:
+        yield url
 
 
 @pytest.fixture
