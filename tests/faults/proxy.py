@@ -21,16 +21,51 @@ def _reset(sock: socket.socket) -> None:
         sock.close()
 
 
+class _Pair:
+    """One proxied connection: a client and its upstream, pumped by two threads.
+
+    A socket is closed only once both threads are done with it: closing one that the
+    other thread is about to read would free its descriptor for the next connection
+    accepted, and that thread would then read (steal) the new connection's bytes. The
+    first pump to end shuts both sockets down, which wakes the other."""
+
+    def __init__(self, client: socket.socket, upstream: socket.socket) -> None:
+        self.sockets = (client, upstream)
+        self.frozen = False
+        self._running = 2
+        self._lock = threading.Lock()
+
+    def cut(self) -> None:
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def pump_done(self) -> None:
+        self.cut()
+        with self._lock:
+            self._running -= 1
+            last = self._running == 0
+        if last:
+            for sock in self.sockets:
+                _reset(sock)
+
+
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to a target. ``cut()`` resets every open connection and
-    resets every new one at once until ``restore()``."""
+    resets every new one at once until ``restore()``. ``freeze()`` is a partition that
+    sends no reset: every open connection stops carrying bytes, for good, without either
+    end being told, and new ones are accepted and never answered until ``restore()``."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
         self.port = free_port()
         self._up = True
+        self._frozen = False
+        self._held: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._open: set[socket.socket] = set()
+        self._open: set[_Pair] = set()
         self._listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
         self._listener.settimeout(0.2)
         self._stopped = threading.Event()
@@ -46,7 +81,11 @@ class TcpProxy:
             except OSError:
                 return
             with self._lock:
-                up = self._up
+                up, frozen = self._up, self._frozen
+                if frozen:
+                    self._held.append(client)
+            if frozen:
+                continue
             if not up:
                 _reset(client)
                 continue
@@ -57,44 +96,55 @@ class TcpProxy:
                 continue
             upstream.settimeout(None)
             client.settimeout(None)
+            pair = _Pair(client, upstream)
             with self._lock:
-                self._open |= {client, upstream}
+                up = self._up  # cut while this one was being connected?
+                if up:
+                    self._open.add(pair)
             for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+                threading.Thread(target=self._pump, args=(pair, a, b), daemon=True).start()
+            if not up:
+                pair.cut()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, pair: _Pair, source: socket.socket, sink: socket.socket) -> None:
         try:
             while True:
                 data = source.recv(65536)
                 if not data:
                     break
-                sink.sendall(data)
+                if not pair.frozen:
+                    sink.sendall(data)
         except OSError:
             pass
         finally:
             with self._lock:
-                self._open -= {source, sink}
-            _reset(source)
-            _reset(sink)
+                self._open.discard(pair)
+            pair.pump_done()
 
     def cut(self) -> None:
         with self._lock:
             self._up = False
             doomed, self._open = self._open, set()
-        for sock in doomed:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            _reset(sock)
+        for pair in doomed:
+            pair.cut()
+
+    def freeze(self) -> None:
+        with self._lock:
+            self._frozen = True
+            for pair in self._open:
+                pair.frozen = True
 
     def restore(self) -> None:
         with self._lock:
-            self._up = True
+            self._up, self._frozen = True, False
 
     def close(self) -> None:
         self._stopped.set()
         self.cut()
         self._listener.close()
         self._thread.join(timeout=5)
+        for sock in self._held:
+            _reset(sock)
 
     def __enter__(self) -> TcpProxy:
         return self

@@ -100,3 +100,31 @@ def test_an_import_is_refused_clearly_while_redis_is_gone(
     assert status["status"] == "succeeded", status
     assert status["counts"]["stored"] == 40
     assert len(api.get("/api/v1/imports").json()["items"]) == 1
+
+
+def test_the_hub_gets_over_a_partition_that_sent_no_reset(
+        hub: tuple[HubProcess, TcpProxy]) -> None:
+    """A link that goes silent, with no reset to say so (a firewall dropping state, a host
+    gone from the network), must not hold the worker or a request for ever: the Redis
+    connections time out and are made again once the network is back."""
+    made, proxy = hub
+    token = made.token(EMAIL, scope="write")
+    made.start(worker=True)
+    api = httpx2.Client(base_url=made.url, timeout=60,
+                        headers={"Authorization": f"Bearer {token}"})
+    assert api.get("/readyz").status_code == 200  # the app's connection is open too
+    time.sleep(1)
+    proxy.freeze()
+    time.sleep(2)  # the worker's poll now waits on a link that will never answer
+    proxy.restore()
+
+    accepted = api.post("/api/v1/import", params={"tlp": "GREEN"},
+                        content=bundle_bytes(list(Generator(seed=12).objects(20))))
+    assert accepted.status_code == 202, accepted.text
+    location = accepted.headers["Location"]
+    deadline = time.monotonic() + 60
+    while (status := api.get(location).json())["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+    assert status["status"] == "succeeded", status
+    assert status["counts"]["stored"] == 20

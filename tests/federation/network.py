@@ -106,14 +106,17 @@ class HubProcess:
     # -------------------------------------------------------------- processes
 
     def start(self, worker: bool = False, workers: int = 1) -> None:
-        self.server = subprocess.Popen(
-            [sys.executable, "-m", "cyberhub", "serve", "--no-worker", "--port",
-             str(self.port), "--workers", str(workers)], env=self.env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # What the processes print is kept beside the hub, for a failing test to be read.
+        with open(self.root / "server.log", "ab") as log:
+            self.server = subprocess.Popen(
+                [sys.executable, "-m", "cyberhub", "serve", "--no-worker", "--port",
+                 str(self.port), "--workers", str(workers)], env=self.env,
+                stdout=log, stderr=subprocess.STDOUT)
         if worker and self.worker is None:
-            self.worker = subprocess.Popen([sys.executable, "-m", "cyberhub", "worker"],
-                                           env=self.env, stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL)
+            with open(self.root / "worker.log", "ab") as log:
+                self.worker = subprocess.Popen([sys.executable, "-m", "cyberhub", "worker"],
+                                               env=self.env, stdout=log,
+                                               stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while True:
             try:
