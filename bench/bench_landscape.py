@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 console = Console()
 PER_ACTOR = 60  # objects per actor of the ecosystem with extras, sightings included
@@ -57,19 +57,37 @@ def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return min(times), (result, statistics.median(times))
 
 
-def run(engine: str, url: str, n: int, repeat: int, tmp: Path) -> list[tuple[str, ...]]:
+def run(engine: str, url: str, n: int, repeat: int, reuse: bool = False) -> list[tuple[str, ...]]:
     from cyberhub import access, migrate
-    from cyberhub.atlas import landscape, profiles
-    from cyberhub.audience import Audience
-    from cyberhub.community import service as community
     from cyberhub.db import Database
-    from cyberhub.intel.importer import ImportSettings, import_stix
-    from cyberhub.intel.synthetic import write_bundle
-    from cyberhub.sharing import TLP
 
     migrate.upgrade(url)
     database = Database(url)
     system = access.system_viewer()
+    if reuse:  # the hub a previous run with --reuse left behind
+        with database.snapshot() as s:
+            from cyberhub.community.models import User
+
+            users = [s.scalars(select(User).where(User.email == f"a@{name}.example")).one()
+                     for name in ("cert", "bank", "police")]
+            viewers = [access.viewer_for(s, u) for u in users]
+            total = s.scalar(text("SELECT COUNT(*) FROM stix_objects")) or 0
+        imported = 0.0
+        console.print(f"{engine}: reusing {total:,} stored objects")
+    else:
+        viewers, imported, total = _seed(database, system, n)
+    return _measure(engine, database, viewers, total, imported, repeat)
+
+
+def _seed(database: Any, system: Any, n: int) -> tuple[list[Any], float, int]:
+    from cyberhub import access
+    from cyberhub.audience import Audience
+    from cyberhub.community import service as community
+    from cyberhub.intel.importer import ImportSettings, import_stix
+    from cyberhub.intel.synthetic import write_bundle
+    from cyberhub.sharing import TLP
+
+    tmp = Path(tempfile.mkdtemp(prefix="cyberhub-bench-landscape-"))
     with database.transaction() as s:
         users = []
         for name in ("Bench CERT", "Bench Bank", "Bench Police"):
@@ -82,19 +100,27 @@ def run(engine: str, url: str, n: int, repeat: int, tmp: Path) -> list[tuple[str
     start = time.perf_counter()
     for viewer, count, seed, tlp, reference in ((viewers[0], n, 1, TLP.GREEN, True),
                                                 (viewers[1], n // 10, 2, TLP.AMBER, False)):
-        bundle = tmp / f"{engine}-{seed}.json"
+        bundle = tmp / f"bundle-{seed}.json"
         with bundle.open("wb") as out:
             write_bundle(out, objects(count, seed, until, reference=reference))
         with database.transaction() as s, bundle.open("rb") as stream:
             import_stix(s, stream, ImportSettings(viewer=viewer, tlp=tlp,
                                                   audience=Audience()))
         bundle.unlink()
+    tmp.rmdir()
     imported = time.perf_counter() - start
     with database.snapshot() as s:
         total = s.scalar(text("SELECT COUNT(*) FROM stix_objects")) or 0
-        if engine == "postgresql":
+        if database.url.startswith("postgresql"):
             s.execute(text("ANALYZE"))
-    console.print(f"{engine}: {total:,} objects stored in {imported:.0f} s")
+    console.print(f"{total:,} objects stored in {imported:.0f} s")
+    return viewers, imported, total
+
+
+def _measure(engine: str, database: Any, viewers: list[Any], total: int, imported: float,
+             repeat: int) -> list[tuple[str, ...]]:
+    from cyberhub.atlas import landscape, profiles
+
     outsider = viewers[2]
     rows: list[tuple[str, ...]] = []
     with database.snapshot() as s:
@@ -132,6 +158,9 @@ def main() -> None:
     ap.add_argument("--pg-url", default=os.environ.get(
         "CYBERHUB_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--reuse", action="store_true",
+                    help="PostgreSQL: keep the bench database and, when it is there, measure it "
+                         "again without importing (for working on the queries)")
     args = ap.parse_args()
     n = 1_000_000 if args.full else args.objects
     table = Table(title=f"Landscape and profiles, {n:,} generated objects (+10 % AMBER), "
@@ -146,11 +175,16 @@ def main() -> None:
             else:
                 import psycopg
 
+                name = f"cyberhub_bench_landscape_{n}"
                 with psycopg.connect(args.pg_url, autocommit=True) as con:
-                    con.execute("DROP DATABASE IF EXISTS cyberhub_bench_landscape WITH (FORCE)")
-                    con.execute("CREATE DATABASE cyberhub_bench_landscape")
-                url = args.pg_url.rsplit("/", 1)[0] + "/cyberhub_bench_landscape"
-            for row in run(engine, url, n, args.repeat, tmp):
+                    there = con.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                        (name,)).fetchone() is not None
+                    if not (args.reuse and there):
+                        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                        con.execute(f'CREATE DATABASE "{name}"')
+                url = args.pg_url.rsplit("/", 1)[0] + "/" + name
+            reuse = engine == "postgresql" and args.reuse and there
+            for row in run(engine, url, n, args.repeat, reuse=reuse):
                 table.add_row(*row)
     console.print(table)
 

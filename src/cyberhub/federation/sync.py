@@ -19,6 +19,7 @@ exponential back-off (capped at the partner's interval).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -43,7 +44,7 @@ from cyberhub.federation import origins, peers, wire
 from cyberhub.federation.models import Peer
 from cyberhub.i18n import _
 from cyberhub.intel import export, imports
-from cyberhub.intel.models import ImportStatus, StixObject
+from cyberhub.intel.models import Import, ImportStatus, StixObject
 from cyberhub.taxii.media import TAXII
 
 log = logging.getLogger(__name__)
@@ -181,8 +182,30 @@ def _pages(client: _Client, cursor: str | None,
                 return
 
 
+def _clear_abandoned(database: Database, peer_id: uuid.UUID) -> None:
+    """What a pull killed half way left behind (a run of this partner that lost its
+    lease): its import, still "running", is marked failed — its transaction never
+    committed, so nothing of it is stored — and its staged pages are deleted. A slow run
+    that is still alive is left alone: its import shows progress, its staged file grows."""
+    quiet = get_settings().sync_lease_seconds
+    keep: set[str] = set()
+    with database.transaction() as session:
+        for job in session.scalars(select(Import).where(
+                Import.status == ImportStatus.RUNNING)):
+            options = job.options or {}
+            if options.get("peer_id") != str(peer_id) or not options.get("pulled"):
+                continue
+            if not imports.fail_if_abandoned(job, quiet) and job.staged_path:
+                keep.add(job.staged_path)
+    for path in _staging().glob(f"{peer_id}-*.json"):
+        with contextlib.suppress(OSError):
+            if str(path) not in keep and time.time() - path.stat().st_mtime >= quiet:
+                path.unlink()
+
+
 def _pull(database: Database, peer_id: uuid.UUID, client: _Client, cursor: str | None,
           progress: Progress | None, outcome: Outcome) -> tuple[int, int, str | None]:
+    _clear_abandoned(database, peer_id)
     stage = _staging() / f"{peer_id}-{uuid.uuid4().hex}.json"
     count, last = 0, cursor
     stated: dict[str, str] = {}
@@ -218,6 +241,7 @@ def _pull(database: Database, peer_id: uuid.UUID, client: _Client, cursor: str |
                 audience=Audience(org_ids=[uuid.UUID(i)
                                            for i in peer.audience.get("org_ids", [])]),
                 mode="lenient", options={"peer_id": str(peer.id), "peer": peer.name,
+                                         "pulled": True,
                                          "sender": origins.hub_address(peer.url),
                                          "origins": stated})
             imports.stage_file(job, stage)

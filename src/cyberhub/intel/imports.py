@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import logging
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import asdict, replace
@@ -411,14 +412,35 @@ def _finish(session: Session, job: Import, status: ImportStatus, message: str,
                                             "filename": job.filename})
 
 
+def _interrupted_message() -> str:
+    return _("The import was interrupted and nothing was stored; run it again.")
+
+
 def fail_interrupted(session: Session) -> int:
     """At worker start: imports left running by a killed worker stored nothing (their
     transaction never committed); say so."""
     result = session.execute(
         update(Import).where(Import.status == ImportStatus.RUNNING).values(
-            status=ImportStatus.FAILED, finished_at=utcnow(),
-            message=_("The import was interrupted and nothing was stored; run it again.")))
+            status=ImportStatus.FAILED, finished_at=utcnow(), message=_interrupted_message()))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def fail_if_abandoned(job: Import, quiet_seconds: float) -> bool:
+    """Mark a running import failed when it has shown no progress for ``quiet_seconds``
+    (the process running it was killed: its transaction never committed). A live import
+    reports progress to its progress file as it goes; one that has written none yet
+    counts from when it started."""
+    if job.status is not ImportStatus.RUNNING:
+        return False
+    try:
+        last = _progress_path(job.id).stat().st_mtime
+    except OSError:
+        last = job.started_at.timestamp() if job.started_at else 0.0
+    if time.time() - last < quiet_seconds:
+        return False
+    job.status, job.finished_at, job.message = (ImportStatus.FAILED, utcnow(),
+                                                _interrupted_message())
+    return True
 
 
 # ---------------------------------------------------------------- reading
