@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import sys
 from datetime import UTC, datetime
@@ -163,6 +164,8 @@ def worker_command(
 
     settings = get_settings()
     logs.configure(settings.log_format, settings.log_level)
+    logging.getLogger("cyberhub.jobs").info(
+        "worker ready: %d job thread(s) on queue %s", workers, settings.queue_name)
     # Poll the queue at least once a second: an import should start while its
     # uploader watches, not after huey's default backoff of up to 10 s.
     consumer = jobs.huey.create_consumer(workers=workers, worker_type="thread",

@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import logging
 import os
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -50,6 +51,9 @@ log = logging.getLogger(__name__)
 
 MODES = ("strict", "lenient")
 MAX_NOTICES = 1000  # notices kept with an import; the last one says how many more there were
+# An import run on another machine that has shown no progress for this long is taken for
+# one whose process died (a live import reports progress after every batch).
+OTHER_HOST_QUIET_SECONDS = 15 * 60
 
 
 def formats() -> tuple[str, ...]:
@@ -193,6 +197,7 @@ def run(database: Database, import_id: uuid.UUID,
             return job
         job.status = ImportStatus.RUNNING
         job.started_at = utcnow()
+        job.runner = runner_id()
         user = session.get(User, job.user_id)
         assert user is not None
         viewer = access.viewer_for(session, user)
@@ -416,13 +421,50 @@ def _interrupted_message() -> str:
     return _("The import was interrupted and nothing was stored; run it again.")
 
 
+def runner_id() -> str:
+    """This process, as an import's ``runner`` names it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _runner_gone(runner: str | None) -> bool | None:
+    """Whether the process named ``runner`` has ended: True or False for a process of
+    this machine, None for one of another machine (it cannot be asked)."""
+    if not runner:
+        return True  # started before runners were recorded: only a killed worker's
+    host, _sep, pid_text = runner.rpartition(":")
+    if host != socket.gethostname():
+        return None
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return True
+    if pid == os.getpid():
+        return True  # an earlier process that had this id: this one runs no import yet
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, under another user
+    return False
+
+
 def fail_interrupted(session: Session) -> int:
-    """At worker start: imports left running by a killed worker stored nothing (their
-    transaction never committed); say so."""
-    result = session.execute(
-        update(Import).where(Import.status == ImportStatus.RUNNING).values(
-            status=ImportStatus.FAILED, finished_at=utcnow(), message=_interrupted_message()))
-    return int(getattr(result, "rowcount", 0) or 0)
+    """At worker start: imports whose process has ended stored nothing (their
+    transaction never committed); say so. An import that a live process runs — another
+    worker, a ``cyberhub import`` at the command line — is left alone; one run on another
+    machine counts as ended once it has shown no progress for
+    :data:`OTHER_HOST_QUIET_SECONDS` (the progress files are in the shared ``var/``)."""
+    failed = 0
+    for job in session.scalars(select(Import).where(Import.status == ImportStatus.RUNNING)):
+        gone = _runner_gone(job.runner)
+        if gone is None:
+            failed += fail_if_abandoned(job, OTHER_HOST_QUIET_SECONDS)
+        elif gone:
+            job.status, job.finished_at, job.message = (ImportStatus.FAILED, utcnow(),
+                                                        _interrupted_message())
+            failed += 1
+    return failed
 
 
 def fail_if_abandoned(job: Import, quiet_seconds: float) -> bool:

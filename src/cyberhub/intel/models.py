@@ -199,6 +199,9 @@ class Import(Base):
     # Format-specific choices made when the import was started (a CSV column mapping…).
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message: Mapped[str] = mapped_column(Text, default="")
+    # The process running it, "<host>:<pid>": a worker that starts tells the imports of
+    # processes that died (failed: nothing was stored) from those of live ones.
+    runner: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
