@@ -79,6 +79,22 @@ def run_import(import_id: str, locale: str | None = None) -> None:
         imports.run(database(), uuid.UUID(import_id))
 
 
+@huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
+def requeue_stranded_imports() -> list[str]:
+    """Queue again the imports whose job never reached the queue (it went away between
+    the check before commit and the hand-over after it: see _enqueue_pending)."""
+    from cyberhub.intel import imports
+
+    waiting = {str(t.args[0]) for t in huey.pending()
+               if t.name == "run_import" and t.args}
+    with database().transaction() as session:
+        found = [str(i) for i in imports.stranded(session, waiting)]
+    for import_id in found:
+        log.warning("import %s was never queued: queuing it now", import_id)
+        run_import(import_id)
+    return found
+
+
 @huey.task()  # type: ignore[untyped-decorator]
 def poll_feed(feed_id: str) -> None:
     """Fetch and import what is new in one claimed MISP feed (see federation.service)."""
@@ -223,7 +239,7 @@ def _enqueue_pending(session: Session) -> None:
             task(*args)
         except Exception:
             # The queue went away between the check and now: the record stays queued
-            # and is picked up by nothing; say so in the log for the operators.
+            # until requeue_stranded_imports finds it, once the queue is back.
             log.exception("could not queue %s%r", getattr(task, "name", task), args)
 
 

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import asdict, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -190,7 +191,8 @@ def run(database: Database, import_id: uuid.UUID,
         keep_source: bool = False) -> Import:
     """Run a queued import to its end and record the outcome (any outcome)."""
     with database.transaction() as session:
-        job = session.get(Import, import_id)
+        # Locked: a job queued twice (see stranded()) runs once.
+        job = session.get(Import, import_id, with_for_update=True)
         if job is None:
             raise NotFound()
         if job.status is not ImportStatus.QUEUED:
@@ -419,6 +421,18 @@ def _finish(session: Session, job: Import, status: ImportStatus, message: str,
 
 def _interrupted_message() -> str:
     return _("The import was interrupted and nothing was stored; run it again.")
+
+
+def stranded(session: Session, waiting: set[str],
+             older_than: timedelta = timedelta(minutes=2)) -> list[uuid.UUID]:
+    """Queued imports whose job is not in the queue (``waiting``: the import ids the
+    queue holds): the queue went away between the request's check and the moment the
+    job was handed to it, after the record was committed. Only those queued for longer
+    than ``older_than``: a job is taken off the queue a moment before its import reads
+    as running."""
+    return [i for i in session.scalars(select(Import.id).where(
+        Import.status == ImportStatus.QUEUED, Import.created_at < utcnow() - older_than))
+        if str(i) not in waiting]
 
 
 def runner_id() -> str:
