@@ -12,15 +12,21 @@ import pytest
 from sqlalchemy import update
 
 from cyberhub import jobs
+from cyberhub.community.models import User
 from cyberhub.db import utcnow
 from cyberhub.intel import imports
 from cyberhub.intel.models import Import, ImportStatus
 from cyberhub.intel.synthetic import bundle_bytes
-from tests.factories import bearer
-from tests.intel.test_import import member, sample  # noqa: F401 - the member fixture
+from tests.factories import Community, bearer
+from tests.intel.test_import import sample
 
 
-def test_an_import_the_queue_never_got_is_queued_again(client, database, community, member,
+@pytest.fixture
+def analyst(community: Community) -> User:
+    return community.user(community.org("Alpha CERT"))
+
+
+def test_an_import_the_queue_never_got_is_queued_again(client, database, community, analyst,
                                                        monkeypatch: pytest.MonkeyPatch):
     bundle = bundle_bytes(sample(12))
     lost: list[tuple[object, ...]] = []
@@ -32,7 +38,7 @@ def test_an_import_the_queue_never_got_is_queued_again(client, database, communi
     with monkeypatch.context() as patched:
         patched.setattr(type(jobs.run_import), "__call__", gone)
         r = client.post("/api/v1/import", params={"tlp": "GREEN"}, content=bundle,
-                        headers=bearer(community.token(member, "write")))
+                        headers=bearer(community.token(analyst, "write")))
     assert r.status_code == 202, r.text
     assert lost, "the hand-over to the queue was attempted"
     import_id = uuid.UUID(r.json()["id"])
@@ -53,9 +59,9 @@ def test_an_import_the_queue_never_got_is_queued_again(client, database, communi
     assert again.status is ImportStatus.SUCCEEDED and again.objects_stored == 12
 
 
-def test_an_import_waiting_in_the_queue_is_not_queued_twice(database, community, member):
+def test_an_import_waiting_in_the_queue_is_not_queued_twice(database, community, analyst):
     with database.transaction() as s:
-        job = imports.new_import(s, community.viewer(member), filename="x.json", tlp="GREEN")
+        job = imports.new_import(s, community.viewer(analyst), filename="x.json", tlp="GREEN")
         job.created_at -= timedelta(minutes=10)
         import_id = job.id
     with database.transaction() as s:
