@@ -14,7 +14,7 @@ BENCH_LANDSCAPE ?= 200000
 # the collection whose first TAXII page is timed (BENCH_TAXII_LARGE=100000 for a quick run)
 BENCH_TAXII_LARGE ?= 1000000
 
-.PHONY: run serve install assets test test-quick test-browser lint format system-deps postgres redis bench load-test messages messages-check clean
+.PHONY: run serve install assets test faults test-quick test-browser lint format system-deps postgres redis bench load-test messages messages-check clean
 
 run: install assets ## install, migrate, load the demo community and serve on :8000
 	$(VENV)/bin/cyberhub db upgrade
@@ -56,7 +56,10 @@ redis: ## start Redis if it is installed and not running; record a test URL
 	bash scripts/ensure-redis.sh
 
 test: install assets system-deps postgres redis ## the whole suite, on SQLite and PostgreSQL
-	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=20 $(PYTEST_ARGS)
+
+faults: install assets postgres redis ## the fault tests alone (docs/deployment.md, "Faults")
+	$(PY) -m pytest -n 2 --dist loadgroup tests/faults $(PYTEST_ARGS)
 
 test-quick: install assets ## inner loop: SQLite only, no browser, no Redis
 	CYBERHUB_TEST_ENGINES=sqlite $(PY) -m pytest -n 2 -m "not browser and not redis" $(PYTEST_ARGS)
