@@ -146,14 +146,16 @@ def _from_session(request: Request, session: Session) -> Ctx:
     return Ctx(session, viewer, request, user=ws.user, web_session=ws, session_cookie=cookie)
 
 
-def _must_enrol(user: User | None) -> bool:
-    return user is not None and user.organisation.require_2fa and not user.totp_enabled
-
-
 def refuse_unenrolled(user: User | None) -> None:
-    if _must_enrol(user):
-        raise PermissionDenied(_("Your organisation requires two-factor sign-in; enrol in your "
-                                 "profile first."))
+    """The API is closed to a user who owes a second factor: a hub administrator, or a
+    member of an organisation that requires one, who has not enrolled yet."""
+    if user is None or not auth.must_enrol(user):
+        return
+    if auth.second_factor_rule(user) == "role":
+        raise PermissionDenied(_("Hub administrators must use two-factor sign-in; enrol in "
+                                 "your profile (/profile/2fa) first."))
+    raise PermissionDenied(_("Your organisation requires two-factor sign-in; enrol in your "
+                             "profile first."))
 
 
 def api_ctx(request: Request, session: DbSession) -> Ctx:

@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from cyberhub import audit
 from cyberhub.community import security
-from cyberhub.community.models import ApiToken, SigninFailure, TokenScope, User, WebSession
+from cyberhub.community.models import (
+    ApiToken,
+    Role,
+    SigninFailure,
+    TokenScope,
+    User,
+    WebSession,
+)
 from cyberhub.community.validation import clean_text
 from cyberhub.config import get_settings
 from cyberhub.db import utcnow
@@ -70,6 +77,25 @@ def check_password_attempt(session: Session, user: User, password: str, *, ip: s
     return False
 
 
+# ---------------------------------------------------------------- second factor rule
+
+
+def second_factor_rule(user: User) -> str | None:
+    """Why this user must sign in with a second factor: ``"role"`` for a hub
+    administrator (always: the hub's administration is never open to a password alone),
+    ``"organisation"`` where the user's organisation requires it, else ``None``."""
+    if user.role is Role.HUB_ADMIN:
+        return "role"
+    if user.organisation.require_2fa:
+        return "organisation"
+    return None
+
+
+def must_enrol(user: User | None) -> bool:
+    """Signed in, but owing a second factor the user has not set up yet."""
+    return user is not None and not user.totp_enabled and second_factor_rule(user) is not None
+
+
 # ---------------------------------------------------------------- sign-in
 
 
@@ -98,13 +124,12 @@ def sign_in(session: Session, email: str, password: str, *, ip: str | None,
     if user.password_hash and security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
     needs_2fa = user.totp_enabled
-    must_enrol = not user.totp_enabled and user.organisation.require_2fa
     token = _open_session(session, user, ip=ip, user_agent=user_agent,
                           fully_authenticated=not needs_2fa)
     session.execute(delete(SigninFailure).where(SigninFailure.email == email))
     audit.record(session, _actor(user, ip), "signin.password",
                  details={"second_factor_pending": needs_2fa})
-    return SigninResult(user, token, needs_2fa, must_enrol)
+    return SigninResult(user, token, needs_2fa, must_enrol(user))
 
 
 def _open_session(session: Session, user: User, *, ip: str | None, user_agent: str | None,
@@ -215,7 +240,10 @@ def confirm_totp_enrolment(session: Session, user: User, code: str, *, ip: str |
 
 
 def disable_totp(session: Session, user: User, password: str, *, ip: str | None) -> None:
-    if user.organisation.require_2fa:
+    rule = second_factor_rule(user)
+    if rule == "role":
+        raise InvalidInput(_("Hub administrators must use two-factor sign-in."))
+    if rule == "organisation":
         raise InvalidInput(_("Your organisation requires two-factor sign-in."))
     if not check_password_attempt(session, user, password, ip=ip, reason="disable-2fa"):
         raise InvalidInput(_("Wrong password."), details={"field": "password"},

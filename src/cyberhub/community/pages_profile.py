@@ -86,7 +86,7 @@ def _totp_data(ctx: Ctx) -> dict[str, Any]:
     user = ctx.require_user()
     secret = auth.pending_totp_secret(user)
     data: dict[str, Any] = {"enabled": user.totp_enabled, "pending": secret is not None,
-                            "required": user.organisation.require_2fa}
+                            "required": auth.second_factor_rule(user)}
     if secret is not None:
         uri = security.totp_uri(secret, user.email, get_settings().hub_name)
         grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
