@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from cyberhub import audit
-from cyberhub.community import security
+from cyberhub.community import notices, security
 from cyberhub.community.models import (
     ApiToken,
     Role,
@@ -173,7 +173,12 @@ def complete_second_factor(session: Session, ws: WebSession, code: str, *,
     if secret and user.totp_enabled:
         step = security.totp_match_step(secret, code, at=time.time(), last_step=user.totp_last_step)
     if step is None:
-        _record_failure(session, user.email, ip, "totp")
+        replayed = bool(secret and user.totp_enabled and security.totp_match_step(
+            secret, code, at=time.time(), last_step=None) is not None)
+        _record_failure(session, user.email, ip, "totp-replayed" if replayed else "totp")
+        if replayed:
+            # Right code, already used: someone may be watching the user type it.
+            notices.account_changed(session, user, notices.TOTP_REPLAYED)
         raise InvalidInput(_("That code is not right. Enter the current 6-digit code from your "
                              "authenticator app."), details={"field": "code"}, keep_changes=True)
     user.totp_last_step = step
@@ -237,6 +242,7 @@ def confirm_totp_enrolment(session: Session, user: User, code: str, *, ip: str |
     user.totp_last_step = step
     session.flush()
     audit.record(session, _actor(user, ip), "totp.enable", target_type="user", target_id=user.id)
+    notices.account_changed(session, user, notices.TOTP_ON)
 
 
 def disable_totp(session: Session, user: User, password: str, *, ip: str | None) -> None:
@@ -253,15 +259,20 @@ def disable_totp(session: Session, user: User, password: str, *, ip: str | None)
     user.totp_last_step = None
     session.flush()
     audit.record(session, _actor(user, ip), "totp.disable", target_type="user", target_id=user.id)
+    notices.account_changed(session, user, notices.TOTP_OFF)
 
 
 # ---------------------------------------------------------------- API tokens
 
 
 def create_token(session: Session, user: User, *, name: str, scope: str = "read",
-                 expires_days: int = 90, ip: str | None = None) -> tuple[ApiToken, str]:
+                 expires_days: int = 90, ip: str | None = None,
+                 notify: bool = False) -> tuple[ApiToken, str]:
     """Create a token for the user themself. The secret is returned once, never stored.
-    Every token expires (1 to 366 days): a leaked token must not live for ever."""
+    Every token expires (1 to 366 days): a leaked token must not live for ever.
+
+    ``notify`` sends the user a security notice: the web page and the REST API ask for
+    it, where a stolen session could mint a token; the command line is the operator's."""
     try:
         scope_ = TokenScope(scope)
     except ValueError:
@@ -279,6 +290,9 @@ def create_token(session: Session, user: User, *, name: str, scope: str = "read"
     session.flush()
     audit.record(session, _actor(user, ip), "token.create", target_type="api_token",
                  target_id=token.id, details={"name": token.name, "scope": scope_.value})
+    if notify:
+        notices.account_changed(session, user, notices.TOKEN_CREATED, name=token.name,
+                                scope=scope_.value)
     return token, secret
 
 

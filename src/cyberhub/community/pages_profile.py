@@ -148,7 +148,7 @@ def create_token(ctx: MemberCtx, name: Annotated[str, Form(max_length=1000)] = "
         raise InvalidInput(_("A token expires after 1 to 366 days."),
                            details={"field": "expires_days"}) from None
     token, secret = auth.create_token(ctx.session, ctx.require_user(), name=name, scope=scope,
-                                      expires_days=days, ip=ctx.ip)
+                                      expires_days=days, ip=ctx.ip, notify=True)
     return page(ctx, "community/token_created.html", {
         "token": view(token, "id", "name", "prefix", "scope", "expires_at"), "secret": secret},
         status_code=201)
