@@ -30,9 +30,9 @@ from cyberhub.errors import (
     StorageFull,
 )
 from cyberhub.i18n import _
-from cyberhub.web import csrf
+from cyberhub.web import cookies, csrf
 
-SESSION_COOKIE = "cyberhub_session"
+SESSION_COOKIE = "cyberhub_session"  # "__Host-cyberhub_session" behind TLS: web.cookies
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -136,7 +136,7 @@ def refuse_partner_accounts(session: Session, user: User) -> None:
 
 
 def _from_session(request: Request, session: Session) -> Ctx:
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = request.cookies.get(cookies.name(SESSION_COOKIE))
     ws = auth.resolve_session(session, cookie)
     if ws is None or not ws.fully_authenticated:
         return Ctx(session, access.ANONYMOUS, request, web_session=ws, session_cookie=cookie)

@@ -15,6 +15,7 @@ from cyberhub.config import get_settings
 from cyberhub.deps import SESSION_COOKIE, Ctx
 from cyberhub.errors import InvalidInput
 from cyberhub.i18n import _
+from cyberhub.web import cookies
 from cyberhub.web.common import MemberCtx, UserCtx, on_error, page, redirect, view
 
 router = APIRouter()
@@ -67,7 +68,7 @@ def change_password(ctx: MemberCtx, current_password: Annotated[str, Form(max_le
 def signout_everywhere(ctx: UserCtx) -> Response:
     auth.sign_out_everywhere(ctx.session, ctx.require_user(), ip=ctx.ip)
     response = redirect("/signin", "signed-out-everywhere")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    cookies.delete(response, SESSION_COOKIE)
     return response
 
 
