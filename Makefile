@@ -14,7 +14,7 @@ BENCH_LANDSCAPE ?= 200000
 # the collection whose first TAXII page is timed (BENCH_TAXII_LARGE=100000 for a quick run)
 BENCH_TAXII_LARGE ?= 1000000
 
-.PHONY: run serve install assets test faults test-quick test-browser lint format system-deps postgres redis bench load-test messages messages-check clean
+.PHONY: run serve install assets test faults test-quick test-browser lint audit format system-deps postgres redis bench load-test messages messages-check clean
 
 run: install assets ## install, migrate, load the demo community and serve on :8000
 	$(VENV)/bin/cyberhub db upgrade
@@ -70,6 +70,20 @@ test-browser: install assets system-deps postgres
 lint: install
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
+
+# Not part of `make test`: it asks vulnerability services on the network (PyPI's by
+# default, make audit AUDIT_SERVICE=osv for OSV; the npm registry's for the front-end
+# libraries). A package the service does not know fails the audit (--strict) rather than
+# passing unaudited.
+AUDIT_SERVICE ?= pypi
+audit: install ## a CycloneDX SBOM of the installed packages (var/sbom.cdx.json), pip-audit, npm audit
+	mkdir -p var
+	$(VENV)/bin/cyclonedx-py environment --pyproject pyproject.toml --mc-type application \
+	  --output-reproducible --of JSON -o var/sbom.cdx.json $(PY)
+	@echo "SBOM written to var/sbom.cdx.json"
+	$(VENV)/bin/pip-audit --local --skip-editable --strict --progress-spinner off \
+	  --vulnerability-service $(AUDIT_SERVICE) --desc on
+	npm audit --audit-level=moderate
 
 # make load-test LOAD_OBJECTS=1000000 for the issue's size (seeding a million objects takes
 # a while; LOAD_ARGS=--reuse keeps a database seeded earlier)

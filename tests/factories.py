@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 from typing import Any
 
+import pyotp
 from fastapi.testclient import TestClient
 
 from cyberhub import access
@@ -30,11 +32,31 @@ class Community:
                 s, self.system, name=name or f"Org {next(_seq)}", kind=kind, **kw)
 
     def user(self, org: Organisation, role: str = "analyst", email: str | None = None,
-             password: str = PASSWORD) -> User:
+             password: str = PASSWORD, second_factor: bool | None = None) -> User:
+        """A user; hub administrators come enrolled in two-factor sign-in (the hub
+        requires it of them) unless ``second_factor=False``. ``sign_in`` below enters
+        their codes."""
         with self.db.transaction() as s:
-            return service.create_user(
+            user = service.create_user(
                 s, self.system, email=email or f"user{next(_seq)}@example.org", org_id=org.id,
                 role=role, password=password)
+        if second_factor if second_factor is not None else role == "hub-admin":
+            self.enrol(user)
+        return user
+
+    def enrol(self, user: User) -> pyotp.TOTP:
+        """Enrol the user in two-factor sign-in through the service, as the profile page
+        does; the secret is kept for ``next_code``."""
+        with self.db.transaction() as s:
+            me = s.get(User, user.id)
+            assert me is not None
+            totp = pyotp.parse_uri(auth.begin_totp_enrolment(s, me))
+            # Confirmed with the previous step's code, so that the current and the next
+            # step are left for two sign-ins straight away.
+            step = int(time.time() // totp.interval) - 1
+            auth.confirm_totp_enrolment(s, me, totp.at(step * totp.interval), ip=None)
+            _TOTP[user.email] = (totp, step)
+        return totp  # type: ignore[no-any-return]
 
     def group(self, name: str | None = None, orgs: list[Organisation] = (),  # type: ignore[assignment]
               users: list[User] = ()) -> Group:  # type: ignore[assignment]
@@ -76,10 +98,44 @@ def csrf_of(client: TestClient, path: str = "/signin") -> str:
     return match.group(1)
 
 
+# The authenticator of each user enrolled by ``Community.enrol``, and the last time step
+# a code was used for (the hub accepts each step once, within one step of drift).
+_TOTP: dict[str, tuple[pyotp.TOTP, int]] = {}
+
+
+def enrolled(email: str) -> bool:
+    """Whether ``Community.enrol`` holds this user's authenticator."""
+    return email.strip().lower() in _TOTP
+
+
+def next_code(email: str) -> str:
+    """A code the hub has not seen yet from this user's authenticator (waits for the next
+    time step when the current ones are used up)."""
+    email = email.strip().lower()
+    totp, last = _TOTP[email]
+    while True:
+        now = int(time.time() // totp.interval)
+        step = max(last + 1, now)
+        if step <= now + 1:
+            break
+        time.sleep(0.2)
+    _TOTP[email] = (totp, step)
+    return totp.at(step * totp.interval)  # type: ignore[no-any-return]
+
+
 def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> Any:
+    """Sign in with the password and, for a user enrolled by ``Community.enrol``, the
+    second factor; returns the last answer (a 303 on success)."""
     token = csrf_of(client)
-    return client.post("/signin", data={"email": email, "password": password,
-                                        "csrf_token": token}, follow_redirects=False)
+    r = client.post("/signin", data={"email": email, "password": password,
+                                     "csrf_token": token}, follow_redirects=False)
+    if (r.status_code == 303 and r.headers["location"].startswith("/signin/2fa")
+            and enrolled(email)):
+        form = r.headers["location"]
+        r = client.post("/signin/2fa", data={
+            "code": next_code(email), "csrf_token": csrf_of(client, form),
+            "next": form.partition("next=")[2] or "/"}, follow_redirects=False)
+    return r
 
 
 def new_uuid() -> str:

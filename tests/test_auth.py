@@ -226,6 +226,64 @@ def test_org_requiring_2fa_blocks_the_api_until_enrolled(client: TestClient,
         assert browser.get("/api/v1/me").status_code == 200
 
 
+def test_hub_admin_must_enrol_before_administering(client: TestClient, database: Database,
+                                                   community: Community) -> None:
+    """ASVS 4.3.1: the hub's administration is never open to a password alone, whatever
+    the administrator's organisation requires of its members."""
+    org = community.org("Relaxed Operators")  # does not require 2FA
+    admin = community.user(org, "hub-admin", email="op@example.org", second_factor=False)
+    token = community.token(admin, scope="write")
+    r = sign_in(client, admin.email)
+    assert r.status_code == 303 and r.headers["location"] == "/profile/2fa"
+    # Every page, the admin pages first, sends them to the enrolment page …
+    for path in ("/admin", "/admin/orgs", "/admin/users", "/"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/profile/2fa", path
+    page = client.get("/profile/2fa").text
+    assert "Required for hub administrators." in page
+    # … and the API says why, to the session and to a token made before.
+    for headers in ({}, bearer(token)):
+        r = client.get("/api/v1/me", headers=headers)
+        assert r.status_code == 403
+        assert "Hub administrators must use two-factor sign-in" in r.json()["error"]["message"]
+    r = client.post("/api/v1/organisations", headers=bearer(token),
+                    json={"name": "X", "kind": "cert"})
+    assert r.status_code == 403
+    assert _rows(database, Organisation, Organisation.name == "X") == []
+    # TAXII is closed too.
+    assert client.get("/taxii2/", headers=bearer(token)).status_code == 403
+
+    community.enrol(admin)
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    with TestClient(client.app, base_url="http://testserver") as browser:
+        r = sign_in(browser, admin.email)  # the password, then the code
+        assert r.status_code == 303 and r.headers["location"] == "/"
+        assert browser.get("/admin/orgs", follow_redirects=False).status_code == 200
+        # Once on, it cannot be turned off by the administrator.
+        page = browser.get("/profile/2fa").text
+        assert "Hub administrators must use two-factor sign-in, so it cannot be turned off." in page
+        r = browser.post("/profile/2fa/disable", data={
+            "password": PASSWORD, "csrf_token": csrf_of(browser, "/profile/2fa")},
+            follow_redirects=False)
+        assert r.status_code == 422
+        assert browser.get("/api/v1/me").json()["email"] == admin.email
+    with database.transaction() as s:
+        assert s.scalars(select(User.totp_enabled).where(User.id == admin.id)).one()
+
+
+def test_a_member_promoted_to_hub_admin_enrols_first(client: TestClient,
+                                                     community: Community) -> None:
+    org = community.org("Promoting CERT")
+    boss = community.user(org, "hub-admin", email="boss@example.org")
+    member = community.user(org, "analyst", email="member@example.org")
+    token = community.token(member)
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    r = client.patch(f"/api/v1/users/{member.id}", headers=bearer(community.token(boss, "write")),
+                     json={"role": "hub-admin"})
+    assert r.status_code == 200, r.text
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 403
+
+
 # ---------------------------------------------------------------- secrets at rest
 
 

@@ -659,6 +659,8 @@ def demo(
         table.add_row(s.email, s.role, s.organisation)
     out.print(table)
     out.print(_("Password for every demo user: %(pw)s") % {"pw": demo_data.DEMO_PASSWORD})
+    out.print(_("The hub admin sets up two-factor sign-in (an authenticator app) at the first "
+                "sign-in."))
 
 
 @org_app.command("create", help=N_("Create an organisation."))

@@ -30,9 +30,9 @@ from cyberhub.errors import (
     StorageFull,
 )
 from cyberhub.i18n import _
-from cyberhub.web import csrf
+from cyberhub.web import cookies, csrf
 
-SESSION_COOKIE = "cyberhub_session"
+SESSION_COOKIE = "cyberhub_session"  # "__Host-cyberhub_session" behind TLS: web.cookies
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -136,7 +136,7 @@ def refuse_partner_accounts(session: Session, user: User) -> None:
 
 
 def _from_session(request: Request, session: Session) -> Ctx:
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = request.cookies.get(cookies.name(SESSION_COOKIE))
     ws = auth.resolve_session(session, cookie)
     if ws is None or not ws.fully_authenticated:
         return Ctx(session, access.ANONYMOUS, request, web_session=ws, session_cookie=cookie)
@@ -146,14 +146,16 @@ def _from_session(request: Request, session: Session) -> Ctx:
     return Ctx(session, viewer, request, user=ws.user, web_session=ws, session_cookie=cookie)
 
 
-def _must_enrol(user: User | None) -> bool:
-    return user is not None and user.organisation.require_2fa and not user.totp_enabled
-
-
 def refuse_unenrolled(user: User | None) -> None:
-    if _must_enrol(user):
-        raise PermissionDenied(_("Your organisation requires two-factor sign-in; enrol in your "
-                                 "profile first."))
+    """The API is closed to a user who owes a second factor: a hub administrator, or a
+    member of an organisation that requires one, who has not enrolled yet."""
+    if user is None or not auth.must_enrol(user):
+        return
+    if auth.second_factor_rule(user) == "role":
+        raise PermissionDenied(_("Hub administrators must use two-factor sign-in; enrol in "
+                                 "your profile (/profile/2fa) first."))
+    raise PermissionDenied(_("Your organisation requires two-factor sign-in; enrol in your "
+                             "profile first."))
 
 
 def api_ctx(request: Request, session: DbSession) -> Ctx:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.factories import sign_in
+from tests.factories import csrf_of, sign_in
 from tests.web.helpers import login, post
 
 
@@ -173,6 +173,43 @@ def test_hsts_and_secure_cookies_when_served_over_https(settings, database, comm
             assert r.headers["strict-transport-security"].startswith("max-age="), r.status_code
         r = sign_in(tls, user.email)
         assert r.status_code == 303 and "secure" in r.headers["set-cookie"].lower()
+
+
+def test_host_prefixed_cookies_behind_tls(settings, database, community):
+    """ASVS V3.4.4: behind TLS the session and pre-session cookies are named ``__Host-…``
+    (Secure, Path=/, no Domain); plain-HTTP development keeps the bare names."""
+    from fastapi.testclient import TestClient
+
+    from cyberhub.app import create_app
+
+    user = community.user(community.org())
+    with TestClient(create_app(settings, database)) as plain:
+        assert plain.get("/signin").headers["set-cookie"].startswith("cyberhub_presession=")
+        assert sign_in(plain, user.email).headers["set-cookie"].startswith("cyberhub_session=")
+    settings.secure_cookies = True
+    with TestClient(create_app(settings, database), base_url="https://testserver") as tls:
+        pre = tls.get("/signin").headers["set-cookie"]
+        assert pre.startswith("__Host-cyberhub_presession=")
+        r = sign_in(tls, user.email)
+        assert r.status_code == 303, r.text
+        cookie = r.headers["set-cookie"]
+        assert cookie.startswith("__Host-cyberhub_session=")
+        attributes = [a.strip().lower() for a in cookie.split(";")[1:]]
+        assert "secure" in attributes and "path=/" in attributes
+        assert not any(a.startswith("domain") for a in attributes)
+        assert tls.get("/api/v1/me").json()["email"] == user.email
+        # A bare-named cookie (planted over plain HTTP, say) is not a session.
+        value = tls.cookies["__Host-cyberhub_session"]
+        with TestClient(tls.app, base_url="https://testserver") as planted:
+            planted.cookies.set("cyberhub_session", value)
+            assert planted.get("/api/v1/me").status_code == 401
+        # Signing out removes the prefixed cookie.
+        r = tls.post("/signout", data={"csrf_token": csrf_of(tls, "/profile")},
+                     follow_redirects=False)
+        assert r.status_code == 303
+        assert r.headers["set-cookie"].startswith('__Host-cyberhub_session=""')
+        assert "secure" in r.headers["set-cookie"].lower()
+        assert tls.get("/api/v1/me").status_code == 401
 
 
 def test_an_unexpected_failure_tells_nothing_of_the_internals(app):

@@ -142,7 +142,8 @@ def create_token(body: TokenIn, ctx: ApiCtx) -> TokenCreated:
         raise PermissionDenied(_("Create API tokens while signed in (profile page or command "
                                  "line), not with another token."))
     token, secret = auth.create_token(ctx.session, ctx.require_user(), name=body.name,
-                                      scope=body.scope, expires_days=body.expires_days, ip=ctx.ip)
+                                      scope=body.scope, expires_days=body.expires_days, ip=ctx.ip,
+                                      notify=True)
     return TokenCreated.model_validate({**TokenOut.model_validate(token).model_dump(),
                                         "token": secret})
 

@@ -15,8 +15,15 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from cyberhub import audit
-from cyberhub.community import security
-from cyberhub.community.models import ApiToken, SigninFailure, TokenScope, User, WebSession
+from cyberhub.community import notices, security
+from cyberhub.community.models import (
+    ApiToken,
+    Role,
+    SigninFailure,
+    TokenScope,
+    User,
+    WebSession,
+)
 from cyberhub.community.validation import clean_text
 from cyberhub.config import get_settings
 from cyberhub.db import utcnow
@@ -70,6 +77,25 @@ def check_password_attempt(session: Session, user: User, password: str, *, ip: s
     return False
 
 
+# ---------------------------------------------------------------- second factor rule
+
+
+def second_factor_rule(user: User) -> str | None:
+    """Why this user must sign in with a second factor: ``"role"`` for a hub
+    administrator (always: the hub's administration is never open to a password alone),
+    ``"organisation"`` where the user's organisation requires it, else ``None``."""
+    if user.role is Role.HUB_ADMIN:
+        return "role"
+    if user.organisation.require_2fa:
+        return "organisation"
+    return None
+
+
+def must_enrol(user: User | None) -> bool:
+    """Signed in, but owing a second factor the user has not set up yet."""
+    return user is not None and not user.totp_enabled and second_factor_rule(user) is not None
+
+
 # ---------------------------------------------------------------- sign-in
 
 
@@ -98,13 +124,12 @@ def sign_in(session: Session, email: str, password: str, *, ip: str | None,
     if user.password_hash and security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
     needs_2fa = user.totp_enabled
-    must_enrol = not user.totp_enabled and user.organisation.require_2fa
     token = _open_session(session, user, ip=ip, user_agent=user_agent,
                           fully_authenticated=not needs_2fa)
     session.execute(delete(SigninFailure).where(SigninFailure.email == email))
     audit.record(session, _actor(user, ip), "signin.password",
                  details={"second_factor_pending": needs_2fa})
-    return SigninResult(user, token, needs_2fa, must_enrol)
+    return SigninResult(user, token, needs_2fa, must_enrol(user))
 
 
 def _open_session(session: Session, user: User, *, ip: str | None, user_agent: str | None,
@@ -148,7 +173,12 @@ def complete_second_factor(session: Session, ws: WebSession, code: str, *,
     if secret and user.totp_enabled:
         step = security.totp_match_step(secret, code, at=time.time(), last_step=user.totp_last_step)
     if step is None:
-        _record_failure(session, user.email, ip, "totp")
+        replayed = bool(secret and user.totp_enabled and security.totp_match_step(
+            secret, code, at=time.time(), last_step=None) is not None)
+        _record_failure(session, user.email, ip, "totp-replayed" if replayed else "totp")
+        if replayed:
+            # Right code, already used: someone may be watching the user type it.
+            notices.account_changed(session, user, notices.TOTP_REPLAYED)
         raise InvalidInput(_("That code is not right. Enter the current 6-digit code from your "
                              "authenticator app."), details={"field": "code"}, keep_changes=True)
     user.totp_last_step = step
@@ -212,10 +242,14 @@ def confirm_totp_enrolment(session: Session, user: User, code: str, *, ip: str |
     user.totp_last_step = step
     session.flush()
     audit.record(session, _actor(user, ip), "totp.enable", target_type="user", target_id=user.id)
+    notices.account_changed(session, user, notices.TOTP_ON)
 
 
 def disable_totp(session: Session, user: User, password: str, *, ip: str | None) -> None:
-    if user.organisation.require_2fa:
+    rule = second_factor_rule(user)
+    if rule == "role":
+        raise InvalidInput(_("Hub administrators must use two-factor sign-in."))
+    if rule == "organisation":
         raise InvalidInput(_("Your organisation requires two-factor sign-in."))
     if not check_password_attempt(session, user, password, ip=ip, reason="disable-2fa"):
         raise InvalidInput(_("Wrong password."), details={"field": "password"},
@@ -225,15 +259,20 @@ def disable_totp(session: Session, user: User, password: str, *, ip: str | None)
     user.totp_last_step = None
     session.flush()
     audit.record(session, _actor(user, ip), "totp.disable", target_type="user", target_id=user.id)
+    notices.account_changed(session, user, notices.TOTP_OFF)
 
 
 # ---------------------------------------------------------------- API tokens
 
 
 def create_token(session: Session, user: User, *, name: str, scope: str = "read",
-                 expires_days: int = 90, ip: str | None = None) -> tuple[ApiToken, str]:
+                 expires_days: int = 90, ip: str | None = None,
+                 notify: bool = False) -> tuple[ApiToken, str]:
     """Create a token for the user themself. The secret is returned once, never stored.
-    Every token expires (1 to 366 days): a leaked token must not live for ever."""
+    Every token expires (1 to 366 days): a leaked token must not live for ever.
+
+    ``notify`` sends the user a security notice: the web page and the REST API ask for
+    it, where a stolen session could mint a token; the command line is the operator's."""
     try:
         scope_ = TokenScope(scope)
     except ValueError:
@@ -251,6 +290,9 @@ def create_token(session: Session, user: User, *, name: str, scope: str = "read"
     session.flush()
     audit.record(session, _actor(user, ip), "token.create", target_type="api_token",
                  target_id=token.id, details={"name": token.name, "scope": scope_.value})
+    if notify:
+        notices.account_changed(session, user, notices.TOKEN_CREATED, name=token.name,
+                                scope=scope_.value)
     return token, secret
 
 

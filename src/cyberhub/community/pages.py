@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from cyberhub.community import auth
 from cyberhub.config import get_settings
 from cyberhub.deps import SESSION_COOKIE, WebCtx
+from cyberhub.web import cookies
 from cyberhub.web.common import page, redirect, safe_next
 
 router = APIRouter()
@@ -17,7 +18,7 @@ router = APIRouter()
 
 def _set_session_cookie(response: Response, token: str) -> None:
     s = get_settings()
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
+    response.set_cookie(cookies.name(SESSION_COOKIE), token, httponly=True, samesite="lax",
                         secure=s.secure_cookies, path="/", max_age=s.session_max_hours * 3600)
 
 
@@ -74,5 +75,5 @@ def signout(ctx: WebCtx) -> Response:
     if ctx.web_session is not None:
         auth.sign_out(ctx.session, ctx.web_session, ip=ctx.ip)
     response = redirect("/signin", "signed-out")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    cookies.delete(response, SESSION_COOKIE)
     return response

@@ -15,6 +15,7 @@ from cyberhub.config import get_settings
 from cyberhub.deps import SESSION_COOKIE, Ctx
 from cyberhub.errors import InvalidInput
 from cyberhub.i18n import _
+from cyberhub.web import cookies
 from cyberhub.web.common import MemberCtx, UserCtx, on_error, page, redirect, view
 
 router = APIRouter()
@@ -67,7 +68,7 @@ def change_password(ctx: MemberCtx, current_password: Annotated[str, Form(max_le
 def signout_everywhere(ctx: UserCtx) -> Response:
     auth.sign_out_everywhere(ctx.session, ctx.require_user(), ip=ctx.ip)
     response = redirect("/signin", "signed-out-everywhere")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    cookies.delete(response, SESSION_COOKIE)
     return response
 
 
@@ -86,7 +87,7 @@ def _totp_data(ctx: Ctx) -> dict[str, Any]:
     user = ctx.require_user()
     secret = auth.pending_totp_secret(user)
     data: dict[str, Any] = {"enabled": user.totp_enabled, "pending": secret is not None,
-                            "required": user.organisation.require_2fa}
+                            "required": auth.second_factor_rule(user)}
     if secret is not None:
         uri = security.totp_uri(secret, user.email, get_settings().hub_name)
         grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
@@ -148,7 +149,7 @@ def create_token(ctx: MemberCtx, name: Annotated[str, Form(max_length=1000)] = "
         raise InvalidInput(_("A token expires after 1 to 366 days."),
                            details={"field": "expires_days"}) from None
     token, secret = auth.create_token(ctx.session, ctx.require_user(), name=name, scope=scope,
-                                      expires_days=days, ip=ctx.ip)
+                                      expires_days=days, ip=ctx.ip, notify=True)
     return page(ctx, "community/token_created.html", {
         "token": view(token, "id", "name", "prefix", "scope", "expires_at"), "secret": secret},
         status_code=201)

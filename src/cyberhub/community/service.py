@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from cyberhub import audit
 from cyberhub.access import Viewer
-from cyberhub.community import security, system
+from cyberhub.community import notices, security, system
 from cyberhub.community.models import Group, GroupMember, Organisation, Role, User
 from cyberhub.community.validation import (
     clean_country,
@@ -267,6 +267,8 @@ def set_password(session: Session, viewer: Viewer, user: User, password: str) ->
     user.password_hash = security.hash_password(password)
     session.flush()
     audit.record(session, viewer.actor, "user.password", target_type="user", target_id=user.id)
+    notices.account_changed(session, user, notices.PASSWORD_CHANGED if viewer.user_id == user.id
+                            else notices.PASSWORD_SET)
 
 
 def reset_second_factor(session: Session, viewer: Viewer, user_id: uuid.UUID) -> User:
@@ -284,6 +286,7 @@ def reset_second_factor(session: Session, viewer: Viewer, user_id: uuid.UUID) ->
     auth.revoke_all_sessions(session, user.id)
     session.flush()
     audit.record(session, viewer.actor, "user.reset_2fa", target_type="user", target_id=user.id)
+    notices.account_changed(session, user, notices.TOTP_RESET)
     return user
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from cyberhub import access, events
+from cyberhub.community import notices
 from cyberhub.community.models import User
 from cyberhub.db import new_id, utcnow
 from cyberhub.notifications import email, service, subjects
@@ -79,7 +80,9 @@ def deliver(session: Session, event: events.Event) -> list[Notification]:
             title=_clip(" ".join(event.title.split()), MAX_TITLE),
             summary=_clip(event.summary, MAX_SUMMARY), url=_clip(event.url, MAX_URL),
             subject_type=subject_type, subject_id=event.subject_id, created_at=now,
-            email_state=_email_state(pref.email_mode))
+            # A security notice is mailed at once, whatever the user chose for the rest.
+            email_state=_email_state(EmailMode.IMMEDIATE.value if event.kind == notices.KIND
+                                     else pref.email_mode))
         session.add(n)
         told.append((user, n))
     if not told:

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from cyberhub import i18n
+from cyberhub.community import notices
 from cyberhub.config import get_settings
 from cyberhub.i18n import _
 from cyberhub.notifications.models import Notification
@@ -46,10 +47,13 @@ def single(to: str, n: Notification, locale: str | None) -> EmailMessage:
         settings = get_settings()
         msg = _message(to, _("[%(hub)s] %(title)s") % {"hub": settings.hub_name,
                                                         "title": n.title})
-        msg.set_content("\n\n".join([
-            _block(n), "--",
-            _("You receive this because of your notification settings on %(hub)s: %(url)s")
-            % {"hub": settings.hub_name, "url": link("/inbox/settings")}]) + "\n")
+        if n.kind == notices.KIND:
+            footer = _("A security notice about your account on %(hub)s: it is always sent, "
+                       "whatever your notification settings.") % {"hub": settings.hub_name}
+        else:
+            footer = (_("You receive this because of your notification settings on %(hub)s: "
+                        "%(url)s") % {"hub": settings.hub_name, "url": link("/inbox/settings")})
+        msg.set_content("\n\n".join([_block(n), "--", footer]) + "\n")
     return msg
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from cyberhub.community import auth
 from cyberhub.community.models import Role
 from cyberhub.deps import Ctx, WebCtx
 from cyberhub.i18n import _
@@ -83,9 +84,9 @@ class Me:
 
 
 def must_enrol(ctx: Ctx) -> bool:
-    """Signed in, but the organisation requires a second factor the user has not set up."""
-    u = ctx.user
-    return u is not None and u.organisation.require_2fa and not u.totp_enabled
+    """Signed in, but owing a second factor not set up yet: a hub administrator, or a
+    member of an organisation that requires one (``auth.second_factor_rule``)."""
+    return auth.must_enrol(ctx.user)
 
 
 def me_of(ctx: Ctx) -> Me | None:
@@ -154,8 +155,8 @@ def signed_in(ctx: WebCtx) -> Ctx:
 
 
 def member(ctx: WebCtx) -> Ctx:
-    """A signed-in user who may use the hub: enrolled in 2FA where the organisation
-    requires it (everyone else is sent to the enrolment page first)."""
+    """A signed-in user who may use the hub: enrolled in 2FA where the role or the
+    organisation requires it (everyone else is sent to the enrolment page first)."""
     signed_in(ctx)
     if must_enrol(ctx):
         raise RedirectRequired("/profile/2fa")

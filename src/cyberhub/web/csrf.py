@@ -12,6 +12,7 @@ from cyberhub.community import security
 from cyberhub.config import get_settings
 from cyberhub.errors import PermissionDenied
 from cyberhub.i18n import _
+from cyberhub.web import cookies
 
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
@@ -26,7 +27,7 @@ def token_for(session_cookie: str | None, anon_cookie: str | None) -> str:
 
 
 def check(request: Request, session_cookie: str | None, given: str | None) -> None:
-    anon = request.cookies.get(ANON_COOKIE)
+    anon = request.cookies.get(cookies.name(ANON_COOKIE))
     if not given or (not session_cookie and not anon):
         raise PermissionDenied(_("The form has expired or was not sent by this site. Reload the "
                                  "page and try again."), code="csrf_failed")

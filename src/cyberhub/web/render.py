@@ -15,7 +15,7 @@ from cyberhub.community.models import OrgKind, Role
 from cyberhub.config import get_settings
 from cyberhub.errors import HubError
 from cyberhub.sharing import PAP, TLP
-from cyberhub.web import csrf
+from cyberhub.web import cookies, csrf
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -90,8 +90,8 @@ env.globals["LANGUAGES"] = [(code, i18n.LANGUAGE_NAMES[code]) for code in i18n.S
 
 def _csrf_for(request: Request) -> tuple[str, str | None]:
     """The CSRF token for this browser, and a new pre-session cookie if one is needed."""
-    session_cookie = request.cookies.get("cyberhub_session")
-    anon = request.cookies.get(csrf.ANON_COOKIE)
+    session_cookie = request.cookies.get(cookies.name("cyberhub_session"))
+    anon = request.cookies.get(cookies.name(csrf.ANON_COOKIE))
     new_anon = None
     if not session_cookie and not anon:
         anon = new_anon = secrets.token_urlsafe(32)
@@ -117,8 +117,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     response.headers["cache-control"] = "no-store"
     if new_anon:
-        response.set_cookie(csrf.ANON_COOKIE, new_anon, httponly=True, samesite="strict",
-                            secure=get_settings().secure_cookies, path="/")
+        response.set_cookie(cookies.name(csrf.ANON_COOKIE), new_anon, httponly=True,
+                            samesite="strict", secure=get_settings().secure_cookies, path="/")
     return response
 
 
