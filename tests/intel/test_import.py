@@ -154,6 +154,35 @@ def test_lenient_mode_keeps_the_valid_and_reports_the_rest(database, community, 
     assert counts(database)["stix_objects"] == len(objects) - 1
 
 
+def test_an_object_with_several_problems_counts_once(database, community, member, tmp_path):
+    """The invalid count is of objects, not of problems: every object seen is stored,
+    unchanged or invalid, and strict mode says how many objects it refused."""
+    objects = sample(12)
+    malware = next(o for o in objects if o["type"] == "malware")
+    rels = [o for o in objects if o["type"] == "relationship"
+            and malware["id"] in (o["source_ref"], o["target_ref"])]
+    assert rels, "the sample links something to its malware"
+    broken = copy.deepcopy(objects)
+    bad = next(o for o in broken if o["id"] == malware["id"])
+    bad["spec_version"] = None  # "must not be null" and "must be 2.1"
+    # A relationship whose two ends both point at nothing.
+    orphan = copy.deepcopy(rels[0]) | {
+        "id": f"relationship--{uuid.uuid4()}", "source_ref": f"indicator--{uuid.uuid4()}",
+        "target_ref": f"malware--{uuid.uuid4()}"}
+    job = run_import(database, community, member, bundle_bytes([*broken, orphan]), tmp_path,
+                     mode="lenient")
+    assert job.status is ImportStatus.SUCCEEDED
+    assert len([e for e in job.errors if e["id"] == malware["id"]]) == 2
+    assert len([e for e in job.errors if e["id"] == orphan["id"]]) == 2
+    invalid = 2 + len(rels)  # the malware, the orphan, what pointed at the malware
+    assert job.objects_invalid == invalid
+    assert job.objects_seen == job.objects_stored + job.objects_invalid
+    assert counts(database)["stix_objects"] == job.objects_stored == len(objects) - 1 - len(rels)
+    strict = run_import(database, community, member, bundle_bytes([bad]), tmp_path)
+    assert strict.status is ImportStatus.REJECTED and strict.objects_invalid == 1
+    assert "1 object is invalid" in strict.message
+
+
 @pytest.mark.parametrize("data, message", [
     (b'{"type": "bundle", "id": "bundle--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1", "objects": [',
      "valid JSON"),
