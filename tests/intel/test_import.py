@@ -193,6 +193,11 @@ def test_an_object_with_several_problems_counts_once(database, community, member
     (b'{"type": "bundle", "id": "bundle--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1",'
      b' "spec_version": "2.0", "objects": []}', "STIX 2.0"),
     (b'{"type": "bundle", "id": "bundle--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1"}', "objects"),
+    # Invalid UTF-8 (an encoded surrogate, a stray byte) in the header and in an object.
+    (b'{"\xed\xa0\x80type": "bundle", "objects": []}', "valid JSON"),
+    (b'{"type": "bundle", "id": "bundle--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1", "objects": '
+     b'[{"type": "x-thing", "id": "x-thing--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1",'
+     b' "name": "caf\xe9"}]}', "valid JSON"),
 ])
 def test_unreadable_files_fail_clearly_and_store_nothing(database, community, member, tmp_path,
                                                          data, message):

@@ -160,7 +160,7 @@ def _loads(piece: bytes) -> Any:
             pass
     try:
         values = list(ijson.items(io.BytesIO(b"[" + piece + b"]"), "item", use_float=True))
-    except ijson.JSONError as exc:
+    except (ijson.JSONError, UnicodeDecodeError) as exc:  # invalid UTF-8 is not JSON
         raise _NotJSON(str(exc)) from None
     if len(values) != 1:
         raise _NotJSON("expected one value")
@@ -417,7 +417,7 @@ def check_bundle(stream: BinaryIO) -> None:
                 has_objects = True
                 if "type" in seen:
                     break
-    except ijson.JSONError as exc:
+    except (ijson.JSONError, UnicodeDecodeError) as exc:  # invalid UTF-8 is not JSON
         raise ImportFileError(_("The file is not valid JSON: %(error)s") % {"error": exc}
                               ) from None
     finally:
