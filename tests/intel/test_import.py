@@ -320,6 +320,19 @@ def test_api_import_refuses_readers_read_tokens_and_oversized_files(client, comm
     assert r.status_code == 422
 
 
+def test_a_file_name_with_nul_is_refused_on_both_engines(client, database, community,
+                                                        member):
+    """PostgreSQL stores no NUL in text: refused by name, before anything is written."""
+    r = client.post("/api/v1/import?tlp=GREEN&filename=a%00b.json",
+                    content=bundle_bytes(sample(5)),
+                    headers=bearer(community.token(member, scope="write")))
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["details"]["field"] == "filename" and "NUL" in error["message"]
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Import)) == 0
+
+
 def test_an_import_reports_its_problems_in_the_language_of_whoever_started_it(
         client, community, member):
     from cyberhub import i18n
