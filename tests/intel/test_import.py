@@ -20,6 +20,7 @@ from cyberhub.audience import Audience
 from cyberhub.cli import app as cli
 from cyberhub.community.models import User
 from cyberhub.db import Database
+from cyberhub.errors import InvalidInput
 from cyberhub.intel import imports
 from cyberhub.intel.markings import MARKING_BY_TLP, org_identity_id
 from cyberhub.intel.models import (
@@ -322,13 +323,15 @@ def test_api_import_refuses_readers_read_tokens_and_oversized_files(client, comm
 
 def test_a_file_name_with_nul_is_refused_on_both_engines(client, database, community,
                                                         member):
-    """PostgreSQL stores no NUL in text: refused by name, before anything is written."""
+    """PostgreSQL stores no NUL in text: refused by name, before anything is written (a
+    NUL in the address is refused before any route reads it)."""
+    with database.transaction() as s, pytest.raises(InvalidInput) as refused:
+        imports.new_import(s, community.viewer(member), filename="a\x00b.json", tlp="GREEN")
+    assert refused.value.details == {"field": "filename"} and "NUL" in refused.value.message
     r = client.post("/api/v1/import?tlp=GREEN&filename=a%00b.json",
                     content=bundle_bytes(sample(5)),
                     headers=bearer(community.token(member, scope="write")))
-    assert r.status_code == 422, r.text
-    error = r.json()["error"]
-    assert error["details"]["field"] == "filename" and "NUL" in error["message"]
+    assert r.status_code == 400 and "NUL" in r.json()["error"]["message"], r.text
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Import)) == 0
 
