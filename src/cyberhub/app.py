@@ -19,7 +19,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cyberhub import __version__, i18n, validation_messages
 from cyberhub.config import Settings, get_settings, set_settings
 from cyberhub.db import Database
-from cyberhub.errors import HubBusy, HubError, NotFound, PayloadTooLarge, TooManyRequests
+from cyberhub.errors import (
+    BadRequest,
+    HubBusy,
+    HubError,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+)
 from cyberhub.i18n import _
 from cyberhub.observability import logs
 from cyberhub.observability.middleware import RequestObservation
@@ -107,6 +114,14 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
+        query = scope.get("query_string", b"")
+        if "\x00" in path or b"%00" in query or b"\x00" in query:
+            # No path or parameter takes one, and PostgreSQL cannot even look it up: refused
+            # here, alike on both engines, before any route reads it.
+            await _send_json(send_with_headers, BadRequest(_(
+                "The address holds a NUL character, which no path or query parameter of the "
+                "hub takes; remove it.")), path)
+            return
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > max_body:
                 await _send_json(send_with_headers, too_large, path)

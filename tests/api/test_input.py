@@ -155,6 +155,24 @@ def test_invalid_and_unknown_ids_are_404(hub: Hub, path: str) -> None:
     assert all(b == bodies[0] for b in bodies)
 
 
+def test_a_nul_in_the_address_is_refused_alike_on_both_engines(hub: Hub) -> None:
+    """PostgreSQL cannot even look a NUL up (SQLite would answer "not found"): no path or
+    query parameter takes one, so the hub refuses it before any route reads it."""
+    from cyberhub.taxii.media import TAXII
+
+    before = hub.state()
+    for path in ("/api/v1/import?tlp=GREEN&audience=%00", "/api/v1/organisations/a%00b",
+                 "/api/v1/export?owner=x%00"):
+        r = hub.client.request("POST" if "import" in path else "GET", path, content=b"{}",
+                               headers=hub.as_("a_analyst"))
+        assert "NUL character" in assert_error(r, 400, "bad_request")["message"], path
+    r = hub.client.get("/taxii2/hub/collections/%00/", headers={
+        **hub.as_("a_analyst"), "Accept": TAXII})
+    assert r.status_code == 400 and r.headers["content-type"] == TAXII
+    assert r.json()["http_status"] == "400" and "NUL character" in r.json()["description"]
+    assert hub.state() == before
+
+
 def test_unknown_route_and_method(hub: Hub) -> None:
     assert_error(hub.get("a_reader", "/nothing-here"), 404, "not_found")
     r = hub.client.put("/api/v1/me", headers=hub.as_("a_reader"))

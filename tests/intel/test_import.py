@@ -20,6 +20,7 @@ from cyberhub.audience import Audience
 from cyberhub.cli import app as cli
 from cyberhub.community.models import User
 from cyberhub.db import Database
+from cyberhub.errors import InvalidInput
 from cyberhub.intel import imports
 from cyberhub.intel.markings import MARKING_BY_TLP, org_identity_id
 from cyberhub.intel.models import (
@@ -154,6 +155,35 @@ def test_lenient_mode_keeps_the_valid_and_reports_the_rest(database, community, 
     assert counts(database)["stix_objects"] == len(objects) - 1
 
 
+def test_an_object_with_several_problems_counts_once(database, community, member, tmp_path):
+    """The invalid count is of objects, not of problems: every object seen is stored,
+    unchanged or invalid, and strict mode says how many objects it refused."""
+    objects = sample(12)
+    malware = next(o for o in objects if o["type"] == "malware")
+    rels = [o for o in objects if o["type"] == "relationship"
+            and malware["id"] in (o["source_ref"], o["target_ref"])]
+    assert rels, "the sample links something to its malware"
+    broken = copy.deepcopy(objects)
+    bad = next(o for o in broken if o["id"] == malware["id"])
+    bad["spec_version"] = None  # "must not be null" and "must be 2.1"
+    # A relationship whose two ends both point at nothing.
+    orphan = copy.deepcopy(rels[0]) | {
+        "id": f"relationship--{uuid.uuid4()}", "source_ref": f"indicator--{uuid.uuid4()}",
+        "target_ref": f"malware--{uuid.uuid4()}"}
+    job = run_import(database, community, member, bundle_bytes([*broken, orphan]), tmp_path,
+                     mode="lenient")
+    assert job.status is ImportStatus.SUCCEEDED
+    assert len([e for e in job.errors if e["id"] == malware["id"]]) == 2
+    assert len([e for e in job.errors if e["id"] == orphan["id"]]) == 2
+    invalid = 2 + len(rels)  # the malware, the orphan, what pointed at the malware
+    assert job.objects_invalid == invalid
+    assert job.objects_seen == job.objects_stored + job.objects_invalid
+    assert counts(database)["stix_objects"] == job.objects_stored == len(objects) - 1 - len(rels)
+    strict = run_import(database, community, member, bundle_bytes([bad]), tmp_path)
+    assert strict.status is ImportStatus.REJECTED and strict.objects_invalid == 1
+    assert "1 object is invalid" in strict.message
+
+
 @pytest.mark.parametrize("data, message", [
     (b'{"type": "bundle", "id": "bundle--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1", "objects": [',
      "valid JSON"),
@@ -164,6 +194,11 @@ def test_lenient_mode_keeps_the_valid_and_reports_the_rest(database, community, 
     (b'{"type": "bundle", "id": "bundle--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1",'
      b' "spec_version": "2.0", "objects": []}', "STIX 2.0"),
     (b'{"type": "bundle", "id": "bundle--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1"}', "objects"),
+    # Invalid UTF-8 (an encoded surrogate, a stray byte) in the header and in an object.
+    (b'{"\xed\xa0\x80type": "bundle", "objects": []}', "valid JSON"),
+    (b'{"type": "bundle", "id": "bundle--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1", "objects": '
+     b'[{"type": "x-thing", "id": "x-thing--6d3a3bb4-44c5-4c7b-a1d4-2f0c2a2bd8d1",'
+     b' "name": "caf\xe9"}]}', "valid JSON"),
 ])
 def test_unreadable_files_fail_clearly_and_store_nothing(database, community, member, tmp_path,
                                                          data, message):
@@ -284,6 +319,21 @@ def test_api_import_refuses_readers_read_tokens_and_oversized_files(client, comm
     r = client.post("/api/v1/import?tlp=BLUE", content=body,
                     headers=bearer(community.token(member, scope="write")))
     assert r.status_code == 422
+
+
+def test_a_file_name_with_nul_is_refused_on_both_engines(client, database, community,
+                                                        member):
+    """PostgreSQL stores no NUL in text: refused by name, before anything is written (a
+    NUL in the address is refused before any route reads it)."""
+    with database.transaction() as s, pytest.raises(InvalidInput) as refused:
+        imports.new_import(s, community.viewer(member), filename="a\x00b.json", tlp="GREEN")
+    assert refused.value.details == {"field": "filename"} and "NUL" in refused.value.message
+    r = client.post("/api/v1/import?tlp=GREEN&filename=a%00b.json",
+                    content=bundle_bytes(sample(5)),
+                    headers=bearer(community.token(member, scope="write")))
+    assert r.status_code == 400 and "NUL" in r.json()["error"]["message"], r.text
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Import)) == 0
 
 
 def test_an_import_reports_its_problems_in_the_language_of_whoever_started_it(

@@ -350,6 +350,33 @@ def test_post_refusals(client: TestClient, database: Database, hub: Hub) -> None
         assert refused.headers["content-type"] == TAXII
 
 
+def test_a_post_nested_too_deeply_is_refused(client: TestClient, database: Database,
+                                             hub: Hub) -> None:
+    """JSON the hub reads but could not write back (orjson reads 1024 levels, writes 255)
+    is refused with a TAXII error, and nothing is queued."""
+    from sqlalchemy import func
+
+    from cyberhub.intel.models import Import
+    from cyberhub.taxii.service import MAX_NESTING
+
+    open_ = add_collection(database, hub.operator, title="Open", writable=True)
+    url = f"{ROOT}/collections/{open_.id}/objects/"
+    write = {**taxii(hub.bo_token), "Content-Type": TAXII}
+
+    def envelope(levels: int) -> bytes:
+        obj = objects(1, 11)[0]
+        nested = b"[" * (levels - 1) + b"1" + b"]" * (levels - 1)
+        return b'{"objects": [' + orjson.dumps(obj)[:-1] + b', "x_deep": ' + nested + b"}]}"
+
+    deep = client.post(url, headers=write, content=envelope(300))
+    assert deep.status_code == 400, deep.text
+    assert deep.headers["content-type"] == TAXII
+    assert "nested too deeply" in deep.json()["description"]
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Import)) == 0
+    assert client.post(url, headers=write, content=envelope(MAX_NESTING)).status_code == 202
+
+
 def test_oversized_post_is_refused(client: TestClient, database: Database, hub: Hub,
                                    settings: Any) -> None:
     open_ = add_collection(database, hub.operator, title="Open", writable=True)

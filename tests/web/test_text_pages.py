@@ -63,3 +63,16 @@ def test_files_and_bad_input(client, community):
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
     assert "pdf-c2-panel.top" in page and "note.pdf" in page
+
+
+def test_a_name_with_nul_is_refused(client, database, community):
+    user = community.user(community.org("Alpha CERT"), email="ana@alpha.example")
+    login(client, user.email)
+    r = post(client, "/import/text", {"text": "C2 at 45.142.212.61"}, token_from="/import/text")
+    token = re.search(r"/import/text/([0-9a-f]{32})", r.headers["location"])[1]
+    r = post(client, f"/import/text/{token}", {
+        "values": ["ipv4|45.142.212.61"], "output": "indicator", "tlp": "GREEN",
+        "name": "report\x00.txt"}, token_from="/import/text")
+    assert r.status_code == 422 and "NUL" in alert(r.text)
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Import)) == 0

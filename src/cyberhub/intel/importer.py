@@ -160,7 +160,7 @@ def _loads(piece: bytes) -> Any:
             pass
     try:
         values = list(ijson.items(io.BytesIO(b"[" + piece + b"]"), "item", use_float=True))
-    except ijson.JSONError as exc:
+    except (ijson.JSONError, UnicodeDecodeError) as exc:  # invalid UTF-8 is not JSON
         raise _NotJSON(str(exc)) from None
     if len(values) != 1:
         raise _NotJSON("expected one value")
@@ -417,7 +417,7 @@ def check_bundle(stream: BinaryIO) -> None:
                 has_objects = True
                 if "type" in seen:
                     break
-    except ijson.JSONError as exc:
+    except (ijson.JSONError, UnicodeDecodeError) as exc:  # invalid UTF-8 is not JSON
         raise ImportFileError(_("The file is not valid JSON: %(error)s") % {"error": exc}
                               ) from None
     finally:
@@ -695,6 +695,9 @@ class _Importer:
         self.result = ImportResult(ImportCounts())
         self.failed = False  # strict mode: stop writing, keep validating
         self.refused: list[str] = []  # from a partner, marked to never leave its hub
+        # The objects found invalid (by position, or by id when found after storing):
+        # an object with several problems counts once.
+        self.invalid_objects: set[tuple[str, int | str | None]] = set()
         # Identities of the *other* member organisations: nobody may speak for them.
         self.foreign_identities = frozenset(
             org_identity_id(oid) for oid in session.scalars(select(Organisation.id))
@@ -800,7 +803,10 @@ class _Importer:
 
     def _problem(self, index: int, obj: Any, path: str, message: str) -> None:
         sid = obj.get("id") if isinstance(obj, dict) else None
-        self.result.counts.invalid += 1
+        key = ("at", index) if index >= 0 else ("id", sid)
+        if key not in self.invalid_objects:
+            self.invalid_objects.add(key)
+            self.result.counts.invalid += 1
         self.result.add_problem(Problem(index, sid if isinstance(sid, str) else None,
                                         path, message))
         if self.s.strict:

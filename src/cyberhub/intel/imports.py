@@ -29,6 +29,7 @@ from cyberhub import access, audit
 from cyberhub.access import Viewer
 from cyberhub.audience import Audience, check_audience, clean_pap, clean_tlp
 from cyberhub.community.models import User
+from cyberhub.community.validation import refuse_nul
 from cyberhub.config import get_settings
 from cyberhub.db import Database, utcnow
 from cyberhub.errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
@@ -104,6 +105,7 @@ def new_import(session: Session, viewer: Viewer, *, filename: str, tlp: str,
     if mode not in MODES:
         raise InvalidInput(_("Unknown mode %(value)r; use strict or lenient.") % {"value": mode},
                            details={"field": "mode"})
+    refuse_nul(filename or "", "filename")  # PostgreSQL stores no NUL in text
     tlp_ = clean_tlp(tlp)
     aud = check_import_audience(session, tlp_, audience or Audience())
     job = Import(org_id=viewer.org_id, user_id=viewer.user_id, format=fmt, mode=mode,

@@ -67,6 +67,7 @@ API_ROOT: Final = "hub"
 # The most objects one POST may carry, and how many of them its status lists by id.
 MAX_POST_OBJECTS: Final = 100_000
 STATUS_LISTED: Final = 10_000
+MAX_NESTING: Final = 250  # levels inside a POSTed object (orjson writes no deeper)
 _SENSITIVE: Final = (TLP.RED, TLP.AMBER_STRICT)
 
 
@@ -554,6 +555,13 @@ def add_objects(session: Session, viewer: Viewer, collection: TaxiiCollection,
     if len(objects) > MAX_POST_OBJECTS:
         raise BadRequest(_("Send at most %(n)d objects in one request.")
                          % {"n": MAX_POST_OBJECTS})
+    try:
+        bundle = orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
+                               "objects": objects})
+    except orjson.JSONEncodeError:  # deeper than orjson writes (it reads deeper)
+        raise BadRequest(_("An object of the envelope is nested too deeply: its arrays and "
+                           "objects may go at most %(n)d levels down.")
+                         % {"n": MAX_NESTING}) from None
     listed = [[o.get("id") if isinstance(o, dict) and isinstance(o.get("id"), str) else "",
                _version_of(o)] for o in objects[:STATUS_LISTED]]
     options: dict[str, Any] = {"taxii": {"collection": str(collection.id),
@@ -569,8 +577,6 @@ def add_objects(session: Session, viewer: Viewer, collection: TaxiiCollection,
         session, viewer, filename=f"taxii-{collection.alias or collection.id}.json",
         tlp=tlp, audience=audience, mode="lenient", options=options)
     path = imports.staging_dir() / f"{job.id}.upload"
-    bundle = orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
-                           "objects": objects})
     path.write_bytes(bundle)
     job.staged_path = str(path)
     job.bytes_total = len(bundle)
