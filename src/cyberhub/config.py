@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Fetch feeds from loopback, private and link-local addresses (an intranet MISP).
     # Off by default: members must not make the hub probe its own network.
     misp_feed_private_addresses: bool = False
+    # Fetch feeds over plain http:// (off: https:// only, or http:// to an intranet MISP
+    # named by its private address when private addresses are allowed).
+    misp_feed_allow_http: bool = False
     # Community vetting (docs/vetting-and-packages.md): confirmations from this many
     # distinct organisations other than the owner make an object "vetted".
     vetting_quorum: int = Field(default=2, ge=1, le=100)

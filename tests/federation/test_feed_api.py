@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -135,6 +136,39 @@ def test_bad_input_is_refused_with_the_field(api, analyst, body, field, code):
     assert error["code"] == "invalid_input" and error["message"]
     assert error["details"]["field"] == field or field in str(error["details"])
     assert api.get(analyst, "/misp-feeds").json()["items"] == []
+
+
+def test_feeds_are_fetched_over_tls_unless_the_operator_allows_http(api, analyst, settings):
+    """ASVS 9.2.2: a feed's content and the credentials its URL may carry do not cross
+    the network in clear; http:// only where the operator says so."""
+    r = api.post(analyst, "/misp-feeds", {"name": "Plain", "url": "http://feeds.example/p/"})
+    assert r.status_code == 422, r.text
+    assert "https://" in r.json()["error"]["message"]
+    assert r.json()["error"]["details"]["field"] == "url"
+    # An intranet MISP named by its address, once private addresses are allowed.
+    settings.misp_feed_private_addresses = True
+    r = api.post(analyst, "/misp-feeds", {"name": "Intranet", "url": "http://10.0.0.8/feed/"})
+    assert r.status_code == 201, r.text
+    r = api.post(analyst, "/misp-feeds", {"name": "Plain", "url": "http://feeds.example/p/"})
+    assert r.status_code == 422, r.text
+    settings.misp_feed_allow_http = True
+    r = api.post(analyst, "/misp-feeds", {"name": "Plain", "url": "http://feeds.example/p/"})
+    assert r.status_code == 201, r.text
+
+
+def test_a_redirect_from_https_to_http_is_not_followed():
+    from cyberhub.formats.misp import feeds
+
+    limits = feeds.Limits(max_bytes=1, max_events=1, connect_timeout=1, read_timeout=1,
+                          private_addresses=True)
+    fetcher = feeds._Http("https://feeds.example/osint/", limits)
+    try:
+        with pytest.raises(feeds.FeedError, match="https://"):
+            fetcher._check_host(httpx2.URL("http://feeds.example/osint/manifest.json"))
+        fetcher._check_host(httpx2.URL("https://feeds.example/osint/manifest.json"))
+        fetcher._check_host(httpx2.URL("http://127.0.0.1:8080/osint/manifest.json"))
+    finally:
+        fetcher.close()
 
 
 def test_names_are_unique_per_organisation(api, analyst, outsider):

@@ -144,7 +144,8 @@ def _clean_url(url: str, *, any_directory: bool) -> str:
                              "characters, or a directory."), details={"field": "url"})
     try:
         return feeds.check_location(url, local_roots=None if any_directory else local_roots(),
-                                    private_addresses=get_settings().misp_feed_private_addresses)
+                                    private_addresses=get_settings().misp_feed_private_addresses,
+                                    allow_http=get_settings().misp_feed_allow_http)
     except feeds.FeedError as exc:
         raise InvalidInput(exc.message, details={"field": "url"}) from None
 

@@ -52,6 +52,7 @@ class Limits:
     connect_timeout: float
     read_timeout: float
     private_addresses: bool = False
+    allow_http: bool = False
 
     @classmethod
     def from_settings(cls) -> Limits:
@@ -61,7 +62,8 @@ class Limits:
         return cls(max_bytes=s.misp_feed_max_bytes, max_events=s.misp_feed_max_events,
                    connect_timeout=s.misp_feed_connect_timeout,
                    read_timeout=s.misp_feed_read_timeout,
-                   private_addresses=s.misp_feed_private_addresses)
+                   private_addresses=s.misp_feed_private_addresses,
+                   allow_http=s.misp_feed_allow_http)
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,23 @@ def is_url(location: str) -> bool:
     return location.lower().startswith(("http://", "https://"))
 
 
+def check_transport(url: httpx2.URL, *, private_addresses: bool, allow_http: bool) -> None:
+    """Feeds are fetched over TLS: what they hold goes into the knowledge base, and their
+    URL may carry credentials. Plain http:// only where the operator says so — for every
+    feed (``CYBERHUB_MISP_FEED_ALLOW_HTTP``), or for an intranet MISP named by a private
+    address once private addresses are allowed at all."""
+    if url.scheme == "https" or allow_http:
+        return
+    if private_addresses and _literal_private(url.host):
+        return
+    raise FeedError(_("Feeds are fetched over https:// only: what they hold must not cross "
+                      "the network in clear. The operator may allow http:// "
+                      "(CYBERHUB_MISP_FEED_ALLOW_HTTP, or CYBERHUB_MISP_FEED_PRIVATE_ADDRESSES "
+                      "for an intranet MISP named by its address)."))
+
+
 def check_location(location: str, *, local_roots: list[Path] | None,
-                   private_addresses: bool) -> str:
+                   private_addresses: bool, allow_http: bool = False) -> str:
     """The feed's address, tidied: an http(s) URL of the feed's folder (a trailing
     ``manifest.json`` is dropped), or an absolute directory. ``local_roots`` limits
     directories to those under them (``None``: any directory, for the operator)."""
@@ -96,6 +113,7 @@ def check_location(location: str, *, local_roots: list[Path] | None,
             raise FeedError(_("The feed's URL names no host."))
         if not private_addresses and _literal_private(url.host):
             raise FeedError(_private_message(url.host))
+        check_transport(url, private_addresses=private_addresses, allow_http=allow_http)
         text = str(url)
         if text.endswith("/manifest.json"):
             text = text[: -len("manifest.json")]
@@ -250,20 +268,23 @@ class _Http(_Source):
                             % {"status": response.status_code, "name": name})
 
     def _check_host(self, url: httpx2.URL) -> None:
-        if self.limits.private_addresses:
-            return
-        host = url.host
-        if _literal_private(host):
-            raise FeedError(_private_message(host))
-        try:
-            infos = socket.getaddrinfo(host, url.port or (443 if url.scheme == "https" else 80),
-                                       type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError):
-            raise FeedError(_("The feed's host %(host)s is not known (DNS).") % {"host": host}) \
-                from None
-        for info in infos:
-            if not ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global:
+        if not self.limits.private_addresses:
+            host = url.host
+            if _literal_private(host):
                 raise FeedError(_private_message(host))
+            try:
+                infos = socket.getaddrinfo(
+                    host, url.port or (443 if url.scheme == "https" else 80),
+                    type=socket.SOCK_STREAM)
+            except (socket.gaierror, UnicodeError):
+                raise FeedError(_("The feed's host %(host)s is not known (DNS).")
+                                % {"host": host}) from None
+            for info in infos:
+                if not ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global:
+                    raise FeedError(_private_message(host))
+        # Checked on every hop: an https feed must not redirect to http.
+        check_transport(url, private_addresses=self.limits.private_addresses,
+                        allow_http=self.limits.allow_http)
 
 
 def _shown(url: httpx2.URL) -> str:
