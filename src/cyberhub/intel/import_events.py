@@ -16,7 +16,7 @@ import uuid
 from collections import defaultdict
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from cyberhub import events
 from cyberhub.community.models import User
@@ -72,23 +72,24 @@ def _related(session: Session, import_id: uuid.UUID, user_id: uuid.UUID | None) 
 
 def _correlations(session: Session, import_id: uuid.UUID, org_id: uuid.UUID,
                   user_id: uuid.UUID | None) -> None:
-    # The import's distinct values first (a value shared by ten thousand of its objects
-    # is looked up once), then their occurrences in other organisations' records, a
-    # chunk of index keys at a time: linear in the occurrences, never pairwise.
-    keys = sorted(set(session.scalars(
-        select(ObservableValue.key).join(StixObject, StixObject.id == ObservableValue.object_id)
-        .where(StixObject.import_id == import_id))))
+    # One set-wise join, driven from the import's own records (by import, then by object,
+    # then by value key, all indexed) and cut off by a LIMIT: nothing proportional to
+    # the import's size is held in memory, and the database stops once enough is found.
+    mine, theirs = aliased(ObservableValue), aliased(ObservableValue)
+    own, other = aliased(StixObject), aliased(StixObject)
+    found = session.execute(
+        select(theirs.key, theirs.kind, theirs.value, other.owner_org_id).distinct()
+        .select_from(own)
+        .join(mine, mine.object_id == own.id)
+        .join(theirs, theirs.key == mine.key)
+        .join(other, other.id == theirs.object_id)
+        .where(own.import_id == import_id, other.owner_org_id != org_id)
+        .limit(MAX_EVENTS * 20))
     matched: dict[tuple[int, str, str], set[uuid.UUID]] = defaultdict(set)
-    for i in range(0, len(keys), CHUNK):
-        for key, kind, value, owner in session.execute(
-                select(ObservableValue.key, ObservableValue.kind, ObservableValue.value,
-                       StixObject.owner_org_id).distinct()
-                .join(StixObject, StixObject.id == ObservableValue.object_id)
-                .where(ObservableValue.key.in_(keys[i:i + CHUNK]),
-                       StixObject.owner_org_id != org_id)):
-            matched[(key, kind, value)].add(owner)
-        if len(matched) >= MAX_EVENTS:
-            break
+    for key, kind, value, owner in found:
+        if len(matched) >= MAX_EVENTS and (key, kind, value) not in matched:
+            continue
+        matched[(key, kind, value)].add(owner)
     if not matched:
         return
     # One record of this import per matched value: the subject of the event.
