@@ -35,6 +35,18 @@ ENGINES = [e.strip() for e in os.environ.get("CYBERHUB_TEST_ENGINES", "sqlite,po
            .split(",") if e.strip()]
 
 
+def redis_test_url() -> str:
+    """The Redis of the tests marked ``redis`` (``make redis`` records it)."""
+    url = os.environ.get("CYBERHUB_TEST_REDIS_URL")
+    recorded = ROOT / "var" / "test-redis-url"
+    if not url and recorded.exists():
+        url = recorded.read_text().strip()
+    if not url:
+        pytest.fail("No Redis for the tests marked redis: run 'make redis' (or set "
+                    "CYBERHUB_TEST_REDIS_URL), or leave them out with -m 'not redis'.")
+    return url
+
+
 def pg_admin_url() -> str:
     url = os.environ.get("CYBERHUB_TEST_PG_URL")
     if not url:

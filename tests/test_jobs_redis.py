@@ -18,7 +18,7 @@ from cyberhub.db import Database
 from cyberhub.intel import imports
 from cyberhub.intel.models import Import, ImportStatus
 from cyberhub.intel.synthetic import Generator, bundle_bytes
-from tests.conftest import ROOT
+from tests.conftest import redis_test_url
 from tests.factories import Community
 
 pytestmark = pytest.mark.redis
@@ -33,14 +33,7 @@ jobs.run_import(sys.argv[1])
 
 @pytest.fixture
 def redis_url() -> str:
-    url = os.environ.get("CYBERHUB_TEST_REDIS_URL")
-    recorded = ROOT / "var" / "test-redis-url"
-    if not url and recorded.exists():
-        url = recorded.read_text().strip()
-    if not url:
-        pytest.fail("No Redis for the job-queue tests: run 'make redis' (or set "
-                    "CYBERHUB_TEST_REDIS_URL), or leave them out with -m 'not redis'.")
-    return url
+    return redis_test_url()
 
 
 @pytest.fixture

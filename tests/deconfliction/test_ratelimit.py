@@ -42,12 +42,9 @@ def test_redis_window(database: Database, settings: Settings) -> None:
     import redis
     from sqlalchemy import text
 
-    from tests.conftest import ROOT
+    from tests.conftest import redis_test_url
 
-    recorded = ROOT / "var" / "test-redis-url"
-    if not recorded.exists():
-        pytest.fail("No Redis: run 'make redis', or leave these out with -m 'not redis'.")
-    settings.redis_url = recorded.read_text().strip()
+    settings.redis_url = redis_test_url()
     settings.queue_name = f"cyberhub-test-{uuid.uuid4().hex[:12]}"
     try:
         _exercise(database, "user:one")

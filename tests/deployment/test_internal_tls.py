@@ -13,7 +13,7 @@ import pytest
 
 from cyberhub.config import Settings
 from cyberhub.db import Database
-from tests.conftest import ROOT, pg_admin_url
+from tests.conftest import pg_admin_url, redis_test_url
 
 
 def with_query(url: str, query: str) -> str:
@@ -41,11 +41,7 @@ def test_postgresql_tls_settings_reach_the_driver(tmp_path) -> None:
 
 @pytest.mark.redis
 def test_redis_over_tls_is_asked_for_with_rediss_and_never_falls_back(tmp_path) -> None:
-    recorded = ROOT / "var" / "test-redis-url"
-    url = os.environ.get("CYBERHUB_TEST_REDIS_URL") or (
-        recorded.read_text().strip() if recorded.exists() else "")
-    if not url:
-        pytest.fail("No Redis for this test: run 'make redis'.")
+    url = redis_test_url()
     check = ("from cyberhub import jobs\n"
              "pool = jobs.huey.storage.conn.connection_pool\n"
              "print(pool.connection_class.__name__, pool.connection_kwargs.get('ssl_ca_certs'),"

@@ -4,7 +4,6 @@ the rest of the hub keeps working, and imports run again once Redis is back."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import httpx2
 import pytest
 
 from cyberhub.intel.synthetic import Generator, bundle_bytes
-from tests.conftest import ROOT
+from tests.conftest import redis_test_url
 from tests.faults.proxy import TcpProxy
 from tests.federation.network import HubProcess
 
@@ -23,20 +22,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.xdist_group("faul
 EMAIL = "ana@alpha-cert.example"
 
 
-def redis_url() -> str:
-    url = os.environ.get("CYBERHUB_TEST_REDIS_URL")
-    recorded = ROOT / "var" / "test-redis-url"
-    if not url and recorded.exists():
-        url = recorded.read_text().strip()
-    if not url:
-        pytest.fail("No Redis for the fault tests: run 'make redis' (or set "
-                    "CYBERHUB_TEST_REDIS_URL), or leave them out with -m 'not redis'.")
-    return url
-
-
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[tuple[HubProcess, TcpProxy]]:
-    real = urlsplit(redis_url())
+    real = urlsplit(redis_test_url())
     proxy = TcpProxy(real.hostname or "127.0.0.1", real.port or 6379)
     made = HubProcess("r", tmp_path, f"sqlite:///{tmp_path / 'hub.sqlite3'}")
     made.env["CYBERHUB_REDIS_URL"] = f"redis://127.0.0.1:{proxy.port}{real.path or '/0'}"
@@ -49,7 +37,7 @@ def hub(tmp_path: Path) -> Iterator[tuple[HubProcess, TcpProxy]]:
         proxy.close()
         import redis
 
-        client = redis.Redis.from_url(redis_url())
+        client = redis.Redis.from_url(redis_test_url())
         for key in client.scan_iter(f"*{made.env['CYBERHUB_QUEUE_NAME']}*"):
             client.delete(key)
         client.close()
