@@ -30,7 +30,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    inspect,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from cyberhub import audit
@@ -145,6 +158,62 @@ def _marking_visible(model: type[Shareable], viewer: Viewer) -> ColumnElement[bo
         and_(model.tlp == TLP.AMBER_STRICT, strict_audience),
         and_(model.tlp == TLP.RED, or_(model.created_by_id == viewer.user_id, red_audience)),
     )
+
+
+def uniform_markings(model: type[Shareable], viewer: Viewer) -> tuple[TLP, ...]:
+    """The markings under which every row of ``model`` is visible to this viewer and to
+    every other viewer of the same kind: CLEAR for anonymous visitors and the operator's
+    command line; CLEAR and GREEN for any member. Figures over those rows can be computed
+    once for all such viewers (the landscape's roll-up); :func:`visible_beyond_uniform`
+    gives the rest of what this viewer sees. None for types with unpublished rows."""
+    if _owner_only_while(model) is not None:
+        return ()
+    if viewer.user_id is None or viewer.org_id is None:
+        return (TLP.CLEAR,)
+    return (TLP.CLEAR, TLP.GREEN)
+
+
+def restricted(model: Any) -> ColumnElement[bool]:
+    """``tlp NOT IN ('CLEAR', 'GREEN')`` written with literals, the very predicate of the
+    partial indexes on restricted rows, so that both engines' planners can use them."""
+    clause: ColumnElement[bool] = model.tlp.not_in(
+        [literal_column("'CLEAR'"), literal_column("'GREEN'")])
+    return clause
+
+
+def visible_beyond_uniform(model: Any, viewer: Viewer) -> ColumnElement[bool]:
+    """SQL predicate: the rows this viewer sees under markings other than
+    :func:`uniform_markings` — what its organisation owns, what names it or its groups in
+    the audience, its own RED, and (for hub administrators) AMBER.
+
+    The candidates are found through indexes (audience entries by recipient, restricted
+    rows by owner or author) and then held to :func:`visible`, so the predicate stays
+    fast on a hub of millions of shared rows with few restricted ones."""
+    base = _entity(model)  # the mapped class, also when ``model`` is an alias of it
+    uniform = uniform_markings(base, viewer)
+    if viewer.user_id is None or viewer.org_id is None:
+        return false() if uniform else visible(model, viewer)
+    groups = viewer.org_group_ids | viewer.user_group_ids
+    table = base.__table__  # type: ignore[attr-defined]
+    candidates = [
+        select(table.c.id).where(restricted(table.c), table.c.owner_org_id == viewer.org_id),
+        select(table.c.id).where(restricted(table.c), table.c.tlp == TLP.RED,
+                                 table.c.created_by_id == viewer.user_id),
+        select(AudienceEntry.record_id).where(AudienceEntry.org_id == viewer.org_id),
+        select(AudienceEntry.record_id).where(AudienceEntry.user_id == viewer.user_id),
+    ]
+    if groups:
+        candidates.append(select(AudienceEntry.record_id).where(
+            AudienceEntry.group_id.in_(sorted(groups))))
+    if viewer.is_hub_admin:
+        candidates.append(select(table.c.id).where(restricted(table.c),
+                                                   table.c.tlp == TLP.AMBER))
+    outside = model.tlp.not_in(list(uniform)) if uniform else true()
+    return and_(outside, model.id.in_(union(*candidates)), visible(model, viewer))
+
+
+def _entity(model: Any) -> type[Shareable]:
+    return inspect(model).mapper.class_  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

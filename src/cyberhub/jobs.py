@@ -95,6 +95,28 @@ def requeue_stranded_imports() -> list[str]:
     return found
 
 
+def refresh_landscape_now(now: datetime | None = None) -> bool:
+    """Roll the landscape up again if a shared object changed or a period moved on since
+    the last time; False when it was current. Counts in a snapshot, then writes briefly."""
+    from cyberhub.atlas import landscape_rollup
+
+    db = database()
+    with db.snapshot() as session:
+        if landscape_rollup.is_current(session, now):
+            return False
+        computed = landscape_rollup.compute(session, now)
+    with db.transaction() as session:
+        landscape_rollup.store(session, computed)
+    return True
+
+
+@huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
+@huey.lock_task("landscape-rollup")  # type: ignore[untyped-decorator]
+def refresh_landscape() -> None:
+    if refresh_landscape_now():
+        log.info("landscape rolled up")
+
+
 @huey.task()  # type: ignore[untyped-decorator]
 def poll_feed(feed_id: str) -> None:
     """Fetch and import what is new in one claimed MISP feed (see federation.service)."""

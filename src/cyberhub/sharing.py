@@ -9,7 +9,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from cyberhub.db import Base, new_id, utcnow
@@ -92,6 +92,10 @@ class AudienceEntry(Base):
         Index("ix_audience_entries_record_org", "record_id", "org_id"),
         Index("ix_audience_entries_record_group", "record_id", "group_id"),
         Index("ix_audience_entries_record_user", "record_id", "user_id"),
+        # What is shared with a recipient (access.visible_beyond_uniform).
+        *(Index(f"ix_audience_entries_{c}_record", c, "record_id",
+                sqlite_where=text(f"{c} IS NOT NULL"), postgresql_where=text(f"{c} IS NOT NULL"))
+          for c in ("org_id", "group_id", "user_id")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -1,8 +1,9 @@
 """The landscape dashboard: what the threat map holds, over time and across the world.
 
-Every figure is one aggregate query over what the viewer may see (``access.visible`` on
+Every figure is an aggregate query over what the viewer may see (``access.visible`` on
 the objects counted, and on the relationship or sighting that carries an edge); nothing
-loads the objects themselves. Figures for a period:
+loads the objects themselves. Figures for a period, which runs from the Monday its first
+week starts on (a moment later than now counts in the current week, or not at all):
 
 - **new objects per week, by category**: visible, unrevoked objects whose STIX
   ``created`` (for observables, which have none: when the hub stored them) falls in the
@@ -15,57 +16,39 @@ loads the objects themselves. Figures for a period:
   or a country (a ``location`` with a ``country``), or ``originates-from`` a country;
 - **most active** actors, tools and malware, infrastructure and services: the visible
   relationships (either end) and sightings modified in the period that touch each.
+
+What every member sees alike (CLEAR and GREEN) is rolled up ahead of time by the worker
+(``landscape_rollup``); a request adds, live, what its viewer sees beyond that, so a
+hub of a million GREEN objects answers from a few kilobytes of counts. The roll-up is
+used only while no shared object has changed since it was made and the period has not
+moved on; otherwise the figures are computed live, never shown stale.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    Select,
-    and_,
-    case,
-    cast,
-    func,
-    literal,
-    or_,
-    select,
-)
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from cyberhub import access
 from cyberhub.access import Viewer
-from cyberhub.atlas import graph
-from cyberhub.db import UTCDateTime
-from cyberhub.errors import InvalidInput
+from cyberhub.atlas import landscape_figures as figures
+from cyberhub.atlas import landscape_rollup
+from cyberhub.atlas.landscape_figures import (
+    CATEGORIES,
+    CATEGORY_ORDER,
+    DEFAULT_PERIOD,
+    PERIODS,
+    RANKED,
+    TOP,
+    Parts,
+    window,
+)
 from cyberhub.i18n import _, pgettext
-from cyberhub.intel.models import StixObject, StixRef, Vetting
-
-PERIODS: dict[str, int] = {"30d": 30, "90d": 90, "1y": 365, "2y": 730}
-DEFAULT_PERIOD = "90d"
-ACTOR_TYPES = ("intrusion-set", "threat-actor", "campaign")
-PROFILE_TYPES = ("intrusion-set", "threat-actor")
-TOP = 10
-
-# STIX type → the dashboard's category of new objects; other types are not counted
-# there (relationships, sightings, reference vocabulary…).
-CATEGORIES: dict[str, str] = {**graph.CATEGORIES, "campaign": graph.ACTOR,
-                              "indicator": "indicator", "report": "report"}
-CATEGORY_ORDER = ("actor", "infrastructure", "service", "tool", "money", "contact",
-                  "indicator", "report")
-# The lists of the most active: category → the STIX types ranked in it.
-RANKED: dict[str, tuple[str, ...]] = {
-    "actors": PROFILE_TYPES,
-    "tools": ("malware", "tool"),
-    "infrastructure": ("infrastructure", "domain-name", "ipv4-addr", "ipv6-addr", "url",
-                       "autonomous-system", "x-cyberhub-criminal-service"),
-}
+from cyberhub.intel.models import StixObject
 
 
 def category_labels() -> dict[str, str]:
@@ -126,76 +109,38 @@ class Landscape:
         }
 
 
-def window(period: str, now: datetime | None = None) -> tuple[datetime, datetime, list[date]]:
-    """(since, until, week starts): the period ends now and starts on the Monday of the
-    week it reaches back into, so that every week is whole."""
-    if period not in PERIODS:
-        raise InvalidInput(_("Unknown period %(value)r; use one of: %(choices)s")
-                           % {"value": period, "choices": ", ".join(PERIODS)},
-                           details={"field": "period"})
-    until = (now or datetime.now(UTC)).astimezone(UTC)
-    first = (until - timedelta(days=PERIODS[period])).date()
-    first -= timedelta(days=first.weekday())
-    since = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    weeks = [first + timedelta(weeks=i)
-             for i in range(math.ceil((until - since) / timedelta(weeks=1)))]
-    return since, until, weeks
-
-
-def _week(session: Session, column: Any, since: datetime) -> ColumnElement[int]:
-    """The week (0, 1, …) of ``column`` counted from ``since``, in SQL."""
-    if session.get_bind().dialect.name == "sqlite":
-        start = since.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        return cast((func.julianday(column) - func.julianday(start)) / 7, Integer)
-    return cast(func.floor(func.extract("epoch", column - literal(since, UTCDateTime()))
-                           / 604800), Integer)
-
-
-def _weekly(session: Session, query: Select[int, int], nweeks: int) -> list[int]:
-    counts = [0] * nweeks
-    for week, n in session.execute(query):
-        if week is not None and 0 <= int(week) < nweeks:
-            counts[int(week)] += int(n)
-    return counts
-
-
-def _prefixed(column: Any, types: tuple[str, ...]) -> ColumnElement[bool]:
-    return or_(*(column.like(f"{t}--%") for t in types))
-
-
 def compute(session: Session, viewer: Viewer, period: str = DEFAULT_PERIOD, *,
-            now: datetime | None = None) -> Landscape:
+            now: datetime | None = None, rollup: bool = True) -> Landscape:
+    """The landscape as ``viewer`` sees it. From the roll-up of what every member sees
+    alike plus, live, what this viewer sees beyond it, when the roll-up is current;
+    otherwise entirely live (``rollup=False`` forces that). Both give the same figures."""
     since, until, weeks = window(period, now)
+    markings = access.uniform_markings(StixObject, viewer)
+    rolled = landscape_rollup.stored(session, markings, period, since) if rollup else None
+    if rolled is None:
+        parts = figures.parts(session, lambda m: access.visible(m, viewer), since)
+    else:
+        parts = figures.add_beyond(session, rolled,
+                                   lambda m: access.visible_beyond_uniform(m, viewer),
+                                   since, markings)
+    return _assemble(session, viewer, period, since, until, weeks, parts)
+
+
+def _assemble(session: Session, viewer: Viewer, period: str, since: datetime,
+              until: datetime, weeks: list[date], parts: Parts) -> Landscape:
     n = len(weeks)
-    visible = access.visible(StixObject, viewer)
-    moment = func.coalesce(StixObject.stix_created, StixObject.created_at)
-    week = _week(session, moment, since)
 
-    # New objects per week and type (one STIX id counts once, whoever holds copies).
+    def series(key: str) -> list[int]:
+        counts = parts.weekly.get(key, {})
+        return [counts.get(w, 0) for w in range(n)]
+
     new_objects = {c: [0] * n for c in CATEGORY_ORDER}
-    for stix_type, w, count in session.execute(
-            select(StixObject.type, week, func.count(StixObject.stix_id.distinct()))
-            .where(StixObject.type.in_(CATEGORIES), StixObject.revoked.is_(False),
-                   moment >= since, moment <= until, visible)
-            .group_by(StixObject.type, week)):
-        if w is not None and 0 <= int(w) < n:
-            new_objects[CATEGORIES[stix_type]][int(w)] += int(count)
-
-    sightings = _weekly(session, select(week, func.count(StixObject.stix_id.distinct()))
-                        .where(StixObject.type == "sighting", StixObject.revoked.is_(False),
-                               moment >= since, moment <= until, visible)
-                        .group_by(week), n)
-    changed = _week(session, StixObject.updated_at, since)
-    vetted = _weekly(session, select(changed, func.count(StixObject.stix_id.distinct()))
-                     .where(StixObject.vetting == Vetting.VETTED,
-                            StixObject.revoked.is_(False), StixObject.updated_at >= since,
-                            StixObject.updated_at <= until, visible)
-                     .group_by(changed), n)
-
-    sectors, countries = _breakdowns(session, viewer, since, until)
-    top = _most_active(session, viewer, since, until)
-    return Landscape(period, since, until, weeks, new_objects, sightings, vetted, sectors,
-                     countries, top)
+    for stix_type, category in CATEGORIES.items():
+        for w, count in enumerate(series(f"new:{stix_type}")):
+            new_objects[category][w] += count
+    sectors, countries = _breakdowns(session, viewer, parts.pairs)
+    return Landscape(period, since, until, weeks, new_objects, series("sightings"),
+                     series("vetted"), sectors, countries, _most_active(session, viewer, parts))
 
 
 def _names(session: Session, viewer: Viewer, ids: set[str],
@@ -213,39 +158,24 @@ def _names(session: Session, viewer: Viewer, ids: set[str],
     return found
 
 
-def _breakdowns(session: Session, viewer: Viewer, since: datetime,
-                until: datetime) -> tuple[list[tuple[str, str, int]], list[Country]]:
-    carrier = aliased(StixObject)
-    edges = (select(StixRef.source_stix_id, StixRef.target_stix_id, StixRef.kind)
-             .join(carrier, carrier.id == StixRef.object_id)
-             .where(carrier.type == "relationship", carrier.revoked.is_(False),
-                    carrier.stix_modified >= since, carrier.stix_modified <= until,
-                    access.visible(carrier, viewer),
-                    StixRef.kind.in_(("relationship:targets", "relationship:originates-from")),
-                    _prefixed(StixRef.source_stix_id, ACTOR_TYPES),
-                    _prefixed(StixRef.target_stix_id, ("identity", "location")))
-             .subquery())
-    rows = session.execute(
-        select(edges.c.kind, edges.c.target_stix_id,
-               func.count(edges.c.source_stix_id.distinct()))
-        .group_by(edges.c.kind, edges.c.target_stix_id)).all()
-    sector_counts = {t: int(c) for k, t, c in rows
+def _breakdowns(session: Session, viewer: Viewer, pairs: dict[tuple[str, str], int]
+                ) -> tuple[list[tuple[str, str, int]], list[Country]]:
+    sector_counts = {t: c for (k, t), c in pairs.items()
                      if k == "relationship:targets" and t.startswith("identity--")}
     names = _names(session, viewer, set(sector_counts), ("identity",))
     sectors = sorted(((sid, names[sid][1], count) for sid, count in sector_counts.items()
                       if sid in names), key=lambda s: (-s[2], s[1].casefold()))
-    places = {t for _k, t, _c in rows if t.startswith("location--")}
-    codes = _countries_of(session, viewer, places)
+    codes = _countries_of(session, viewer, {t for _k, t in pairs if t.startswith("location--")})
     by_code: dict[str, Country] = {}
-    for kind, target, count in rows:
+    for (kind, target), count in sorted(pairs.items()):
         code = codes.get(target)
         if code is None:
             continue
         country = by_code.get(code) or by_code.setdefault(code, _country(code))
         if kind == "relationship:targets":
-            country.targeted += int(count)
+            country.targeted += count
         else:
-            country.origin += int(count)
+            country.origin += count
     countries = sorted(by_code.values(), key=lambda c: (-c.targeted, -c.origin, c.name))
     return sectors, countries
 
@@ -275,44 +205,15 @@ def _country(code: str) -> Country:
     return Country(code, str(found.numeric), str(getattr(found, "common_name", found.name)))
 
 
-def _most_active(session: Session, viewer: Viewer, since: datetime,
-                 until: datetime) -> dict[str, list[Ranked]]:
-    """For each list of :data:`RANKED`, the objects that the most visible relationships
-    and sightings modified in the window touch (either end of a relationship; what a
-    sighting saw). One pass over the window's edges, ranked per list in SQL."""
-    every = tuple(t for types in RANKED.values() for t in types)
-    carrier = aliased(StixObject)
-    base = (select(StixRef.source_stix_id.label("source"),
-                   StixRef.target_stix_id.label("target"), StixRef.kind.label("kind"))
-            .join(carrier, carrier.id == StixRef.object_id)
-            .where(carrier.type.in_(("relationship", "sighting")),
-                   carrier.revoked.is_(False), carrier.stix_modified >= since,
-                   carrier.stix_modified <= until, access.visible(carrier, viewer),
-                   or_(and_(StixRef.kind.like("relationship:%"),
-                            or_(_prefixed(StixRef.source_stix_id, every),
-                                _prefixed(StixRef.target_stix_id, every))),
-                       and_(StixRef.kind == "sighting_of_ref",
-                            _prefixed(StixRef.target_stix_id, every))))
-            .cte("edges").prefix_with("MATERIALIZED"))
-    refs = select(base.c.source.label("ref")).where(
-        base.c.kind.like("relationship:%"), _prefixed(base.c.source, every)).union_all(
-        select(base.c.target.label("ref")).where(_prefixed(base.c.target, every))).subquery()
-    category = case(*((_prefixed(refs.c.ref, types), name)
-                      for name, types in RANKED.items())).label("category")
-    counted = (select(category, refs.c.ref, func.count().label("activity"))
-               .group_by(category, refs.c.ref).subquery())
-    place = func.row_number().over(partition_by=counted.c.category,
-                                   order_by=(counted.c.activity.desc(), counted.c.ref))
-    ranked = select(counted.c.category, counted.c.ref, counted.c.activity,
-                    place.label("place")).subquery()
-    rows = session.execute(select(ranked.c.category, ranked.c.ref, ranked.c.activity)
-                           .where(ranked.c.place <= TOP * 3)
-                           .order_by(ranked.c.category, ranked.c.place)).all()
-    names = _names(session, viewer, {r for _c, r, _n in rows}, every)
+def _most_active(session: Session, viewer: Viewer, parts: Parts) -> dict[str, list[Ranked]]:
+    """For each list of :data:`RANKED`, the first ranked objects the viewer may see."""
+    names = _names(session, viewer, {r for v in parts.active.values() for r, _n in v},
+                   figures.EVERY_RANKED)
     out: dict[str, list[Ranked]] = {name: [] for name in RANKED}
-    for name, ref, count in rows:
-        if ref in names and len(out[name]) < TOP:
-            out[name].append(Ranked(ref, *names[ref], int(count)))
+    for name in RANKED:
+        for ref, count in parts.active.get(name, []):
+            if ref in names and len(out[name]) < TOP:
+                out[name].append(Ranked(ref, *names[ref], count))
     return out
 
 

@@ -20,6 +20,7 @@ import orjson
 from sqlalchemy import JSON, Boolean, Enum, Table, Uuid
 from sqlalchemy.orm import Session
 
+from cyberhub import generations
 from cyberhub.db import UTCDateTime
 
 Converter = Callable[[Any], Any]
@@ -95,6 +96,7 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str],
     """Insert ``rows`` (tuples in the order of ``columns``) into ``table``."""
     if not rows:
         return
+    generations.touch(session, table.name)  # the driver writes where the ORM cannot see
     connection = session.connection()
     dialect = connection.dialect.name
     sql, converters = _plan(table, dialect, tuple(columns))
