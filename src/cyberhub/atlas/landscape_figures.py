@@ -206,11 +206,11 @@ def category_of(stix_id: str) -> str | None:
     return next((name for name, types in RANKED.items() if stix_type in types), None)
 
 
-def activity(session: Session, rows: Rows, since: datetime, *, ranked: bool = True,
-             refs: list[str] | None = None) -> dict[str, list[tuple[str, int]]]:
+def activity(session: Session, rows: Rows, since: datetime, *,
+             ranked: bool = True) -> dict[str, list[tuple[str, int]]]:
     """Per ranked category, the objects that the counted relationships (either end) and
     sightings (what they saw) modified since ``since`` touch, with how many touch each;
-    the first :data:`PLACES` (``ranked``), or all; only ``refs`` when given."""
+    the first :data:`PLACES` (``ranked``), or all."""
     c, r = aliased(StixObject), aliased(StixRef)
     where = [c.id == r.object_id, c.type.in_(("relationship", "sighting")),
              c.revoked.is_(False), c.stix_modified >= since, rows(c),
@@ -218,8 +218,6 @@ def activity(session: Session, rows: Rows, since: datetime, *, ranked: bool = Tr
                       or_(prefixed(r.source_stix_id, EVERY_RANKED),
                           prefixed(r.target_stix_id, EVERY_RANKED))),
                  and_(r.kind == "sighting_of_ref", prefixed(r.target_stix_id, EVERY_RANKED)))]
-    if refs is not None:
-        where.append(or_(r.source_stix_id.in_(refs), r.target_stix_id.in_(refs)))
     base = (select(r.source_stix_id.label("source"), r.target_stix_id.label("target"),
                    r.kind.label("kind"))
             .where(*where).cte("edges").prefix_with("MATERIALIZED"))
@@ -229,10 +227,8 @@ def activity(session: Session, rows: Rows, since: datetime, *, ranked: bool = Tr
     ).subquery()
     category = case(*((prefixed(ends.c.ref, types), name)
                       for name, types in RANKED.items())).label("category")
-    counted = select(category, ends.c.ref, func.count().label("activity"))
-    if refs is not None:
-        counted = counted.where(ends.c.ref.in_(refs))
-    counted_q = counted.group_by(category, ends.c.ref).subquery()
+    counted_q = (select(category, ends.c.ref, func.count().label("activity"))
+                 .group_by(category, ends.c.ref).subquery())
     out: dict[str, list[tuple[str, int]]] = {name: [] for name in RANKED}
     if ranked:
         place = func.row_number().over(
@@ -247,6 +243,31 @@ def activity(session: Session, rows: Rows, since: datetime, *, ranked: bool = Tr
         query = select(counted_q.c.category, counted_q.c.ref, counted_q.c.activity)
     for name, ref, count in session.execute(query):
         out[name].append((ref, int(count)))
+    return out
+
+
+def activity_of(session: Session, rows: Rows, since: datetime,
+                refs: list[str]) -> dict[str, int]:
+    """:func:`activity` of a few objects (ranked types), through the reference indexes:
+    as the source of a relationship, and as the target of one or of a sighting."""
+    out: dict[str, int] = {}
+    for start in range(0, len(refs), 500):
+        chunk = refs[start:start + 500]
+        sides = []
+        for column, kinds in ((StixRef.source_stix_id, StixRef.kind.like("relationship:%")),
+                              (StixRef.target_stix_id,
+                               or_(StixRef.kind.like("relationship:%"),
+                                   StixRef.kind == "sighting_of_ref"))):
+            c = aliased(StixObject)
+            sides.append(select(column.label("ref"))
+                         .join(c, c.id == StixRef.object_id)
+                         .where(column.in_(chunk), kinds,
+                                c.type.in_(("relationship", "sighting")),
+                                c.revoked.is_(False), c.stix_modified >= since, rows(c)))
+        ends = sides[0].union_all(sides[1]).subquery()
+        for ref, count in session.execute(
+                select(ends.c.ref, func.count()).group_by(ends.c.ref)):
+            out[ref] = int(count)
     return out
 
 
@@ -276,23 +297,33 @@ def add_beyond(session: Session, rolled: Parts, rows: Rows, since: datetime,
     for pair, n in pairs(session, rows, since, besides=markings).items():
         pair_counts[pair] = pair_counts.get(pair, 0) + n
     extra = activity(session, rows, since, ranked=False)
-    active: dict[str, list[tuple[str, int]]] = {}
-    for name in RANKED:
-        totals = dict(rolled.active.get(name, []))
-        more = dict(extra.get(name, []))
-        # The top places of the sum are among the roll-up's top places and the refs the
-        # viewer adds to: whatever else trails at least PLACES others.
-        unknown = sorted(set(more) - set(totals))
-        for start in range(0, len(unknown), 1000):
-            chunk = unknown[start:start + 1000]
-            found = dict(activity(session, under(markings), since, ranked=False,
-                                  refs=chunk).get(name, []))
-            for ref in chunk:
-                totals[ref] = found.get(ref, 0)
-        for ref, n in more.items():
-            totals[ref] += n
-        active[name] = sorted(totals.items(), key=lambda t: (-t[1], t[0]))[:PLACES]
+    active = {name: _top_of_sum(session, rolled.active.get(name, []), dict(extra.get(name, [])),
+                                since, markings) for name in RANKED}
     return Parts(weekly_counts, pair_counts, active)
+
+
+def _top_of_sum(session: Session, rolled: list[tuple[str, int]], more: dict[str, int],
+               since: datetime, markings: tuple[TLP, ...]) -> list[tuple[str, int]]:
+    """The first :data:`PLACES` of rolled-up plus extra activity. They are among the
+    roll-up's places and the objects the extra touches; of the latter, only those that
+    could reach a place need their rolled-up activity looked up: an object outside the
+    roll-up's places has at most the last place's activity there (and none at all when
+    the places are not all taken)."""
+    totals = dict(rolled)
+    for ref, n in more.items():
+        if ref in totals:
+            totals[ref] += n
+    unknown = {ref: n for ref, n in more.items() if ref not in totals}
+    if len(rolled) >= PLACES and unknown:
+        ceiling = rolled[-1][1]  # the most any object outside the places has
+        bar = sorted(totals.values(), reverse=True)[PLACES - 1]
+        hopeful = sorted(ref for ref, n in unknown.items() if ceiling + n >= bar)
+        found = activity_of(session, under(markings), since, hopeful)
+        for ref, n in unknown.items():
+            totals[ref] = n + found.get(ref, 0)
+    else:  # every object with rolled-up activity holds a place
+        totals.update(unknown)
+    return sorted(totals.items(), key=lambda t: (-t[1], t[0]))[:PLACES]
 
 
 __all__ = [
