@@ -36,6 +36,7 @@ from sqlalchemy import (
     and_,
     exists,
     false,
+    func,
     inspect,
     literal_column,
     not_,
@@ -210,6 +211,17 @@ def visible_beyond_uniform(model: Any, viewer: Viewer) -> ColumnElement[bool]:
                                                    table.c.tlp == TLP.AMBER))
     outside = model.tlp.not_in(list(uniform)) if uniform else true()
     return and_(outside, model.id.in_(union(*candidates)), visible(model, viewer))
+
+
+def beyond_uniform_at_least(session: Session, model: type[Shareable], viewer: Viewer,
+                            count: int) -> bool:
+    """Whether the viewer may be shown at least ``count`` rows of ``model`` beyond
+    :func:`uniform_markings` (counted on the index-found candidates, before the rule):
+    for choosing between figures rolled up plus the rest, and figures computed whole."""
+    if viewer.user_id is None or viewer.org_id is None:
+        return False
+    candidates = select(model.id).where(visible_beyond_uniform(model, viewer)).limit(count)
+    return (session.scalar(select(func.count()).select_from(candidates.subquery())) or 0) >= count
 
 
 def _entity(model: Any) -> type[Shareable]:

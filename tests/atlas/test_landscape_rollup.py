@@ -105,3 +105,21 @@ def test_a_period_that_moves_on_needs_a_new_rollup(database, community) -> None:
         assert landscape_rollup.is_current(s)
         assert not landscape_rollup.is_current(s, datetime.now(UTC) + timedelta(days=8))
     assert jobs.refresh_landscape_now(datetime.now(UTC) + timedelta(days=8)) is True
+
+
+def test_a_viewer_with_much_restricted_knowledge_gets_it_counted_whole(
+        client, community, landscape_data, monkeypatch) -> None:  # noqa: F811
+    from cyberhub.atlas import landscape
+
+    assert jobs.refresh_landscape_now() is True
+    before = fetch(client, community, landscape_data["ben"], period="2y").json()
+    monkeypatch.setattr(landscape, "LIVE_BEYOND", 1)  # Beta holds AMBER objects
+
+    def not_added(*_args: Any, **_kw: Any) -> Any:
+        raise AssertionError("added to the roll-up although computing whole is cheaper")
+
+    monkeypatch.setattr(landscape_figures, "add_beyond", not_added)
+    whole = fetch(client, community, landscape_data["ben"], period="2y").json()
+    assert {**whole, "until": ""} == {**before, "until": ""}
+    with pytest.raises(AssertionError, match="although computing whole"):
+        fetch(client, community, landscape_data["gina"], period="2y")  # Gamma holds none

@@ -109,6 +109,11 @@ class Landscape:
         }
 
 
+# Above this many restricted rows visible to the viewer, the figures are computed whole:
+# adding each row's share to the roll-up (with its duplicates left out) costs more.
+LIVE_BEYOND = 50_000
+
+
 def compute(session: Session, viewer: Viewer, period: str = DEFAULT_PERIOD, *,
             now: datetime | None = None, rollup: bool = True) -> Landscape:
     """The landscape as ``viewer`` sees it. From the roll-up of what every member sees
@@ -117,6 +122,9 @@ def compute(session: Session, viewer: Viewer, period: str = DEFAULT_PERIOD, *,
     since, until, weeks = window(period, now)
     markings = access.uniform_markings(StixObject, viewer)
     rolled = landscape_rollup.stored(session, markings, period, since) if rollup else None
+    if rolled is not None and access.beyond_uniform_at_least(session, StixObject, viewer,
+                                                             LIVE_BEYOND):
+        rolled = None  # adding that much to the roll-up costs more than counting it all
     if rolled is None:
         parts = figures.parts(session, lambda m: access.visible(m, viewer), since)
     else:

@@ -316,7 +316,9 @@ def _top_of_sum(session: Session, rolled: list[tuple[str, int]], more: dict[str,
     unknown = {ref: n for ref, n in more.items() if ref not in totals}
     if len(rolled) >= PLACES and unknown:
         ceiling = rolled[-1][1]  # the most any object outside the places has
-        bar = sorted(totals.values(), reverse=True)[PLACES - 1]
+        # The last place will hold at least this much: known totals, and at least the
+        # extra activity of the others.
+        bar = sorted([*totals.values(), *unknown.values()], reverse=True)[PLACES - 1]
         hopeful = sorted(ref for ref, n in unknown.items() if ceiling + n >= bar)
         found = activity_of(session, under(markings), since, hopeful)
         for ref, n in unknown.items():
