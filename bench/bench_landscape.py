@@ -177,8 +177,9 @@ def main() -> None:
         "CYBERHUB_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--reuse", action="store_true",
-                    help="PostgreSQL: keep the bench database and, when it is there, measure it "
-                         "again without importing (for working on the queries)")
+                    help="keep the bench databases (PostgreSQL: a database of its own; SQLite: a "
+                         "file in the temporary directory) and, when they are there, measure "
+                         "them again without importing (for working on the queries)")
     args = ap.parse_args()
     n = 1_000_000 if args.full else args.objects
     table = Table(title=f"Landscape and profiles, {n:,} generated objects (+10 % AMBER), "
@@ -189,7 +190,9 @@ def main() -> None:
         tmp = Path(tmpdir)
         for engine in args.engines.split(","):
             if engine == "sqlite":
-                url = f"sqlite:///{tmp / 'hub.sqlite3'}"
+                kept = Path(tempfile.gettempdir()) / f"cyberhub_bench_landscape_{n}.sqlite3"
+                there = args.reuse and kept.exists()
+                url = f"sqlite:///{kept if args.reuse else tmp / 'hub.sqlite3'}"
             else:
                 import psycopg
 
@@ -201,7 +204,7 @@ def main() -> None:
                         con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                         con.execute(f'CREATE DATABASE "{name}"')
                 url = args.pg_url.rsplit("/", 1)[0] + "/" + name
-            reuse = engine == "postgresql" and args.reuse and there
+            reuse = args.reuse and there
             for row in run(engine, url, n, args.repeat, reuse=reuse):
                 table.add_row(*row)
     console.print(table)
