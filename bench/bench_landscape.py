@@ -86,6 +86,7 @@ def _seed(database: Any, system: Any, n: int) -> tuple[list[Any], float, int]:
     from cyberhub.audience import Audience
     from cyberhub.community import service as community
     from cyberhub.intel.importer import ImportSettings, import_stix
+    from cyberhub.intel.imports import refresh_statistics
     from cyberhub.intel.synthetic import write_bundle
     from cyberhub.sharing import TLP
 
@@ -111,10 +112,9 @@ def _seed(database: Any, system: Any, n: int) -> tuple[list[Any], float, int]:
         bundle.unlink()
     tmp.rmdir()
     imported = time.perf_counter() - start
-    with database.transaction() as s:  # committed: statistics analysed in a rolled-back
-        total = s.scalar(text("SELECT COUNT(*) FROM stix_objects")) or 0  # one are void
-        if database.url.startswith("postgresql"):
-            s.execute(text("ANALYZE"))
+    refresh_statistics(database)  # as an import job does after a large import
+    with database.snapshot() as s:
+        total = s.scalar(text("SELECT COUNT(*) FROM stix_objects")) or 0
     console.print(f"{total:,} objects stored in {imported:.0f} s")
     return viewers, imported, total
 

@@ -379,14 +379,19 @@ REFRESH_STATISTICS_FROM = 10_000
 
 
 def refresh_statistics(database: Database) -> None:
-    """Let the planner see what an import added (PostgreSQL plans lookups from these
-    statistics; without them it scans). SQLite is asked to do what it thinks worth it."""
+    """Let the planner see what an import added. Both engines plan from these statistics:
+    without them PostgreSQL scans where it should look up, and SQLite takes any index
+    on a column compared for equality as selective (the landscape's restricted rows, found
+    through their candidates in 3 ms, took 400 ms through the type index). SQLite samples
+    (``analysis_limit``), which keeps this under a second at a million objects."""
     tables = ("stix_objects", "observable_values", "stix_refs", "audience_entries")
     with database.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
         else:
-            conn.exec_driver_sql("PRAGMA optimize")
+            conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
+            for table in tables:
+                conn.exec_driver_sql(f"ANALYZE {table}")
         conn.commit()
 
 
