@@ -117,6 +117,28 @@ def refresh_landscape() -> None:
         log.info("landscape rolled up")
 
 
+def refresh_graph_now() -> bool:
+    """Count the hub nodes' neighbours again if a shared object changed since the last
+    time; False when current. Counts in a snapshot, then writes briefly."""
+    from cyberhub.atlas import graph_rollup
+
+    db = database()
+    with db.snapshot() as session:
+        if graph_rollup.is_current(session):
+            return False
+        generation, computed = graph_rollup.compute(session)
+    with db.transaction() as session:
+        graph_rollup.store(session, generation, computed)
+    return True
+
+
+@huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
+@huey.lock_task("graph-rollup")  # type: ignore[untyped-decorator]
+def refresh_graph() -> None:
+    if refresh_graph_now():
+        log.info("graph hub nodes counted")
+
+
 @huey.task()  # type: ignore[untyped-decorator]
 def poll_feed(feed_id: str) -> None:
     """Fetch and import what is new in one claimed MISP feed (see federation.service)."""

@@ -1,5 +1,6 @@
 """Imports every model so that metadata (Alembic, tests) sees the whole schema."""
 
+from cyberhub.atlas.graph_rollup import NodeRollup
 from cyberhub.atlas.landscape_rollup import LandscapeRollup
 from cyberhub.audit import AuditEntry, AuditHead
 from cyberhub.comments import cleanup as _comments_cleanup  # noqa: F401 - its flush hook
@@ -104,7 +105,7 @@ __all__ = [
     "MatchDigest",
     "Meeting",
     "MeetingAttendee",
-    "MispFeed",
+    "MispFeed", "NodeRollup",
     "Note",
     "Notification",
     "NotificationSettings",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -33,11 +33,13 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    exists,
     func,
     literal,
     or_,
     select,
     text,
+    union,
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
@@ -250,10 +252,15 @@ class View:
 # ------------------------------------------------------------------ the queries
 
 
-def _node_conditions(model: type[StixObject], viewer: Viewer,
-                     f: Filters) -> list[ColumnElement[bool]]:
+# A model (or an alias of it) → which of its rows count; by default what the viewer sees.
+Rows = Callable[[Any], ColumnElement[bool]]
+
+
+def _node_conditions(model: type[StixObject], viewer: Viewer, f: Filters,
+                     rows: Rows | None = None) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [
-        access.visible(model, viewer), model.revoked.is_(False), model.type.not_in(NOT_NODES)]
+        rows(model) if rows is not None else access.visible(model, viewer),
+        model.revoked.is_(False), model.type.not_in(NOT_NODES)]
     if f.types:
         where.append(model.type.in_(f.types))
     if f.tlps:
@@ -277,8 +284,10 @@ def _neighbours(viewer: Viewer, stix_id: str, f: Filters, *, kind: str | None = 
 
 
 def _neighbours_each_way(viewer: Viewer, stix_id: str, f: Filters, *, kind: str | None = None,
-                         direction: str | None = None) -> list[Select[Any]]:
-    """:func:`_neighbours` as one query per direction."""
+                         direction: str | None = None, carriers: Rows | None = None,
+                         others: Rows | None = None) -> list[Select[Any]]:
+    """:func:`_neighbours` as one query per direction; ``carriers`` and ``others``, when
+    given, replace the viewer's visibility on the carrying records and the neighbours."""
     parts: list[Any] = []
     for way in (OUT, IN):
         if direction is not None and way != direction:
@@ -292,7 +301,9 @@ def _neighbours_each_way(viewer: Viewer, stix_id: str, f: Filters, *, kind: str 
                  .join(carrier, carrier.id == StixRef.object_id)
                  .join(other, other.stix_id == there)
                  .where(here == stix_id, there != stix_id, carrier.revoked.is_(False),
-                        access.visible(carrier, viewer), *_node_conditions(other, viewer, f)))
+                        carriers(carrier) if carriers is not None
+                        else access.visible(carrier, viewer),
+                        *_node_conditions(other, viewer, f, others)))
         if kind is not None:
             query = query.where(StixRef.kind == kind)
         parts.append(query)
@@ -307,19 +318,73 @@ def _roomy(session: Session) -> None:
         session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
-def groups(session: Session, viewer: Viewer, stix_id: str, f: Filters) -> list[Aggregate]:
-    """The visible neighbours of a node counted by (type, kind, direction), in SQL."""
+def groups(session: Session, viewer: Viewer, stix_id: str, f: Filters, *,
+           rollup: bool = True) -> list[Aggregate]:
+    """The visible neighbours of a node counted by (type, kind, direction), in SQL. A
+    node with many neighbours is answered, unfiltered, from the worker's roll-up of what
+    every member sees (``graph_rollup``) plus what this viewer sees beyond it."""
+    from cyberhub.atlas import graph_rollup
+
+    counts: dict[tuple[str, str, str], int] | None = None
+    if rollup and f == Filters():
+        markings = access.uniform_markings(StixObject, viewer)
+        counts = graph_rollup.stored(session, markings, stix_id)
+        if counts is not None and access.beyond_uniform_at_least(
+                session, StixObject, viewer, graph_rollup.LIVE_BEYOND):
+            counts = None
+        if counts is not None:
+            counts = dict(counts)
+            for key, n in beyond_counts(session, viewer, stix_id, markings).items():
+                counts[key] = counts.get(key, 0) + n
+    if counts is None:
+        counts = count_groups(session, viewer, stix_id, f)
+    return sorted((Aggregate(stix_id, t, k, d, n) for (d, k, t), n in counts.items() if n),
+                  key=lambda a: (a.count, a.type, a.kind, a.direction))
+
+
+def count_groups(session: Session, viewer: Viewer, stix_id: str, f: Filters, *,
+                 rows: Rows | None = None) -> dict[tuple[str, str, str], int]:
+    """(direction, kind, type) → distinct neighbours, over the records ``rows`` admits
+    (carriers and neighbours alike; by default what the viewer sees)."""
     _roomy(session)
     # Grouped in each direction's own query, straight over the joins: a GROUP BY over a
     # UNION ALL would first copy every reference into a temporary result.
-    rows: list[Any] = []
-    for part in _neighbours_each_way(viewer, stix_id, f):
+    out: dict[tuple[str, str, str], int] = {}
+    for part in _neighbours_each_way(viewer, stix_id, f, carriers=rows, others=rows):
         direction, kind, other, other_type = part.selected_columns
-        rows += session.execute(
-            part.with_only_columns(direction, kind, other_type, func.count(other.distinct()))
-            .group_by(kind, other_type)).all()
-    return sorted((Aggregate(stix_id, str(t), str(k), str(d), int(n)) for d, k, t, n in rows),
-                  key=lambda a: (a.count, a.type, a.kind, a.direction))
+        for d, k, t, n in session.execute(
+                part.with_only_columns(direction, kind, other_type, func.count(other.distinct()))
+                .group_by(kind, other_type)):
+            out[(str(d), str(k), str(t))] = int(n)
+    return out
+
+
+def beyond_counts(session: Session, viewer: Viewer, stix_id: str,
+                  markings: tuple[TLP, ...]) -> dict[tuple[str, str, str], int]:
+    """The neighbours the viewer sees only through records beyond ``markings`` — a
+    carrying record or every copy of the neighbour — counted by (direction, kind, type):
+    what adds to the roll-up over ``markings`` without counting anyone twice."""
+    beyond: Rows = lambda m: access.visible_beyond_uniform(m, viewer)  # noqa: E731
+    out: dict[tuple[str, str, str], int] = {}
+    for way in (OUT, IN):
+        found = union(*(part for rows in ((beyond, None), (None, beyond))
+                        for part in _neighbours_each_way(
+                            viewer, stix_id, Filters(), direction=way,
+                            carriers=rows[0], others=rows[1]))).subquery()
+        carrier, ref, copy = aliased(StixObject), aliased(StixRef), aliased(StixObject)
+        here, there = ((ref.source_stix_id, ref.target_stix_id) if way == OUT
+                       else (ref.target_stix_id, ref.source_stix_id))
+        in_rollup = and_(
+            exists().where(here == stix_id, there == found.c.other, ref.kind == found.c.kind,
+                           carrier.id == ref.object_id, carrier.revoked.is_(False),
+                           carrier.tlp.in_(markings)),
+            exists().where(copy.stix_id == found.c.other, copy.revoked.is_(False),
+                           copy.tlp.in_(markings), copy.type.not_in(NOT_NODES)))
+        for kind, other_type, n in session.execute(
+                select(found.c.kind, found.c.type, func.count())
+                .where(~in_rollup).group_by(found.c.kind, found.c.type)):
+            out[(way, str(kind), str(other_type))] = int(n)
+    return out
 
 
 def _ids_of_groups(session: Session, viewer: Viewer, stix_id: str, f: Filters,
@@ -487,14 +552,15 @@ def search(session: Session, viewer: Viewer, *, q: str | None = None,
 
 def expand(session: Session, viewer: Viewer, stix_id: str, f: Filters = Filters(), *,
            limit: int = EXPANSION_LIMIT, shown: int = 0,
-           node_budget: int = NODE_BUDGET, known: Sequence[str] = ()) -> View:
+           node_budget: int = NODE_BUDGET, known: Sequence[str] = (),
+           rollup: bool = True) -> View:
     """A node's visible neighbours: small groups one by one, the rest aggregated; with
     ``known`` (nodes the client already draws), the edges the new nodes have to them."""
     check_node(stix_id)
     _check_limit(limit)
     check_known(known)
     room = max(0, min(limit, node_budget - max(shown, 0)))
-    counted = groups(session, viewer, stix_id, f)
+    counted = groups(session, viewer, stix_id, f, rollup=rollup)
     view = View(total=sum(g.count for g in counted))
     chosen: list[Aggregate] = []
     used = 0

@@ -1,4 +1,4 @@
-"""landscape roll-up: data generations, the rolled-up counts, and partial indexes that
+"""landscape and graph roll-ups: data generations, the rolled-up counts, and partial indexes that
 find a viewer's restricted rows among the shared ones
 
 Revision ID: 0027
@@ -38,6 +38,15 @@ def upgrade() -> None:
         sa.Column('body', sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint('scope', 'period', name=op.f('pk_landscape_rollups')),
     )
+    op.create_table(
+        'graph_node_rollups',
+        sa.Column('stix_id', sa.String(length=300), nullable=False),
+        sa.Column('scope', sa.String(length=40), nullable=False),
+        sa.Column('generation', sa.BigInteger(), nullable=False),
+        sa.Column('computed_at', cyberhub.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('body', sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint('stix_id', 'scope', name=op.f('pk_graph_node_rollups')),
+    )
     for name, column in (("ix_stix_objects_restricted_owner", "owner_org_id"),
                          ("ix_stix_objects_restricted_author", "created_by_id")):
         op.create_index(name, 'stix_objects', [column, 'id'], unique=False,
@@ -54,5 +63,6 @@ def downgrade() -> None:
         op.drop_index(f"ix_audience_entries_{column}_record", table_name='audience_entries')
     op.drop_index("ix_stix_objects_restricted_author", table_name='stix_objects')
     op.drop_index("ix_stix_objects_restricted_owner", table_name='stix_objects')
+    op.drop_table('graph_node_rollups')
     op.drop_table('landscape_rollups')
     op.drop_table('data_generations')

@@ -1,0 +1,99 @@
+"""The graph's roll-up of hub nodes: an expansion from it plus what the viewer sees
+beyond it counts exactly what counting live counts, and is never used once stale."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from hypothesis import HealthCheck, example, given, settings
+from sqlalchemy import delete, update
+
+from cyberhub import access, jobs
+from cyberhub.atlas import explore, graph_rollup
+from cyberhub.intel.models import StixObject, StixRef
+from cyberhub.sharing import TLP, AudienceEntry
+from tests.atlas.test_landscape_rollup_property import (
+    _LIFTED,
+    ACTORS,
+    PLACES,
+    SECTORS,
+    TOOLS,
+    _store,
+    _world,
+)
+from tests.factories import Community
+
+NODES = (ACTORS[0], ACTORS[1], TOOLS[0], SECTORS[0], next(iter(PLACES)))
+
+
+def _cast(community: Community) -> tuple[Any, ...]:
+    if not hasattr(community, "_graph_cast"):
+        orgs = [community.org(f"Org {i}") for i in range(3)]
+        users = [community.user(o) for o in orgs]
+        admin = community.user(orgs[2], role="hub-admin")
+        group = community.group(orgs=[orgs[1]], users=[users[2]])
+        community._graph_cast = (orgs, users, admin, group)  # type: ignore[attr-defined]
+    return community._graph_cast  # type: ignore[attr-defined,no-any-return]
+
+
+def _counts(groups: list[explore.Aggregate]) -> dict[tuple[str, str, str], int]:
+    return {(g.direction, g.kind, g.type): g.count for g in groups}
+
+
+@example(world=_LIFTED)
+@settings(max_examples=15, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(world=_world)
+def test_rolled_up_neighbours_equal_live_ones(database, community: Community, monkeypatch: Any,
+                                              world: list[tuple[int, dict[str, Any]]]) -> None:
+    orgs, users, admin, group = _cast(community)
+    viewers = [community.viewer(u) for u in (*users, admin)]
+    monkeypatch.setattr(graph_rollup, "HUB_DEGREE", 0)  # every node is a hub here
+    try:
+        with database.transaction() as s:
+            _store(s, world, datetime.now(UTC), orgs, users, group)
+        assert jobs.refresh_graph_now() is True
+        with database.snapshot() as s:
+            assert graph_rollup.is_current(s)
+            for viewer in viewers:
+                markings = access.uniform_markings(StixObject, viewer)
+                for node in NODES:
+                    rolled = explore.groups(s, viewer, node, explore.Filters())
+                    live = explore.groups(s, viewer, node, explore.Filters(), rollup=False)
+                    assert _counts(rolled) == _counts(live), (viewer.label, node)
+                    if graph_rollup.hub_nodes(s).count(node):
+                        assert graph_rollup.stored(s, markings, node) is not None
+    finally:
+        with database.transaction() as s:
+            s.execute(delete(AudienceEntry))
+            s.execute(delete(StixRef))
+            s.execute(delete(StixObject))
+
+
+def test_a_change_is_counted_at_once_and_rolled_up_again(database, community: Community,
+                                                        monkeypatch: Any) -> None:
+    orgs, users, _admin, group = _cast(community)
+    viewer = community.viewer(users[1])
+    monkeypatch.setattr(graph_rollup, "HUB_DEGREE", 0)
+    with database.transaction() as s:
+        _store(s, _LIFTED, datetime.now(UTC), orgs, users, group)
+    assert jobs.refresh_graph_now() is True
+    assert jobs.refresh_graph_now() is False  # current: nothing to do
+
+    def not_live(*_args: Any, **_kw: Any) -> Any:
+        raise AssertionError("counted live although the roll-up is current")
+
+    with monkeypatch.context() as m:
+        m.setattr(explore, "count_groups", not_live)
+        with database.snapshot() as s:
+            before = _counts(explore.groups(s, viewer, ACTORS[0], explore.Filters()))
+    assert sum(before.values()) > 0
+    with database.transaction() as s:  # every record now RED: only its author sees it
+        s.execute(update(StixObject).values(tlp=TLP.RED))
+    with database.snapshot() as s:
+        assert not graph_rollup.is_current(s)
+        assert explore.groups(s, viewer, ACTORS[0], explore.Filters()) == []
+    assert jobs.refresh_graph_now() is True
+    with database.snapshot() as s:
+        assert explore.groups(s, viewer, ACTORS[0], explore.Filters()) == []
