@@ -23,6 +23,7 @@ from cyberhub.errors import (
     BadRequest,
     HubBusy,
     HubError,
+    InternalError,
     NotFound,
     PayloadTooLarge,
     TooManyRequests,
@@ -104,8 +105,12 @@ class SecurityHeaders:
         too_large = PayloadTooLarge(
             _("The request body is larger than %(n)d bytes.") % {"n": max_body})
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _v in headers}
                 headers.extend((k, v) for k, v in self.headers if k not in present)
@@ -156,6 +161,19 @@ class SecurityHeaders:
         except _BodyTooLarge:
             if not answered:
                 await _send_json(send_with_headers, too_large, path)
+        except Exception as exc:
+            # A bug: answered here, inside the locale, request-id and header middleware,
+            # in the hub's error format (ASVS V7.4.1), then raised on for the server to
+            # log with its trace (and for test clients to see).
+            log.error("unhandled %s on %s %s", type(exc).__name__, scope.get("method"), path)
+            if not started:
+                request = Request(scope)
+                # The plain error page: the failed page's context may hold anything.
+                request.state.page_context = None
+                request.state.error_template = None
+                response = _error_response(request, InternalError())
+                await response(scope, receive, send_with_headers)
+            raise
 
 
 class StaticAssets(StaticFiles):

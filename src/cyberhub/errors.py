@@ -134,6 +134,20 @@ class StorageFull(HubError):
             "the hub's operators, who must free disk space."), **kwargs)
 
 
+class InternalError(HubError):
+    """A fault in the hub itself (a bug): answered without any of its internals."""
+
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str | None = None, **kw: Any) -> None:
+        from cyberhub.i18n import _
+
+        super().__init__(message or _(
+            "Something went wrong on the hub's side; nothing you sent is at fault. Try "
+            "again later, and tell the hub's operators the request id if it persists."), **kw)
+
+
 class PayloadTooLarge(HubError):
     status_code = 413
     code = "payload_too_large"

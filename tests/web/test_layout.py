@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.factories import csrf_of, sign_in
 from tests.web.helpers import login, post
 
@@ -220,12 +222,29 @@ def test_an_unexpected_failure_tells_nothing_of_the_internals(app):
         raise RuntimeError("secret internals at /srv/cyberhub/var/secret_key")
 
     app.add_api_route("/test-broken", broken)
+    app.add_api_route("/api/v1/test-broken", broken)
     with TestClient(app, raise_server_exceptions=False) as c:
-        for accept in ("text/html", "application/json"):
-            r = c.get("/test-broken", headers={"accept": accept})
+        for path, accept in (("/test-broken", "text/html"), ("/test-broken", "application/json"),
+                             ("/api/v1/test-broken", "*/*")):
+            r = c.get(path, headers={"accept": accept, "x-request-id": "req-1234abcd"})
             assert r.status_code == 500
             assert "secret" not in r.text and "Traceback" not in r.text
             assert "RuntimeError" not in r.text and "/srv/" not in r.text
+            # ASVS V7.4.1, V7.4.3: the hub's own answer, with its headers and request id.
+            assert r.headers["x-request-id"] == "req-1234abcd"
+            assert "default-src" in r.headers["content-security-policy"]
+            assert r.headers["x-content-type-options"] == "nosniff"
+            assert r.headers["cache-control"] == "no-store"
+            if path.startswith("/api/"):
+                assert r.json()["error"]["code"] == "internal_error"
+                assert "request id" in r.json()["error"]["message"]
+            elif accept == "text/html":
+                assert "text/html" in r.headers["content-type"]
+                assert "request id" in r.text
+        french = c.get("/api/v1/test-broken", headers={"accept-language": "fr"})
+        assert french.status_code == 500 and "request id" not in french.json()["error"]["message"]
+    with TestClient(app) as c, pytest.raises(RuntimeError):  # tests still see the bug
+        c.get("/api/v1/test-broken")
 
 
 def test_no_directory_listing_hidden_files_or_versions(client):
