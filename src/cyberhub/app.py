@@ -29,7 +29,7 @@ from cyberhub.errors import (
     TooManyRequests,
 )
 from cyberhub.i18n import _
-from cyberhub.observability import logs
+from cyberhub.observability import logs, metrics
 from cyberhub.observability.middleware import RequestObservation
 from cyberhub.schemas import ERROR_RESPONSES
 
@@ -246,6 +246,7 @@ def _error_response(request: Request, error: HubError) -> Response:
     from cyberhub.taxii import media
 
     if error.status_code in SECURITY_EVENTS:
+        metrics.record_refusal(error.status_code, error.code)
         security_log.warning("refused %s %s %s: %s from %s", error.status_code,
                              request.method, request.url.path, error.code,
                              request.client.host if request.client else "-")

@@ -154,3 +154,15 @@ def test_bearer_token(app, settings) -> None:
     settings.metrics_loopback = False
     with TestClient(app, client=LOOPBACK) as c:
         assert c.get("/metrics").status_code == 404
+
+
+def test_security_refusals_are_counted_by_code(app, client) -> None:
+    """ASVS V8.1.4, V11.1.8: a burst of refusals shows in one counter, ready to alert on."""
+    labels = {"status": "401", "code": "not_authenticated"}
+    before = sample(scrape(app), "cyberhub_security_refusals_total", **labels) or 0
+    for _ in range(3):
+        assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/me", headers=bearer("not-a-token")).status_code == 401
+    text = scrape(app)
+    assert sample(text, "cyberhub_security_refusals_total", **labels) == before + 4
+    assert "not-a-token" not in text

@@ -56,6 +56,10 @@ IMPORT_OBJECTS = Counter(
     ["format"])
 IMPORT_OBJECTS_INVALID = Counter(
     "cyberhub_import_objects_invalid", "Objects imports found invalid, by format.", ["format"])
+SECURITY_REFUSALS = Counter(
+    "cyberhub_security_refusals",
+    "Requests refused as security events (401, 403, 429), by status and error code.",
+    ["status", "code"])
 
 
 def multiprocess_dir() -> str | None:
@@ -65,6 +69,12 @@ def multiprocess_dir() -> str | None:
 def record_request(method: str, route: str, status: int, seconds: float) -> None:
     HTTP_REQUESTS.labels(method, route, str(status)).inc()
     HTTP_LATENCY.labels(method, route).observe(seconds)
+
+
+def record_refusal(status: int, code: str) -> None:
+    """A refusal the security log writes (failed authentication, access control, CSRF,
+    throttling): counted so that a burst can raise an alert (ASVS V8.1.4, V11.1.8)."""
+    SECURITY_REFUSALS.labels(str(status), code).inc()
 
 
 def record_job(task: str, failed: bool) -> None:
