@@ -42,7 +42,7 @@ def _counts(groups: list[explore.Aggregate]) -> dict[tuple[str, str, str], int]:
 
 
 @example(world=_LIFTED)
-@settings(max_examples=15, deadline=None, suppress_health_check=[
+@settings(max_examples=8, deadline=None, suppress_health_check=[
     HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(world=_world)
 def test_rolled_up_neighbours_equal_live_ones(database, community: Community, monkeypatch: Any,

@@ -119,7 +119,7 @@ _LIFTED = [_held(0, 0, TLP.GREEN), _held(1, 0, TLP.GREEN),
 
 
 @example(world=_LIFTED, periods=["2y"])
-@settings(max_examples=20, deadline=None, suppress_health_check=[
+@settings(max_examples=12, deadline=None, suppress_health_check=[
     HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(world=_world, periods=st.lists(st.sampled_from(list(landscape.PERIODS)), min_size=1,
                                       max_size=2, unique=True))
