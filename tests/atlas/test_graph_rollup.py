@@ -21,20 +21,11 @@ from tests.atlas.test_landscape_rollup_property import (
     TOOLS,
     _store,
     _world,
+    cast,
 )
 from tests.factories import Community
 
 NODES = (ACTORS[0], ACTORS[1], TOOLS[0], SECTORS[0], next(iter(PLACES)))
-
-
-def _cast(community: Community) -> tuple[Any, ...]:
-    if not hasattr(community, "_graph_cast"):
-        orgs = [community.org(f"Org {i}") for i in range(3)]
-        users = [community.user(o) for o in orgs]
-        admin = community.user(orgs[2], role="hub-admin")
-        group = community.group(orgs=[orgs[1]], users=[users[2]])
-        community._graph_cast = (orgs, users, admin, group)  # type: ignore[attr-defined]
-    return community._graph_cast  # type: ignore[attr-defined,no-any-return]
 
 
 def _counts(groups: list[explore.Aggregate]) -> dict[tuple[str, str, str], int]:
@@ -47,7 +38,7 @@ def _counts(groups: list[explore.Aggregate]) -> dict[tuple[str, str, str], int]:
 @given(world=_world)
 def test_rolled_up_neighbours_equal_live_ones(database, community: Community, monkeypatch: Any,
                                               world: list[tuple[int, dict[str, Any]]]) -> None:
-    orgs, users, admin, group = _cast(community)
+    orgs, users, admin, group = cast(community)
     viewers = [community.viewer(u) for u in (*users, admin)]
     monkeypatch.setattr(graph_rollup, "HUB_DEGREE", 0)  # every node is a hub here
     try:
@@ -73,7 +64,7 @@ def test_rolled_up_neighbours_equal_live_ones(database, community: Community, mo
 
 def test_a_change_is_counted_at_once_and_rolled_up_again(database, community: Community,
                                                         monkeypatch: Any) -> None:
-    orgs, users, _admin, group = _cast(community)
+    orgs, users, _admin, group = cast(community)
     viewer = community.viewer(users[1])
     monkeypatch.setattr(graph_rollup, "HUB_DEGREE", 0)
     with database.transaction() as s:

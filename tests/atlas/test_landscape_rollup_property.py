@@ -99,6 +99,18 @@ def _store(s: Any, world: list[tuple[int, dict[str, Any]]], now: datetime,
     s.flush()
 
 
+def cast(community: Community) -> tuple[Any, ...]:
+    """Three organisations with an analyst each, a hub administrator, and a group of the
+    second organisation and the third analyst: made once per test, for every example."""
+    if not hasattr(community, "_rollup_cast"):
+        orgs = [community.org(f"Org {i}") for i in range(3)]
+        users = [community.user(o) for o in orgs]
+        admin = community.user(orgs[2], role="hub-admin")
+        group = community.group(orgs=[orgs[1]], users=[users[2]])
+        community._rollup_cast = (orgs, users, admin, group)  # type: ignore[attr-defined]
+    return community._rollup_cast  # type: ignore[attr-defined,no-any-return]
+
+
 def _held(pick: int, owner: int, tlp: TLP, **row: Any) -> tuple[int, dict[str, Any]]:
     return pick, {"owner": owner, "tlp": tlp, "audience": [], "days": 10, "changed": 10,
                   "revoked": False, "vetted": False, **row}
@@ -126,13 +138,7 @@ _LIFTED = [_held(0, 0, TLP.GREEN), _held(1, 0, TLP.GREEN),
 def test_rolled_up_figures_equal_live_ones(database, community: Community, monkeypatch: Any,
                                            world: list[tuple[int, dict[str, Any]]],
                                            periods: list[str]) -> None:
-    if not hasattr(community, "_rollup_cast"):
-        orgs = [community.org(f"Org {i}") for i in range(3)]
-        users = [community.user(o) for o in orgs]
-        admin = community.user(orgs[2], role="hub-admin")
-        group = community.group(orgs=[orgs[1]], users=[users[2]])
-        community._rollup_cast = (orgs, users, admin, group)  # type: ignore[attr-defined]
-    orgs, users, admin, group = community._rollup_cast  # type: ignore[attr-defined]
+    orgs, users, admin, group = cast(community)
     viewers = [community.viewer(u) for u in (*users, admin)]
     # Few ranked places, so that what a viewer adds can lift an object into them.
     monkeypatch.setattr(figures, "PLACES", 1)
