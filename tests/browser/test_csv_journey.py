@@ -11,6 +11,7 @@ import pytest
 
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_journeys import no_console_errors, sign_in
+from tests.cache import open_warning_index
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -18,9 +19,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def test_upload_preview_map_import_and_find(hub, new_page, console):
-    from cyberhub.intel import warninglists
 
-    warninglists.index()  # built once per hub (~20 s): before the page's clock starts
+    open_warning_index()  # built once per hub (~20 s): before the page's clock starts
     org = hub.community.org("Sheet Police")
     user = hub.community.user(org, email="analyst@sheet-police.example")
     page = new_page()
@@ -79,9 +79,8 @@ def test_upload_preview_map_import_and_find(hub, new_page, console):
 
 
 def test_text_candidates_page_renders(hub, new_page, console):
-    from cyberhub.intel import warninglists
 
-    warninglists.index()  # built once per hub (~20 s): before the page's clock starts
+    open_warning_index()  # built once per hub (~20 s): before the page's clock starts
     org = hub.community.org("Text Police")
     user = hub.community.user(org, email="analyst@text-police.example")
     page = new_page()

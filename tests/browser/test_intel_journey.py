@@ -12,9 +12,9 @@ import orjson
 import pytest
 from stix2validator import ValidationOptions, validate_string
 
-from cyberhub.intel import warninglists
 from cyberhub.intel.synthetic import Generator, bundle_bytes
 from tests.browser.test_journeys import no_console_errors, sign_in, sign_out
+from tests.cache import open_warning_index
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -47,7 +47,7 @@ def test_import_find_correlate_and_export(hub, new_page, console, tmp_path):
     ids = _bundle(bundle)
     # The first value lookup of a hub compiles the MISP warning lists (~20 s): do it
     # before the clock of the page starts.
-    warninglists.index()
+    open_warning_index()
 
     # Org A uploads the bundle under AMBER for org B and watches it finish.
     page = new_page()

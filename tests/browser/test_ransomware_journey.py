@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from cyberhub.intel import warninglists
 from cyberhub.ransomware import service
 from cyberhub.refdata import service as refdata
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_journeys import no_console_errors, sign_in
+from tests.cache import open_warning_index
 from tests.ransomware.conftest import SMALL_GALAXY, WANNACRY
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -28,7 +28,7 @@ def test_paste_a_note_and_find_the_family_with_its_decryptor(hub, new_page, cons
     refdata.load(hub.database, ["ransomware"], files=[SMALL_GALAXY])
     # Contact points are checked against the MISP warning lists, compiled on first use
     # (~20 s; `cyberhub refdata load` does it on a real hub): before the page's clock.
-    warninglists.index()
+    open_warning_index()
     org = hub.community.org("Victim Hospital")
     user = hub.community.user(org, email="it@victim-hospital.example")
     with hub.database.transaction() as s:

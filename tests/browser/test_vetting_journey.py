@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from cyberhub.audience import Audience
-from cyberhub.intel import imports, warninglists
+from cyberhub.intel import imports
 from cyberhub.intel.models import StixObject
 from cyberhub.intel.synthetic import Generator, bundle_bytes
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_journeys import no_console_errors, sign_in, sign_out
+from tests.cache import open_warning_index
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -65,7 +66,7 @@ def test_vet_an_object_then_package_review_release_and_acknowledge(hub, new_page
 
     # The first value lookup of a hub compiles the MISP warning lists (~20 s): do it
     # before the clock of the pages starts.
-    warninglists.index()
+    open_warning_index()
 
     # Two analysts of other organisations confirm it.
     for analyst, reason in ((banker, "Seen in **card fraud** cases since March."),

@@ -20,6 +20,7 @@ import orjson
 
 from cyberhub import migrate
 from cyberhub.taxii.media import TAXII
+from tests.cache import warninglists_index
 
 PASSWORD = "a quiet harbour under seven lanterns"
 
@@ -28,19 +29,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def warninglists_index() -> Path:
-    """One MISP warning-list index for every hub process of the test run (building it
-    takes seconds; `cyberhub serve` builds one when its var/ has none)."""
-    from cyberhub.intel import warninglists
-
-    path = (Path(__file__).resolve().parents[2] / "var" / "test-cache" / "warninglists"
-            / warninglists.index_name())
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        warninglists.build_index(path)  # written atomically: a parallel build is harmless
-    return path
 
 
 class HubProcess:

@@ -45,8 +45,8 @@ from cyberhub.intel import warninglists
 from cyberhub.intel.models import ObservableValue, StixObject, StixObjectVersion, StixRef
 from cyberhub.intel.synthetic import Generator
 from cyberhub.sharing import AudienceEntry
+from tests.cache import warninglists_index
 from tests.factories import Community, bearer, csrf_of, sign_in
-from tests.federation.network import warninglists_index
 from tests.fuzz.hostile import (
     dumps,
     form,

@@ -10,13 +10,13 @@ import pytest
 from cyberhub.config import Settings, get_settings, set_settings
 from cyberhub.intel import warninglists
 from cyberhub.intel.warninglists import WarningIndex, build_index
+from tests.cache import warninglists_index
 
 
 @pytest.fixture(scope="session")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WarningIndex]:
-    """One index for the session: building it normalises ~2.5 million entries."""
-    path = build_index(tmp_path_factory.mktemp("warninglists") / "index.bin")
-    ix = WarningIndex(path)
+    """One index for the run: building it normalises ~2.5 million entries."""
+    ix = WarningIndex(warninglists_index())
     yield ix
     ix.close()
 

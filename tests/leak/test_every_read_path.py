@@ -47,8 +47,8 @@ from cyberhub.federation import matching, sync
 from cyberhub.federation.models import MatchDigest
 from cyberhub.intel import warninglists
 from cyberhub.taxii.media import TAXII
+from tests.cache import warninglists_index
 from tests.factories import Community, bearer
-from tests.federation.network import warninglists_index
 from tests.leak.build import MATCH_KEY, Built, build
 from tests.leak.world import STIX_KINDS, Drawn, RecordSpec, draw, may_leave, sees
 
