@@ -8,6 +8,7 @@ import csv
 import io
 import tracemalloc
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,9 +63,13 @@ def sample(n: int, seed: int) -> list[dict[str, Any]]:
 
 
 def indicator(value: str, kind: str = "ipv4", seed: int = 0, **extra: Any) -> dict[str, Any]:
-    """An indicator for one value (``seed`` varies the id)."""
+    """An indicator for one value (``seed`` varies the id).
+
+    The generator's seed comes from a stable checksum: ``hash()`` of a string changes
+    with every process, and two values could then draw the same id.
+    """
     path = {"ipv4": "ipv4-addr:value", "domain": "domain-name:value"}[kind]
-    obj = Generator(seed=seed + hash(value) % 10_000).indicator(kind)
+    obj = Generator(seed=zlib.crc32(f"{value}/{seed}".encode())).indicator(kind)
     obj["pattern"] = f"[{path} = '{value}']"
     obj.update(extra)
     return obj
@@ -417,9 +422,10 @@ def test_blocklists_of_sensitive_values_are_audited_once(database, community, tm
 @pytest.fixture(scope="session")
 def misp_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The real MISP warning lists, compiled once per session (~2.5 million entries)."""
-    from cyberhub.intel.warninglists import WarningIndex, build_index
+    from cyberhub.intel.warninglists import WarningIndex
+    from tests.cache import warninglists_index
 
-    ix = WarningIndex(build_index(tmp_path_factory.mktemp("warninglists") / "index.bin"))
+    ix = WarningIndex(warninglists_index())
     yield ix
     ix.close()
 
