@@ -110,6 +110,9 @@ def test_operation_from_proposal_to_after_action_review(hub, new_page, console, 
     page.set_viewport_size({"width": 1280, "height": 900})
     sign_in(page, hub, banker.email)
     page.goto(op_url)
+    # htmx must have processed the page (its own load of the evidence section has come
+    # back) before the change event can be caught; under load it can lag the page.
+    page.locator("#evidence-and-outcomes #evidence").wait_for()
     row = page.locator("#tasks tr", has_text="Freeze the mule accounts")
     url = page.url
     row.get_by_label("Status of Freeze the mule accounts").select_option(label="Done")
