@@ -404,19 +404,31 @@ def check_bundle(stream: BinaryIO) -> None:
     does not, the rest is scanned too). The stream is rewound afterwards."""
     seen: dict[str, Any] = {}
     has_objects = False
+    depth = 0
+    key: str | None = None
     try:
-        for prefix, event, value in ijson.parse(stream):
-            if prefix == "" and event not in ("start_map", "end_map", "map_key"):
+        # basic_parse, not parse: parse's prefixes grow with the nesting, so a file of
+        # nested brackets would cost quadratic time before the first object is read.
+        for event, value in ijson.basic_parse(stream):
+            if depth == 0 and event != "start_map":
                 raise ImportFileError(_("The file is not a STIX bundle: its top level is not "
                                         "a JSON object."))
-            if prefix in ("type", "id", "spec_version") and event in ("string", "number"):
-                seen[prefix] = value
-            elif prefix == "objects" and not has_objects:  # its start, not its end
+            if depth == 1 and event == "map_key":
+                key = value
+                continue
+            if depth == 1 and key == "objects" and not has_objects:  # its start, not its end
                 if event != "start_array":
                     raise ImportFileError(_("The bundle's \"objects\" is not an array."))
                 has_objects = True
                 if "type" in seen:
                     break
+            elif depth == 1 and key in ("type", "id", "spec_version") \
+                    and event in ("string", "number"):
+                seen[key] = value
+            if event in ("start_map", "start_array"):
+                depth += 1
+            elif event in ("end_map", "end_array"):
+                depth -= 1
     except (ijson.JSONError, UnicodeDecodeError) as exc:  # invalid UTF-8 is not JSON
         raise ImportFileError(_("The file is not valid JSON: %(error)s") % {"error": exc}
                               ) from None
