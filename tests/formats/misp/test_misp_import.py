@@ -332,6 +332,9 @@ def test_a_bad_feed_stores_nothing(database, community, member, tmp_path, damage
     (b'{"response": [{"Event": {"info": "x"', "not valid JSON"),
     (b"\x1f\x8bnot gzip", "not a readable .tar.gz feed"),
     (b"hello", "must start with { or ["),
+    # Nested brackets would cost the item builder quadratic time: refused as they stream.
+    (b"[" * 200_000 + b"]" * 200_000, "nests deeper than 64 levels"),
+    (b'{"response": ' + b'[{"Event": ' * 50_000, "nests deeper than 64 levels"),
 ])
 def test_malformed_misp_json_fails_clearly(database, community, member, tmp_path, body,
                                            message):

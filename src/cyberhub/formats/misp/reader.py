@@ -25,9 +25,12 @@ import ijson
 import orjson
 
 from cyberhub.formats.convert import ConversionError
+from cyberhub.formats.nesting import NestingGuard
 from cyberhub.i18n import _
 
 MAX_EVENT_FILE_BYTES = 512 * 1_048_576
+# MISP nests an event about eight levels deep (response, event, object, attribute, tag).
+MAX_DEPTH = 64
 _GZIP = b"\x1f\x8b"
 _EVENT_KEYS = frozenset({"info", "Attribute", "Object", "uuid", "date", "Tag"})
 _UUID_FILE = re.compile(r"^[0-9a-fA-F-]{36}\.json$")
@@ -226,7 +229,7 @@ def _unwrap(item: Any) -> dict[str, Any] | None:
     return None
 
 
-def _first_byte(stream: IO[bytes]) -> bytes:
+def _first_byte(stream: IO[bytes] | NestingGuard) -> bytes:
     while chunk := stream.read(4096):
         stripped = chunk.lstrip()
         if stripped:
@@ -234,7 +237,7 @@ def _first_byte(stream: IO[bytes]) -> bytes:
     return b""
 
 
-def _top_key(stream: IO[bytes]) -> str | None:
+def _top_key(stream: IO[bytes] | NestingGuard) -> str | None:
     """The first key of the top-level object (ijson stops reading there)."""
     for prefix, event, value in ijson.parse(stream):
         if prefix == "" and event == "map_key":
@@ -244,7 +247,13 @@ def _top_key(stream: IO[bytes]) -> str | None:
     return None
 
 
-def _event_file(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
+def _too_deep(limit: int) -> ConversionError:
+    return ConversionError(_("The file nests deeper than %(n)d levels; MISP events never "
+                             "do. Nothing was stored.") % {"n": limit})
+
+
+def _event_file(raw: IO[bytes]) -> Iterator[dict[str, Any]]:
+    stream = NestingGuard(raw, MAX_DEPTH, _too_deep)
     try:
         first = _first_byte(stream)
         stream.seek(0)
