@@ -41,6 +41,19 @@ TECHNIQUES = ("T1566", "T1566.001", "T1566.002", "T1486", "T1490", "T1059.001", 
               "T1190", "T1133", "T1021.001", "T1567", "T1048", "T1105", "T1027", "T1204",
               "T1071", "T1003", "T1110", "T1219", "T1657", "T1583.001", "T1588.002",
               "T1555", "T1539", "T1056.001", "T1496", "T1498", "T1489", "T1047", "T1053")
+# The enterprise tactic each stand-in technique is drawn under (its first, for those
+# ATT&CK lists under several).
+TACTICS = {
+    "T1566": "initial-access", "T1566.001": "initial-access", "T1566.002": "initial-access",
+    "T1486": "impact", "T1490": "impact", "T1059.001": "execution", "T1078": "initial-access",
+    "T1190": "initial-access", "T1133": "initial-access", "T1021.001": "lateral-movement",
+    "T1567": "exfiltration", "T1048": "exfiltration", "T1105": "command-and-control",
+    "T1027": "defense-evasion", "T1204": "execution", "T1071": "command-and-control",
+    "T1003": "credential-access", "T1110": "credential-access",
+    "T1219": "command-and-control", "T1657": "impact", "T1583.001": "resource-development",
+    "T1588.002": "resource-development", "T1555": "credential-access",
+    "T1539": "credential-access", "T1056.001": "collection", "T1496": "impact",
+    "T1498": "impact", "T1489": "impact", "T1047": "execution", "T1053": "execution"}
 SECTORS = ("Finance", "Bank", "Health", "Government, Administration", "Manufacturing",
            "Retail", "Education", "Telecoms", "Energy", "Transport", "Payment", "Legal",
            "Insurance", "eCommerce", "Digital infrastructure", "Hospitality")
@@ -107,7 +120,7 @@ class Reference:
             yield {"type": "attack-pattern", "spec_version": "2.1", "id": sid,
                    "created": CREATED, "modified": CREATED, "name": f"{name} - {ext}",
                    "kill_chain_phases": [{"kill_chain_name": "mitre-attack",
-                                          "phase_name": "impact"}],
+                                          "phase_name": TACTICS.get(ext, "impact")}],
                    "external_references": [{"source_name": "mitre-attack",
                                             "external_id": ext}], "labels": [LABEL]}
         for sid, name in self.sectors:
