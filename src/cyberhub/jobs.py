@@ -139,6 +139,28 @@ def refresh_graph() -> None:
         log.info("graph hub nodes counted")
 
 
+def refresh_attack_now() -> bool:
+    """Count the ATT&CK heatmap again if a shared object changed since the last time;
+    False when current. Counts in a snapshot, then writes briefly."""
+    from cyberhub.atlas import attack_rollup
+
+    db = database()
+    with db.snapshot() as session:
+        if attack_rollup.is_current(session):
+            return False
+        computed = attack_rollup.compute(session)
+    with db.transaction() as session:
+        attack_rollup.store(session, computed)
+    return True
+
+
+@huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
+@huey.lock_task("attack-rollup")  # type: ignore[untyped-decorator]
+def refresh_attack() -> None:
+    if refresh_attack_now():
+        log.info("ATT&CK heatmap rolled up")
+
+
 @huey.task()  # type: ignore[untyped-decorator]
 def poll_feed(feed_id: str) -> None:
     """Fetch and import what is new in one claimed MISP feed (see federation.service)."""

@@ -1,5 +1,6 @@
 """Imports every model so that metadata (Alembic, tests) sees the whole schema."""
 
+from cyberhub.atlas.attack_rollup import AttackRollup
 from cyberhub.atlas.graph_rollup import NodeRollup
 from cyberhub.atlas.landscape_rollup import LandscapeRollup
 from cyberhub.audit import AuditEntry, AuditHead
@@ -70,6 +71,7 @@ from cyberhub.vetting.models import VettingVote
 __all__ = [
     "ActionItem",
     "ApiToken",
+    "AttackRollup",
     "AudienceEntry",
     "AuditEntry",
     "AuditHead",

@@ -9,9 +9,14 @@ from typing import Any
 
 import pytest
 from mitreattack.navlayers import Layer
+from sqlalchemy import update
 
+from cyberhub import jobs
+from cyberhub.atlas import attack
 from cyberhub.atlas.synthetic import CREATED
+from cyberhub.intel.models import StixObject
 from cyberhub.intel.synthetic import bundle_bytes
+from cyberhub.sharing import TLP
 from tests.atlas.test_chokepoints import actor, relationship
 from tests.factories import Community, bearer
 from tests.intel.test_import import run_import
@@ -106,3 +111,47 @@ def test_the_page_draws_the_matrix(client, community, attack_map):
     assert "Secret Group" not in r.text
     bad = client.get("/atlas/attack", params={"since": "yesterday"})
     assert bad.status_code == 422 and "since must be a date" in html.unescape(bad.text)
+
+
+def test_the_actor_is_picked_from_suggestions_or_typed_by_name(client, community, attack_map):
+    login(client, attack_map["gina"].email)
+    options = client.get("/atlas/attack/actors", params={"actor": "grou"}).text
+    assert f'value="{attack_map["one"]["id"]}">Group One' in options
+    assert "Group Two" in options and "Secret Group" not in options  # Beta's AMBER actor
+    assert client.get("/atlas/attack/actors", params={"actor": "g"}).text.strip() == ""
+    by_name = client.get("/atlas/attack", params={"actor": "group one"})
+    assert by_name.status_code == 200
+    assert f'href="/atlas/actors/{attack_map["one"]["id"]}">Profile of Group One' in by_name.text
+    assert "PowerShell" not in by_name.text  # Group One does not use it
+    for hidden in ("Secret Group", "intrusion-set--00000000-0000-4000-9000-000000000003",
+                   "Nobody"):
+        r = client.get("/atlas/attack", params={"actor": hidden})
+        assert r.status_code == 422 and "No actor you may see" in html.unescape(r.text), hidden
+        assert "/atlas/actors/" not in r.text and "actor-options\"><option" not in r.text
+
+
+def test_the_worker_rolls_up_and_requests_answer_from_it(
+        client, community, attack_map, monkeypatch, database):
+    live = {who: heatmap(client, community, attack_map[who]) for who in ("gina", "ben")}
+    assert jobs.refresh_attack_now() is True
+    assert jobs.refresh_attack_now() is False  # current: nothing to do
+
+    def not_live(*_args: Any, **_kw: Any) -> Any:
+        raise AssertionError("counted live although the roll-up is current")
+
+    with monkeypatch.context() as m:
+        m.setattr(attack, "heatmap", not_live)
+        for who in ("gina", "ben"):
+            assert heatmap(client, community, attack_map[who]) == live[who]
+        login(client, attack_map["ben"].email)
+        assert client.get("/atlas/attack").status_code == 200
+    # A filter narrows live; a change is counted at once, and rolled up again.
+    assert heatmap(client, community, attack_map["gina"], actor=attack_map["one"]["id"])
+    with database.transaction() as s:
+        s.execute(update(StixObject).where(StixObject.stix_id == attack_map["two"]["id"])
+                  .values(tlp=TLP.RED))
+    after = heatmap(client, community, attack_map["gina"])
+    assert after["T1566.001"]["actors"] == 1 and "T1059.001" in after  # the report stays
+    assert after["T1059.001"]["actors"] == 0
+    assert jobs.refresh_attack_now() is True
+    assert heatmap(client, community, attack_map["gina"]) == after

@@ -60,3 +60,46 @@ def test_landscape_map_charts_and_an_actor_profile(hub, new_page, console, tmp_p
                 page.screenshot(path=str(ARTIFACTS / "actor-light-desktop.png"),
                                 full_page=True)
     no_console_errors(console)
+
+
+def test_heatmap_narrowed_to_an_actor_picked_from_the_suggestions(hub, new_page, console,
+                                                                 tmp_path):
+    org = hub.community.org("Heatmap CERT")
+    analyst = hub.community.user(org, email="analyst@heatmap-cert.example")
+    eco = Ecosystem(seed=9, until=datetime.now(UTC) - timedelta(hours=1))
+    objects = list(eco.objects(12, extras=True, reference_objects=True))
+    techniques = [o["id"] for o in objects if o["type"] == "attack-pattern"][:2]
+    crew = {"type": "intrusion-set", "spec_version": "2.1", "name": "Heatmap Journey Crew",
+            "id": "intrusion-set--5b0f6a64-3c1e-4f0e-9d7a-0c2f1e8d9a11",
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z"}
+    objects += [crew] + [{
+        "type": "relationship", "spec_version": "2.1", "relationship_type": "uses",
+        "id": f"relationship--5b0f6a64-3c1e-4f0e-9d7a-0c2f1e8d9a{20 + i}",
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+        "source_ref": crew["id"], "target_ref": t} for i, t in enumerate(techniques)]
+    assert run_import(hub.database, hub.community, analyst, bundle_bytes(objects), tmp_path,
+                      tlp="GREEN").objects_stored
+    page = new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, hub, analyst.email)
+    page.goto(f"{hub.url}/atlas/attack")
+    every = page.locator(".heatmap a.heat").count()
+    assert every > 2
+    field = page.get_by_label("Actor")
+    field.press_sequentially("journey cr", delay=20)  # as typed: htmx asks for suggestions
+    options = page.locator("#actor-options option")
+    options.first.wait_for(state="attached")
+    assert options.count() == 1 and options.first.inner_text() == crew["name"]
+    field.fill(options.first.get_attribute("value") or "")  # what picking it puts there
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"actor=intrusion-set--"))
+    assert page.get_by_role("link", name="Profile of Heatmap Journey Crew").count() == 1
+    assert field.input_value() == crew["name"]  # its name, which names it alone
+    assert page.locator(".heatmap a.heat").count() == 2
+    page.screenshot(path=str(ARTIFACTS / "attack-heatmap-actor.png"), full_page=True)
+    # Typed by its name (any case), the same actor.
+    field.fill("heatmap journey crew")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show").click()
+    assert "actor=heatmap+journey+crew" in page.url, page.url
+    assert page.locator(".heatmap a.heat").count() == 2
+    no_console_errors(console)

@@ -53,7 +53,7 @@ def attack_heatmap(ctx: ApiCtx, actor: Actor = None, sector: Sector = None,
     return HeatmapOut(top=found.top, tactics=[
         TacticOut(phase=phase, label=label, techniques=[
             TechniqueOut(stix_id=t.stix_id, attack_id=t.attack_id, name=t.name,
-                         actors=len(t.actors), reports=len(t.reports), score=t.score)
+                         actors=t.actors, reports=t.reports, score=t.score)
             for t in cells])
         for phase, label, cells in found.columns()])
 

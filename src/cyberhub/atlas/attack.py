@@ -12,12 +12,13 @@ time window. The same figures export as an ATT&CK Navigator layer (format 4.5).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
 from cyberhub import access
@@ -53,12 +54,14 @@ class Technique:
     attack_id: str
     name: str
     tactics: list[str]
-    actors: set[str] = field(default_factory=set)  # stix ids
-    reports: set[str] = field(default_factory=set)
+    actors: int = 0  # distinct visible actors using it
+    reports: int = 0  # distinct visible reports referencing it
+    # Which copy described it: the newest (modified, row id) of the rows that parse.
+    newest: tuple[datetime, str] = (datetime.min.replace(tzinfo=UTC), "")
 
     @property
     def score(self) -> int:
-        return len(self.actors) + len(self.reports)
+        return self.actors + self.reports
 
 
 @dataclass
@@ -68,11 +71,15 @@ class Filters:
     since: datetime | None = None  # relationships modified from …
     until: datetime | None = None  # … until (exclusive)
 
+    @property
+    def empty(self) -> bool:
+        return self.actor is None and self.sector is None and self.since is None \
+            and self.until is None
+
 
 @dataclass
 class Heatmap:
     techniques: list[Technique]
-    actor_names: dict[str, str]
 
     @property
     def top(self) -> int:
@@ -86,6 +93,14 @@ class Heatmap:
             cells.sort(key=lambda t: (-t.score, t.attack_id))
             out.append((phase, label, cells))
         return out
+
+
+# The rows a figure is computed over: all a viewer may see, or a part of them (the
+# roll-up's uniform markings, or what one viewer sees beyond them).
+Rows = Callable[[Any], ColumnElement[bool]]
+Pair = tuple[str, str]
+_CHUNK = 5000
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 def _technique(stix_id: str, data: str) -> Technique | None:
@@ -102,72 +117,127 @@ def _technique(stix_id: str, data: str) -> Technique | None:
     return Technique(stix_id, attack_id, name, [p for p in phases if isinstance(p, str)])
 
 
-def _visible_ids(session: Session, viewer: Viewer, types: tuple[str, ...],
-                 ids: set[str]) -> dict[str, str]:
-    """Of ``ids``, those of a visible, unrevoked object of one of ``types``: id → name."""
-    found: dict[str, str] = {}
+def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
     wanted = sorted(ids)
-    for start in range(0, len(wanted), 5000):
-        for stix_id, name in session.execute(
-                access.select_visible(StixObject, viewer)
-                .with_only_columns(StixObject.stix_id, StixObject.name)
-                .where(StixObject.stix_id.in_(wanted[start:start + 5000]),
-                       StixObject.type.in_(types), StixObject.revoked.is_(False))):
-            found[stix_id] = name or stix_id
+    for start in range(0, len(wanted), _CHUNK):
+        yield wanted[start:start + _CHUNK]
+
+
+def techniques_of(session: Session, rows: Rows) -> dict[str, Technique]:
+    """The techniques among ``rows``: unrevoked attack patterns with an ATT&CK id and an
+    enterprise tactic, each described by its newest copy that has them."""
+    found: dict[str, Technique] = {}
+    for stix_id, data, modified, row_id in session.execute(
+            select(StixObject.stix_id, StixObject.data, StixObject.stix_modified, StixObject.id)
+            .where(rows(StixObject), StixObject.type == "attack-pattern",
+                   StixObject.revoked.is_(False))):
+        newest = (modified or _EPOCH, str(row_id))
+        if stix_id in found and found[stix_id].newest >= newest:
+            continue
+        technique = _technique(stix_id, data)
+        if technique is not None:
+            technique.newest = newest
+            found[stix_id] = technique
     return found
 
 
-def heatmap(session: Session, viewer: Viewer, filters: Filters | None = None) -> Heatmap:
-    f = filters or Filters()
-    techniques: dict[str, Technique] = {}
-    for stix_id, data in session.execute(
-            access.select_visible(StixObject, viewer)
-            .with_only_columns(StixObject.stix_id, StixObject.data)
-            .where(StixObject.type == "attack-pattern", StixObject.revoked.is_(False))):
-        if stix_id not in techniques:
-            found = _technique(stix_id, data)
-            if found is not None:
-                techniques[stix_id] = found
+def holders(session: Session, rows: Rows, types: tuple[str, ...],
+            ids: Iterable[str] | None = None) -> set[str]:
+    """The STIX ids (of ``ids``, or all) with an unrevoked row of ``types`` in ``rows``."""
+    query = select(StixObject.stix_id).where(
+        rows(StixObject), StixObject.type.in_(types), StixObject.revoked.is_(False))
+    if ids is None:
+        return set(session.scalars(query.distinct()))
+    return {stix_id for chunk in _chunks(ids)
+            for stix_id in session.scalars(query.where(StixObject.stix_id.in_(chunk)))}
+
+
+def uses(session: Session, rows: Rows, f: Filters, *, sources: Iterable[str] | None = None,
+         targets: Iterable[str] | None = None) -> set[Pair]:
+    """(actor, technique) of the unrevoked ``uses`` relationships among ``rows`` (modified
+    within the filters' window), optionally only from ``sources`` or to ``targets``."""
     carrier = aliased(StixObject)
-    uses = (select(StixRef.source_stix_id, StixRef.target_stix_id)
-            .join(carrier, carrier.id == StixRef.object_id)
-            .where(StixRef.kind == "relationship:uses", carrier.revoked.is_(False),
-                   StixRef.target_stix_id.in_(techniques) if len(techniques) < 5000
-                   else StixRef.kind == "relationship:uses",
-                   access.visible(carrier, viewer)))
+    query = (select(StixRef.source_stix_id, StixRef.target_stix_id)
+             .join(carrier, carrier.id == StixRef.object_id)
+             .where(StixRef.kind == "relationship:uses", carrier.revoked.is_(False),
+                    rows(carrier)))
     if f.since is not None:
-        uses = uses.where(carrier.stix_modified >= f.since)
+        query = query.where(carrier.stix_modified >= f.since)
     if f.until is not None:
-        uses = uses.where(carrier.stix_modified < f.until)
+        query = query.where(carrier.stix_modified < f.until)
     if f.actor is not None:
-        uses = uses.where(StixRef.source_stix_id == f.actor)
-    pairs = [(s, t) for s, t in session.execute(uses).all() if t in techniques]
-    allowed: set[str] | None = None
-    if f.sector is not None:
-        allowed = {s for (s,) in session.execute(
-            select(StixRef.source_stix_id).join(carrier, carrier.id == StixRef.object_id)
-            .where(StixRef.kind == "relationship:targets",
-                   StixRef.target_stix_id == f.sector, carrier.revoked.is_(False),
-                   access.visible(carrier, viewer)))}
-    actors = _visible_ids(session, viewer, ACTOR_TYPES,
-                          {s for s, _t in pairs if allowed is None or s in allowed})
+        query = query.where(StixRef.source_stix_id == f.actor)
+    if sources is not None:
+        return {(s, t) for chunk in _chunks(sources) for s, t in session.execute(
+            query.where(StixRef.source_stix_id.in_(chunk)))}
+    if targets is not None:
+        return {(s, t) for chunk in _chunks(targets) for s, t in session.execute(
+            query.where(StixRef.target_stix_id.in_(chunk)))}
+    return {(s, t) for s, t in session.execute(query)}
+
+
+def report_refs(session: Session, rows: Rows, f: Filters, *,
+                reports: Iterable[str] | None = None,
+                targets: Iterable[str] | None = None) -> set[Pair]:
+    """(report, referenced object) of the unrevoked reports among ``rows`` (modified within
+    the filters' window), optionally only of ``reports`` or to ``targets``."""
+    report = aliased(StixObject)
+    query = (select(report.stix_id, StixRef.target_stix_id)
+             .join(report, report.id == StixRef.object_id)
+             .where(StixRef.kind == "object_refs", report.type == "report",
+                    report.revoked.is_(False), rows(report)))
+    if f.since is not None:
+        query = query.where(report.stix_modified >= f.since)
+    if f.until is not None:
+        query = query.where(report.stix_modified < f.until)
+    if reports is not None:
+        return {(r, t) for chunk in _chunks(reports) for r, t in session.execute(
+            query.where(report.stix_id.in_(chunk)))}
+    if targets is not None:
+        return {(r, t) for chunk in _chunks(targets) for r, t in session.execute(
+            query.where(StixRef.target_stix_id.in_(chunk)))}
+    return {(r, t) for r, t in session.execute(query)}
+
+
+def sector_actors(session: Session, rows: Rows, sector: str) -> set[str]:
+    """The sources of the unrevoked ``targets`` relationships to ``sector`` among ``rows``."""
+    carrier = aliased(StixObject)
+    return set(session.scalars(
+        select(StixRef.source_stix_id).join(carrier, carrier.id == StixRef.object_id)
+        .where(StixRef.kind == "relationship:targets", StixRef.target_stix_id == sector,
+               carrier.revoked.is_(False), rows(carrier))))
+
+
+def compute(session: Session, rows: Rows, f: Filters | None = None) -> dict[str, Technique]:
+    """The heatmap over ``rows``, by the definition: every technique among them with the
+    distinct actors among them that use it through a relationship among them, and the
+    distinct reports among them that reference it (reports only without an actor or sector
+    filter)."""
+    f = f or Filters()
+    techniques = techniques_of(session, rows)
+    allowed = None if f.sector is None else sector_actors(session, rows, f.sector)
+    if allowed is not None:
+        pairs = uses(session, rows, f, sources=allowed)
+    elif len(techniques) < _CHUNK and f.actor is None:
+        pairs = uses(session, rows, f, targets=techniques)
+    else:
+        pairs = uses(session, rows, f)
+    pairs = {(s, t) for s, t in pairs if t in techniques}
+    actors = holders(session, rows, ACTOR_TYPES, {s for s, _t in pairs})
     for source, target in pairs:
         if source in actors:
-            techniques[target].actors.add(source)
+            techniques[target].actors += 1
     if f.actor is None and f.sector is None:
-        report = aliased(StixObject)
-        refs = (select(report.stix_id, StixRef.target_stix_id)
-                .join(report, report.id == StixRef.object_id)
-                .where(StixRef.kind == "object_refs", report.type == "report",
-                       report.revoked.is_(False), access.visible(report, viewer)))
-        if f.since is not None:
-            refs = refs.where(report.stix_modified >= f.since)
-        if f.until is not None:
-            refs = refs.where(report.stix_modified < f.until)
-        for report_id, target in session.execute(refs):
+        for _report, target in report_refs(session, rows, f):
             if target in techniques:
-                techniques[target].reports.add(report_id)
-    return Heatmap(list(techniques.values()), actors)
+                techniques[target].reports += 1
+    return techniques
+
+
+def heatmap(session: Session, viewer: Viewer, filters: Filters | None = None) -> Heatmap:
+    """The viewer's heatmap, counted live over all it may see."""
+    return Heatmap(list(compute(session, lambda m: access.visible(m, viewer),
+                                filters).values()))
 
 
 def navigator_layer(found: Heatmap, *, name: str, description: str) -> dict[str, Any]:
@@ -178,10 +248,9 @@ def navigator_layer(found: Heatmap, *, name: str, description: str) -> dict[str,
         if not t.score:
             continue
         comment = _("%(actors)s, %(reports)s") % {
-            "actors": ngettext("%(n)d actor", "%(n)d actors", len(t.actors))
-            % {"n": len(t.actors)},
-            "reports": ngettext("%(n)d report", "%(n)d reports", len(t.reports))
-            % {"n": len(t.reports)}}
+            "actors": ngettext("%(n)d actor", "%(n)d actors", t.actors) % {"n": t.actors},
+            "reports": ngettext("%(n)d report", "%(n)d reports", t.reports)
+            % {"n": t.reports}}
         for tactic in t.tactics:
             techniques.append({"techniqueID": t.attack_id, "tactic": tactic, "score": t.score,
                                "comment": comment, "enabled": True,
@@ -203,16 +272,51 @@ def navigator_layer(found: Heatmap, *, name: str, description: str) -> dict[str,
 
 
 def targeted_sectors(session: Session, viewer: Viewer) -> list[tuple[str, str]]:
-    """Visible sectors (identities of class ``class``) that some visible relationship
-    says an actor targets: (STIX id, name), by name."""
+    """Visible sectors (identities) that some visible relationship says an actor targets:
+    (STIX id, name), by name."""
     carrier = aliased(StixObject)
     targets = {t for (t,) in session.execute(
         select(StixRef.target_stix_id).join(carrier, carrier.id == StixRef.object_id)
         .where(StixRef.kind == "relationship:targets", carrier.revoked.is_(False),
                StixRef.target_stix_id.like("identity--%"),
                access.visible(carrier, viewer)).distinct())}
-    found = _visible_ids(session, viewer, ("identity",), targets)
-    return sorted(found.items(), key=lambda item: item[1].casefold())
+    return sorted(names(session, viewer, ("identity",), targets).items(),
+                  key=lambda item: item[1].casefold())
+
+
+def names(session: Session, viewer: Viewer, types: tuple[str, ...],
+          ids: Iterable[str]) -> dict[str, str]:
+    """Of ``ids``, those of a visible, unrevoked object of one of ``types``: id → name."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(ids):
+        for stix_id, name in session.execute(
+                access.select_visible(StixObject, viewer)
+                .with_only_columns(StixObject.stix_id, StixObject.name)
+                .where(StixObject.stix_id.in_(chunk), StixObject.type.in_(types),
+                       StixObject.revoked.is_(False))):
+            found[stix_id] = name or stix_id
+    return found
+
+
+def actors_named(session: Session, viewer: Viewer, text: str, *, exact: bool = False,
+                 limit: int = 20) -> list[tuple[str, str]]:
+    """Visible, unrevoked actors whose name holds ``text`` (or is it, with ``exact``),
+    ignoring case: (STIX id, name), by name."""
+    needle = text.strip().lower()
+    if not needle:
+        return []
+    name = func.lower(StixObject.name)
+    pattern = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = session.execute(
+        access.select_visible(StixObject, viewer)
+        .with_only_columns(StixObject.stix_id, StixObject.name)
+        .where(StixObject.type.in_(ACTOR_TYPES), StixObject.revoked.is_(False),
+               name == needle if exact else name.like(f"%{pattern}%", escape="\\"))
+        .order_by(StixObject.name, StixObject.stix_id).limit(limit * 4))
+    found: dict[str, str] = {}
+    for stix_id, actor_name in rows:  # copies held by several organisations: once each
+        found.setdefault(stix_id, actor_name or stix_id)
+    return list(found.items())[:limit]
 
 
 def heat(score: int, top: int) -> int:

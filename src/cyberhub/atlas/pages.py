@@ -14,6 +14,7 @@ from cyberhub.atlas import attack, chokepoints, service
 from cyberhub.errors import InvalidInput
 from cyberhub.i18n import _
 from cyberhub.web.common import MemberCtx, page
+from cyberhub.web.render import render
 
 router = APIRouter()
 
@@ -74,29 +75,44 @@ def attack_heatmap(ctx: MemberCtx,
                    since: Annotated[str, Query(max_length=10)] = "",
                    until: Annotated[str, Query(max_length=10)] = "",
                    all: Annotated[str, Query(max_length=1)] = "") -> Response:
-    everything = service.attack_heatmap(ctx.session, ctx.viewer)
     error = ""
-    found = everything
+    actor_name = ""
+    actor_field = actor  # what the actor field shows again
     try:
-        if actor or sector or since or until:
-            found = service.attack_heatmap(
-                ctx.session, ctx.viewer, actor=actor or None, sector=sector or None,
-                since=_moment(since, "since"), until=_moment(until, "until"))
+        # An actor is picked from the suggestions (its STIX id) or typed by its name; the
+        # field shows its name when that names it alone.
+        actor, actor_name = service.attack_actor(ctx.session, ctx.viewer, actor.strip())
+        if actor_name and service.attack_actor_named_alone(ctx.session, ctx.viewer, actor_name):
+            actor_field = actor_name
+        found = service.attack_heatmap(
+            ctx.session, ctx.viewer, actor=actor or None, sector=sector or None,
+            since=_moment(since, "since"), until=_moment(until, "until"))
     except InvalidInput as exc:
         error = str(exc)
+        found = service.attack_heatmap(ctx.session, ctx.viewer)
     top = found.top
     columns = [SimpleNamespace(phase=phase, label=label, used=sum(1 for t in cells if t.score),
                                cells=[SimpleNamespace(
                                    stix_id=t.stix_id, attack_id=t.attack_id, name=t.name,
-                                   score=t.score, actors=len(t.actors), reports=len(t.reports),
+                                   score=t.score, actors=t.actors, reports=t.reports,
                                    heat=attack.heat(t.score, top)) for t in cells])
                for phase, label, cells in found.columns(include_unused=bool(all))]
-    query = urlencode({k: v for k, v in (("actor", actor), ("sector", sector),
-                                         ("since", since), ("until", until)) if v})
+    # The layer's link downloads what is shown: everything, when the filters were refused.
+    query = "" if error else urlencode({k: v for k, v in (
+        ("actor", actor), ("sector", sector), ("since", since), ("until", until)) if v})
     return page(ctx, "atlas/attack.html", {
         "columns": columns, "top": top, "error": error, "show_all": bool(all),
-        "actor": actor, "sector": sector, "since": since, "until": until,
-        "actors": sorted(everything.actor_names.items(), key=lambda a: a[1].casefold()),
-        "sectors": attack.targeted_sectors(ctx.session, ctx.viewer),
+        "actor": actor, "actor_name": actor_name, "actor_field": actor_field,
+        "sector": sector, "since": since,
+        "until": until, "sectors": attack.targeted_sectors(ctx.session, ctx.viewer),
         "query": query, "used": sum(c.used for c in columns)},
         status_code=422 if error else 200)
+
+
+@router.get("/atlas/attack/actors")
+def attack_actor_options(ctx: MemberCtx,
+                         actor: Annotated[str, Query(max_length=300)] = "") -> Response:
+    """Suggestions for the heatmap's actor field: the visible actors whose name holds what
+    was typed (htmx fills the field's list with them)."""
+    return render(ctx.request, "atlas/_actor_options.html", {
+        "actors": service.attack_actor_suggestions(ctx.session, ctx.viewer, actor)})

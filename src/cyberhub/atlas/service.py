@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from cyberhub.access import Viewer
-from cyberhub.atlas import attack, chokepoints, graph
+from cyberhub.atlas import attack, attack_rollup, chokepoints, graph
 from cyberhub.errors import InvalidInput
 from cyberhub.i18n import _
 
@@ -40,5 +40,38 @@ def attack_heatmap(session: Session, viewer: Viewer, *, actor: str | None = None
         if moment is not None and moment.tzinfo is None:
             raise InvalidInput(_("%(field)s needs a time zone, e.g. 2026-01-01T00:00:00Z.")
                                % {"field": field}, details={"field": field})
-    return attack.heatmap(session, viewer, attack.Filters(actor=actor, sector=sector,
-                                                          since=since, until=until))
+    return attack_rollup.heatmap(session, viewer, attack.Filters(
+        actor=actor, sector=sector, since=since, until=until))
+
+
+def attack_actor(session: Session, viewer: Viewer, value: str) -> tuple[str, str]:
+    """The heatmap's actor filter as (STIX id, name): ``value`` is a STIX id or the name of
+    exactly one visible actor; empty for none. An actor the viewer may not see is refused
+    as one that does not exist."""
+    if not value:
+        return "", ""
+    if "--" in value:
+        named = attack.names(session, viewer, attack.ACTOR_TYPES, [value])
+        if value in named:
+            return value, named[value]
+        raise InvalidInput(_("No actor you may see has the id %(value)s.") % {"value": value},
+                           details={"field": "actor"})
+    matches = attack.actors_named(session, viewer, value, exact=True, limit=2)
+    if not matches:
+        raise InvalidInput(_("No actor you may see is named %(value)s; pick one from the "
+                             "suggestions.") % {"value": value}, details={"field": "actor"})
+    if len(matches) > 1:
+        raise InvalidInput(_("Several actors are named %(value)s; pick one from the "
+                             "suggestions.") % {"value": value}, details={"field": "actor"})
+    return matches[0]
+
+
+def attack_actor_suggestions(session: Session, viewer: Viewer,
+                             text: str) -> list[tuple[str, str]]:
+    """Up to 20 visible actors whose name holds ``text``, for the heatmap's actor field."""
+    return attack.actors_named(session, viewer, text) if len(text.strip()) >= 2 else []
+
+
+def attack_actor_named_alone(session: Session, viewer: Viewer, name: str) -> bool:
+    """Whether ``name`` names one visible actor alone (so the field may show the name)."""
+    return len(attack.actors_named(session, viewer, name, exact=True, limit=2)) == 1
