@@ -1,5 +1,5 @@
-"""Property: the heatmap from the roll-up plus what a viewer sees beyond it equals the
-heatmap counted live, for every viewer, over worlds of copies held by several
+"""Property: the heatmap (and its sector list) from the roll-up plus what a viewer sees
+beyond it equals the heatmap counted live, for every viewer, over worlds of copies held by several
 organisations under every marking, with audiences, revocations, copies that describe a
 technique differently, and copies that do not describe one at all."""
 
@@ -28,12 +28,15 @@ def _sid(kind: str, n: int) -> str:
 
 ACTORS = [_sid("intrusion-set", i) for i in range(2)] + [_sid("campaign", 7)]
 TECHNIQUES = [_sid("attack-pattern", i) for i in range(2)]
-ENTITIES = ACTORS + TECHNIQUES
+SECTORS = [_sid("identity", i) for i in range(2)]
+ENTITIES = ACTORS + TECHNIQUES + SECTORS
 # Relationship and report ids fix what they link, as a STIX id does.
 USES = [(_sid("relationship", i), a, t) for i, (a, t) in enumerate(
     (a, t) for a in ACTORS for t in TECHNIQUES)]
 REPORTS = [(_sid("report", 0), TECHNIQUES), (_sid("report", 1), TECHNIQUES[1:] + ACTORS[:1])]
-ALL = ENTITIES + [u[0] for u in USES] + [r[0] for r in REPORTS]
+TARGETS = [(_sid("relationship", 50 + i), a, t) for i, (a, t) in enumerate(
+    (a, t) for a in ACTORS[:2] for t in SECTORS)]
+ALL = ENTITIES + [u[0] for u in USES] + [r[0] for r in REPORTS] + [t[0] for t in TARGETS]
 
 _row = st.fixed_dictionaries({
     "owner": st.integers(0, 2), "tlp": st.sampled_from(list(TLP)),
@@ -73,6 +76,11 @@ def _store(s: Any, world: list[tuple[int, dict[str, Any]]], now: datetime,
         for rel, source, target in USES:
             if rel == stix_id:
                 edges.append((source, target, "relationship:uses"))
+        for rel, source, target in TARGETS:
+            if rel == stix_id:
+                edges.append((source, target, "relationship:targets"))
+        if stix_id in SECTORS:  # each holder names it its own way
+            data["name"] = f"Sector {SECTORS.index(stix_id)} as held by {row['owner']}"
         for report, refs in REPORTS:
             if report == stix_id:
                 edges += [(report, target, "object_refs") for target in refs]
@@ -114,10 +122,23 @@ _BEYOND = [_held(TECHNIQUES[0], 0, TLP.GREEN, days=30), _held(TECHNIQUES[0], 1, 
            _held(TECHNIQUES[1], 0, TLP.GREEN), _held(ACTORS[0], 0, TLP.GREEN),
            _held(ACTORS[1], 1, TLP.AMBER), _held(USES[0][0], 0, TLP.GREEN),
            _held(USES[0][0], 1, TLP.RED), _held(USES[3][0], 0, TLP.GREEN),
-           _held(REPORTS[0][0], 0, TLP.GREEN), _held(REPORTS[0][0], 1, TLP.AMBER)]
+           _held(REPORTS[0][0], 0, TLP.GREEN), _held(REPORTS[0][0], 1, TLP.AMBER),
+           # A sector the roll-up lists, named anew by a newer copy only it sees, and one
+           # it lists only through a relationship only it sees.
+           _held(SECTORS[0], 0, TLP.GREEN, days=30), _held(SECTORS[0], 1, TLP.AMBER),
+           _held(TARGETS[0][0], 0, TLP.GREEN), _held(SECTORS[1], 0, TLP.GREEN),
+           _held(TARGETS[1][0], 1, TLP.AMBER)]
+
+
+# Organisation 1 sees a sector and a technique only through its own AMBER copies, which
+# relationships every member sees point at: the roll-up has neither.
+_ONLY_BEYOND = [_held(ACTORS[0], 0, TLP.GREEN), _held(SECTORS[1], 1, TLP.AMBER),
+                _held(TARGETS[1][0], 0, TLP.GREEN), _held(TECHNIQUES[1], 1, TLP.AMBER),
+                _held(USES[1][0], 0, TLP.GREEN), _held(REPORTS[1][0], 0, TLP.GREEN)]
 
 
 @example(world=_BEYOND)
+@example(world=_ONLY_BEYOND)
 @settings(max_examples=15, deadline=None, suppress_health_check=[
     HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(world=_world)
@@ -141,6 +162,7 @@ def test_rolled_up_heatmap_equals_the_live_one(database, community: Community,
                 rolled = _figures(attack_rollup.heatmap(s, viewer))
                 live = _figures(attack.heatmap(s, viewer))
                 assert rolled == live, viewer.label
+                assert attack_rollup.sectors(s, viewer) == attack.targeted_sectors(s, viewer)
     finally:
         with database.transaction() as s:
             s.execute(delete(AudienceEntry))

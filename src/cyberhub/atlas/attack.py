@@ -271,17 +271,56 @@ def navigator_layer(found: Heatmap, *, name: str, description: str) -> dict[str,
     }
 
 
+Named = dict[str, tuple[str, tuple[datetime, str]]]  # id → (name, its copy's newest key)
+
+
+def sector_targets(session: Session, rows: Rows, *,
+                   targets: Iterable[str] | None = None) -> set[str]:
+    """The identities that unrevoked ``targets`` relationships among ``rows`` point at
+    (optionally only those of ``targets``)."""
+    carrier = aliased(StixObject)
+    query = (select(StixRef.target_stix_id).join(carrier, carrier.id == StixRef.object_id)
+             .where(StixRef.kind == "relationship:targets", carrier.revoked.is_(False),
+                    StixRef.target_stix_id.like("identity--%"), rows(carrier)))
+    if targets is None:
+        return set(session.scalars(query.distinct()))
+    return {t for chunk in _chunks(targets)
+            for t in session.scalars(query.where(StixRef.target_stix_id.in_(chunk)))}
+
+
+def identity_names(session: Session, rows: Rows, ids: Iterable[str] | None = None) -> Named:
+    """The unrevoked identities among ``rows`` (of ``ids``, or all), each named by its
+    newest copy (modified, then row id)."""
+    query = select(StixObject.stix_id, StixObject.name, StixObject.stix_modified,
+                   StixObject.id).where(rows(StixObject), StixObject.type == "identity",
+                                        StixObject.revoked.is_(False))
+    found: Named = {}
+    chunks = [None] if ids is None else list(_chunks(ids))
+    for chunk in chunks:
+        for stix_id, name, modified, row_id in session.execute(
+                query if chunk is None else query.where(StixObject.stix_id.in_(chunk))):
+            newest = (modified or _EPOCH, str(row_id))
+            if stix_id not in found or found[stix_id][1] < newest:
+                found[stix_id] = (name or stix_id, newest)
+    return found
+
+
+def sectors_of(session: Session, rows: Rows) -> Named:
+    """The sectors (identities) among ``rows`` that a relationship among them says an
+    actor targets."""
+    return identity_names(session, rows, sector_targets(session, rows))
+
+
+def sector_list(found: Named) -> list[tuple[str, str]]:
+    """(STIX id, name), by name."""
+    return sorted(((i, n) for i, (n, _k) in found.items()),
+                  key=lambda item: (item[1].casefold(), item[0]))
+
+
 def targeted_sectors(session: Session, viewer: Viewer) -> list[tuple[str, str]]:
     """Visible sectors (identities) that some visible relationship says an actor targets:
-    (STIX id, name), by name."""
-    carrier = aliased(StixObject)
-    targets = {t for (t,) in session.execute(
-        select(StixRef.target_stix_id).join(carrier, carrier.id == StixRef.object_id)
-        .where(StixRef.kind == "relationship:targets", carrier.revoked.is_(False),
-               StixRef.target_stix_id.like("identity--%"),
-               access.visible(carrier, viewer)).distinct())}
-    return sorted(names(session, viewer, ("identity",), targets).items(),
-                  key=lambda item: item[1].casefold())
+    (STIX id, name), by name; counted live."""
+    return sector_list(sectors_of(session, lambda m: access.visible(m, viewer)))
 
 
 def names(session: Session, viewer: Viewer, types: tuple[str, ...],

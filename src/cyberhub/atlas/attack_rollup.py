@@ -41,27 +41,45 @@ class AttackRollup(Base):
     scope: Mapped[str] = mapped_column(String(40), primary_key=True)
     generation: Mapped[int] = mapped_column(BigInteger)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # [[stix id, ATT&CK id, name, tactics, newest modified, newest row, actors, reports], …]
+    # {"techniques": [[stix id, ATT&CK id, name, tactics, newest modified, newest row,
+    #                  actors, reports], …], "sectors": [[stix id, name, modified, row], …]}
     body: Mapped[str] = mapped_column(Text)
 
 
-def _dump(techniques: dict[str, attack.Technique]) -> str:
-    return orjson.dumps([
-        [t.stix_id, t.attack_id, t.name, t.tactics, t.newest[0].isoformat(), t.newest[1],
-         t.actors, t.reports] for t in sorted(techniques.values(), key=lambda t: t.stix_id)
-    ]).decode()
+@dataclass
+class Rolled:
+    techniques: dict[str, attack.Technique]
+    sectors: attack.Named
 
 
-def _load(body: str) -> dict[str, attack.Technique]:
-    out = {}
-    for stix_id, attack_id, name, tactics, modified, row, actors, reports in orjson.loads(body):
-        out[stix_id] = attack.Technique(stix_id, attack_id, name, tactics, actors, reports,
-                                        (datetime.fromisoformat(modified).astimezone(UTC), row))
-    return out
+def _key(newest: tuple[datetime, str]) -> list[str]:
+    return [newest[0].isoformat(), newest[1]]
 
 
-def stored(session: Session, markings: tuple[TLP, ...]) -> dict[str, attack.Technique] | None:
-    """The rolled-up techniques over ``markings``, if there and current."""
+def _unkey(modified: str, row: str) -> tuple[datetime, str]:
+    return datetime.fromisoformat(modified).astimezone(UTC), row
+
+
+def _dump(rolled: Rolled) -> str:
+    return orjson.dumps({
+        "techniques": [[t.stix_id, t.attack_id, t.name, t.tactics, *_key(t.newest), t.actors,
+                        t.reports] for t in sorted(rolled.techniques.values(),
+                                                   key=lambda t: t.stix_id)],
+        "sectors": [[i, n, *_key(k)] for i, (n, k) in sorted(rolled.sectors.items())],
+    }).decode()
+
+
+def _load(body: str) -> Rolled:
+    data = orjson.loads(body)
+    techniques = {}
+    for stix_id, attack_id, name, tactics, modified, row, actors, reports in data["techniques"]:
+        techniques[stix_id] = attack.Technique(stix_id, attack_id, name, tactics, actors,
+                                               reports, _unkey(modified, row))
+    return Rolled(techniques, {i: (n, _unkey(m, r)) for i, n, m, r in data["sectors"]})
+
+
+def stored(session: Session, markings: tuple[TLP, ...]) -> Rolled | None:
+    """The rolled-up heatmap and sector list over ``markings``, if there and current."""
     if not markings:
         return None
     row = session.get(AttackRollup, scope_of(markings))
@@ -86,8 +104,9 @@ class Computed:
 def compute(session: Session) -> list[Computed]:
     """Every scope's heatmap, in one snapshot (``session`` should be one)."""
     generation = generations.current(session)  # before the data, so a change shows
-    return [Computed(scope_of(m), generation, _dump(attack.compute(session, under(m))))
-            for m in SCOPES]
+    return [Computed(scope_of(m), generation, _dump(Rolled(
+        attack.compute(session, under(m)), attack.sectors_of(session, under(m)))))
+        for m in SCOPES]
 
 
 def store(session: Session, computed: list[Computed]) -> None:
@@ -155,20 +174,64 @@ def add_beyond(session: Session, rolled: dict[str, attack.Technique],
     return out
 
 
+def add_sectors_beyond(session: Session, rolled: attack.Named, markings: tuple[TLP, ...],
+                       beyond: attack.Rows) -> attack.Named:
+    """The rolled-up sector list plus what ``beyond`` adds: equal to the list over both."""
+    uniform = under(markings)
+    out = dict(rolled)
+    seen_beyond = attack.identity_names(session, beyond)
+    for stix_id, (name, newest) in seen_beyond.items():  # a newer copy names one
+        if stix_id in out and out[stix_id][1] < newest:
+            out[stix_id] = (name, newest)
+    only_beyond = set(seen_beyond) - attack.holders(session, uniform, ("identity",),
+                                                     seen_beyond)
+    candidates = attack.sector_targets(session, beyond)
+    if only_beyond:
+        candidates |= attack.sector_targets(session, uniform, targets=only_beyond)
+    candidates -= set(out)
+    named_uniform = attack.identity_names(session, uniform, candidates)
+    for stix_id in candidates:  # visible through either kind of copy; the newest names it
+        named = [n for n in (seen_beyond.get(stix_id), named_uniform.get(stix_id)) if n]
+        if named:
+            out[stix_id] = max(named, key=lambda n: n[1])
+    return out
+
+
+def _rolled(session: Session, viewer: Viewer) -> tuple[Rolled, tuple[TLP, ...]] | None:
+    markings = access.uniform_markings(StixObject, viewer)
+    rolled = stored(session, markings)
+    if rolled is None or access.beyond_uniform_at_least(session, StixObject, viewer,
+                                                        LIVE_BEYOND):
+        return None
+    return rolled, markings
+
+
 def heatmap(session: Session, viewer: Viewer, filters: attack.Filters | None = None, *,
             rollup: bool = True) -> attack.Heatmap:
     """The viewer's heatmap: unfiltered, from the roll-up plus what the viewer sees beyond
     it while the roll-up is current; otherwise (or ``rollup=False``) counted live. Both
     give the same figures."""
     f = filters or _NONE
-    markings = access.uniform_markings(StixObject, viewer)
-    rolled = stored(session, markings) if rollup and f.empty else None
-    if rolled is None or access.beyond_uniform_at_least(session, StixObject, viewer,
-                                                        LIVE_BEYOND):
+    found = _rolled(session, viewer) if rollup and f.empty else None
+    if found is None:
         return attack.heatmap(session, viewer, f)
+    rolled, markings = found
     return attack.Heatmap(list(add_beyond(
-        session, rolled, markings, lambda m: access.visible_beyond_uniform(m, viewer)).values()))
+        session, rolled.techniques, markings,
+        lambda m: access.visible_beyond_uniform(m, viewer)).values()))
 
 
-__all__ = ["LIVE_BEYOND", "AttackRollup", "Computed", "add_beyond", "compute", "heatmap",
-           "is_current", "store", "stored"]
+def sectors(session: Session, viewer: Viewer, *, rollup: bool = True) -> list[tuple[str, str]]:
+    """The sectors the heatmap can be narrowed to, for this viewer: from the roll-up plus
+    what the viewer sees beyond it when current, otherwise listed live."""
+    found = _rolled(session, viewer) if rollup else None
+    if found is None:
+        return attack.targeted_sectors(session, viewer)
+    rolled, markings = found
+    return attack.sector_list(add_sectors_beyond(
+        session, rolled.sectors, markings, lambda m: access.visible_beyond_uniform(m, viewer)))
+
+
+__all__ = ["LIVE_BEYOND", "AttackRollup", "Computed", "Rolled", "add_beyond",
+           "add_sectors_beyond", "compute", "heatmap", "is_current", "sectors", "store",
+           "stored"]

@@ -104,7 +104,7 @@ def attack_heatmap(ctx: MemberCtx,
         "columns": columns, "top": top, "error": error, "show_all": bool(all),
         "actor": actor, "actor_name": actor_name, "actor_field": actor_field,
         "sector": sector, "since": since,
-        "until": until, "sectors": attack.targeted_sectors(ctx.session, ctx.viewer),
+        "until": until, "sectors": service.attack_sectors(ctx.session, ctx.viewer),
         "query": query, "used": sum(c.used for c in columns)},
         status_code=422 if error else 200)
 

@@ -75,3 +75,8 @@ def attack_actor_suggestions(session: Session, viewer: Viewer,
 def attack_actor_named_alone(session: Session, viewer: Viewer, name: str) -> bool:
     """Whether ``name`` names one visible actor alone (so the field may show the name)."""
     return len(attack.actors_named(session, viewer, name, exact=True, limit=2)) == 1
+
+
+def attack_sectors(session: Session, viewer: Viewer) -> list[tuple[str, str]]:
+    """The sectors the viewer's heatmap can be narrowed to: (STIX id, name), by name."""
+    return attack_rollup.sectors(session, viewer)
