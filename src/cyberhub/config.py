@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     signin_max_failures: int = 5
     signin_window_minutes: int = 15
     password_min_length: int = 12
+    # ASVS 4.0.3 V2.3.1: a password an administrator sets for someone else is one-time:
+    # changed at first sign-in, and refused once this many hours have passed unused.
+    initial_password_hours: int = 24
     password_min_score: int = 3
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

@@ -147,8 +147,12 @@ def _from_session(request: Request, session: Session) -> Ctx:
 
 
 def refuse_unenrolled(user: User | None) -> None:
-    """The API is closed to a user who owes a second factor: a hub administrator, or a
-    member of an organisation that requires one, who has not enrolled yet."""
+    """The API is closed to a user who owes a second factor (a hub administrator, or a
+    member of an organisation that requires one, who has not enrolled yet) or who still
+    signs in with a one-time password."""
+    if auth.must_change_password(user):
+        raise PermissionDenied(_("Your password was set by an administrator: choose your own "
+                                 "first (/profile/password)."))
     if user is None or not auth.must_enrol(user):
         return
     if auth.second_factor_rule(user) == "role":

@@ -11,6 +11,7 @@ import pyotp
 import pytest
 
 from tests import factories
+from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -58,6 +59,32 @@ def test_sign_in_and_out(hub, new_page, console):
     assert "You are signed out." in page.content()
     page.goto(hub.url + "/notes")
     assert "/signin" in page.url
+    no_console_errors(console)
+
+
+def test_a_password_an_admin_chose_is_replaced_at_first_sign_in(hub, new_page, console):
+    from cyberhub.community import service
+
+    org = hub.community.org("Browser Customs")
+    boss = hub.community.user(org, role="org-admin", email="boss@browser-customs.example")
+    initial = "seven amber harbours guard the quiet bay"
+    with hub.database.transaction() as s:
+        service.create_user(s, hub.community.viewer(boss), email="new@browser-customs.example",
+                            org_id=org.id, role="analyst", password=initial)
+    page = new_page()
+    sign_in(page, hub, "new@browser-customs.example", password=initial)
+    assert page.url.endswith("/profile/password")
+    page.goto(hub.url + "/notes")  # nothing else opens first
+    assert page.url.endswith("/profile/password")
+    assert page.get_by_role("heading", level=1).inner_text() == "Choose your password"
+    page.screenshot(path=str(ARTIFACTS / "initial-password.png"), full_page=True)
+    own = "a lantern of copper above the northern gate"
+    page.get_by_label("Current password").fill(initial)
+    page.get_by_label("New password", exact=True).fill(own)
+    page.get_by_label("New password again").fill(own)
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_url(re.compile(r"/\?flash=password-changed"))
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
     no_console_errors(console)
 
 

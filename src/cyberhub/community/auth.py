@@ -96,6 +96,12 @@ def must_enrol(user: User | None) -> bool:
     return user is not None and not user.totp_enabled and second_factor_rule(user) is not None
 
 
+def must_change_password(user: User | None) -> bool:
+    """Signed in with a one-time password an administrator set: it must be changed before
+    anything else."""
+    return user is not None and user.password_expires_at is not None
+
+
 # ---------------------------------------------------------------- sign-in
 
 
@@ -105,6 +111,7 @@ class SigninResult:
     session_token: str
     needs_second_factor: bool
     must_enrol_second_factor: bool
+    must_change_password: bool = False
 
 
 def sign_in(session: Session, email: str, password: str, *, ip: str | None,
@@ -121,6 +128,12 @@ def sign_in(session: Session, email: str, password: str, *, ip: str | None,
         reason = "unknown" if user is None else ("password" if not ok else "inactive")
         _record_failure(session, email, ip, reason)
         raise NotAuthenticated(_("Wrong e-mail or password."), keep_changes=True)
+    if user.password_expires_at is not None and user.password_expires_at <= utcnow():
+        # Said plainly: only someone who knows the right password learns this.
+        _record_failure(session, email, ip, "expired")
+        raise NotAuthenticated(_("This password was set for you by an administrator and has "
+                                 "expired unused. Ask your organisation's administrator for "
+                                 "a new one."), keep_changes=True)
     if user.password_hash and security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
     needs_2fa = user.totp_enabled
@@ -129,7 +142,7 @@ def sign_in(session: Session, email: str, password: str, *, ip: str | None,
     session.execute(delete(SigninFailure).where(SigninFailure.email == email))
     audit.record(session, _actor(user, ip), "signin.password",
                  details={"second_factor_pending": needs_2fa})
-    return SigninResult(user, token, needs_2fa, must_enrol(user))
+    return SigninResult(user, token, needs_2fa, must_enrol(user), must_change_password(user))
 
 
 def _open_session(session: Session, user: User, *, ip: str | None, user_agent: str | None,

@@ -73,6 +73,9 @@ class User(Base):
     totp_enabled: Mapped[bool] = mapped_column(default=False)
     # The last accepted TOTP time step: a code is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(nullable=True)
+    # Set while the password is an initial one that someone else chose: it must be
+    # changed at first sign-in and stops working at this moment.
+    password_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

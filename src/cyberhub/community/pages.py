@@ -39,6 +39,8 @@ def signin(ctx: WebCtx, email: Annotated[str, Form(max_length=254)],
                           user_agent=ctx.request.headers.get("user-agent"))
     if result.needs_second_factor:
         target = "/signin/2fa?next=" + safe_next(next)
+    elif result.must_change_password:
+        target = "/profile/password"
     elif result.must_enrol_second_factor:
         target = "/profile/2fa"
     else:

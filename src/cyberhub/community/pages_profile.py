@@ -50,18 +50,31 @@ def change_name(ctx: MemberCtx,
     return redirect("/profile", "saved")
 
 
+@router.get("/profile/password")
+def choose_password(ctx: UserCtx) -> Response:
+    """Where a one-time password is changed before anything else (others: the profile)."""
+    if not auth.must_change_password(ctx.user):
+        return redirect("/profile")
+    return page(ctx, "community/password.html")
+
+
 @router.post("/profile/password")
-def change_password(ctx: MemberCtx, current_password: Annotated[str, Form(max_length=1024)] = "",
+def change_password(ctx: UserCtx, current_password: Annotated[str, Form(max_length=1024)] = "",
                     password: Annotated[str, Form(max_length=2048)] = "",
                     password_confirm: Annotated[str, Form(max_length=2048)] = "") -> Response:
-    on_error(ctx, "community/profile.html", {**_profile_data(ctx), "failed": "password"})
+    # Open to a user who still owes a new password (``UserCtx``): this is where it is set.
+    one_time = auth.must_change_password(ctx.user)
+    if one_time:
+        on_error(ctx, "community/password.html")
+    else:
+        on_error(ctx, "community/profile.html", {**_profile_data(ctx), "failed": "password"})
     if password != password_confirm:
         raise InvalidInput(_("The two new passwords are not the same. Type the new password "
                              "twice."), details={"field": "password_confirm"})
     service.change_own_password(
         ctx.session, ctx.viewer, ctx.require_user(), current=current_password, new=password,
         keep_session_id=ctx.web_session.id if ctx.web_session else None)
-    return redirect("/profile", "password-changed")
+    return redirect("/" if one_time else "/profile", "password-changed")
 
 
 @router.post("/profile/signout-everywhere")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -21,6 +22,8 @@ from cyberhub.community.validation import (
     clean_text,
     name_key,
 )
+from cyberhub.config import get_settings
+from cyberhub.db import utcnow
 from cyberhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.pagination import Page, paginate
@@ -178,6 +181,7 @@ def create_user(
         if check_strength:
             security.check_password_strength(password, user_inputs=[email, name, org.name])
         user.password_hash = security.hash_password(password)
+        user.password_expires_at = _initial_expiry(viewer, user)
     session.add(user)
     session.flush()
     audit.record(session, viewer.actor, "user.create", target_type="user", target_id=user.id,
@@ -256,6 +260,15 @@ def update_user(
     return user
 
 
+def _initial_expiry(viewer: Viewer, user: User) -> datetime | None:
+    """When a password set by ``viewer`` for ``user`` stops working: an administrator's
+    choice for someone else is one-time (ASVS 2.3.1); the user's own, and the operator's
+    at the command line (who sets up the hub's first accounts at its console), are not."""
+    if viewer.user_id is None or viewer.user_id == user.id:
+        return None
+    return utcnow() + timedelta(hours=get_settings().initial_password_hours)
+
+
 def set_password(session: Session, viewer: Viewer, user: User, password: str) -> None:
     """Set a user's password: the user themself, or an admin who manages their org."""
     if viewer.user_id != user.id and not can_manage_user(viewer, user):
@@ -265,8 +278,10 @@ def set_password(session: Session, viewer: Viewer, user: User, password: str) ->
     security.check_password_strength(
         password, user_inputs=[user.email, user.display_name, user.organisation.name])
     user.password_hash = security.hash_password(password)
+    user.password_expires_at = _initial_expiry(viewer, user)
     session.flush()
-    audit.record(session, viewer.actor, "user.password", target_type="user", target_id=user.id)
+    audit.record(session, viewer.actor, "user.password", target_type="user", target_id=user.id,
+                 details={"one_time": user.password_expires_at is not None})
     notices.account_changed(session, user, notices.PASSWORD_CHANGED if viewer.user_id == user.id
                             else notices.PASSWORD_SET)
 

@@ -155,9 +155,12 @@ def signed_in(ctx: WebCtx) -> Ctx:
 
 
 def member(ctx: WebCtx) -> Ctx:
-    """A signed-in user who may use the hub: enrolled in 2FA where the role or the
-    organisation requires it (everyone else is sent to the enrolment page first)."""
+    """A signed-in user who may use the hub: with a password of their own (a one-time
+    password is changed first), enrolled in 2FA where the role or the organisation
+    requires it (everyone else is sent to the enrolment page first)."""
     signed_in(ctx)
+    if auth.must_change_password(ctx.user):
+        raise RedirectRequired("/profile/password")
     if must_enrol(ctx):
         raise RedirectRequired("/profile/2fa")
     return ctx
