@@ -25,6 +25,7 @@ does not exist: :func:`load` raises :class:`NotFound` for both.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -222,6 +223,87 @@ def beyond_uniform_at_least(session: Session, model: type[Shareable], viewer: Vi
         return False
     candidates = select(model.id).where(visible_beyond_uniform(model, viewer)).limit(count)
     return (session.scalar(select(func.count()).select_from(candidates.subquery())) or 0) >= count
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Rows that every viewer of one kind sees alike, for figures made ahead of time.
+
+    The members' scope is the uniform markings (CLEAR and GREEN). An organisation's scope
+    adds what every analyst of that organisation sees: its own records but RED, and AMBER
+    or AMBER+STRICT records whose audience names it or a group it belongs to. ``key``
+    names the scope in stored figures; an organisation's key changes with its groups."""
+
+    key: str
+    markings: tuple[TLP, ...]
+    org_id: uuid.UUID | None = None
+    group_ids: frozenset[uuid.UUID] = frozenset()
+
+    def rows(self, model: Any) -> ColumnElement[bool]:
+        """SQL predicate: the rows of ``model`` in this scope."""
+        uniform: ColumnElement[bool] = model.tlp.in_(self.markings)
+        if self.org_id is None:
+            return uniform
+        return or_(uniform,
+                   and_(model.owner_org_id == self.org_id, model.tlp != TLP.RED),
+                   and_(model.tlp.in_([TLP.AMBER, TLP.AMBER_STRICT]),
+                        _audience_has(model, AudienceEntry.org_id == self.org_id,
+                                      *_group_in(self.group_ids))))
+
+
+def members_scope(markings: tuple[TLP, ...]) -> Scope:
+    return Scope(",".join(m.value for m in markings), markings)
+
+
+def organisation_scope(org_id: uuid.UUID, group_ids: frozenset[uuid.UUID]) -> Scope:
+    """An organisation's scope (40 characters of key: its id and a digest of its groups)."""
+    digest = hashlib.sha256(",".join(sorted(str(g) for g in group_ids)).encode()).hexdigest()
+    return Scope(f"o{org_id.hex}{digest[:7]}", (TLP.CLEAR, TLP.GREEN), org_id, group_ids)
+
+
+def scopes_of(model: type[Shareable], viewer: Viewer) -> list[Scope]:
+    """The scopes whose figures this viewer's may be built on, the narrowest rest first:
+    its organisation's, then the members'. None for types with unpublished rows."""
+    markings = uniform_markings(model, viewer)
+    if not markings:
+        return []
+    found = [members_scope(markings)]
+    if viewer.user_id is not None and viewer.org_id is not None:
+        found.insert(0, organisation_scope(viewer.org_id, viewer.org_group_ids))
+    return found
+
+
+def visible_beyond(model: Any, viewer: Viewer, scope: Scope) -> ColumnElement[bool]:
+    """SQL predicate: the rows this viewer sees outside ``scope`` — for an organisation's
+    scope, what names the viewer or its own groups in the audience, its own RED, and (for
+    hub administrators) AMBER; found through indexes, then held to :func:`visible`."""
+    if scope.org_id is None:
+        return visible_beyond_uniform(model, viewer)
+    if viewer.user_id is None or viewer.org_id != scope.org_id:
+        return false()
+    table = _entity(model).__table__  # type: ignore[attr-defined]
+    candidates = [
+        select(table.c.id).where(restricted(table.c), table.c.tlp == TLP.RED,
+                                 table.c.created_by_id == viewer.user_id),
+        select(AudienceEntry.record_id).where(AudienceEntry.user_id == viewer.user_id),
+    ]
+    if viewer.user_group_ids:
+        candidates.append(select(AudienceEntry.record_id).where(
+            AudienceEntry.group_id.in_(sorted(viewer.user_group_ids))))
+    if viewer.is_hub_admin:
+        candidates.append(select(table.c.id).where(restricted(table.c),
+                                                   table.c.tlp == TLP.AMBER))
+    return and_(model.id.in_(union(*candidates)), visible(model, viewer),
+                not_(scope.rows(model)))
+
+
+def beyond_at_least(session: Session, model: type[Shareable], viewer: Viewer, scope: Scope,
+                    count: int) -> bool:
+    """Whether the viewer sees at least ``count`` rows of ``model`` outside ``scope``."""
+    if scope.org_id is None:
+        return beyond_uniform_at_least(session, model, viewer, count)
+    rows = select(model.id).where(visible_beyond(model, viewer, scope)).limit(count)
+    return (session.scalar(select(func.count()).select_from(rows.subquery())) or 0) >= count
 
 
 def _entity(model: Any) -> type[Shareable]:

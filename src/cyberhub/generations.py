@@ -25,7 +25,8 @@ from cyberhub.db import Base, utcnow
 
 STIX = "stix"
 # Table → the generation its changes raise.
-TRACKED: dict[str, str] = {"stix_objects": STIX, "stix_refs": STIX}
+# Audience entries decide what an organisation's roll-up holds (its AMBER records).
+TRACKED: dict[str, str] = {"stix_objects": STIX, "stix_refs": STIX, "audience_entries": STIX}
 _PENDING = "cyberhub.generations"
 
 

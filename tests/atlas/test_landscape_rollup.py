@@ -17,7 +17,7 @@ from cyberhub.intel.synthetic import bundle_bytes
 from cyberhub.notes.models import Note
 from cyberhub.sharing import TLP
 from tests.atlas.test_landscape import check, fetch, landscape_data  # noqa: F401 - fixture
-from tests.factories import Community
+from tests.factories import Community, bearer
 from tests.intel.test_import import run_import
 
 
@@ -123,3 +123,32 @@ def test_a_viewer_with_much_restricted_knowledge_gets_it_counted_whole(
     assert {**whole, "until": ""} == {**before, "until": ""}
     with pytest.raises(AssertionError, match="although computing whole"):
         fetch(client, community, landscape_data["gina"], period="2y")  # Gamma holds none
+
+
+def test_an_organisation_holding_much_amber_gets_roll_ups_of_its_own(
+        client, community, landscape_data, monkeypatch) -> None:  # noqa: F811
+    from cyberhub.atlas import attack, attack_rollup, landscape
+
+    ben = landscape_data["ben"]  # Beta Bank holds AMBER objects
+    before = fetch(client, community, ben, period="2y").json()
+    heatmap_before = client.get("/api/v1/atlas/attack",
+                                headers=bearer(community.token(ben))).json()
+    # As on a hub where Beta holds more than the members' roll-up can take on.
+    monkeypatch.setattr(landscape, "LIVE_BEYOND", 1)
+    monkeypatch.setattr(attack_rollup, "LIVE_BEYOND", 1)
+    monkeypatch.setattr(landscape_rollup, "ORG_ROLLUP_ROWS", 1)
+    assert jobs.refresh_landscape_now() is True and jobs.refresh_attack_now() is True
+    with community.db.snapshot() as s:
+        scopes = landscape_rollup.organisation_scopes(s)
+        assert ben.org_id in {scope.org_id for scope in scopes}
+        assert landscape_rollup.is_current(s) and attack_rollup.is_current(s)
+
+    def not_live(*_args: Any, **_kw: Any) -> Any:
+        raise AssertionError("counted live although the organisation's roll-up is current")
+
+    monkeypatch.setattr(landscape_figures, "parts", not_live)
+    monkeypatch.setattr(attack, "heatmap", not_live)
+    after = fetch(client, community, ben, period="2y").json()
+    assert {**after, "until": ""} == {**before, "until": ""}
+    assert client.get("/api/v1/atlas/attack",
+                      headers=bearer(community.token(ben))).json() == heatmap_before

@@ -18,17 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
-from sqlalchemy import BigInteger, String, Text, select
+from sqlalchemy import BigInteger, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cyberhub import access, generations
 from cyberhub.access import Viewer
-from cyberhub.atlas import attack
-from cyberhub.atlas.landscape_figures import under
-from cyberhub.atlas.landscape_rollup import SCOPES, scope_of
+from cyberhub.atlas import attack, landscape_rollup
 from cyberhub.db import Base, utcnow
 from cyberhub.intel.models import StixObject
-from cyberhub.sharing import TLP
 
 # Above this many restricted records visible to the viewer, counting whole is cheaper.
 LIVE_BEYOND = 50_000
@@ -78,11 +75,9 @@ def _load(body: str) -> Rolled:
     return Rolled(techniques, {i: (n, _unkey(m, r)) for i, n, m, r in data["sectors"]})
 
 
-def stored(session: Session, markings: tuple[TLP, ...]) -> Rolled | None:
-    """The rolled-up heatmap and sector list over ``markings``, if there and current."""
-    if not markings:
-        return None
-    row = session.get(AttackRollup, scope_of(markings))
+def stored(session: Session, scope: access.Scope) -> Rolled | None:
+    """The rolled-up heatmap and sector list over ``scope``, if there and current."""
+    row = session.get(AttackRollup, scope.key)
     if row is None or row.generation != generations.current(session):
         return None
     return _load(row.body)
@@ -91,7 +86,7 @@ def stored(session: Session, markings: tuple[TLP, ...]) -> Rolled | None:
 def is_current(session: Session) -> bool:
     generation = generations.current(session)
     rows = {r.scope: r.generation for r in session.scalars(select(AttackRollup))}
-    return all(rows.get(scope_of(m)) == generation for m in SCOPES)
+    return all(rows.get(s.key) == generation for s in landscape_rollup.scopes(session))
 
 
 @dataclass
@@ -104,13 +99,18 @@ class Computed:
 def compute(session: Session) -> list[Computed]:
     """Every scope's heatmap, in one snapshot (``session`` should be one)."""
     generation = generations.current(session)  # before the data, so a change shows
-    return [Computed(scope_of(m), generation, _dump(Rolled(
-        attack.compute(session, under(m)), attack.sectors_of(session, under(m)))))
-        for m in SCOPES]
+    return [Computed(s.key, generation, _dump(Rolled(
+        attack.compute(session, s.rows), attack.sectors_of(session, s.rows))))
+        for s in landscape_rollup.scopes(session)]
 
 
 def store(session: Session, computed: list[Computed]) -> None:
-    """Write what :func:`compute` made (in a short transaction of its own)."""
+    """Write what :func:`compute` made (in a short transaction of its own); the roll-ups
+    of organisations no longer rolled up go."""
+    if computed:
+        session.execute(delete(AttackRollup).where(
+            AttackRollup.scope.not_in(sorted({c.scope for c in computed})),
+            AttackRollup.generation <= min(c.generation for c in computed)))
     for c in computed:
         row = session.get(AttackRollup, c.scope)
         if row is None:
@@ -123,10 +123,9 @@ def store(session: Session, computed: list[Computed]) -> None:
 
 
 def add_beyond(session: Session, rolled: dict[str, attack.Technique],
-               markings: tuple[TLP, ...], beyond: attack.Rows) -> dict[str, attack.Technique]:
-    """The roll-up over ``markings`` plus what ``beyond`` (one viewer's rows outside those
-    markings) adds: equal to the heatmap computed live over both."""
-    uniform = under(markings)
+               uniform: attack.Rows, beyond: attack.Rows) -> dict[str, attack.Technique]:
+    """The roll-up over ``uniform`` (a scope's rows) plus what ``beyond`` (one viewer's
+    rows outside it) adds: equal to the heatmap computed live over both."""
     out = {stix_id: copy.copy(t) for stix_id, t in rolled.items()}
     # Techniques: a newer copy seen beyond describes one; some are seen only beyond.
     new_techniques: set[str] = set()
@@ -174,10 +173,9 @@ def add_beyond(session: Session, rolled: dict[str, attack.Technique],
     return out
 
 
-def add_sectors_beyond(session: Session, rolled: attack.Named, markings: tuple[TLP, ...],
+def add_sectors_beyond(session: Session, rolled: attack.Named, uniform: attack.Rows,
                        beyond: attack.Rows) -> attack.Named:
     """The rolled-up sector list plus what ``beyond`` adds: equal to the list over both."""
-    uniform = under(markings)
     out = dict(rolled)
     seen_beyond = attack.identity_names(session, beyond)
     for stix_id, (name, newest) in seen_beyond.items():  # a newer copy names one
@@ -197,13 +195,19 @@ def add_sectors_beyond(session: Session, rolled: attack.Named, markings: tuple[T
     return out
 
 
-def _rolled(session: Session, viewer: Viewer) -> tuple[Rolled, tuple[TLP, ...]] | None:
-    markings = access.uniform_markings(StixObject, viewer)
-    rolled = stored(session, markings)
-    if rolled is None or access.beyond_uniform_at_least(session, StixObject, viewer,
-                                                        LIVE_BEYOND):
-        return None
-    return rolled, markings
+def _rolled(session: Session, viewer: Viewer) -> tuple[Rolled, access.Scope] | None:
+    """The narrowest current roll-up to build this viewer's figures on, if any is worth it
+    (adding much to a roll-up costs more than counting it all)."""
+    for scope in access.scopes_of(StixObject, viewer):
+        rolled = stored(session, scope)
+        if rolled is not None and not access.beyond_at_least(session, StixObject, viewer,
+                                                             scope, LIVE_BEYOND):
+            return rolled, scope
+    return None
+
+
+def _beyond(viewer: Viewer, scope: access.Scope) -> attack.Rows:
+    return lambda m: access.visible_beyond(m, viewer, scope)
 
 
 def heatmap(session: Session, viewer: Viewer, filters: attack.Filters | None = None, *,
@@ -215,10 +219,9 @@ def heatmap(session: Session, viewer: Viewer, filters: attack.Filters | None = N
     found = _rolled(session, viewer) if rollup and f.empty else None
     if found is None:
         return attack.heatmap(session, viewer, f)
-    rolled, markings = found
-    return attack.Heatmap(list(add_beyond(
-        session, rolled.techniques, markings,
-        lambda m: access.visible_beyond_uniform(m, viewer)).values()))
+    rolled, scope = found
+    return attack.Heatmap(list(add_beyond(session, rolled.techniques, scope.rows,
+                                          _beyond(viewer, scope)).values()))
 
 
 def sectors(session: Session, viewer: Viewer, *, rollup: bool = True) -> list[tuple[str, str]]:
@@ -227,9 +230,9 @@ def sectors(session: Session, viewer: Viewer, *, rollup: bool = True) -> list[tu
     found = _rolled(session, viewer) if rollup else None
     if found is None:
         return attack.targeted_sectors(session, viewer)
-    rolled, markings = found
-    return attack.sector_list(add_sectors_beyond(
-        session, rolled.sectors, markings, lambda m: access.visible_beyond_uniform(m, viewer)))
+    rolled, scope = found
+    return attack.sector_list(add_sectors_beyond(session, rolled.sectors, scope.rows,
+                                                 _beyond(viewer, scope)))
 
 
 __all__ = ["LIVE_BEYOND", "AttackRollup", "Computed", "Rolled", "add_beyond",

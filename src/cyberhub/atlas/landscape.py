@@ -120,18 +120,22 @@ def compute(session: Session, viewer: Viewer, period: str = DEFAULT_PERIOD, *,
     alike plus, live, what this viewer sees beyond it, when the roll-up is current;
     otherwise entirely live (``rollup=False`` forces that). Both give the same figures."""
     since, until, weeks = window(period, now)
-    markings = access.uniform_markings(StixObject, viewer)
-    rolled = landscape_rollup.stored(session, markings, period, since) if rollup else None
-    if rolled is not None and access.beyond_uniform_at_least(session, StixObject, viewer,
-                                                             LIVE_BEYOND):
-        rolled = None  # adding that much to the roll-up costs more than counting it all
-    if rolled is None:
+    parts = None
+    for scope in access.scopes_of(StixObject, viewer) if rollup else []:
+        rolled = landscape_rollup.stored(session, scope, period, since)
+        # Adding much to a roll-up costs more than counting it all.
+        if rolled is not None and not access.beyond_at_least(session, StixObject, viewer,
+                                                             scope, LIVE_BEYOND):
+            parts = figures.add_beyond(session, rolled, _beyond(viewer, scope), since,
+                                       scope.rows)
+            break
+    if parts is None:
         parts = figures.parts(session, lambda m: access.visible(m, viewer), since)
-    else:
-        parts = figures.add_beyond(session, rolled,
-                                   lambda m: access.visible_beyond_uniform(m, viewer),
-                                   since, markings)
     return _assemble(session, viewer, period, since, until, weeks, parts)
+
+
+def _beyond(viewer: Viewer, scope: access.Scope) -> figures.Rows:
+    return lambda m: access.visible_beyond(m, viewer, scope)
 
 
 def _assemble(session: Session, viewer: Viewer, period: str, since: datetime,

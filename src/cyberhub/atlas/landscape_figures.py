@@ -145,20 +145,20 @@ def _figure(m: Any, figure: str) -> tuple[Any, list[ColumnElement[bool]]]:
 
 
 def weekly(session: Session, rows: Rows, since: datetime,
-           besides: tuple[TLP, ...] = ()) -> dict[str, dict[int, int]]:
+           besides: Rows | None = None) -> dict[str, dict[int, int]]:
     """Distinct STIX ids per week since ``since``, for each figure; with ``besides``,
-    leaving out the ids counted in the same week under those markings."""
+    leaving out the ids counted in the same week among those rows."""
     out: dict[str, dict[int, int]] = {}
     for figure in FIGURES:
         m = aliased(StixObject)
         moment, conditions = _figure(m, figure)
         week = week_of(session, moment, since)
         where = [*conditions, m.revoked.is_(False), moment >= since, rows(m)]
-        if besides:
+        if besides is not None:
             u = aliased(StixObject)
             u_moment, u_conditions = _figure(u, figure)
             where.append(~exists().where(
-                u.stix_id == m.stix_id, u.tlp.in_(besides), u.revoked.is_(False),
+                u.stix_id == m.stix_id, besides(u), u.revoked.is_(False),
                 *u_conditions, u_moment >= since, week_of(session, u_moment, since) == week))
         for stix_type, w, count in session.execute(
                 select(m.type, week, func.count(m.stix_id.distinct()))
@@ -181,16 +181,16 @@ def _pair_edge(c: Any, r: Any, since: datetime) -> list[ColumnElement[bool]]:
 
 
 def pairs(session: Session, rows: Rows, since: datetime,
-          besides: tuple[TLP, ...] = ()) -> dict[tuple[str, str], int]:
+          besides: Rows | None = None) -> dict[tuple[str, str], int]:
     """Distinct actors that a counted relationship modified since ``since`` says target or
     originate from each identity or location; with ``besides``, leaving out the
-    (actor, kind, target) that a relationship under those markings already says."""
+    (actor, kind, target) that a relationship among those rows already says."""
     c, r = aliased(StixObject), aliased(StixRef)
     where = [*_pair_edge(c, r, since), rows(c)]
-    if besides:
+    if besides is not None:
         c2, r2 = aliased(StixObject), aliased(StixRef)
         where.append(~exists().where(
-            *_pair_edge(c2, r2, since), c2.tlp.in_(besides), r2.kind == r.kind,
+            *_pair_edge(c2, r2, since), besides(c2), r2.kind == r.kind,
             r2.source_stix_id == r.source_stix_id, r2.target_stix_id == r.target_stix_id))
     edges = select(r.source_stix_id, r.target_stix_id, r.kind).where(*where).subquery()
     return {(kind, target): int(count) for kind, target, count in session.execute(
@@ -285,25 +285,25 @@ def under(markings: tuple[TLP, ...]) -> Rows:
 
 
 def add_beyond(session: Session, rolled: Parts, rows: Rows, since: datetime,
-               markings: tuple[TLP, ...]) -> Parts:
-    """The roll-up over ``markings`` plus what ``rows`` (one viewer's rows beyond those
-    markings) adds: equal to the parts computed live over both."""
+               uniform: Rows) -> Parts:
+    """The roll-up over ``uniform`` (a scope's rows) plus what ``rows`` (one viewer's rows
+    outside it) adds: equal to the parts computed live over both."""
     weekly_counts = {k: dict(v) for k, v in rolled.weekly.items()}
-    for key, counts in weekly(session, rows, since, besides=markings).items():
+    for key, counts in weekly(session, rows, since, besides=uniform).items():
         into = weekly_counts.setdefault(key, {})
         for w, n in counts.items():
             into[w] = into.get(w, 0) + n
     pair_counts = dict(rolled.pairs)
-    for pair, n in pairs(session, rows, since, besides=markings).items():
+    for pair, n in pairs(session, rows, since, besides=uniform).items():
         pair_counts[pair] = pair_counts.get(pair, 0) + n
     extra = activity(session, rows, since, ranked=False)
     active = {name: _top_of_sum(session, rolled.active.get(name, []), dict(extra.get(name, [])),
-                                since, markings) for name in RANKED}
+                                since, uniform) for name in RANKED}
     return Parts(weekly_counts, pair_counts, active)
 
 
 def _top_of_sum(session: Session, rolled: list[tuple[str, int]], more: dict[str, int],
-               since: datetime, markings: tuple[TLP, ...]) -> list[tuple[str, int]]:
+               since: datetime, uniform: Rows) -> list[tuple[str, int]]:
     """The first :data:`PLACES` of rolled-up plus extra activity. They are among the
     roll-up's places and the objects the extra touches; of the latter, only those that
     could reach a place need their rolled-up activity looked up: an object outside the
@@ -320,7 +320,7 @@ def _top_of_sum(session: Session, rolled: list[tuple[str, int]], more: dict[str,
         # extra activity of the others.
         bar = sorted([*totals.values(), *unknown.values()], reverse=True)[PLACES - 1]
         hopeful = sorted(ref for ref, n in unknown.items() if ceiling + n >= bar)
-        found = activity_of(session, under(markings), since, hopeful)
+        found = activity_of(session, uniform, since, hopeful)
         for ref, n in unknown.items():
             totals[ref] = n + found.get(ref, 0)
     else:  # every object with rolled-up activity holds a place

@@ -10,17 +10,20 @@ the write lock while it counts.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import BigInteger, String, Text, select
+from sqlalchemy import BigInteger, String, Text, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from cyberhub import generations
+from cyberhub import access, generations
 from cyberhub.atlas import landscape_figures as figures
+from cyberhub.community.models import GroupMember
 from cyberhub.db import Base, utcnow
-from cyberhub.sharing import TLP
+from cyberhub.intel.models import StixObject
+from cyberhub.sharing import TLP, AudienceEntry
 
 # The markings rolled up: what every member sees. (Anonymous visitors, who would see
 # CLEAR alone, cannot open the landscape.)
@@ -39,16 +42,47 @@ class LandscapeRollup(Base):
 
 
 def scope_of(markings: tuple[TLP, ...]) -> str:
-    return ",".join(m.value for m in markings)
+    return access.members_scope(markings).key
 
 
-def stored(session: Session, markings: tuple[TLP, ...], period: str,
+# An organisation gets roll-ups of its own once it holds this many restricted records
+# (its own, or naming it in their audience): its analysts then add only what names them
+# personally, instead of counting everything live.
+ORG_ROLLUP_ROWS = 50_000
+
+
+def organisation_scopes(session: Session) -> list[access.Scope]:
+    """The scopes of the organisations holding at least :data:`ORG_ROLLUP_ROWS`
+    restricted records, each with the groups it belongs to."""
+    held: dict[uuid.UUID, int] = {}
+    owned = (select(StixObject.owner_org_id, func.count())
+             .where(access.restricted(StixObject), StixObject.tlp != TLP.RED)
+             .group_by(StixObject.owner_org_id))
+    named = (select(AudienceEntry.org_id, func.count())
+             .where(AudienceEntry.org_id.is_not(None)).group_by(AudienceEntry.org_id))
+    for org_id, count in [*session.execute(owned), *session.execute(named)]:
+        held[org_id] = held.get(org_id, 0) + int(count)
+    heavy = sorted(org for org, count in held.items() if count >= ORG_ROLLUP_ROWS)
+    groups: dict[uuid.UUID, set[uuid.UUID]] = {org: set() for org in heavy}
+    if heavy:
+        for org_id, group_id in session.execute(
+                select(GroupMember.org_id, GroupMember.group_id)
+                .where(GroupMember.org_id.in_(heavy))):
+            if org_id is not None:
+                groups[org_id].add(group_id)
+    return [access.organisation_scope(org, frozenset(groups[org])) for org in heavy]
+
+
+def scopes(session: Session) -> list[access.Scope]:
+    """Every scope rolled up: the members', and each heavy organisation's."""
+    return [access.members_scope(m) for m in SCOPES] + organisation_scopes(session)
+
+
+def stored(session: Session, scope: access.Scope, period: str,
            since: datetime) -> figures.Parts | None:
-    """The rolled-up parts over ``markings`` for the period starting ``since``, if they
-    are current (same first day, no change to the shared objects since)."""
-    if not markings:
-        return None
-    row = session.get(LandscapeRollup, (scope_of(markings), period))
+    """The rolled-up parts over ``scope`` for the period starting ``since``, if they are
+    current (same first day, no change to the shared objects since)."""
+    row = session.get(LandscapeRollup, (scope.key, period))
     if row is None or row.since != since or row.generation != generations.current(session):
         return None
     return figures.Parts.from_json(orjson.loads(row.body))
@@ -58,10 +92,10 @@ def is_current(session: Session, now: datetime | None = None) -> bool:
     """Whether every roll-up is there and current."""
     generation = generations.current(session)
     rows = {(r.scope, r.period): r for r in session.scalars(select(LandscapeRollup))}
-    for markings in SCOPES:
+    for scope in scopes(session):
         for period in figures.PERIODS:
             since, _until, _weeks = figures.window(period, now)
-            row = rows.get((scope_of(markings), period))
+            row = rows.get((scope.key, period))
             if row is None or row.since != since or row.generation != generation:
                 return False
     return True
@@ -84,19 +118,24 @@ def compute(session: Session, now: datetime | None = None) -> list[Computed]:
     windows = {period: figures.window(period, now)[0] for period in figures.PERIODS}
     longest = min(windows.values())
     out: list[Computed] = []
-    for markings in SCOPES:
-        rows = figures.under(markings)
+    for scope in scopes(session):
+        rows = scope.rows
         weekly = figures.Parts(figures.weekly(session, rows, longest))
         for period, since in windows.items():
             shifted = weekly.shifted((since - longest).days // 7)
             parts = figures.Parts(shifted.weekly, figures.pairs(session, rows, since),
                                   figures.activity(session, rows, since))
-            out.append(Computed(scope_of(markings), period, since, generation, parts))
+            out.append(Computed(scope.key, period, since, generation, parts))
     return out
 
 
 def store(session: Session, computed: list[Computed]) -> None:
-    """Write what :func:`compute` made (in a short transaction of its own)."""
+    """Write what :func:`compute` made (in a short transaction of its own); the roll-ups
+    of organisations no longer rolled up go."""
+    if computed:
+        session.execute(delete(LandscapeRollup).where(
+            LandscapeRollup.scope.not_in(sorted({c.scope for c in computed})),
+            LandscapeRollup.generation <= min(c.generation for c in computed)))
     for c in computed:
         row = session.get(LandscapeRollup, (c.scope, c.period))
         if row is None:
@@ -109,5 +148,5 @@ def store(session: Session, computed: list[Computed]) -> None:
     session.flush()
 
 
-__all__ = ["SCOPES", "Computed", "LandscapeRollup", "compute", "is_current", "scope_of",
-           "store", "stored"]
+__all__ = ["ORG_ROLLUP_ROWS", "SCOPES", "Computed", "LandscapeRollup", "compute",
+           "is_current", "organisation_scopes", "scope_of", "scopes", "store", "stored"]
