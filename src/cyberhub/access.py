@@ -195,23 +195,50 @@ def visible_beyond_uniform(model: Any, viewer: Viewer) -> ColumnElement[bool]:
     uniform = uniform_markings(base, viewer)
     if viewer.user_id is None or viewer.org_id is None:
         return false() if uniform else visible(model, viewer)
-    groups = viewer.org_group_ids | viewer.user_group_ids
+    outside = model.tlp.not_in(list(uniform)) if uniform else true()
+    return and_(outside, model.id.in_(union(*_candidates(base, viewer, None))),
+                visible(model, viewer))
+
+
+def _candidates(base: type[Shareable], viewer: Viewer, scope: Scope | None) -> list[Any]:
+    """Index-found ids of the rows a viewer may see outside the members' markings (or
+    outside an organisation's ``scope``), before the rule holds them to :func:`visible`."""
     table = base.__table__  # type: ignore[attr-defined]
-    candidates = [
-        select(table.c.id).where(restricted(table.c), table.c.owner_org_id == viewer.org_id),
-        select(table.c.id).where(restricted(table.c), table.c.tlp == TLP.RED,
+    if viewer.user_id is None or viewer.org_id is None:
+        return []
+    found = [
+        # The literal is the partial index's own predicate (ix_stix_objects_red_author).
+        select(table.c.id).where(table.c.tlp == literal_column("'RED'"),
                                  table.c.created_by_id == viewer.user_id),
-        select(AudienceEntry.record_id).where(AudienceEntry.org_id == viewer.org_id),
         select(AudienceEntry.record_id).where(AudienceEntry.user_id == viewer.user_id),
     ]
+    groups = viewer.user_group_ids
+    if scope is None:  # the organisation's own and what names it are outside too
+        found += [select(table.c.id).where(restricted(table.c),
+                                           table.c.owner_org_id == viewer.org_id),
+                  select(AudienceEntry.record_id).where(AudienceEntry.org_id == viewer.org_id)]
+        groups = groups | viewer.org_group_ids
     if groups:
-        candidates.append(select(AudienceEntry.record_id).where(
+        found.append(select(AudienceEntry.record_id).where(
             AudienceEntry.group_id.in_(sorted(groups))))
     if viewer.is_hub_admin:
-        candidates.append(select(table.c.id).where(restricted(table.c),
-                                                   table.c.tlp == TLP.AMBER))
-    outside = model.tlp.not_in(list(uniform)) if uniform else true()
-    return and_(outside, model.id.in_(union(*candidates)), visible(model, viewer))
+        found.append(select(table.c.id).where(restricted(table.c), table.c.tlp == TLP.AMBER))
+    return found
+
+
+def beyond_candidates(session: Session, model: type[Shareable], viewer: Viewer, scope: Scope,
+                      limit: int) -> int:
+    """How many rows (up to ``limit``) the index finds as candidates for what the viewer
+    sees outside ``scope``, before the rule: none means nothing outside it at all; many
+    means counting whole is cheaper than adding to a roll-up."""
+    if scope.org_id is not None and viewer.org_id != scope.org_id:
+        return 0
+    found = _candidates(_entity(model), viewer, scope if scope.org_id is not None else None)
+    if not found:
+        return 0
+    ids = union(*found).subquery()
+    return session.scalar(select(func.count()).select_from(
+        select(ids.c[0]).limit(limit).subquery())) or 0
 
 
 def beyond_uniform_at_least(session: Session, model: type[Shareable], viewer: Viewer,
@@ -281,20 +308,8 @@ def visible_beyond(model: Any, viewer: Viewer, scope: Scope) -> ColumnElement[bo
         return visible_beyond_uniform(model, viewer)
     if viewer.user_id is None or viewer.org_id != scope.org_id:
         return false()
-    table = _entity(model).__table__  # type: ignore[attr-defined]
-    candidates = [
-        select(table.c.id).where(restricted(table.c), table.c.tlp == TLP.RED,
-                                 table.c.created_by_id == viewer.user_id),
-        select(AudienceEntry.record_id).where(AudienceEntry.user_id == viewer.user_id),
-    ]
-    if viewer.user_group_ids:
-        candidates.append(select(AudienceEntry.record_id).where(
-            AudienceEntry.group_id.in_(sorted(viewer.user_group_ids))))
-    if viewer.is_hub_admin:
-        candidates.append(select(table.c.id).where(restricted(table.c),
-                                                   table.c.tlp == TLP.AMBER))
-    return and_(model.id.in_(union(*candidates)), visible(model, viewer),
-                not_(scope.rows(model)))
+    return and_(model.id.in_(union(*_candidates(_entity(model), viewer, scope))),
+                visible(model, viewer), not_(scope.rows(model)))
 
 
 def beyond_at_least(session: Session, model: type[Shareable], viewer: Viewer, scope: Scope,

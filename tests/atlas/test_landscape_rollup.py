@@ -121,8 +121,15 @@ def test_a_viewer_with_much_restricted_knowledge_gets_it_counted_whole(
     monkeypatch.setattr(landscape_figures, "add_beyond", not_added)
     whole = fetch(client, community, landscape_data["ben"], period="2y").json()
     assert {**whole, "until": ""} == {**before, "until": ""}
-    with pytest.raises(AssertionError, match="although computing whole"):
-        fetch(client, community, landscape_data["gina"], period="2y")  # Gamma holds none
+
+    def not_live(*_args: Any, **_kw: Any) -> Any:
+        raise AssertionError("counted whole although the roll-up holds everything")
+
+    # Gamma holds nothing restricted: the roll-up alone is its landscape.
+    monkeypatch.setattr(landscape_figures, "parts", not_live)
+    assert fetch(client, community, landscape_data["gina"], period="2y").status_code == 200
+    with pytest.raises(AssertionError, match="counted whole"):
+        fetch(client, community, landscape_data["ben"], period="2y")
 
 
 def test_an_organisation_holding_much_amber_gets_roll_ups_of_its_own(

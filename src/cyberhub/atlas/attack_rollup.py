@@ -195,14 +195,17 @@ def add_sectors_beyond(session: Session, rolled: attack.Named, uniform: attack.R
     return out
 
 
-def _rolled(session: Session, viewer: Viewer) -> tuple[Rolled, access.Scope] | None:
+def _rolled(session: Session, viewer: Viewer) -> tuple[Rolled, access.Scope, bool] | None:
     """The narrowest current roll-up to build this viewer's figures on, if any is worth it
-    (adding much to a roll-up costs more than counting it all)."""
+    (adding much to a roll-up costs more than counting it all), and whether the viewer
+    sees anything outside it."""
     for scope in access.scopes_of(StixObject, viewer):
         rolled = stored(session, scope)
-        if rolled is not None and not access.beyond_at_least(session, StixObject, viewer,
-                                                             scope, LIVE_BEYOND):
-            return rolled, scope
+        if rolled is None:
+            continue
+        outside = access.beyond_candidates(session, StixObject, viewer, scope, LIVE_BEYOND)
+        if outside < LIVE_BEYOND:
+            return rolled, scope, outside > 0
     return None
 
 
@@ -219,7 +222,9 @@ def heatmap(session: Session, viewer: Viewer, filters: attack.Filters | None = N
     found = _rolled(session, viewer) if rollup and f.empty else None
     if found is None:
         return attack.heatmap(session, viewer, f)
-    rolled, scope = found
+    rolled, scope, outside = found
+    if not outside:
+        return attack.Heatmap(list(rolled.techniques.values()))
     return attack.Heatmap(list(add_beyond(session, rolled.techniques, scope.rows,
                                           _beyond(viewer, scope)).values()))
 
@@ -230,7 +235,9 @@ def sectors(session: Session, viewer: Viewer, *, rollup: bool = True) -> list[tu
     found = _rolled(session, viewer) if rollup else None
     if found is None:
         return attack.targeted_sectors(session, viewer)
-    rolled, scope = found
+    rolled, scope, outside = found
+    if not outside:
+        return attack.sector_list(rolled.sectors)
     return attack.sector_list(add_sectors_beyond(session, rolled.sectors, scope.rows,
                                                  _beyond(viewer, scope)))
 

@@ -123,12 +123,14 @@ def compute(session: Session, viewer: Viewer, period: str = DEFAULT_PERIOD, *,
     parts = None
     for scope in access.scopes_of(StixObject, viewer) if rollup else []:
         rolled = landscape_rollup.stored(session, scope, period, since)
-        # Adding much to a roll-up costs more than counting it all.
-        if rolled is not None and not access.beyond_at_least(session, StixObject, viewer,
-                                                             scope, LIVE_BEYOND):
-            parts = figures.add_beyond(session, rolled, _beyond(viewer, scope), since,
-                                       scope.rows)
-            break
+        if rolled is None:
+            continue
+        outside = access.beyond_candidates(session, StixObject, viewer, scope, LIVE_BEYOND)
+        if outside >= LIVE_BEYOND:
+            continue  # adding much to a roll-up costs more than counting it all
+        parts = rolled if not outside else figures.add_beyond(
+            session, rolled, _beyond(viewer, scope), since, scope.rows)
+        break
     if parts is None:
         parts = figures.parts(session, lambda m: access.visible(m, viewer), since)
     return _assemble(session, viewer, period, since, until, weeks, parts)
