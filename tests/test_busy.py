@@ -74,3 +74,37 @@ def test_a_request_that_finds_no_free_connection_is_told_to_retry(settings, comm
     finally:
         database.dispose()
         set_settings(settings)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_page_waiting_for_the_write_lock_does_not_stop_the_server(app, community, write_lock):
+    """A form post queues for the write lock in a worker thread: the server goes on
+    answering meanwhile, and the post goes through once the lock is free. (Waiting on the
+    event loop instead froze every request, the lock holder's own commit included, until
+    the post gave up with a 503.)"""
+    import threading
+
+    import httpx2 as httpx
+
+    from tests.factories import csrf_of, sign_in
+    from tests.live import serve
+
+    user = community.user(community.org())
+    with serve(app) as url, httpx.Client(base_url=url, timeout=60) as browser:
+        assert sign_in(browser, user.email).status_code == 303
+        token = csrf_of(browser, "/")
+        answers: list[int] = []
+        write_lock.execute("BEGIN IMMEDIATE")
+        try:
+            poster = threading.Thread(target=lambda: answers.append(browser.post(
+                "/signout", data={"csrf_token": token}).status_code))
+            poster.start()
+            time.sleep(0.5)  # the post is now waiting for the lock
+            with httpx.Client(base_url=url, timeout=10) as other:
+                assert other.get("/healthz").status_code == 200
+                assert other.get("/signin").status_code == 200
+            assert poster.is_alive()  # still queued behind the lock
+        finally:
+            write_lock.execute("ROLLBACK")
+        poster.join(timeout=40)
+        assert answers == [303]

@@ -194,15 +194,28 @@ def api_ctx(request: Request, session: DbSession) -> Ctx:
 ApiCtx = Annotated[Ctx, Depends(api_ctx)]
 
 
-async def web_ctx(request: Request, session: DbSession) -> Ctx:
-    """Web pages: the browser session; every unsafe method carries a CSRF token."""
+async def posted_csrf_token(request: Request) -> str | None:
+    """The CSRF token an unsafe request carries, in its header or its form. Reading the
+    form needs the event loop; nothing here touches the database."""
+    if request.method in SAFE_METHODS:
+        return None
+    token = request.headers.get(csrf.HEADER)
+    if token is None:
+        form = await request.form()
+        value = form.get(csrf.FIELD)
+        token = value if isinstance(value, str) else None
+    return token
+
+
+def web_ctx(request: Request, session: DbSession,
+            token: Annotated[str | None, Depends(posted_csrf_token)]) -> Ctx:
+    """Web pages: the browser session; every unsafe method carries a CSRF token.
+
+    Synchronous on purpose, so that it runs in a worker thread: its first statement may
+    wait for SQLite's write lock, and waiting on the event loop would stop every other
+    request, the lock holder's own commit included."""
     ctx = _from_session(request, session)
     if request.method not in SAFE_METHODS:
-        token = request.headers.get(csrf.HEADER)
-        if token is None:
-            form = await request.form()
-            value = form.get(csrf.FIELD)
-            token = value if isinstance(value, str) else None
         csrf.check(request, ctx.session_cookie, token)
     return ctx
 
