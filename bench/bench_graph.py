@@ -1,9 +1,11 @@
 """Benchmark: expanding a hub node of the interactive graph (100,000 visible neighbours).
 
 A malware family that 100,000 indicators indicate (GREEN, shared by one member), a few
-groups using it and a report naming it, plus 2,000 indicators of another member under
-AMBER that the asking member may not see; all imported through the knowledge-base
-importer. Timed for a member of a third organisation (median of ``--runs``):
+groups using it and a report naming it, plus ``--hidden`` (30,000) indicators of another
+member under AMBER that the asking member may not see (60,000 restricted records with
+their relationships: enough for that member's own roll-up); all imported through the
+knowledge-base importer. Timed for a member of a third organisation (median of
+``--runs``), and the expansion also for the member holding the AMBER records:
 
 - ``expand`` — what ``GET /api/v1/atlas/graph/expand?node=<hub>`` computes: the
   neighbours counted in SQL per (type, relationship, direction) under the visibility
@@ -42,6 +44,7 @@ from sqlalchemy import create_engine, func, select, text
 
 console = Console()
 NAIVE = True  # --skip-naive: leave out the slow "load and count" baseline
+HIDDEN = 30_000  # --hidden: the other member's AMBER indicators
 HUB = "malware--00000000-0000-4000-a000-00000000b0b0"
 CREATED = "2026-01-01T00:00:00.000Z"
 
@@ -112,8 +115,9 @@ def run(url: str, neighbours: int, runs: int, *, reuse: bool = False) -> dict[st
             found = {u.email: u for u in s.scalars(select(User))}
             if "analyst@telecom.example" in found:
                 asker = access.viewer_for(s, found["analyst@telecom.example"])
+                holder = access.viewer_for(s, found["analyst@bank.example"])
                 console.print("reusing the generated database", highlight=False)
-                return measure(database, url, asker, runs, {"imported": 0.0}, NAIVE)
+                return measure(database, url, asker, holder, runs, {"imported": 0.0}, NAIVE)
     with database.transaction() as s:
         users = []
         for name in ("Bench Police", "Bench Bank", "Bench Telecom"):
@@ -125,7 +129,7 @@ def run(url: str, neighbours: int, runs: int, *, reuse: bool = False) -> dict[st
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         for viewer, objects, tlp in ((owner, shared_objects(neighbours), TLP.GREEN),
-                                     (other, hidden_objects(2000), TLP.AMBER)):
+                                     (other, hidden_objects(HIDDEN), TLP.AMBER)):
             bundle = Path(tmp) / "bundle.json"
             with bundle.open("wb") as out:
                 write_bundle(out, objects)
@@ -135,10 +139,10 @@ def run(url: str, neighbours: int, runs: int, *, reuse: bool = False) -> dict[st
     from cyberhub.intel.imports import refresh_statistics
 
     refresh_statistics(database)  # as an import job does after a large import
-    return measure(database, url, asker, runs, {"imported": imported}, NAIVE)
+    return measure(database, url, asker, other, runs, {"imported": imported}, NAIVE)
 
 
-def measure(database: Any, url: str, asker: Any, runs: int,
+def measure(database: Any, url: str, asker: Any, holder: Any, runs: int,
             out: dict[str, Any], naive_too: bool = True) -> dict[str, Any]:
     from cyberhub import access
     from cyberhub.atlas import explore, graph_rollup
@@ -148,15 +152,22 @@ def measure(database: Any, url: str, asker: Any, runs: int,
         out["expand"], view = median_time(
             lambda: explore.expand(s, asker, HUB, rollup=False), runs)
         out["view"] = view
+        out["holder_expand"], holder_view = median_time(
+            lambda: explore.expand(s, holder, HUB, rollup=False), runs)
     started = time.perf_counter()  # what the worker does after a change
     with database.snapshot() as s:
-        generation, computed = graph_rollup.compute(s)
+        generation, keys, computed = graph_rollup.compute(s)
     with database.transaction() as s:
-        graph_rollup.store(s, generation, computed)
+        graph_rollup.store(s, generation, keys, computed)
     out["rollup"] = time.perf_counter() - started
+    out["scopes"] = len(keys)
     with database.snapshot() as s:
         out["rolled"], rolled = median_time(lambda: explore.expand(s, asker, HUB), runs)
         assert [a.count for a in rolled.aggregates] == [a.count for a in view.aggregates]
+        out["holder_rolled"], rolled = median_time(lambda: explore.expand(s, holder, HUB),
+                                                   runs)
+        assert [a.count for a in rolled.aggregates] == [
+            a.count for a in holder_view.aggregates]
     with database.snapshot() as s:
         out["page"], first = median_time(lambda: explore.group_page(
             s, asker, HUB, kind="relationship:indicates", direction="in",
@@ -201,6 +212,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--neighbours", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--hidden", type=int, default=30_000,
+                        help="AMBER indicators of another member (each with a relationship)")
     parser.add_argument("--pg-url", help="a PostgreSQL server URL (a database is created "
                                          "and dropped); SQLite only without it")
     parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
@@ -213,12 +226,13 @@ def main() -> None:
     parser.add_argument("--skip-naive", action="store_true",
                         help="leave out the load-and-count baseline (12-16 s a run)")
     args = parser.parse_args()
-    global NAIVE
-    NAIVE = not args.skip_naive
+    global NAIVE, HIDDEN
+    NAIVE, HIDDEN = not args.skip_naive, args.hidden
     table = Table(title=f"Expanding a node with {args.neighbours:,} visible neighbours, ms "
                         f"(median of {args.runs})")
     for col in ("engine", "expand, counted live", "roll-up (worker)",
-                "expand, from the roll-up", "aggregate page 1", "page 22",
+                "expand, from the roll-up", "AMBER holder: live", "AMBER holder: roll-up",
+                "aggregate page 1", "page 22",
                 "raw COUNT (floor)", "load and count", "networkx (in memory)"):
         table.add_column(col, justify="right")
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
@@ -258,13 +272,15 @@ def main() -> None:
                     eng.dispose()
         view = out["view"]
         aggregates = ", ".join(f"{a.count:,} {a.type} via {a.via}" for a in view.aggregates)
-        console.print(f"{engine}: imported {args.neighbours * 2 + 4_000:,} objects in "
+        console.print(f"{engine}: imported {args.neighbours * 2 + HIDDEN * 2:,} objects in "
                       f"{out['imported']:.1f} s; expansion: {len(view.nodes)} nodes one by "
                       f"one, aggregates: {aggregates}; raw count {out['raw_count']:,} "
-                      f"(hidden ones included), networkx {out['networkx_count']:,}",
+                      f"(hidden ones included), networkx {out['networkx_count']:,}; "
+                      f"{out['scopes']} scopes rolled up",
                       highlight=False)
         table.add_row(engine, *(f"{out[k] * 1000:.0f}" for k in (
-            "expand", "rollup", "rolled", "page", "deep", "raw", "naive", "networkx")))
+            "expand", "rollup", "rolled", "holder_expand", "holder_rolled", "page", "deep",
+            "raw", "naive", "networkx")))
     console.print(table)
     console.print(f"load average: {Path('/proc/loadavg').read_text().strip()}",
                   highlight=False)

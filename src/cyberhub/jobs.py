@@ -126,9 +126,9 @@ def refresh_graph_now() -> bool:
     with db.snapshot() as session:
         if graph_rollup.is_current(session):
             return False
-        generation, computed = graph_rollup.compute(session)
+        generation, keys, computed = graph_rollup.compute(session)
     with db.transaction() as session:
-        graph_rollup.store(session, generation, computed)
+        graph_rollup.store(session, generation, keys, computed)
     return True
 
 

@@ -327,15 +327,21 @@ def groups(session: Session, viewer: Viewer, stix_id: str, f: Filters, *,
 
     counts: dict[tuple[str, str, str], int] | None = None
     if rollup and f == Filters():
-        markings = access.uniform_markings(StixObject, viewer)
-        counts = graph_rollup.stored(session, markings, stix_id)
-        if counts is not None and access.beyond_uniform_at_least(
-                session, StixObject, viewer, graph_rollup.LIVE_BEYOND):
-            counts = None
-        if counts is not None:
-            counts = dict(counts)
-            for key, n in beyond_counts(session, viewer, stix_id, markings).items():
-                counts[key] = counts.get(key, 0) + n
+        # The narrowest current roll-up worth adding to (adding much costs more than
+        # counting it all): the organisation's, then the members'.
+        for scope in access.scopes_of(StixObject, viewer):
+            rolled = graph_rollup.stored(session, scope, stix_id)
+            if rolled is None:
+                continue
+            outside = access.beyond_candidates(session, StixObject, viewer, scope,
+                                               graph_rollup.LIVE_BEYOND)
+            if outside >= graph_rollup.LIVE_BEYOND:
+                continue
+            counts = dict(rolled)
+            if outside:
+                for key, n in beyond_counts(session, viewer, stix_id, scope).items():
+                    counts[key] = counts.get(key, 0) + n
+            break
     if counts is None:
         counts = count_groups(session, viewer, stix_id, f)
     return sorted((Aggregate(stix_id, t, k, d, n) for (d, k, t), n in counts.items() if n),
@@ -360,11 +366,11 @@ def count_groups(session: Session, viewer: Viewer, stix_id: str, f: Filters, *,
 
 
 def beyond_counts(session: Session, viewer: Viewer, stix_id: str,
-                  markings: tuple[TLP, ...]) -> dict[tuple[str, str, str], int]:
-    """The neighbours the viewer sees only through records beyond ``markings`` — a
+                  scope: access.Scope) -> dict[tuple[str, str, str], int]:
+    """The neighbours the viewer sees only through records outside ``scope`` — a
     carrying record or every copy of the neighbour — counted by (direction, kind, type):
-    what adds to the roll-up over ``markings`` without counting anyone twice."""
-    beyond: Rows = lambda m: access.visible_beyond_uniform(m, viewer)  # noqa: E731
+    what adds to the roll-up over ``scope`` without counting anyone twice."""
+    beyond: Rows = lambda m: access.visible_beyond(m, viewer, scope)  # noqa: E731
     out: dict[tuple[str, str, str], int] = {}
     for way in (OUT, IN):
         found = union(*(part for rows in ((beyond, None), (None, beyond))
@@ -377,9 +383,9 @@ def beyond_counts(session: Session, viewer: Viewer, stix_id: str,
         in_rollup = and_(
             exists().where(here == stix_id, there == found.c.other, ref.kind == found.c.kind,
                            carrier.id == ref.object_id, carrier.revoked.is_(False),
-                           carrier.tlp.in_(markings)),
+                           scope.rows(carrier)),
             exists().where(copy.stix_id == found.c.other, copy.revoked.is_(False),
-                           copy.tlp.in_(markings), copy.type.not_in(NOT_NODES)))
+                           scope.rows(copy), copy.type.not_in(NOT_NODES)))
         for kind, other_type, n in session.execute(
                 select(found.c.kind, found.c.type, func.count())
                 .where(~in_rollup).group_by(found.c.kind, found.c.type)):

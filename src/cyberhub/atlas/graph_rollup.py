@@ -6,7 +6,10 @@ holds (:data:`explore.NODE_BUDGET`), the worker (``jobs.refresh_graph``) counts 
 ahead over the records marked CLEAR or GREEN, per (direction, kind, type), with the data
 generation it counted at; an unfiltered expansion adds what its viewer sees beyond those
 markings (``explore.beyond_counts``). As for the landscape (decision 0020), a count is
-used only while no shared object has changed since, and otherwise computed live.
+used only while no shared object has changed since, and otherwise computed live; and an
+organisation holding much restricted knowledge gets counts of its own
+(``landscape_rollup.organisation_scopes``), to which its analysts add only what names
+them personally.
 """
 
 from __future__ import annotations
@@ -20,11 +23,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cyberhub import access, generations
 from cyberhub.atlas import explore
-from cyberhub.atlas.landscape_figures import under
-from cyberhub.atlas.landscape_rollup import SCOPES, scope_of
+from cyberhub.atlas.landscape_rollup import scopes
 from cyberhub.db import Base, utcnow
 from cyberhub.intel.models import StixRef
-from cyberhub.sharing import TLP
 
 # Nodes with more references than this, either way, are counted ahead: those whose
 # expansion the canvas cannot show whole.
@@ -43,12 +44,10 @@ class NodeRollup(Base):
     body: Mapped[str] = mapped_column(Text)  # [[direction, kind, type, count], …]
 
 
-def stored(session: Session, markings: tuple[TLP, ...],
+def stored(session: Session, scope: access.Scope,
            stix_id: str) -> dict[tuple[str, str, str], int] | None:
-    """The rolled-up counts of a node over ``markings``, if there and current."""
-    if not markings:
-        return None
-    row = session.get(NodeRollup, (stix_id, scope_of(markings)))
+    """The rolled-up counts of a node over ``scope``, if there and current."""
+    row = session.get(NodeRollup, (stix_id, scope.key))
     if row is None or row.generation != generations.current(session):
         return None
     return {(d, k, t): int(n) for d, k, t, n in orjson.loads(row.body)}
@@ -61,13 +60,15 @@ def hub_nodes(session: Session) -> list[str]:
     return sorted({node for (node,) in session.execute(union(*ends))})
 
 
-# The row that says which generation the last refresh counted (hub nodes or none).
+# The row that says which generation the last refresh counted (hub nodes or none), and
+# over which scopes (an organisation's key changes with its groups).
 MARK = ("", "refreshed")
 
 
 def is_current(session: Session) -> bool:
     row = session.get(NodeRollup, MARK)
-    return row is not None and row.generation == generations.current(session)
+    return (row is not None and row.generation == generations.current(session)
+            and orjson.loads(row.body) == [s.key for s in scopes(session)])
 
 
 @dataclass
@@ -78,26 +79,30 @@ class Computed:
     counts: dict[tuple[str, str, str], int]
 
 
-def compute(session: Session) -> tuple[int, list[Computed]]:
-    """Every hub node's counts, in one snapshot (``session`` should be one)."""
+def compute(session: Session) -> tuple[int, list[str], list[Computed]]:
+    """Every hub node's counts over every scope, in one snapshot (``session`` should be
+    one); with the generation counted at and the scopes' keys."""
     generation = generations.current(session)  # before the data, so a change shows
     out = []
     system = access.system_viewer()
+    counted = scopes(session)
     for node in hub_nodes(session):
-        for markings in SCOPES:
+        for scope in counted:
             counts = explore.count_groups(session, system, node, explore.Filters(),
-                                          rows=under(markings))
-            out.append(Computed(node, scope_of(markings), generation, counts))
-    return generation, out
+                                          rows=scope.rows)
+            out.append(Computed(node, scope.key, generation, counts))
+    return generation, [s.key for s in counted], out
 
 
-def store(session: Session, generation: int, computed: list[Computed]) -> None:
+def store(session: Session, generation: int, keys: list[str],
+          computed: list[Computed]) -> None:
     """Replace every roll-up by what :func:`compute` made (a short transaction)."""
     newest = session.scalar(select(func.max(NodeRollup.generation)))
     if newest is not None and newest > generation:
         return  # a later refresh got there first
     session.execute(delete(NodeRollup))
-    session.add(NodeRollup(stix_id=MARK[0], scope=MARK[1], generation=generation, body="[]"))
+    session.add(NodeRollup(stix_id=MARK[0], scope=MARK[1], generation=generation,
+                           body=orjson.dumps(keys).decode()))
     for c in computed:
         session.add(NodeRollup(stix_id=c.stix_id, scope=c.scope, generation=c.generation,
                                body=orjson.dumps([[*k, n] for k, n in sorted(
