@@ -1,7 +1,8 @@
 """Property: the heatmap (and its sector list) from the roll-up plus what a viewer sees
-beyond it equals the heatmap counted live, for every viewer, over worlds of copies held by several
-organisations under every marking, with audiences, revocations, copies that describe a
-technique differently, and copies that do not describe one at all."""
+beyond it equals the heatmap counted live, for every viewer, unfiltered and narrowed by
+actor, sector and period, over worlds of copies held by several organisations under every
+marking, with audiences, revocations, copies that describe a technique differently, and
+copies that do not describe one at all."""
 
 from __future__ import annotations
 
@@ -49,6 +50,21 @@ _world = st.lists(st.tuples(st.integers(0, len(ALL) - 1), st.lists(_row, min_siz
                                                                     max_size=3)),
                   min_size=1, max_size=20).map(
     lambda drawn: [(pick, row) for pick, rows in drawn for row in rows])
+# Filters as (actor, sector, from so many days back, until so many days back); the rows
+# are 0, 5 or 30 days old.
+Narrowing = tuple[str | None, str | None, int | None, int | None]
+_narrowings = st.lists(st.tuples(st.sampled_from([None, *ACTORS]),
+                                 st.sampled_from([None, *SECTORS]),
+                                 st.sampled_from([None, 1, 10, 40]),
+                                 st.sampled_from([None, -1, 3, 20])), max_size=3)
+
+
+def _filters(narrowing: Narrowing, now: datetime) -> attack.Filters:
+    actor, sector, since, until = narrowing
+    return attack.Filters(
+        actor=actor, sector=sector,
+        since=None if since is None else now - timedelta(days=since),
+        until=None if until is None else now - timedelta(days=until))
 
 
 def _technique_data(stix_id: str, owner: int, broken: bool) -> dict[str, Any]:
@@ -142,14 +158,31 @@ _GROUP = [_held(ACTORS[0], 0, TLP.AMBER, audience=["group"]), _held(TECHNIQUES[0
           _held(USES[0][0], 0, TLP.AMBER_STRICT, audience=["group"])]
 
 
-@example(world=_GROUP)
-@example(world=_BEYOND)
-@example(world=_ONLY_BEYOND)
+# Narrowed to a sector that organisation 1 sees an actor target only through its own
+# relationship, and to a period that only its newer copy of a relationship falls in.
+_SECTOR_BEYOND = [(None, SECTORS[1], None, None), (None, None, 10, None),
+                  (ACTORS[0], None, 40, 3), (None, SECTORS[0], 40, None)]
+
+
+# A relationship and a report every member sees, last changed a month ago, and newer RED
+# copies of them that only their author (of organisation 1) sees: only those fall in the
+# last 10 days.
+_PERIOD_BEYOND = [_held(ACTORS[0], 0, TLP.GREEN), _held(TECHNIQUES[0], 0, TLP.GREEN),
+                  _held(USES[0][0], 0, TLP.GREEN, days=30), _held(USES[0][0], 1, TLP.RED, days=0),
+                  _held(REPORTS[0][0], 0, TLP.GREEN, days=30),
+                  _held(REPORTS[0][0], 1, TLP.RED, days=0)]
+
+
+@example(world=_GROUP, narrowings=[(ACTORS[0], None, None, None), (None, None, 1, -1)])
+@example(world=_BEYOND, narrowings=_SECTOR_BEYOND)
+@example(world=_ONLY_BEYOND, narrowings=_SECTOR_BEYOND)
+@example(world=_PERIOD_BEYOND, narrowings=[(None, None, 10, None), (None, None, 40, 10)])
 @settings(max_examples=15, deadline=None, suppress_health_check=[
     HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(world=_world)
+@given(world=_world, narrowings=_narrowings)
 def test_rolled_up_heatmap_equals_the_live_one(database, community: Community, monkeypatch: Any,
-                                               world: list[tuple[int, dict[str, Any]]]) -> None:
+                                               world: list[tuple[int, dict[str, Any]]],
+                                               narrowings: list[Narrowing]) -> None:
     orgs, users, admin, group = cast(community)
     # Every organisation holding a restricted record gets roll-ups of its own.
     monkeypatch.setattr(landscape_rollup, "ORG_ROLLUP_ROWS", 1)
@@ -170,6 +203,11 @@ def test_rolled_up_heatmap_equals_the_live_one(database, community: Community, m
                 rolled = _figures(attack_rollup.heatmap(s, viewer))
                 live = _figures(attack.heatmap(s, viewer))
                 assert rolled == live, viewer.label
+                for narrowing in narrowings:
+                    f = _filters(narrowing, now)
+                    rolled = _figures(attack_rollup.heatmap(s, viewer, f))
+                    live = _figures(attack.heatmap(s, viewer, f))
+                    assert rolled == live, (viewer.label, narrowing)
                 assert attack_rollup.sectors(s, viewer) == attack.targeted_sectors(s, viewer)
     finally:
         with database.transaction() as s:

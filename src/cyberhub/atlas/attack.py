@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -206,6 +206,68 @@ def sector_actors(session: Session, rows: Rows, sector: str) -> set[str]:
         select(StixRef.source_stix_id).join(carrier, carrier.id == StixRef.object_id)
         .where(StixRef.kind == "relationship:targets", StixRef.target_stix_id == sector,
                carrier.revoked.is_(False), rows(carrier))))
+
+
+# When the rows carrying a pair were modified, in microseconds since 1970 (None for a row
+# without the time): what a period filter is held to, made ahead by the roll-up.
+Times = list[int | None]
+_UNIX = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def micros(moment: datetime | None) -> int | None:
+    return None if moment is None else (moment - _UNIX) // _MICRO
+
+
+def within(times: Times, since: int | None, until: int | None) -> bool:
+    """Whether any of ``times`` falls in [since, until) — always without bounds, as a
+    relationship without a time counts only when no period is asked for."""
+    if since is None and until is None:
+        return True
+    return any(t is not None and (since is None or t >= since) and (until is None or t < until)
+               for t in times)
+
+
+def uses_times(session: Session, rows: Rows) -> dict[Pair, Times]:
+    """(actor, technique) → the times of the unrevoked ``uses`` relationships among
+    ``rows`` that carry it."""
+    carrier = aliased(StixObject)
+    found: dict[Pair, Times] = {}
+    for source, target, modified in session.execute(
+            select(StixRef.source_stix_id, StixRef.target_stix_id, carrier.stix_modified)
+            .join(carrier, carrier.id == StixRef.object_id)
+            .where(StixRef.kind == "relationship:uses", carrier.revoked.is_(False),
+                   rows(carrier))):
+        found.setdefault((source, target), []).append(micros(modified))
+    return found
+
+
+def report_times(session: Session, rows: Rows) -> dict[Pair, Times]:
+    """(report, referenced object) → the times of the unrevoked copies of the report among
+    ``rows`` that reference it."""
+    report = aliased(StixObject)
+    found: dict[Pair, Times] = {}
+    for report_id, target, modified in session.execute(
+            select(report.stix_id, StixRef.target_stix_id, report.stix_modified)
+            .join(report, report.id == StixRef.object_id)
+            .where(StixRef.kind == "object_refs", report.type == "report",
+                   report.revoked.is_(False), rows(report))):
+        found.setdefault((report_id, target), []).append(micros(modified))
+    return found
+
+
+def sector_sources(session: Session, rows: Rows) -> dict[str, set[str]]:
+    """Sector (identity) → the sources of the unrevoked ``targets`` relationships among
+    ``rows`` that point at it."""
+    carrier = aliased(StixObject)
+    found: dict[str, set[str]] = {}
+    for source, target in session.execute(
+            select(StixRef.source_stix_id, StixRef.target_stix_id)
+            .join(carrier, carrier.id == StixRef.object_id)
+            .where(StixRef.kind == "relationship:targets", carrier.revoked.is_(False),
+                   StixRef.target_stix_id.like("identity--%"), rows(carrier))):
+        found.setdefault(target, set()).add(source)
+    return found
 
 
 def compute(session: Session, rows: Rows, f: Filters | None = None) -> dict[str, Technique]:

@@ -2,9 +2,14 @@
 
 Counting a million-object hub's ``uses`` relationships and reports under the visibility
 rules takes about a second. The worker (``jobs.refresh_attack``) counts them ahead over
-the rows marked CLEAR or GREEN, with the data generation it counted at (decision 0020,
-as for the landscape); an unfiltered heatmap adds, live, what its viewer sees beyond
-those markings (:func:`add_beyond`). Filtered heatmaps are narrow and counted live.
+the rows marked CLEAR or GREEN (and over the scope of each organisation holding much
+restricted knowledge), with the data generation it counted at (decision 0020, as for the
+landscape); a heatmap adds, live, what its viewer sees beyond them (:func:`add_beyond`).
+
+For heatmaps narrowed by actor, sector or period, the roll-up also keeps the pairs it
+counted: each actor–technique pair with the times of the relationships that carry it,
+each report–technique pair with the report's times, and the actors that target each
+sector (:class:`Pairs`, read only for a filtered heatmap or a viewer who adds to it).
 
 What a viewer adds is counted without counting anything twice: an actor–technique pair
 (or report–technique pair) the roll-up already holds is left out, whichever copies of the
@@ -14,8 +19,9 @@ actor, the relationship or the technique the viewer sees it through.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import BigInteger, String, Text, delete, select
@@ -41,12 +47,53 @@ class AttackRollup(Base):
     # {"techniques": [[stix id, ATT&CK id, name, tactics, newest modified, newest row,
     #                  actors, reports], …], "sectors": [[stix id, name, modified, row], …]}
     body: Mapped[str] = mapped_column(Text)
+    # Pairs.as_json(): read only when a heatmap is narrowed, or a viewer adds to it.
+    pairs: Mapped[str] = mapped_column(Text, deferred=True, server_default="{}")
+
+
+@dataclass
+class Pairs:
+    """What the roll-up counted, kept to narrow it: the actor–technique pairs of a scope's
+    actors and techniques (with the times of the ``uses`` relationships carrying them),
+    the report–technique pairs of its techniques (with the report copies' times), and the
+    sources of the ``targets`` relationships to each sector."""
+
+    uses: dict[attack.Pair, attack.Times]
+    reports: dict[attack.Pair, attack.Times]
+    sectors: dict[str, set[str]]
+
+    def as_json(self) -> dict[str, Any]:
+        # Every id once, referred to by its place: a million-object hub has tens of
+        # thousands of pairs between far fewer actors and techniques.
+        ids: dict[str, int] = {}
+
+        def at(stix_id: str) -> int:
+            return ids.setdefault(stix_id, len(ids))
+
+        uses = [[at(a), at(t), times] for (a, t), times in sorted(self.uses.items())]
+        reports = [[at(r), at(t), times] for (r, t), times in sorted(self.reports.items())]
+        sectors = [[at(sector), sorted(at(a) for a in sources)]
+                   for sector, sources in sorted(self.sectors.items())]
+        return {"ids": list(ids), "uses": uses, "reports": reports, "sectors": sectors}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Pairs:
+        ids = data.get("ids", [])
+        return cls({(ids[a], ids[t]): times for a, t, times in data.get("uses", [])},
+                   {(ids[r], ids[t]): times for r, t, times in data.get("reports", [])},
+                   {ids[sector]: {ids[a] for a in sources}
+                    for sector, sources in data.get("sectors", [])})
 
 
 @dataclass
 class Rolled:
     techniques: dict[str, attack.Technique]
     sectors: attack.Named
+    row: AttackRollup | None = field(default=None, repr=False)
+
+    def pairs(self) -> Pairs:
+        assert self.row is not None
+        return Pairs.from_json(orjson.loads(self.row.pairs))
 
 
 def _key(newest: tuple[datetime, str]) -> list[str]:
@@ -66,13 +113,13 @@ def _dump(rolled: Rolled) -> str:
     }).decode()
 
 
-def _load(body: str) -> Rolled:
+def _load(body: str, row: AttackRollup | None = None) -> Rolled:
     data = orjson.loads(body)
     techniques = {}
-    for stix_id, attack_id, name, tactics, modified, row, actors, reports in data["techniques"]:
+    for stix_id, attack_id, name, tactics, modified, key, actors, reports in data["techniques"]:
         techniques[stix_id] = attack.Technique(stix_id, attack_id, name, tactics, actors,
-                                               reports, _unkey(modified, row))
-    return Rolled(techniques, {i: (n, _unkey(m, r)) for i, n, m, r in data["sectors"]})
+                                               reports, _unkey(modified, key))
+    return Rolled(techniques, {i: (n, _unkey(m, k)) for i, n, m, k in data["sectors"]}, row)
 
 
 def stored(session: Session, scope: access.Scope) -> Rolled | None:
@@ -80,7 +127,7 @@ def stored(session: Session, scope: access.Scope) -> Rolled | None:
     row = session.get(AttackRollup, scope.key)
     if row is None or row.generation != generations.current(session):
         return None
-    return _load(row.body)
+    return _load(row.body, row)
 
 
 def is_current(session: Session) -> bool:
@@ -94,14 +141,52 @@ class Computed:
     scope: str
     generation: int
     body: str
+    pairs: str
+
+
+def pairs_of(session: Session, rows: attack.Rows,
+             techniques: dict[str, attack.Technique]) -> Pairs:
+    """The pairs the heatmap over ``rows`` counts (``techniques``: the techniques among
+    them): the actors' that are actors among them, to techniques among them."""
+    uses = attack.uses_times(session, rows)
+    actors = attack.holders(session, rows, attack.ACTOR_TYPES, {a for a, _t in uses})
+    return Pairs({p: times for p, times in uses.items() if p[0] in actors and p[1] in techniques},
+                 {p: times for p, times in attack.report_times(session, rows).items()
+                  if p[1] in techniques},
+                 attack.sector_sources(session, rows))
+
+
+def counted(techniques: dict[str, attack.Technique], pairs: Pairs,
+            f: attack.Filters) -> dict[str, attack.Technique]:
+    """The heatmap over a scope narrowed by ``f``, from its pairs: what ``attack.compute``
+    counts over the same rows (reports only without an actor or sector filter)."""
+    out = {i: copy.copy(t) for i, t in techniques.items()}
+    for t in out.values():
+        t.actors = t.reports = 0
+    since, until = attack.micros(f.since), attack.micros(f.until)
+    allowed = None if f.sector is None else pairs.sectors.get(f.sector, set())
+    for (actor, technique), times in pairs.uses.items():
+        if (f.actor is None or actor == f.actor) and (allowed is None or actor in allowed) \
+                and attack.within(times, since, until):
+            out[technique].actors += 1
+    if f.actor is None and f.sector is None:
+        for (_report, technique), times in pairs.reports.items():
+            if attack.within(times, since, until):
+                out[technique].reports += 1
+    return out
 
 
 def compute(session: Session) -> list[Computed]:
-    """Every scope's heatmap, in one snapshot (``session`` should be one)."""
+    """Every scope's heatmap and its pairs, in one snapshot (``session`` should be one)."""
     generation = generations.current(session)  # before the data, so a change shows
-    return [Computed(s.key, generation, _dump(Rolled(
-        attack.compute(session, s.rows), attack.sectors_of(session, s.rows))))
-        for s in landscape_rollup.scopes(session)]
+    out = []
+    for scope in landscape_rollup.scopes(session):
+        techniques = attack.techniques_of(session, scope.rows)
+        pairs = pairs_of(session, scope.rows, techniques)
+        out.append(Computed(scope.key, generation, _dump(Rolled(
+            counted(techniques, pairs, _NONE), attack.sectors_of(session, scope.rows))),
+            orjson.dumps(pairs.as_json()).decode()))
+    return out
 
 
 def store(session: Session, computed: list[Computed]) -> None:
@@ -119,14 +204,19 @@ def store(session: Session, computed: list[Computed]) -> None:
         elif row.generation > c.generation:  # a later refresh got there first
             continue
         row.generation, row.computed_at, row.body = c.generation, utcnow(), c.body
+        row.pairs = c.pairs
     session.flush()
 
 
-def add_beyond(session: Session, rolled: dict[str, attack.Technique],
-               uniform: attack.Rows, beyond: attack.Rows) -> dict[str, attack.Technique]:
-    """The roll-up over ``uniform`` (a scope's rows) plus what ``beyond`` (one viewer's
-    rows outside it) adds: equal to the heatmap computed live over both."""
-    out = {stix_id: copy.copy(t) for stix_id, t in rolled.items()}
+def add_beyond(session: Session, rolled: dict[str, attack.Technique], pairs: Pairs,
+               uniform: attack.Rows, beyond: attack.Rows,
+               f: attack.Filters = _NONE) -> dict[str, attack.Technique]:
+    """The heatmap over ``uniform`` (a scope's rows: ``rolled``, with the ``pairs`` it
+    counted) plus what ``beyond`` (one viewer's rows outside it) adds, narrowed by ``f``:
+    equal to the heatmap computed live over both."""
+    out = counted(rolled, pairs, f) if not f.empty else {
+        stix_id: copy.copy(t) for stix_id, t in rolled.items()}
+    since, until = attack.micros(f.since), attack.micros(f.until)
     # Techniques: a newer copy seen beyond describes one; some are seen only beyond.
     new_techniques: set[str] = set()
     for stix_id, found in attack.techniques_of(session, beyond).items():
@@ -137,39 +227,49 @@ def add_beyond(session: Session, rolled: dict[str, attack.Technique],
         elif found.newest > known.newest:
             known.attack_id, known.name, known.tactics, known.newest = (
                 found.attack_id, found.name, found.tactics, found.newest)
-    counted_techniques = set(rolled)
-    # Actors seen only beyond the uniform markings.
+    # Actors seen only beyond the scope, and (narrowed to a sector) actors that target it
+    # only through a relationship seen beyond.
     seen_beyond = attack.holders(session, beyond, attack.ACTOR_TYPES)
     new_actors = seen_beyond - attack.holders(session, uniform, attack.ACTOR_TYPES, seen_beyond)
+    allowed: set[str] | None = None
+    allowed_uniform: set[str] = set()
+    newly_allowed: set[str] = set()
+    if f.sector is not None:
+        allowed_uniform = pairs.sectors.get(f.sector, set())
+        newly_allowed = attack.sector_actors(session, beyond, f.sector) - allowed_uniform
+        allowed = allowed_uniform | newly_allowed
     # Every pair the roll-up cannot hold: through a relationship seen beyond, from an
-    # actor seen only beyond, or to a technique seen only beyond.
-    candidates = {p for p in attack.uses(session, beyond, _NONE) if p[1] in out}
-    if new_actors:
-        candidates |= {p for p in attack.uses(session, uniform, _NONE, sources=new_actors)
-                       if p[1] in out}
+    # actor seen only beyond or let in only beyond, or to a technique seen only beyond.
+    candidates = attack.uses(session, beyond, f, sources=allowed)
+    for sources in (new_actors if allowed is None else new_actors & allowed, newly_allowed):
+        if sources:
+            candidates |= attack.uses(session, uniform, f, sources=sources)
     if new_techniques:
-        candidates |= attack.uses(session, uniform, _NONE, targets=new_techniques)
+        candidates |= attack.uses(session, uniform, f, targets=new_techniques)
+    candidates = {(a, t) for a, t in candidates
+                  if t in out and (allowed is None or a in allowed)}
     uniform_actors = attack.holders(session, uniform, attack.ACTOR_TYPES,
-                                    {s for s, _t in candidates} - new_actors)
-    candidates = {(s, t) for s, t in candidates if s in new_actors or s in uniform_actors}
-    # Of those, the ones the roll-up counted: a uniform actor, technique and relationship.
-    maybe_counted = {s for s, t in candidates if s in uniform_actors and t in counted_techniques}
-    counted = attack.uses(session, uniform, _NONE, sources=maybe_counted) if maybe_counted \
-        else set()
-    for source, target in candidates:
-        if not (source in uniform_actors and target in counted_techniques
-                and (source, target) in counted):
-            out[target].actors += 1
+                                    {a for a, _t in candidates} - new_actors)
+    for actor, technique in candidates:
+        if actor not in new_actors and actor not in uniform_actors:
+            continue
+        # Counted already: a pair of the scope's, carried in the period by a relationship
+        # in the scope, from an actor the scope lets in.
+        times = pairs.uses.get((actor, technique))
+        if times is not None and attack.within(times, since, until) and (
+                f.sector is None or actor in allowed_uniform):
+            continue
+        out[technique].actors += 1
+    if f.actor is not None or f.sector is not None:
+        return out
     # Reports, the same way: a report's copy seen beyond, or a technique seen only beyond.
-    reports = {p for p in attack.report_refs(session, beyond, _NONE) if p[1] in out}
+    reports = {p for p in attack.report_refs(session, beyond, f) if p[1] in out}
     if new_techniques:
-        reports |= attack.report_refs(session, uniform, _NONE, targets=new_techniques)
-    maybe_counted = {r for r, t in reports if t in counted_techniques}
-    counted = attack.report_refs(session, uniform, _NONE, reports=maybe_counted) \
-        if maybe_counted else set()
-    for report, target in reports:
-        if not (target in counted_techniques and (report, target) in counted):
-            out[target].reports += 1
+        reports |= attack.report_refs(session, uniform, f, targets=new_techniques)
+    for report, technique in reports:
+        times = pairs.reports.get((report, technique))
+        if times is None or not attack.within(times, since, until):
+            out[technique].reports += 1
     return out
 
 
@@ -215,18 +315,23 @@ def _beyond(viewer: Viewer, scope: access.Scope) -> attack.Rows:
 
 def heatmap(session: Session, viewer: Viewer, filters: attack.Filters | None = None, *,
             rollup: bool = True) -> attack.Heatmap:
-    """The viewer's heatmap: unfiltered, from the roll-up plus what the viewer sees beyond
-    it while the roll-up is current; otherwise (or ``rollup=False``) counted live. Both
-    give the same figures."""
+    """The viewer's heatmap, narrowed by ``filters``: from the roll-up plus what the viewer
+    sees beyond it while the roll-up is current; otherwise (or ``rollup=False``) counted
+    live. Both give the same figures."""
     f = filters or _NONE
-    found = _rolled(session, viewer) if rollup and f.empty else None
+    # A sector filter is rolled up for the identities that ``targets`` point at.
+    rollable = f.sector is None or f.sector.startswith("identity--")
+    found = _rolled(session, viewer) if rollup and rollable else None
     if found is None:
         return attack.heatmap(session, viewer, f)
     rolled, scope, outside = found
-    if not outside:
+    if not outside and f.empty:
         return attack.Heatmap(list(rolled.techniques.values()))
-    return attack.Heatmap(list(add_beyond(session, rolled.techniques, scope.rows,
-                                          _beyond(viewer, scope)).values()))
+    pairs = rolled.pairs()
+    if not outside:
+        return attack.Heatmap(list(counted(rolled.techniques, pairs, f).values()))
+    return attack.Heatmap(list(add_beyond(session, rolled.techniques, pairs, scope.rows,
+                                          _beyond(viewer, scope), f).values()))
 
 
 def sectors(session: Session, viewer: Viewer, *, rollup: bool = True) -> list[tuple[str, str]]:
@@ -242,6 +347,6 @@ def sectors(session: Session, viewer: Viewer, *, rollup: bool = True) -> list[tu
                                                  _beyond(viewer, scope)))
 
 
-__all__ = ["LIVE_BEYOND", "AttackRollup", "Computed", "Rolled", "add_beyond",
-           "add_sectors_beyond", "compute", "heatmap", "is_current", "sectors", "store",
-           "stored"]
+__all__ = ["LIVE_BEYOND", "AttackRollup", "Computed", "Pairs", "Rolled", "add_beyond",
+           "add_sectors_beyond", "compute", "counted", "heatmap", "is_current", "pairs_of",
+           "sectors", "store", "stored"]
