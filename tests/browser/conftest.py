@@ -50,6 +50,53 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
     database.dispose()
 
 
+class DemoHub:
+    """A hub of its own with the demo community loaded (no reference data)."""
+
+    def __init__(self, url: str, database: Database, settings: Settings) -> None:
+        self.url, self.database, self.settings = url, database, settings
+
+    def member(self, organisation: str, role: str) -> str:
+        """The e-mail of a demo user of ``organisation`` (its name without "(demo)")."""
+        from sqlalchemy import select
+
+        from cyberhub.community.models import Organisation, User
+
+        with self.database.snapshot() as s:
+            email = s.scalars(select(User.email).join(Organisation).where(
+                Organisation.name == f"{organisation} (demo)", User.role == role)
+                .order_by(User.email)).first()
+        assert email is not None, (organisation, role)
+        return email
+
+
+@pytest.fixture(scope="module")
+def demo_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoHub]:
+    """The demo community on a hub of its own, one per test module (the shared live hub
+    stays clean, and one module's changes to the demo do not reach another's); the
+    global settings are the demo hub's while the module runs."""
+    from cyberhub import demo
+    from cyberhub.config import get_settings
+
+    before = get_settings()
+    root = tmp_path_factory.mktemp("demo-hub")
+    url = f"sqlite:///{root / 'hub.sqlite3'}"
+    migrate.upgrade(url)
+    settings = Settings(database_url=url, var_dir=root / "var", secret_key="demo-secret",
+                        argon2_time_cost=1, argon2_memory_kib=8192, hub_name="Demo Hub")
+    set_settings(settings)
+    database = Database(url)
+    with database.transaction() as s:  # what `cyberhub demo` does, without the galaxies
+        created, _signins = demo.load(s)
+    assert created
+    try:
+        with serve(create_app(settings, database)) as url:
+            yield DemoHub(url, database, settings)
+    finally:
+        database.dispose()
+        set_settings(before)
+
+
 @pytest.fixture
 def hub(live_hub: LiveHub) -> LiveHub:
     # Other tests in this process may have swapped the global settings; restore ours

@@ -8,55 +8,21 @@ the cybercrime unit, whose analyst acknowledges it. Screenshots go to tests/arti
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from cyberhub import demo, migrate
-from cyberhub.app import create_app
-from cyberhub.community.models import Organisation, User
-from cyberhub.config import Settings, set_settings
-from cyberhub.db import Database
+from cyberhub import demo
+from cyberhub.community.models import Organisation
+from cyberhub.config import set_settings
 from cyberhub.intel.models import StixObject, Vetting
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, DemoHub
 from tests.browser.test_graph_journey import click_node, graph_nodes, settled
 from tests.browser.test_journeys import no_console_errors, sign_out
 from tests.cache import open_warning_index
-from tests.live import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-
-class DemoHub:
-    def __init__(self, url: str, database: Database, settings: Settings) -> None:
-        self.url, self.database, self.settings = url, database, settings
-
-    def member(self, organisation: str, role: str) -> str:
-        with self.database.snapshot() as s:
-            email = s.scalars(select(User.email).join(Organisation).where(
-                Organisation.name == f"{organisation} (demo)", User.role == role)
-                .order_by(User.email)).first()
-        assert email is not None, (organisation, role)
-        return email
-
-
-@pytest.fixture(scope="module")
-def demo_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoHub]:
-    root = tmp_path_factory.mktemp("demo-hub")
-    url = f"sqlite:///{root / 'hub.sqlite3'}"
-    migrate.upgrade(url)
-    settings = Settings(database_url=url, var_dir=root / "var", secret_key="demo-secret",
-                        argon2_time_cost=1, argon2_memory_kib=8192, hub_name="Demo Hub")
-    set_settings(settings)
-    database = Database(url)
-    with database.transaction() as s:  # what `cyberhub demo` does (without the galaxies)
-        created, _signins = demo.load(s)
-    assert created
-    with serve(create_app(settings, database)) as served:
-        yield DemoHub(served, database, settings)
-    database.dispose()
 
 
 def _sign_in(page: Any, hub: DemoHub, email: str) -> None:

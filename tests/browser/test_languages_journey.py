@@ -14,12 +14,9 @@ from typing import Any
 
 import pytest
 
-from cyberhub import demo, i18n, migrate
-from cyberhub.app import create_app
-from cyberhub.config import Settings, get_settings, set_settings
-from cyberhub.db import Database
+from cyberhub import demo, i18n
+from cyberhub.config import set_settings
 from tests.browser.test_journeys import no_console_errors
-from tests.live import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -59,30 +56,9 @@ def check_page(page: Any, locale: str, name: str, response: Any = None) -> None:
     page.screenshot(path=str(SHOTS / f"{locale}-{name}.png"))
 
 
-@pytest.fixture(scope="module")
-def demo_hub(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A hub of its own with the demo community (no reference data): pages with content."""
-    before = get_settings()
-    root = tmp_path_factory.mktemp("languages-hub")
-    url = f"sqlite:///{root / 'hub.sqlite3'}"
-    migrate.upgrade(url)
-    settings = Settings(database_url=url, var_dir=root / "var", secret_key="languages-secret",
-                        argon2_time_cost=1, argon2_memory_kib=8192, hub_name="Test Hub")
-    set_settings(settings)
-    database = Database(url)
-    with database.transaction() as session:
-        _created, signins = demo.load(session)
-    analyst = next(s.email for s in signins if s.role == "analyst")
-    try:
-        with serve(create_app(settings, database)) as base:
-            yield base, analyst
-    finally:
-        database.dispose()
-        set_settings(before)
-
-
 def test_main_pages_in_every_language(demo_hub, new_page, console):
-    base, email = demo_hub
+    set_settings(demo_hub.settings)
+    base, email = demo_hub.url, demo_hub.member("National CERT", "analyst")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = new_page(viewport={"width": 1280, "height": 900})
 

@@ -1,4 +1,5 @@
-"""The readiness journey of the issue, in a real browser, on a demo hub of its own: a demo
+"""The readiness journey of the issue, in a real browser, on a demo hub of its own
+(``demo_hub``): a demo
 bank analyst answers the questionnaire area by area (saving a draft on the way), reviews,
 completes, sees the scores, the action plan and the peer benchmark, and downloads the PDF
 report. Screenshots of the questionnaire and the result under tests/artifacts/."""
@@ -6,46 +7,19 @@ report. Screenshots of the questionnaire and the result under tests/artifacts/."
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from cyberhub import demo, migrate
-from cyberhub.app import create_app
-from cyberhub.config import Settings, set_settings
-from cyberhub.db import Database
+from cyberhub import demo
+from cyberhub.config import set_settings
 from cyberhub.ransomware.readiness_bank import bank
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_journeys import no_console_errors, sign_in
-from tests.live import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 ANALYST = "lea.nsb@demo.cyberhub.example"  # Northern Savings Bank (demo), analyst
-
-
-class DemoHub:
-    def __init__(self, url: str, settings: Settings) -> None:
-        self.url, self.settings = url, settings
-
-
-@pytest.fixture(scope="module")
-def demo_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoHub]:
-    """A hub of its own with the demo community loaded (the shared live hub stays clean)."""
-    root = tmp_path_factory.mktemp("readiness-hub")
-    url = f"sqlite:///{root / 'hub.sqlite3'}"
-    migrate.upgrade(url)
-    settings = Settings(database_url=url, var_dir=root / "var", secret_key="readiness-secret",
-                        argon2_time_cost=1, argon2_memory_kib=8192, hub_name="Demo Hub")
-    set_settings(settings)
-    database = Database(url)
-    with database.transaction() as s:
-        demo.load(s)
-    app = create_app(settings, database)
-    with serve(app) as base:
-        yield DemoHub(base, settings)
-    database.dispose()
 
 
 def test_answer_complete_and_download_the_report(demo_hub, new_page, console):
