@@ -79,6 +79,26 @@ def test_correlation_tells_the_other_organisation(hub: Hub) -> None:
     assert len(_items(hub, "b_admin")) == 1
 
 
+def test_a_value_repeated_many_times_makes_one_correlation_per_value(hub: Hub) -> None:
+    # Alpha holds one address many times over, and imports it many times again: the
+    # import's own repetitions tell nobody; once Beta holds the address, Alpha's next
+    # import tells Beta once (one event per shared value, whatever the repetitions).
+    def ips(value: str, n: int) -> list[dict[str, Any]]:
+        return [{"type": "ipv4-addr", "spec_version": "2.1", "id": "ipv4-addr--" + _uuid(),
+                 "value": value} for _ in range(n)]
+
+    import_objects(hub, "a_analyst", ips("198.51.100.9", 300))
+    import_objects(hub, "a_analyst", ips("198.51.100.9", 300))
+    assert _items(hub, "b_admin") == [] and _items(hub, "a_admin") == []
+    import_objects(hub, "b_analyst", ips("198.51.100.9", 1))
+    assert [n["kind"] for n in _items(hub, "a_admin")] == ["correlation"]
+    import_objects(hub, "a_analyst", ips("198.51.100.9", 300) + ips("198.51.100.10", 5))
+    got = _items(hub, "b_admin")
+    assert [n["kind"] for n in got] == ["correlation"], got
+    # Alpha is not told of its own import: still only Beta's.
+    assert len(_items(hub, "a_admin")) == 1
+
+
 @pytest.mark.usefixtures("families")
 def test_a_new_incident_reaches_family_and_sector_watchers(hub: Hub) -> None:
     assert hub.post("b_analyst", "/watches", {"kind": "family", "target": LOCKBIT}

@@ -6,7 +6,8 @@ an observable value with a record of another organisation, whose users are told.
 subject is always the imported record, so only those who may see it hear of it, and
 the words are the record's own type and name (visible to whoever sees the subject).
 
-Both are a handful of set-wise queries per import, never one per object, and the
+Both are a handful of set-wise queries per import (and at most one small look-up per
+event), never one per object, and the
 number of events per import is capped: an import of a million objects must not turn
 into a million notifications."""
 
@@ -72,18 +73,22 @@ def _related(session: Session, import_id: uuid.UUID, user_id: uuid.UUID | None) 
 
 def _correlations(session: Session, import_id: uuid.UUID, org_id: uuid.UUID,
                   user_id: uuid.UUID | None) -> None:
-    # One set-wise join, driven from the import's own records (by import, then by object,
-    # then by value key, all indexed) and cut off by a LIMIT: nothing proportional to
-    # the import's size is held in memory, and the database stops once enough is found.
+    # The import's distinct value keys first, then every other organisation's record of
+    # each: work grows with the values, never with pairs of occurrences. (Joining the
+    # import's occurrences straight to all occurrences was quadratic in a value's
+    # repetitions: a re-import of a million records sharing one address of the
+    # importer's own made a trillion pairs, none of them a match, so the LIMIT never
+    # stopped it.) Nothing proportional to the import's size is held here.
     mine, theirs = aliased(ObservableValue), aliased(ObservableValue)
     own, other = aliased(StixObject), aliased(StixObject)
+    keys = (select(mine.key).distinct().join(own, own.id == mine.object_id)
+            .where(own.import_id == import_id).subquery())
     found = session.execute(
         select(theirs.key, theirs.kind, theirs.value, other.owner_org_id).distinct()
-        .select_from(own)
-        .join(mine, mine.object_id == own.id)
-        .join(theirs, theirs.key == mine.key)
+        .select_from(keys)
+        .join(theirs, theirs.key == keys.c.key)
         .join(other, other.id == theirs.object_id)
-        .where(own.import_id == import_id, other.owner_org_id != org_id)
+        .where(other.owner_org_id != org_id)
         .limit(MAX_EVENTS * 20))
     matched: dict[tuple[int, str, str], set[uuid.UUID]] = defaultdict(set)
     for key, kind, value, owner in found:
@@ -92,16 +97,17 @@ def _correlations(session: Session, import_id: uuid.UUID, org_id: uuid.UUID,
         matched[(key, kind, value)].add(owner)
     if not matched:
         return
-    # One record of this import per matched value: the subject of the event.
+    # One record of this import per matched value (at most MAX_EVENTS small look-ups,
+    # each stopping at its first row): the subject of the event.
     orgs_of: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    wanted = sorted({k for k, _kind, _v in matched})
-    for object_id, key, kind, value in session.execute(
-            select(ObservableValue.object_id, ObservableValue.key, ObservableValue.kind,
-                   ObservableValue.value)
+    for (key, kind, value), owners in matched.items():
+        object_id = session.scalar(
+            select(ObservableValue.object_id)
             .join(StixObject, StixObject.id == ObservableValue.object_id)
-            .where(StixObject.import_id == import_id, ObservableValue.key.in_(wanted[:CHUNK]))):
-        owners = matched.get((key, kind, value))
-        if owners and len(orgs_of) < MAX_EVENTS:
+            .where(StixObject.import_id == import_id, ObservableValue.key == key,
+                   ObservableValue.kind == kind, ObservableValue.value == value)
+            .limit(1))
+        if object_id is not None:
             orgs_of[object_id] |= owners
     chosen = sorted(orgs_of)[:MAX_EVENTS]
     all_orgs = sorted({o for ids in orgs_of.values() for o in ids})
