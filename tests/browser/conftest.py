@@ -35,15 +35,21 @@ class LiveHub:
         self.community = Community(database)
 
 
-@pytest.fixture(scope="session")
-def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
-    root = tmp_path_factory.mktemp("browser-hub")
+def _new_hub(tmp_path_factory: pytest.TempPathFactory, name: str,
+             hub_name: str) -> tuple[Settings, Database]:
+    """A migrated SQLite hub in a directory of its own, its settings made the global ones."""
+    root = tmp_path_factory.mktemp(name)
     url = f"sqlite:///{root / 'hub.sqlite3'}"
     migrate.upgrade(url)
-    settings = Settings(database_url=url, var_dir=root / "var", secret_key="browser-secret",
-                        argon2_time_cost=1, argon2_memory_kib=8192, hub_name="Test Hub")
+    settings = Settings(database_url=url, var_dir=root / "var", secret_key=f"{name}-secret",
+                        argon2_time_cost=1, argon2_memory_kib=8192, hub_name=hub_name)
     set_settings(settings)
-    database = Database(url)
+    return settings, Database(url)
+
+
+@pytest.fixture(scope="session")
+def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+    settings, database = _new_hub(tmp_path_factory, "browser-hub", "Test Hub")
     app = create_app(settings, database)
     with serve(app) as url:
         yield LiveHub(url, database, settings)
@@ -79,13 +85,7 @@ def demo_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoHub]:
     from cyberhub.config import get_settings
 
     before = get_settings()
-    root = tmp_path_factory.mktemp("demo-hub")
-    url = f"sqlite:///{root / 'hub.sqlite3'}"
-    migrate.upgrade(url)
-    settings = Settings(database_url=url, var_dir=root / "var", secret_key="demo-secret",
-                        argon2_time_cost=1, argon2_memory_kib=8192, hub_name="Demo Hub")
-    set_settings(settings)
-    database = Database(url)
+    settings, database = _new_hub(tmp_path_factory, "demo-hub", "Demo Hub")
     with database.transaction() as s:  # what `cyberhub demo` does, without the galaxies
         created, _signins = demo.load(s)
     assert created
