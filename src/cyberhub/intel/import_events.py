@@ -7,9 +7,8 @@ subject is always the imported record, so only those who may see it hear of it, 
 the words are the record's own type and name (visible to whoever sees the subject).
 
 Both are a handful of set-wise queries per import (and at most one small look-up per
-event), never one per object, and the
-number of events per import is capped: an import of a million objects must not turn
-into a million notifications."""
+event), never one per object, and the number of events per import is capped: an import
+of a million objects must not turn into a million notifications."""
 
 from __future__ import annotations
 
