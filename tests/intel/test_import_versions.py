@@ -65,3 +65,34 @@ def test_many_stored_objects_get_new_versions(database: Database, community: Com
     for sid, versions in by_object.items():
         oldest = min(versions, key=lambda v: v[0])
         assert oldest[1] == stored_at[sid]
+
+
+def test_a_new_version_takes_the_pap_its_own_data_names(database: Database,
+                                                          community: Community,
+                                                          tmp_path: Path) -> None:
+    from cyberhub.intel.markings import MARKING_BY_PAP
+    from cyberhub.sharing import PAP
+
+    ana = community.user(community.org("Alpha CERT"))
+    first = indicators(3, 37)
+    marked = [dict(o, object_marking_refs=[*o.get("object_marking_refs", []),
+                                           MARKING_BY_PAP[pap]])
+              for o, pap in zip(first, (PAP.AMBER, PAP.GREEN, PAP.RED), strict=True)]
+    import_objects(database, community, ana, marked, tmp_path)
+    # Newer versions: the first now names PAP:RED, the second names none, the third
+    # names PAP:CLEAR beside PAP:AMBER (the stricter wins).
+    second = [revised(first[0], "2031-01-01T00:00:00.000Z", "10.9.0.1"),
+              revised(first[1], "2031-01-01T00:00:00.000Z", "10.9.0.2"),
+              revised(first[2], "2031-01-01T00:00:00.000Z", "10.9.0.3")]
+    second[0]["object_marking_refs"] = [MARKING_BY_PAP[PAP.RED]]
+    second[2]["object_marking_refs"] = [MARKING_BY_PAP[PAP.CLEAR], MARKING_BY_PAP[PAP.AMBER]]
+    with database.transaction() as s:
+        before = dict(s.execute(select(StixObject.stix_id, StixObject.pap)).all())
+    assert before == {first[0]["id"]: PAP.AMBER, first[1]["id"]: PAP.GREEN,
+                      first[2]["id"]: PAP.RED}
+    job = import_objects(database, community, ana, second, tmp_path)
+    assert job.objects_new_versions == 3
+    with database.transaction() as s:
+        after = dict(s.execute(select(StixObject.stix_id, StixObject.pap)).all())
+    assert after == {first[0]["id"]: PAP.RED, first[1]["id"]: None,
+                     first[2]["id"]: PAP.AMBER}

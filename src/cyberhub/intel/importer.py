@@ -40,7 +40,13 @@ from cyberhub.db import new_id, utcnow
 from cyberhub.formats.stix.validate import validate_object
 from cyberhub.i18n import _, format_number
 from cyberhub.intel import bulk, search_index
-from cyberhub.intel.markings import TLP_BY_MARKING, org_identity_id, tlp_of
+from cyberhub.intel.markings import (
+    TLP_BY_MARKING,
+    org_identity_id,
+    pap_named,
+    stricter_pap,
+    tlp_of,
+)
 from cyberhub.intel.models import (
     ObservableValue,
     StixObject,
@@ -524,6 +530,7 @@ class Prepared(NamedTuple):
     labels: list[Any]
     data: str
     tlp: TLP
+    pap: PAP | None  # the strictest PAP the data names (the import's may be stricter)
     values: list[tuple[str, str, int]]
     edges: list[tuple[str, str, str]]
 
@@ -554,6 +561,7 @@ def prepare(index: int, obj: Any, default_tlp: TLP,
         return index, sid, [("", _("The object is larger than %(n)s bytes.")
                              % {"n": format_number(MAX_OBJECT_BYTES)})]
     assert sid is not None
+    text = data.decode()
     name = obj.get("name") if isinstance(obj.get("name"), str) else obj.get("value")
     description = obj.get("description")
     labels = obj.get("labels")
@@ -576,8 +584,9 @@ def prepare(index: int, obj: Any, default_tlp: TLP,
         name=name[:MAX_NAME] if isinstance(name, str) else None,
         description=description[:MAX_DESCRIPTION] if isinstance(description, str) else None,
         confidence=confidence if isinstance(confidence, int) else None,
-        labels=labels if isinstance(labels, list) else [], data=data.decode(),
+        labels=labels if isinstance(labels, list) else [], data=text,
         tlp=default_tlp if markings is None else tlp_of(markings, default_tlp),
+        pap=pap_named(text),
         values=[(k, v, value_key(k, v)) for k, v in values_of(obj)],
         edges=[(src[:300], dst[:300], kind) for src, dst, kind in _edges(obj, sid)])
 
@@ -689,7 +698,9 @@ class _DriverValues:
         self.json = converter("labels")
         tlp, pap = converter("tlp"), converter("pap")
         self.tlp = {t: tlp(t) for t in TLP}
-        self.pap = pap(settings.pap)
+        # By the PAP the data names: the stricter of it and the import's.
+        self.pap = {level: pap(stricter_pap(level, settings.pap))
+                    for level in (None, *PAP)}
         self.vetting = converter("vetting")(Vetting.UNVERIFIED)
         self.org_id, self.user_id = self.uuid(org_id), self.uuid(user_id)
         self.import_id = self.uuid(settings.import_id)
@@ -980,7 +991,7 @@ class _Importer:
         modified = created if p.modified is p.created else db.ts(p.modified)
         return [key, p.sid, p.type, p.spec_version, created, modified, db.bool(p.revoked),
                 p.name, p.description, p.confidence, db.json(p.labels),
-                p.data, db.vetting, db.tlp[p.tlp], db.pap, db.org_id, db.user_id,
+                p.data, db.vetting, db.tlp[p.tlp], db.pap[p.pap], db.org_id, db.user_id,
                 db.import_id, self.s.source, now_db, now_db]
 
     def _fields(self, p: Prepared, now: datetime) -> dict[str, Any]:
@@ -999,7 +1010,7 @@ class _Importer:
             "data": p.data,
             "vetting": Vetting.UNVERIFIED,
             "tlp": p.tlp,
-            "pap": self.s.pap,
+            "pap": stricter_pap(p.pap, self.s.pap),
             "import_id": self.s.import_id,
             "source": self.s.source,
             "updated_at": now,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
-from sqlalchemy import case, event, func, or_, select, update
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, object_session
 
 from cyberhub import access, audit
@@ -44,10 +44,9 @@ from cyberhub.intel.importer import (
     import_stix,
     import_stix_pipe,
 )
-from cyberhub.intel.markings import PAP_BY_MARKING, org_identity_id
-from cyberhub.intel.models import Import, ImportStatus, StixObject
+from cyberhub.intel.markings import org_identity_id
+from cyberhub.intel.models import Import, ImportStatus
 from cyberhub.observability import metrics
-from cyberhub.sharing import PAP
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +256,6 @@ def run(database: Database, import_id: uuid.UUID,
                     outcome = import_stix(session, stream, settings, report)
                 outcome.counts.bytes_done = int(outcome.counts.bytes_done * scale)
             if not (settings.strict and outcome.counts.invalid):
-                apply_pap_markings(session, import_id, settings.pap)
                 after = _AFTER_IMPORT.get(fmt)
                 if after is not None:
                     notices.extend(_load(after)(session, import_id, job_org_id))
@@ -313,31 +311,6 @@ def _load(path: str) -> Callable[[Session, uuid.UUID, uuid.UUID], list[convert.N
     found: Callable[[Session, uuid.UUID, uuid.UUID], list[convert.Notice]] = getattr(
         importlib.import_module(module), function)
     return found
-
-
-def apply_pap_markings(session: Session, import_id: uuid.UUID, default: PAP | None) -> None:
-    """PAP markings in the data (the OASIS PAP marking definitions) count like TLP ones:
-    an object stored by this import gets the strictest of its own PAP and the import's."""
-    order = [PAP.CLEAR, PAP.GREEN, PAP.AMBER, PAP.RED]
-    floor = order.index(default) if default is not None else -1
-    stricter = [m for m, p in PAP_BY_MARKING.items() if order.index(p) > floor]
-    if not stricter:
-        return
-    # One pass finds the markings the import's data names at all (mostly none): a pass
-    # per marking reads every stored object again.
-    named = {m for m, hit in zip(stricter, session.execute(
-        select(*(func.max(case((StixObject.data.contains(m, autoescape=True), 1), else_=0))
-                 for m in stricter))
-        .where(StixObject.import_id == import_id)).one(), strict=True) if hit}
-    for level in reversed(order[floor + 1:]):  # strictest first: it wins
-        weaker = order[:order.index(level)]
-        for marking_id in (m for m, p in PAP_BY_MARKING.items() if p is level and m in named):
-            session.execute(
-                update(StixObject)
-                .where(StixObject.import_id == import_id,
-                       or_(StixObject.pap.is_(None), StixObject.pap.in_(weaker)),
-                       StixObject.data.contains(marking_id, autoescape=True))
-                .values(pap=level).execution_options(synchronize_session=False))
 
 
 def _piped(fmt: str, size: int) -> bool:

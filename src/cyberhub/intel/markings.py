@@ -108,3 +108,22 @@ PAP_DEFINITIONS: dict[str, dict[str, object]] = {
                                             "pap": colour}}}
     for mid, (_pap, colour, created) in _PAP_MARKINGS.items()}
 """marking-definition id → the official PAP marking-definition object."""
+
+_PAP_ORDER = (PAP.CLEAR, PAP.GREEN, PAP.AMBER, PAP.RED)
+
+
+def stricter_pap(a: PAP | None, b: PAP | None) -> PAP | None:
+    """The stricter of two PAP levels (no level is the weakest)."""
+    if a is None or b is None:
+        return a or b
+    return a if _PAP_ORDER.index(a) >= _PAP_ORDER.index(b) else b
+
+
+def pap_named(data: str) -> PAP | None:
+    """The strictest PAP whose marking definition ``data`` (an object's JSON) names
+    anywhere: in object_marking_refs, granular markings or an embedded reference."""
+    found = None
+    for marking_id, level in PAP_BY_MARKING.items():
+        if marking_id in data:
+            found = stricter_pap(found, level)
+    return found
