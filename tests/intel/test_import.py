@@ -575,3 +575,10 @@ def test_every_named_object_of_a_large_batch_is_found_by_full_text(database, com
         if not cursor:
             break
     assert everything["items"] and seen == 3000
+    # The ids are time-ordered UUIDs (version 7, RFC variant), distinct in their low 64
+    # bits, which are the full-text rowids.
+    with database.transaction() as s:
+        ids = s.scalars(select(StixObject.id)).all()
+    assert len(ids) == 3000
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert len({i.int & (1 << 64) - 1 for i in ids}) == 3000

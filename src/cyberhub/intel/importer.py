@@ -642,18 +642,36 @@ def _prepare_file(path: str | int, default_tlp: TLP, foreign_identities: frozens
         conn.close()
 
 
-def _new_ids(n: int) -> list[int]:
-    """``n`` record ids as 128-bit integers, laid out as db.new_id lays out its UUIDs
-    (version 7: milliseconds, then random bits), at a fraction of the cost per id."""
-    millis = (time.time_ns() // 1_000_000) & 0xFFFF_FFFF_FFFF
-    head = millis << 80 | 0x7 << 76
-    random = os.urandom(10 * n)
-    ids = []
-    for i in range(0, 10 * n, 10):
-        rand = int.from_bytes(random[i:i + 10], "big")
-        ids.append(head | ((rand >> 62) & 0xFFF) << 64 | 0b10 << 62
-                   | (rand & 0x3FFF_FFFF_FFFF_FFFF))
-    return ids
+class _IdMaker:
+    """Record ids for one import, as 128-bit integers laid out as db.new_id lays out its
+    UUIDs (version 7: milliseconds, 12 random bits, then 62 more), at a fraction of the
+    cost per id.
+
+    The last 62 bits count up from a random start by a random step below 2**32 (RFC
+    9562's "monotonic random"), so that an import's ids are increasing in their low 64
+    bits, which are the full-text index's rowids (see search_index): its inserts then
+    append where random rowids landed on pages all over an index larger than the page
+    cache, a fifth of a million-object import's time. A neighbour of a known id still
+    takes 44 random bits to guess; and visibility, not secrecy, guards every record."""
+
+    STEP_BITS = 32
+
+    def __init__(self) -> None:
+        # Below 2**61: at most 2**32 per id, 2**29 ids never reach the variant bits.
+        self.low = int.from_bytes(os.urandom(8), "big") >> 3
+
+    def take(self, n: int) -> list[int]:
+        millis = (time.time_ns() // 1_000_000) & 0xFFFF_FFFF_FFFF
+        head = millis << 80 | 0x7 << 76 | 0b10 << 62
+        random = os.urandom(6 * n)
+        low = self.low
+        ids = []
+        for i in range(0, 6 * n, 6):
+            rand = int.from_bytes(random[i:i + 6], "big")
+            low += 1 + (rand & 0xFFFF_FFFF)
+            ids.append(head | (rand >> 32 & 0xFFF) << 64 | low)
+        self.low = low
+        return ids
 
 
 class _Columns:
@@ -689,7 +707,7 @@ class _DriverValues:
             return bulk.converter(table.c[column].type, dialect)
 
         self.uuid = converter("id")
-        # A record id given as an integer (see _new_ids), as the driver takes it.
+        # A record id given as an integer (see _IdMaker), as the driver takes it.
         self.key: Callable[[int], Any] = (
             (lambda v: f"{v:032x}") if self.uuid(_PROBE) == _PROBE.hex
             else (lambda v: self.uuid(uuid.UUID(int=v))))
@@ -726,6 +744,7 @@ class _Importer:
             org_identity_id(oid) for oid in session.scalars(select(Organisation.id))
             if oid != self.org_id)
         self.last_progress = 0.0
+        self.ids = _IdMaker()
         self.audience_rows: list[tuple[str, uuid.UUID]] = (
             [("org_id", i) for i in settings.audience.org_ids]
             + [("group_id", i) for i in settings.audience.group_ids]
@@ -869,7 +888,7 @@ class _Importer:
         known = self._held_anywhere(ids) if self.s.from_partner else set()
         now = utcnow()
         now_db = db.ts(now)
-        fresh_ids = iter(_new_ids(len(ready)))
+        fresh_ids = iter(self.ids.take(len(ready)))
         # Rows are tuples (lists where a later version in the batch may rewrite them) in
         # the column order of _Columns, already in the driver's representation.
         new_rows: list[list[Any]] = []
@@ -879,7 +898,7 @@ class _Importer:
         aud_rows: list[tuple[Any, ...]] = []
         version_rows: list[tuple[Any, ...]] = []
         # What this batch has met: the stored object, or the row about to be written
-        # ("id" is then an integer, see _new_ids).
+        # ("id" is then an integer, see _IdMaker).
         in_batch: dict[str, dict[str, Any]] = {}
         # Stored records that get newer versions: record id → the versions in order.
         stored_updates: dict[uuid.UUID, list[Prepared]] = {}
