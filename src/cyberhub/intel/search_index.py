@@ -10,7 +10,8 @@ The rowid is the UUID's *low* 64 bits: in a version 7 UUID those are 62 random b
 while the high ones are the millisecond and only 12 random bits, which the ids of one
 import batch (made in the same millisecond) share — rowids taken from them collided and
 ``INSERT OR REPLACE`` silently dropped about a third of a large import from the index
-(migration 0010 rebuilt it).
+(migration 0010 rebuilt it). The importer's ids count their low bits up by random steps
+from a random start (importer._IdMaker): one import's rows then append to the index.
 """
 
 from __future__ import annotations
