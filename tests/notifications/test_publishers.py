@@ -99,6 +99,23 @@ def test_a_value_repeated_many_times_makes_one_correlation_per_value(hub: Hub) -
     assert len(_items(hub, "a_admin")) == 1
 
 
+def test_only_the_import_s_own_values_raise_correlations(hub: Hub) -> None:
+    # Alpha's earlier address is shared with Beta; Alpha's next import holds other
+    # values only, so nobody is told anything new (earlier rows are not this import's).
+    def ip(value: str) -> dict[str, Any]:
+        return {"type": "ipv4-addr", "spec_version": "2.1", "id": "ipv4-addr--" + _uuid(),
+                "value": value}
+
+    import_objects(hub, "a_analyst", [ip("192.0.2.77")])
+    import_objects(hub, "b_analyst", [ip("192.0.2.77")])
+    assert [n["kind"] for n in _items(hub, "a_admin")] == ["correlation"]
+    assert _items(hub, "b_admin") == []
+    import_objects(hub, "a_analyst", [ip("192.0.2.78"), ip("192.0.2.79")])
+    assert _items(hub, "b_admin") == [] and len(_items(hub, "a_admin")) == 1
+    import_objects(hub, "a_analyst", [ip("192.0.2.80"), ip("192.0.2.77")])
+    assert [n["kind"] for n in _items(hub, "b_admin")] == ["correlation"]
+
+
 @pytest.mark.usefixtures("families")
 def test_a_new_incident_reaches_family_and_sector_watchers(hub: Hub) -> None:
     assert hub.post("b_analyst", "/watches", {"kind": "family", "target": LOCKBIT}

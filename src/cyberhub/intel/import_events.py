@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from cyberhub import events
@@ -28,10 +28,17 @@ WATCHED_KINDS = ("stix", "actor", "family")
 CHUNK = 500
 
 
+def values_mark(session: Session) -> int:
+    """Where the value index ends before an import: every value row the import writes
+    has a larger id (SQLite appends rowids; a PostgreSQL sequence only grows)."""
+    return session.scalar(select(func.max(ObservableValue.id))) or 0
+
+
 def publish(session: Session, import_id: uuid.UUID, org_id: uuid.UUID,
-            user_id: uuid.UUID | None) -> None:
+            user_id: uuid.UUID | None, values_after: int) -> None:
+    """``values_after``: values_mark() taken before the import wrote anything."""
     _related(session, import_id, user_id)
-    _correlations(session, import_id, org_id, user_id)
+    _correlations(session, import_id, org_id, user_id, values_after)
 
 
 def _describe(row: StixObject) -> str:
@@ -71,7 +78,7 @@ def _related(session: Session, import_id: uuid.UUID, user_id: uuid.UUID | None) 
 
 
 def _correlations(session: Session, import_id: uuid.UUID, org_id: uuid.UUID,
-                  user_id: uuid.UUID | None) -> None:
+                  user_id: uuid.UUID | None, values_after: int) -> None:
     # The import's distinct value keys first, then every other organisation's record of
     # each: work grows with the values, never with pairs of occurrences. (Joining the
     # import's occurrences straight to all occurrences was quadratic in a value's
@@ -80,15 +87,35 @@ def _correlations(session: Session, import_id: uuid.UUID, org_id: uuid.UUID,
     # stopped it.) Nothing proportional to the import's size is held here.
     mine, theirs = aliased(ObservableValue), aliased(ObservableValue)
     own, other = aliased(StixObject), aliased(StixObject)
-    keys = (select(mine.key).distinct().join(own, own.id == mine.object_id)
-            .where(own.import_id == import_id).subquery())
-    found = session.execute(
+    # The import's value rows are the tail of the table past values_after. On SQLite
+    # nothing else wrote meanwhile (the import held the only write lock): the tail is
+    # the import's alone, read in rowid order, and the earlier rows are everyone
+    # else's, so the import's own occurrences drop out in the index without reading
+    # their records (a random read per row, most of this step's time at a million).
+    # On PostgreSQL other transactions write meanwhile: each row's record decides.
+    tail_only = session.get_bind().dialect.name == "sqlite"
+    own_keys = select(mine.key).distinct().where(mine.id > values_after)
+    if tail_only:
+        end = values_mark(session)
+        if (end - values_after) * 4 < end:
+            # A small tail: bounded on both sides, SQLite reads the rowid range (and
+            # sorts it), not the whole (key, object) index, which it walks in key order
+            # for a large one (faster than sorting a million keys).
+            own_keys = own_keys.where(mine.id <= end)
+    else:
+        own_keys = own_keys.join(own, own.id == mine.object_id).where(
+            own.import_id == import_id)
+    keys = own_keys.subquery()
+    query = (
         select(theirs.key, theirs.kind, theirs.value, other.owner_org_id).distinct()
         .select_from(keys)
         .join(theirs, theirs.key == keys.c.key)
         .join(other, other.id == theirs.object_id)
         .where(other.owner_org_id != org_id)
         .limit(MAX_EVENTS * 20))
+    if tail_only:
+        query = query.where(theirs.id <= values_after)
+    found = session.execute(query)
     matched: dict[tuple[int, str, str], set[uuid.UUID]] = defaultdict(set)
     for key, kind, value, owner in found:
         if len(matched) >= MAX_EVENTS and (key, kind, value) not in matched:

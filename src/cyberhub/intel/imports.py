@@ -248,6 +248,9 @@ def run(database: Database, import_id: uuid.UUID,
             size = converted.stat().st_size
             scale = total / size if size and total else 1.0
         with database.transaction() as session:
+            from cyberhub.intel import import_events
+
+            values_after = import_events.values_mark(session)
             if pipe:
                 outcome, notices = _import_piped(session, fmt, staged, context, settings,
                                                  report, total)
@@ -259,9 +262,8 @@ def run(database: Database, import_id: uuid.UUID,
                 after = _AFTER_IMPORT.get(fmt)
                 if after is not None:
                     notices.extend(_load(after)(session, import_id, job_org_id))
-                from cyberhub.intel import import_events
-
-                import_events.publish(session, import_id, job_org_id, viewer.user_id)
+                import_events.publish(session, import_id, job_org_id, viewer.user_id,
+                                      values_after)
                 if settings.from_partner:
                     from cyberhub.federation import origins
 
