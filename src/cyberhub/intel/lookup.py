@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import BigInteger, String, bindparam, exists, func, select
+from sqlalchemy import BigInteger, String, bindparam, column, exists, func, select, values
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -27,19 +27,25 @@ def present(session: Session, viewer: Viewer,
     """The (kind, normalised value) pairs that at least one object the viewer may see
     carries (who carries them: ``service.correlate_values``)."""
     wanted = {value_key(k, v): (k, v) for k, v in pairs}
-    keys = list(wanted)
     if session.get_bind().dialect.name == "postgresql":
         return _present_postgresql(session, viewer, wanted)
     found: set[tuple[str, str]] = set()
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start:start + CHUNK]
+    items = list(wanted.items())
+    for start in range(0, len(items), CHUNK):
+        chunk = items[start:start + CHUNK]
+        # Each asked value answered by an EXISTS that stops at the first visible object,
+        # as on PostgreSQL: joining the keys to every carrier read all million objects
+        # of a value they share, for one answer.
+        asked = values(column("key", BigInteger), column("kind", String),
+                       column("value", String), name="asked").data(
+            [(key, kind, value) for key, (kind, value) in chunk]).cte("asked")
         rows = session.execute(
-            select(ObservableValue.key, ObservableValue.kind, ObservableValue.value)
-            .join(StixObject, StixObject.id == ObservableValue.object_id)
-            .where(ObservableValue.key.in_(chunk), access.visible(StixObject, viewer)))
-        for key, kind, value in rows:
-            if wanted.get(key) == (kind, value):  # a 63-bit collision never matches
-                found.add((kind, value))
+            select(asked.c.kind, asked.c.value).where(exists().where(
+                ObservableValue.key == asked.c.key, ObservableValue.kind == asked.c.kind,
+                ObservableValue.value == asked.c.value,
+                StixObject.id == ObservableValue.object_id,
+                access.visible(StixObject, viewer))))
+        found.update((kind, value) for kind, value in rows)
     return found
 
 
