@@ -278,3 +278,20 @@ def test_bulk_lookup_answers_only_for_visible_objects(world: World) -> None:
     assert {h["normalised"] for h in hits} == {SHARED_IP, "45.13.7.100"}
     too_many = world.post("bravo", "/values/lookup", {"values": ["1.1.1.1"] * 10_001})
     assert too_many.status_code == 422
+
+
+def test_bulk_lookup_finds_a_value_past_carriers_the_asker_may_not_see(world: World) -> None:
+    gen = Generator(seed=23)
+    # Charlie's RED records carry both addresses; only one also has an Alpha GREEN
+    # carrier, imported after them. Non-ASCII names travel intact.
+    world.import_("charlie", [indicator(gen, "45.13.7.101", "red"),
+                              indicator(gen, "45.13.7.102", "red"),
+                              indicator(gen, "45.13.7.101", "red again")], tlp="RED")
+    world.import_("alpha", [indicator(gen, "45.13.7.101", "green")])
+    domain = {"type": "domain-name", "spec_version": "2.1",
+              "id": "domain-name--5f1f44a5-40d3-5a6e-9ac6-6a0e50c0b7a4", "value": "bücher.example"}
+    world.import_("alpha", [domain])
+    body = {"values": ["45.13.7.101", "45.13.7.102", "BÜCHER.example"]}
+    hits = world.post("bravo", "/values/lookup", body).json()
+    assert sorted((h["value"], h["normalised"]) for h in hits) == [
+        ("45.13.7.101", "45.13.7.101"), ("BÜCHER.example", "xn--bcher-kva.example")]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import BigInteger, String, bindparam, column, exists, func, select, values
+import orjson
+from sqlalchemy import BigInteger, String, bindparam, exists, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -31,21 +32,24 @@ def present(session: Session, viewer: Viewer,
         return _present_postgresql(session, viewer, wanted)
     found: set[tuple[str, str]] = set()
     items = list(wanted.items())
+    # The asked values travel as one JSON parameter, unpacked by json_each: a statement
+    # SQLAlchemy compiles once, where a VALUES list of 1,500 parameters was compiled
+    # again for every chunk (twenty times the database's own work).
+    entry = func.json_each(bindparam("asked", type_=String)).table_valued("value")
+    asked = select(func.json_extract(entry.c.value, "$[0]").label("key"),
+                   func.json_extract(entry.c.value, "$[1]").label("kind"),
+                   func.json_extract(entry.c.value, "$[2]").label("value")).subquery("asked")
+    # Each asked value answered by an EXISTS that stops at the first visible object, as
+    # on PostgreSQL: joining the keys to every carrier read all million objects of a
+    # value they share, for one answer.
+    query = select(asked.c.kind, asked.c.value).where(exists().where(
+        ObservableValue.key == asked.c.key, ObservableValue.kind == asked.c.kind,
+        ObservableValue.value == asked.c.value, StixObject.id == ObservableValue.object_id,
+        access.visible(StixObject, viewer)))
     for start in range(0, len(items), CHUNK):
-        chunk = items[start:start + CHUNK]
-        # Each asked value answered by an EXISTS that stops at the first visible object,
-        # as on PostgreSQL: joining the keys to every carrier read all million objects
-        # of a value they share, for one answer.
-        asked = values(column("key", BigInteger), column("kind", String),
-                       column("value", String), name="asked").data(
-            [(key, kind, value) for key, (kind, value) in chunk]).cte("asked")
-        rows = session.execute(
-            select(asked.c.kind, asked.c.value).where(exists().where(
-                ObservableValue.key == asked.c.key, ObservableValue.kind == asked.c.kind,
-                ObservableValue.value == asked.c.value,
-                StixObject.id == ObservableValue.object_id,
-                access.visible(StixObject, viewer))))
-        found.update((kind, value) for kind, value in rows)
+        chunk = orjson.dumps([(key, kind, value)
+                              for key, (kind, value) in items[start:start + CHUNK]]).decode()
+        found.update((kind, value) for kind, value in session.execute(query, {"asked": chunk}))
     return found
 
 
