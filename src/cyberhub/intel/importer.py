@@ -794,6 +794,7 @@ class _Importer:
             if len(batch) >= BATCH:
                 self._batch(batch)
                 batch = []
+                gc.collect(0)  # see GC_YOUNG_THRESHOLD
                 self.result.counts.bytes_done = reader.count
                 self._report()
         if batch:
@@ -825,6 +826,9 @@ class _Importer:
                 if message[0] == "batch":
                     self._prepared(message[2])
                     self.result.counts.bytes_done = message[1]
+                    # The batch freed first: the collection then walks what is left.
+                    del message
+                    gc.collect(0)  # see GC_YOUNG_THRESHOLD
                     self._report()
                 elif message[0] == "done":
                     self.result.counts.bytes_done = message[1]
@@ -877,7 +881,6 @@ class _Importer:
         if self.failed or not ready:
             return
         self._store(ready)
-        gc.collect(0)  # see GC_YOUNG_THRESHOLD
 
     def _store(self, ready: list[Prepared]) -> None:
         counts = self.result.counts
