@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from cyberhub.sharing import PAP, TLP
-
-PAP_STRICTNESS: Final[dict[PAP, int]] = {PAP.CLEAR: 0, PAP.GREEN: 1, PAP.AMBER: 2, PAP.RED: 3}
+from cyberhub.sharing import TLP
 
 # MISP distribution → the widest TLP it allows on the hub. Distribution says how far
 # MISP may *propagate* an item; it never makes anything CLEAR (public pages): only an

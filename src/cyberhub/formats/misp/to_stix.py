@@ -33,7 +33,6 @@ from cyberhub.formats.misp.tags import (
     ANALYSIS,
     DISTRIBUTION_TLP,
     INHERIT,
-    PAP_STRICTNESS,
     SHARING_GROUP,
     THREAT_LEVELS,
     distribution_of,
@@ -48,6 +47,7 @@ from cyberhub.intel.markings import (
     PAP_DEFINITIONS,
     STRICTNESS,
     TLP2_DEFINITIONS,
+    stricter_pap,
 )
 from cyberhub.refdata.taxonomies import (
     admiralty_of_tag,
@@ -203,14 +203,6 @@ def _stricter_tlp(a: TLP | None, b: TLP | None) -> TLP | None:
     if b is None:
         return a
     return a if STRICTNESS[a] >= STRICTNESS[b] else b
-
-
-def _stricter_pap(a: PAP | None, b: PAP | None) -> PAP | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a if PAP_STRICTNESS[a] >= PAP_STRICTNESS[b] else b
 
 
 class _Bundle:
@@ -403,7 +395,7 @@ class _Event:
                 continue
             found_pap = pap_of_tag(name)
             if found_pap is not None:
-                pap = _stricter_pap(pap, found_pap)
+                pap = stricter_pap(pap, found_pap)
                 continue
             labels.append(name.strip()[:250])
         sharing_group = parent.sharing_group if parent else None
