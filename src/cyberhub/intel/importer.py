@@ -658,8 +658,6 @@ class _IdMaker:
     cache, a fifth of a million-object import's time. A neighbour of a known id still
     takes 44 random bits to guess; and visibility, not secrecy, guards every record."""
 
-    STEP_BITS = 32
-
     def __init__(self) -> None:
         # Below 2**61: at most 2**32 per id, 2**29 ids never reach the variant bits.
         self.low = int.from_bytes(os.urandom(8), "big") >> 3
@@ -694,9 +692,6 @@ class _Columns:
     AUDIENCE = ("id", "record_id", "org_id", "group_id", "user_id")
 
 
-_PROBE = uuid.UUID(int=1)
-
-
 class _DriverValues:
     """Values as the database driver takes them, for one import on one dialect.
 
@@ -711,10 +706,9 @@ class _DriverValues:
             return bulk.converter(table.c[column].type, dialect)
 
         self.uuid = converter("id")
-        # A record id given as an integer (see _IdMaker), as the driver takes it.
-        self.key: Callable[[int], Any] = (
-            (lambda v: f"{v:032x}") if self.uuid(_PROBE) == _PROBE.hex
-            else (lambda v: self.uuid(uuid.UUID(int=v))))
+        # A record id given as an integer (see _IdMaker), as the driver takes it: both
+        # engines take the 32 hex digits (bulk._uuid_hex).
+        self.key: Callable[[int], str] = lambda v: f"{v:032x}"
         self.ts = converter("stix_created")
         self.bool = converter("revoked")
         self.json = converter("labels")
