@@ -6,11 +6,17 @@ converted once by a converter chosen from the column's type and the dialect, the
 handed to ``executemany`` (SQLite) or ``COPY`` (PostgreSQL). The stored
 representation is exactly what SQLAlchemy itself would write, so the ORM reads these
 rows like any other (a test compares the two paths).
+
+On PostgreSQL the ``COPY`` is binary when every column's type is one we know: psycopg
+then formats a row in half the time of the text format (which escapes every string),
+and the server skips parsing UUIDs and timestamps. The column types are read from the
+database itself, because the binary format must match them exactly.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -75,22 +81,75 @@ def converter(column_type: Any, dialect: str) -> Converter:
     return _identity
 
 
-_plans: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Converter]]] = {}
+@functools.cache
+def _hex_uuid_dumper() -> type:
+    """psycopg's dumper for a UUID given as 32 hex digits (what the converters hand
+    over) in binary COPY; built on first use, so that SQLite hubs never load psycopg."""
+    from psycopg.adapt import Dumper
+    from psycopg.pq import Format
+
+    class HexUuidBinaryDumper(Dumper):
+        format = Format.BINARY
+        oid = 2950  # uuid
+
+        def dump(self, obj: Any) -> bytes:
+            return obj.bytes if isinstance(obj, uuid.UUID) else bytes.fromhex(obj)
+
+    return HexUuidBinaryDumper
 
 
-def _plan(table: Table, dialect: str, columns: tuple[str, ...]) -> tuple[str, list[Converter]]:
+# PostgreSQL column type → the type psycopg's binary dumper is chosen by. Character
+# types, JSON and enums travel in binary exactly as their text, so psycopg's C dumper
+# for text serves them; a type missing here makes the table's COPY textual.
+_BINARY_AS = {"text": "text", "character varying": "text", "character": "text",
+              "json": "text", "uuid": "uuid", "timestamp with time zone": "timestamptz",
+              "boolean": "bool", "smallint": "int2", "integer": "int4", "bigint": "int8",
+              "bytea": "bytea", "double precision": "float8", "date": "date"}
+
+
+class _Plan:
+    __slots__ = ("binary_types", "converters", "sql")
+
+    def __init__(self, sql: str, converters: list[Converter],
+                 binary_types: list[str] | None = None) -> None:
+        self.sql, self.converters, self.binary_types = sql, converters, binary_types
+
+
+_plans: dict[tuple[str, str, tuple[str, ...]], _Plan] = {}
+
+
+def _postgres_types(raw: Any, table: str, columns: tuple[str, ...]) -> list[str] | None:
+    """The binary COPY types of ``columns``, or None when one of them has no entry."""
+    cursor = raw.cursor()
+    try:
+        cursor.execute("SELECT a.attname, t.typtype, a.atttypid::regtype::text"
+                       " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                       " WHERE a.attrelid = %s::regclass AND a.attnum > 0", (table,))
+        found = {name: "text" if kind == "e" else _BINARY_AS.get(sql_type)
+                 for name, kind, sql_type in cursor.fetchall()}
+    finally:
+        cursor.close()
+    types = [found.get(name) for name in columns]
+    return None if None in types else types  # type: ignore[return-value]
+
+
+def _plan(table: Table, dialect: str, columns: tuple[str, ...], raw: Any) -> _Plan:
     key = (table.name, dialect, columns)
     plan = _plans.get(key)
     if plan is None:
         converters = [converter(table.c[name].type, dialect) for name in columns]
         names = ", ".join(f'"{name}"' for name in columns)
+        # Names come from our own table metadata, never from input.
         if dialect == "postgresql":
-            sql = f'COPY "{table.name}" ({names}) FROM STDIN'
+            types = _postgres_types(raw, table.name, columns)
+            binary = " (FORMAT BINARY)" if types else ""
+            plan = _Plan(f'COPY "{table.name}" ({names}) FROM STDIN{binary}', converters,
+                         types)
         else:
             marks = ", ".join("?" for _ in columns)
-            # Names come from our own table metadata, never from input.
-            sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608
-        plan = _plans[key] = (sql, converters)
+            plan = _Plan(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',  # noqa: S608
+                         converters)
+        _plans[key] = plan
     return plan
 
 
@@ -102,19 +161,24 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str],
     generations.touch(session, table.name)  # the driver writes where the ORM cannot see
     connection = session.connection()
     dialect = connection.dialect.name
-    sql, converters = _plan(table, dialect, tuple(columns))
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    plan = _plan(table, dialect, tuple(columns), raw)
+    converters = plan.converters
     plain = converted or all(c is _identity for c in converters)
     data = rows if plain else [tuple(c(v) for c, v in zip(converters, row, strict=True))
                                for row in rows]
-    raw = connection.connection.dbapi_connection
-    assert raw is not None
     cursor = raw.cursor()
     try:
         if dialect == "postgresql":
-            with cursor.copy(sql) as copy:
+            if plan.binary_types:
+                cursor.adapters.register_dumper(None, _hex_uuid_dumper())
+            with cursor.copy(plan.sql) as copy:
+                if plan.binary_types:
+                    copy.set_types(plan.binary_types)
                 for row in data:
                     copy.write_row(row)
         else:
-            cursor.executemany(sql, data)
+            cursor.executemany(plan.sql, data)
     finally:
         cursor.close()
