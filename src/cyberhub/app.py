@@ -65,7 +65,19 @@ NO_STORE = (b"cache-control", b"no-store")
 # access-control and CSRF failures, throttling. One line each, without the message,
 # the query string or any header.
 security_log = logging.getLogger("cyberhub.security")
+# A JSON answer (API, TAXII, problem details) a browser is led to open is saved, not
+# rendered (ASVS 14.4.2); scripts reading it with fetch() are unaffected. Downloads
+# name their own file.
+JSON_ATTACHMENT = (b"content-disposition", b'attachment; filename="api.json"')
 SECURITY_EVENTS = frozenset({401, 403, 429})
+
+
+def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        if name.lower() == b"content-type":
+            media = value.split(b";", 1)[0].strip().lower()
+            return media == b"application/json" or media.endswith(b"+json")
+    return False
 
 
 class SecurityHeaders:
@@ -116,6 +128,8 @@ class SecurityHeaders:
                 headers.extend((k, v) for k, v in self.headers if k not in present)
                 if NO_STORE[0] not in present and not path.startswith("/static/"):
                     headers.append(NO_STORE)
+                if JSON_ATTACHMENT[0] not in present and _is_json(headers):
+                    headers.append(JSON_ATTACHMENT)
                 message["headers"] = headers
             await send(message)
 

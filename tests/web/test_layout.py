@@ -272,3 +272,16 @@ def test_password_fields_welcome_password_managers_and_paste(client, community):
     assert 'autocomplete="new-password"' in profile
     for html in (signin, profile):
         assert "onpaste" not in html and "oncopy" not in html
+
+
+def test_json_answers_are_attachments_pages_are_not(client, community):
+    """ASVS 14.4.2: a browser led to a JSON answer saves it instead of rendering it."""
+    page = client.get("/signin")
+    assert "content-disposition" not in page.headers
+    api = client.get("/api/v1/organisations")  # no token: a problem-details answer
+    assert api.status_code == 401
+    taxii = client.get("/taxii2/", headers={"Accept": "application/taxii+json;version=2.1"})
+    openapi = client.get("/api/v1/openapi.json")
+    for r in (api, taxii, openapi):
+        assert "json" in r.headers["content-type"], r.url
+        assert r.headers["content-disposition"] == 'attachment; filename="api.json"', r.url
