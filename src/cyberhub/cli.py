@@ -33,12 +33,15 @@ user_app = clihelp.Typer(help=N_("Users."), no_args_is_help=True)
 token_app = clihelp.Typer(help=N_("API tokens."), no_args_is_help=True)
 audit_app = clihelp.Typer(help=N_("The audit log."), no_args_is_help=True)
 feed_app = clihelp.Typer(help=N_("MISP feed subscriptions."), no_args_is_help=True)
+secrets_app = clihelp.Typer(help=N_("The secrets the hub stores encrypted."),
+                            no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(feed_app, name="feed")
+app.add_typer(secrets_app, name="secrets")
 taxii_app = clihelp.Typer(help=N_("TAXII 2.1 collections served at /taxii2/."),
                           no_args_is_help=True)
 app.add_typer(taxii_app, name="taxii")
@@ -782,6 +785,31 @@ def audit_verify(
     for problem in result.problems:
         err.print(f"  - {problem}", highlight=False)
     raise typer.Exit(code=1)
+
+
+@secrets_app.command("rotate", help=N_(
+    "Encrypt every stored secret again with CYBERHUB_SECRET_KEY, after a key change; "
+    "the old key must be in CYBERHUB_PREVIOUS_SECRET_KEYS meanwhile."))
+def secrets_rotate() -> None:
+    from cyberhub import keyrotation
+
+    labels = {"totp": _("two-factor seeds"), "peer_secret": _("partner hub passwords"),
+              "peer_match_key": _("partner matching keys"),
+              "webhook_secret": _("webhook secrets")}
+    try:
+        with _database().transaction() as session, out.status(
+                _("Re-encrypting stored secrets…")):
+            result = keyrotation.rotate(session, _operator().actor)
+    except HubError as exc:
+        raise _fail(exc) from None
+    for kind, n in result.counts.items():
+        out.print(f"  {labels[kind]}: {n}", highlight=False)
+    out.print("[green]✓[/] " + ngettext(
+        "%(n)d secret re-encrypted with the current key. The previous keys can now be "
+        "removed from CYBERHUB_PREVIOUS_SECRET_KEYS.",
+        "%(n)d secrets re-encrypted with the current key. The previous keys can now be "
+        "removed from CYBERHUB_PREVIOUS_SECRET_KEYS.", result.total) % {"n": result.total},
+        highlight=False)
 
 
 @taxii_app.command("add", help=N_(

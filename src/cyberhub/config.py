@@ -1,12 +1,15 @@
 """Settings from ``CYBERHUB_*`` environment variables.
 
 The secret key is generated on first start and kept under the var directory, so a
-newcomer never has to invent one. It signs CSRF tokens and encrypts TOTP secrets:
-changing it invalidates open forms and every enrolled authenticator.
+newcomer never has to invent one. It signs CSRF and TAXII page tokens and encrypts the
+stored secrets; to replace it, list the old key in ``CYBERHUB_PREVIOUS_SECRET_KEYS`` and
+run ``cyberhub secrets rotate`` (docs/deployment.md). Any setting may also come from a
+file in a secrets directory (:func:`secrets_dir`).
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -20,6 +23,9 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=Path("var"), description="Where the hub keeps its files.")
     database_url: str = Field(default="", description="SQLAlchemy URL; SQLite under var/ if empty.")
     secret_key: str = Field(default="", description="Signs CSRF tokens, encrypts TOTP secrets.")
+    # Keys the secret key replaced, comma-separated: they still decrypt stored secrets and
+    # check signatures, never make new ones, until `cyberhub secrets rotate` has run.
+    previous_secret_keys: str = Field(default="", description="Former secret keys.")
     hub_name: str = "cyberhub"
     public_pages: bool = False
     secure_cookies: bool = False
@@ -147,6 +153,18 @@ class Settings(BaseSettings):
         self.secret_key = path.read_text().strip()
         return self.secret_key
 
+    def secret_keys(self) -> list[str]:
+        """The secret key first, then the ones it replaced (see previous_secret_keys)."""
+        previous = [k.strip() for k in self.previous_secret_keys.split(",") if k.strip()]
+        return [self.resolved_secret_key(), *previous]
+
+
+def secrets_dir() -> str | None:
+    """Where settings may come from as one file each, named like the variable in lower
+    case (``cyberhub_secret_key``): systemd's credentials directory (``LoadCredential=``,
+    ``LoadCredentialEncrypted=``), or ``CYBERHUB_SECRETS_DIR`` (a vault agent's output)."""
+    return os.environ.get("CYBERHUB_SECRETS_DIR") or os.environ.get("CREDENTIALS_DIRECTORY")
+
 
 _settings: Settings | None = None
 
@@ -154,7 +172,7 @@ _settings: Settings | None = None
 def get_settings() -> Settings:
     global _settings
     if _settings is None:
-        _settings = Settings()
+        _settings = Settings(_secrets_dir=secrets_dir())
     return _settings
 
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 import pyotp
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from zxcvbn import zxcvbn
 
 from cyberhub.config import get_settings
@@ -97,9 +97,11 @@ def constant_time_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def _fernet() -> Fernet:
-    key = hashlib.sha256(("totp:" + get_settings().resolved_secret_key()).encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+def _fernet() -> MultiFernet:
+    """Encrypts with the secret key; decrypts with it or a key it replaced."""
+    return MultiFernet([
+        Fernet(base64.urlsafe_b64encode(hashlib.sha256(("totp:" + key).encode()).digest()))
+        for key in get_settings().secret_keys()])
 
 
 def encrypt_secret(value: str) -> str:
@@ -111,6 +113,20 @@ def decrypt_secret(token: str) -> str | None:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
         return None
+
+
+def reencrypt_secret(token: str) -> str | None:
+    """``token`` encrypted again with the secret key, or None when no key opens it."""
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except InvalidToken:
+        return None
+
+
+def hmac_matches(message: str, given: str) -> bool:
+    """Whether ``given`` is the HMAC of ``message`` under the secret key or one it replaced."""
+    return any(constant_time_equal(given, hmac_hex(key, message))
+               for key in get_settings().secret_keys())
 
 
 def new_totp_secret() -> str:

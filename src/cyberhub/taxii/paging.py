@@ -172,9 +172,9 @@ def given_after(params: list[tuple[str, str]]) -> str | None:
 
 # ------------------------------------------------------------------ next tokens
 
-def _sign(payload: bytes) -> str:
-    key = get_settings().resolved_secret_key().encode()
-    return hmac.new(key, b"taxii-next:" + payload, hashlib.sha256).hexdigest()[:32]
+def _sign(payload: bytes, key: str | None = None) -> str:
+    key = key or get_settings().resolved_secret_key()
+    return hmac.new(key.encode(), b"taxii-next:" + payload, hashlib.sha256).hexdigest()[:32]
 
 
 def make_token(position: Position, fingerprint: str) -> str:
@@ -194,7 +194,9 @@ def read_token(token: str, fingerprint: str) -> Position:
         payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
     except (binascii.Error, ValueError):
         raise invalid from None
-    if not hmac.compare_digest(_sign(payload), signature):
+    # A token signed before a key rotation still pages on (previous_secret_keys).
+    if not any(hmac.compare_digest(_sign(payload, key), signature)
+               for key in get_settings().secret_keys()):
         raise invalid
     try:
         added, record, seq, bound, expires = orjson.loads(payload)

@@ -19,11 +19,15 @@ HEADER = "x-csrf-token"
 ANON_COOKIE = "cyberhub_presession"
 
 
-def token_for(session_cookie: str | None, anon_cookie: str | None) -> str:
-    key = get_settings().resolved_secret_key()
+def _message(session_cookie: str | None, anon_cookie: str | None) -> str:
     if session_cookie:
-        return security.hmac_hex(key, "csrf:session:" + session_cookie)
-    return security.hmac_hex(key, "csrf:anon:" + (anon_cookie or ""))
+        return "csrf:session:" + session_cookie
+    return "csrf:anon:" + (anon_cookie or "")
+
+
+def token_for(session_cookie: str | None, anon_cookie: str | None) -> str:
+    return security.hmac_hex(get_settings().resolved_secret_key(),
+                             _message(session_cookie, anon_cookie))
 
 
 def check(request: Request, session_cookie: str | None, given: str | None) -> None:
@@ -31,6 +35,7 @@ def check(request: Request, session_cookie: str | None, given: str | None) -> No
     if not given or (not session_cookie and not anon):
         raise PermissionDenied(_("The form has expired or was not sent by this site. Reload the "
                                  "page and try again."), code="csrf_failed")
-    if not security.constant_time_equal(given, token_for(session_cookie, anon)):
+    # Forms served before a key rotation still pass (previous_secret_keys).
+    if not security.hmac_matches(_message(session_cookie, anon), given):
         raise PermissionDenied(_("The form has expired or was not sent by this site. Reload the "
                                  "page and try again."), code="csrf_failed")
