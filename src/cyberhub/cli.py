@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cyberhub import access, audit, clihelp
@@ -785,6 +786,33 @@ def audit_verify(
     for problem in result.problems:
         err.print(f"  - {problem}", highlight=False)
     raise typer.Exit(code=1)
+
+
+@app.command("check", help=N_(
+    "Check that this hub is deployed securely: its settings and key files, and with "
+    "--url what it serves; exit 1 on any failure."))
+def check_command(
+    url: Annotated[str | None, typer.Option(help=N_(
+        "The hub's public address, to check what it serves through the proxy."))] = None,
+) -> None:
+    import httpx2
+
+    from cyberhub import deploycheck
+
+    checks = deploycheck.settings_checks(get_settings())
+    if url:
+        with httpx2.Client(timeout=10) as client:
+            checks += deploycheck.live_checks(url, client)
+    mark = {deploycheck.Status.OK: "[green]✓[/]", deploycheck.Status.WARN: "[yellow]![/]",
+            deploycheck.Status.FAIL: "[bold red]✗[/]"}
+    for c in checks:
+        out.print(f"{mark[c.status]} {escape(c.name)}: {escape(c.message)}", highlight=False)
+    failed = sum(c.status is deploycheck.Status.FAIL for c in checks)
+    if failed:
+        err.print("[bold red]✗[/] " + ngettext("%(n)d check failed.", "%(n)d checks failed.",
+                                               failed) % {"n": failed})
+        raise typer.Exit(code=1)
+    out.print("[green]✓[/] " + _("No check failed."))
 
 
 @secrets_app.command("rotate", help=N_(
