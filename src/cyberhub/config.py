@@ -88,6 +88,14 @@ class Settings(BaseSettings):
     # Ransomware trends (docs/ransomware.md): a published figure rests on at least this
     # many distinct reporting organisations besides the asker's own.
     trend_k: int = Field(default=3, ge=1, le=100)
+    # Retention of personal data needed only for a while (cyberhub.retention), in days
+    # after it ended (a session's expiry, a token's expiry or revocation, a notification
+    # being read); 0 keeps it for ever.
+    retention_sessions_days: int = Field(default=30, ge=0)
+    retention_signin_failures_days: int = Field(default=30, ge=0)
+    retention_tokens_days: int = Field(default=90, ge=0)
+    retention_webhook_deliveries_days: int = Field(default=30, ge=0)
+    retention_notifications_days: int = Field(default=365, ge=0)
     # Notifications (docs/notifications.md). The hub's public address, for links in
     # e-mails and webhook payloads (paths alone when empty).
     public_url: str = ""

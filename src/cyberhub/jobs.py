@@ -221,6 +221,15 @@ def purge_expired_deconfliction() -> None:
         service.purge_expired(session)
 
 
+@huey.periodic_task(crontab(minute="40", hour="3"))  # type: ignore[untyped-decorator]
+def purge_past_retention() -> dict[str, int]:
+    """Delete personal data past its retention period (cyberhub.retention)."""
+    from cyberhub import retention
+
+    with database().transaction() as session:
+        return retention.purge(session)
+
+
 def remind_action_items_now(now: datetime | None = None) -> Any:
     """Publish the action-item reminders due now (see meetings.reminders)."""
     from cyberhub.meetings import reminders
