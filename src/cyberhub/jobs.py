@@ -8,12 +8,15 @@ yet. ``cyberhub worker`` runs the consumer; ``cyberhub serve`` starts one alongs
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import uuid
 from datetime import datetime
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab, signals
+from huey.serializer import Serializer
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -22,6 +25,33 @@ from cyberhub.db import Database
 from cyberhub.errors import QueueUnavailable
 
 log = logging.getLogger("cyberhub.jobs")
+
+
+class SignedPickle(Serializer):  # type: ignore[misc]
+    """huey's pickled messages, signed with the secret key (HMAC-SHA256).
+
+    Unpickling runs code: anyone able to write to Redis or to var/jobs.sqlite3 could
+    otherwise have the worker run theirs. A message whose signature no key matches is
+    refused before it is unpickled. The keys are read at each use, so a key rotation
+    (previous_secret_keys) keeps the messages already queued."""
+
+    SEPARATOR = b"|sig:"
+
+    @staticmethod
+    def _mac(key: str, data: bytes) -> bytes:
+        return hmac.new(("huey:" + key).encode(), data, hashlib.sha256).hexdigest().encode()
+
+    def _serialize(self, data: Any) -> bytes:
+        payload: bytes = super()._serialize(data)
+        return payload + self.SEPARATOR + self._mac(get_settings().resolved_secret_key(),
+                                                    payload)
+
+    def _deserialize(self, data: bytes) -> Any:
+        payload, sep, mac = data.rpartition(self.SEPARATOR)
+        if not sep or not any(hmac.compare_digest(mac, self._mac(key, payload))
+                              for key in get_settings().secret_keys()):
+            raise ValueError("a job message without a valid signature was refused")
+        return super()._deserialize(payload)
 
 
 def _make_huey() -> Huey:
@@ -33,12 +63,13 @@ def _make_huey() -> Huey:
         # reconnects. (Stated here, not left to the client library's defaults.)
         import redis
 
-        return RedisHuey(settings.queue_name, utc=True, connection_pool=redis.ConnectionPool
+        return RedisHuey(settings.queue_name, utc=True, serializer=SignedPickle(),
+                         connection_pool=redis.ConnectionPool
                          .from_url(settings.redis_url, socket_connect_timeout=5,
                                    socket_timeout=5))
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(settings.queue_name, filename=str(settings.var_dir / "jobs.sqlite3"),
-                      utc=True)
+                      utc=True, serializer=SignedPickle())
 
 
 huey = _make_huey()
