@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     # Ransomware trends (docs/ransomware.md): a published figure rests on at least this
     # many distinct reporting organisations besides the asker's own.
     trend_k: int = Field(default=3, ge=1, le=100)
+    # What one member may keep (cyberhub.quotas): files and bytes; 0 lifts a limit.
+    attachment_quota_files: int = Field(default=1000, ge=0)
+    attachment_quota_bytes: int = Field(default=2 * 1024**3, ge=0)
+    evidence_quota_files: int = Field(default=20_000, ge=0)
+    evidence_quota_bytes: int = Field(default=500 * 1024**3, ge=0)
     # Retention of personal data needed only for a while (cyberhub.retention), in days
     # after it ended (a session's expiry, a token's expiry or revocation, a notification
     # being read); 0 keeps it for ever.

@@ -151,3 +151,9 @@ class InternalError(HubError):
 class PayloadTooLarge(HubError):
     status_code = 413
     code = "payload_too_large"
+
+
+class QuotaExceeded(PayloadTooLarge):
+    """One member's files would exceed their share of the hub's storage (ASVS 12.1.3)."""
+
+    code = "quota_exceeded"

@@ -307,6 +307,26 @@ def test_oversized_attachment_is_refused(room: Room) -> None:
     assert _count(room.hub, Attachment) == 0
 
 
+def test_a_member_s_attachments_are_held_to_a_quota(room: Room, settings: Any) -> None:
+    """ASVS 12.1.3: one member cannot fill the disk; others are not held by their quota."""
+    hub = room.hub
+    settings.attachment_quota_files, settings.attachment_quota_bytes = 2, 30
+    assert _upload(hub, "b_analyst", room.id, "a.txt", b"x" * 10).status_code == 201
+    err = assert_error(_upload(hub, "b_analyst", room.id, "b.txt", b"x" * 25), 413,
+                       "quota_exceeded")
+    assert "35 B of the 30 B one member may keep" in err["message"]
+    assert _upload(hub, "b_analyst", room.id, "b.txt", b"x" * 20).status_code == 201
+    err = assert_error(_upload(hub, "b_analyst", room.id, "c.txt", b"x"), 413,
+                       "quota_exceeded")
+    assert "already uploaded 2 files here" in err["message"]
+    assert _count(hub, Attachment) == 2
+    folder = settings.var_dir / "dialogue-attachments"
+    assert len(list(folder.iterdir())) == 2  # the refused files were not kept
+    assert _upload(hub, "g_analyst", room.id, "g.txt", b"x" * 10).status_code == 201
+    settings.attachment_quota_files = settings.attachment_quota_bytes = 0  # no limit
+    assert _upload(hub, "b_analyst", room.id, "d.txt", b"x" * 100).status_code == 201
+
+
 def test_transcript_json_and_markdown_carry_the_same_attribution(room: Room) -> None:
     hub = room.hub
     _converse(room)

@@ -108,6 +108,21 @@ def test_an_oversized_or_empty_upload_is_refused_and_nothing_is_stored(
     assert upload(ops, "alpha", lantern["id"], b"x" * 1000).status_code == 201
 
 
+def test_a_member_s_evidence_is_held_to_a_quota(ops: Ops, lantern: dict[str, Any]) -> None:
+    from cyberhub.config import get_settings
+
+    settings = get_settings()
+    settings.evidence_quota_files, settings.evidence_quota_bytes = 2, 1500
+    assert upload(ops, "alpha", lantern["id"], b"a" * 1000).status_code == 201
+    before = ops.state()
+    err = assert_error(upload(ops, "alpha", lantern["id"], b"b" * 600), 413, "quota_exceeded")
+    assert "of the 1.5 KiB one member may keep" in err["message"]
+    assert ops.state() == before and len(stored_files()) == 1  # the streamed file is gone
+    assert upload(ops, "alpha", lantern["id"], b"b" * 500).status_code == 201
+    assert_error(upload(ops, "alpha", lantern["id"], b"c"), 413, "quota_exceeded")
+    assert len(stored_files()) == 2
+
+
 def test_who_may_register(ops: Ops) -> None:
     op = ops.propose()
     assert_error(upload(ops, "alpha", op["id"], DATA), 409)  # still proposed

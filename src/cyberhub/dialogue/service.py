@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from cyberhub import access, audit, events, mentions
+from cyberhub import access, audit, events, mentions, quotas
 from cyberhub.access import Viewer
 from cyberhub.audience import (
     Audience,
@@ -30,6 +30,7 @@ from cyberhub.audience import (
 )
 from cyberhub.community.models import Role, User
 from cyberhub.community.validation import clean_text
+from cyberhub.config import get_settings
 from cyberhub.db import utcnow
 from cyberhub.dialogue import attribution, files, watches  # noqa: F401 - registers the watch kind
 from cyberhub.dialogue.labels import status_label
@@ -512,6 +513,11 @@ def add_attachment(session: Session, viewer: Viewer, dialogue_id: uuid.UUID | st
     c = _contribution_in(session, dialogue, contribution_id, "contribution_id")
     if c is not None and c.author_id != viewer.user_id:
         raise PermissionDenied(_("Attach files to your own contributions only."))
+    settings = get_settings()
+    quotas.check(session, owner=Attachment.uploader_id, size=Attachment.size,
+                 user_id=viewer.user_id, adding=len(data),
+                 max_files=settings.attachment_quota_files,
+                 max_bytes=settings.attachment_quota_bytes)
     storage = files.store(data)
     att = Attachment(dialogue_id=dialogue.id, contribution_id=c.id if c else None,
                      uploader_id=viewer.user_id,

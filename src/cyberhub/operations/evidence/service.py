@@ -24,11 +24,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cyberhub import audit, i18n
+from cyberhub import audit, i18n, quotas
 from cyberhub.access import Viewer
 from cyberhub.audit import AuditEntry
 from cyberhub.community.models import Organisation, User
 from cyberhub.community.validation import clean_text
+from cyberhub.config import get_settings
 from cyberhub.db import utcnow
 from cyberhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cyberhub.i18n import _
@@ -125,7 +126,17 @@ def check_upload(session: Session, viewer: Viewer, operation_id: uuid.UUID | str
     _require_contributor(viewer)
     _require_started(operation)
     del fields  # already checked by check_fields
+    _check_quota(session, viewer, 0)
     return operation
+
+
+def _check_quota(session: Session, viewer: Viewer, adding: int) -> None:
+    assert viewer.user_id is not None
+    settings = get_settings()
+    quotas.check(session, owner=EvidenceItem.registered_by_id, size=EvidenceItem.size,
+                 user_id=viewer.user_id, adding=adding,
+                 max_files=settings.evidence_quota_files,
+                 max_bytes=settings.evidence_quota_bytes)
 
 
 # ---------------------------------------------------------------- writing
@@ -162,6 +173,7 @@ def register(session: Session, viewer: Viewer, operation_id: uuid.UUID | str,
     """Enter a stored file in the register; the registrant's organisation holds it first."""
     store.keep_until_rollback(session, stored.name)
     operation = check_upload(session, viewer, operation_id, fields)
+    _check_quota(session, viewer, stored.size)
     assert viewer.user_id is not None and viewer.org_id is not None
     number = (session.scalar(select(func.max(EvidenceItem.number))
                              .where(EvidenceItem.operation_id == operation.id)) or 0) + 1
