@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     attachment_quota_bytes: int = Field(default=2 * 1024**3, ge=0)
     evidence_quota_files: int = Field(default=20_000, ge=0)
     evidence_quota_bytes: int = Field(default=500 * 1024**3, ge=0)
+    # The operator's privacy notice, Markdown (/privacy); var/privacy.md when empty. A
+    # file beside it named privacy.<locale>.md is shown to readers of that language.
+    privacy_notice: str = ""
     # Retention of personal data needed only for a while (cyberhub.retention), in days
     # after it ended (a session's expiry, a token's expiry or revocation, a notification
     # being read); 0 keeps it for ever.

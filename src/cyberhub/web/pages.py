@@ -9,6 +9,7 @@ from cyberhub.comments.pages import router as comments_pages
 from cyberhub.community.pages import router as community_pages
 from cyberhub.community.pages_admin import router as admin_pages
 from cyberhub.community.pages_org import router as org_pages
+from cyberhub.community.pages_privacy import router as privacy_pages
 from cyberhub.community.pages_profile import router as profile_pages
 from cyberhub.deconfliction.pages import router as deconfliction_pages
 from cyberhub.dialogue.pages import router as dialogue_pages
@@ -37,6 +38,7 @@ web_router.include_router(common_pages)
 web_router.include_router(community_pages)
 web_router.include_router(profile_pages)
 web_router.include_router(org_pages)
+web_router.include_router(privacy_pages)
 web_router.include_router(admin_pages)
 web_router.include_router(notes_pages)
 web_router.include_router(dialogue_pages)
