@@ -274,6 +274,23 @@ def remind_action_items_every_15_minutes() -> None:
     remind_action_items_now()
 
 
+def warn_expiring_tokens_now(now: datetime | None = None) -> list[uuid.UUID]:
+    """Tell the owners of API tokens that expire within a week, once per token (see
+    community.auth.warn_expiring_tokens); the ids of the tokens warned of."""
+    from cyberhub.community import auth
+
+    with database().transaction() as session:
+        return [t.id for t in auth.warn_expiring_tokens(session, now)]
+
+
+@huey.periodic_task(crontab(minute="20"))  # type: ignore[untyped-decorator]
+@huey.lock_task("token-expiry")  # type: ignore[untyped-decorator]
+def warn_expiring_tokens_hourly() -> None:
+    warned = warn_expiring_tokens_now()
+    if warned:
+        log.info("told the owners of %d API token(s) that expire within a week", len(warned))
+
+
 @huey.task()  # type: ignore[untyped-decorator]
 def send_notification_email(notification_id: str) -> None:
     """E-mail one notification (docs/notifications.md), after its transaction committed."""

@@ -274,6 +274,26 @@ def test_password_fields_welcome_password_managers_and_paste(client, community):
         assert "onpaste" not in html and "oncopy" not in html
 
 
+def test_every_password_field_has_a_show_toggle(client, community):
+    """ASVS V2.1.12: each password input is followed by its own "Show" button (made to
+    work by static/js/app.js, hidden until then), which says whether it is pressed."""
+    import re
+
+    pages = {"/signin": client.get("/signin").text}
+    admin = community.user(community.org(), role="org-admin")
+    community.enrol(admin)  # the form that turns two-factor sign-in off asks for a password
+    login(client, admin.email)
+    pages.update({path: client.get(path).text for path in ("/profile", "/profile/2fa", "/org")})
+    expected = {"/signin": 1, "/profile": 3, "/profile/2fa": 1, "/org": 1}
+    for path, html in pages.items():
+        inputs = re.findall(r'<input id="([\w-]+)"[^>]*type="password"', html)
+        toggles = re.findall(r'<button type="button" class="password-toggle" '
+                             r'data-password-toggle="([\w-]+)" aria-controls="\1" '
+                             r'aria-pressed="false"[^>]* hidden>', html)
+        assert len(inputs) == expected[path] and toggles == inputs, (path, inputs, toggles)
+        assert '<span data-toggle-label>Show</span>' in html, path
+
+
 def test_json_answers_are_attachments_pages_are_not(client, community):
     """ASVS 14.4.2: a browser led to a JSON answer saves it instead of rendering it."""
     page = client.get("/signin")

@@ -213,6 +213,38 @@ def test_create_use_and_revoke_token(client, community):
     assert "No tokens yet" in client.get("/profile/tokens").text
 
 
+def test_tokens_that_expire_within_a_week_are_flagged(client, database, community):
+    """ASVS 2.3.3: the tokens page says which tokens expire soon, in days, and how to
+    renew them; an expired one (kept until revoked) says so."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from cyberhub.community.models import ApiToken
+    from cyberhub.db import utcnow
+
+    user = community.user(community.org())
+    login(client, user.email)
+    for name, days in (("Weekly feed", "7"), ("Monthly export", "30")):
+        r = post(client, "/profile/tokens", {"name": name, "scope": "read",
+                                             "expires_days": days}, token_from="/profile/tokens")
+        assert r.status_code == 201, r.text
+    listing = client.get("/profile/tokens").text
+    assert re.findall(r'data-testid="token-expiring">([^<]+)<', listing) == [
+        "expires in 7 days"]
+    assert "token-expired" not in listing
+    assert "create a new token, put it in place of the old one" in listing
+
+    with database.transaction() as s:  # the service makes no token that expired already
+        s.execute(update(ApiToken).where(ApiToken.name == "Weekly feed")
+                  .values(expires_at=utcnow() - timedelta(hours=1)))
+        s.execute(update(ApiToken).where(ApiToken.name == "Monthly export")
+                  .values(expires_at=utcnow() + timedelta(hours=20)))
+    listing = client.get("/profile/tokens").text
+    assert re.findall(r'data-testid="token-expiring">([^<]+)<', listing) == ["expires in 1 day"]
+    assert re.findall(r'data-testid="token-expired">([^<]+)<', listing) == ["expired"]
+
+
 def test_token_form_refuses_bad_input(client, community):
     user = community.user(community.org())
     login(client, user.email)

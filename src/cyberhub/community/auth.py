@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -335,6 +335,28 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).where(
         ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)
     ).order_by(ApiToken.created_at.desc())))
+
+
+def warn_expiring_tokens(session: Session, now: datetime | None = None) -> list[ApiToken]:
+    """Tell the owner of each live token that expires within a week, once per token, how
+    to renew it (ASVS 2.3.3); returns the tokens warned of.
+
+    Revoked and expired tokens are left alone, and so are a deactivated user's (told
+    if they are active again while the token is still about to expire)."""
+    now = now or utcnow()
+    due = session.scalars(
+        select(ApiToken).join(User, User.id == ApiToken.user_id).where(
+            ApiToken.revoked_at.is_(None), ApiToken.expiry_notified_at.is_(None),
+            ApiToken.expires_at > now,
+            ApiToken.expires_at <= now + notices.TOKEN_EXPIRY_WARNING,
+            User.is_active.is_(True))
+        .order_by(ApiToken.expires_at, ApiToken.id)
+        .with_for_update(of=ApiToken, skip_locked=True)).all()
+    for token in due:
+        token.expiry_notified_at = now
+        notices.token_expiring(session, token, now)
+    session.flush()
+    return list(due)
 
 
 def revoke_token(session: Session, user: User, token_id: uuid.UUID | str, *,

@@ -163,6 +163,8 @@ class ApiToken(Base):
     # Token use is audited at most hourly per token, so the log stays readable.
     last_audited_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When the owner was told the token expires soon (once per token, ASVS 2.3.3).
+    expiry_notified_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     user: Mapped[User] = relationship(lazy="joined")
 

@@ -1,5 +1,6 @@
 """Security notices: the user is told when their password, second factor or API tokens
-change, and when a used sign-in code is entered again (ASVS 2.2.3, 2.5.5, 2.8.5).
+change, when a used sign-in code is entered again (ASVS 2.2.3, 2.5.5, 2.8.5), and a week
+before an API token expires, with how to renew it (ASVS 2.3.3).
 
 A notice goes to the user's inbox and, when the hub sends e-mail, by e-mail at once
 whatever the user's e-mail settings (it cannot be muted). It says what changed and when,
@@ -7,12 +8,15 @@ never a secret: no password, token or code, only a token's name and scope."""
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
+
 from sqlalchemy.orm import Session
 
 from cyberhub import events, i18n
-from cyberhub.community.models import User
+from cyberhub.community.models import ApiToken, User
 from cyberhub.db import utcnow
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 
 KIND = "account.security"
 
@@ -24,6 +28,10 @@ TOTP_OFF = "totp-off"
 TOTP_RESET = "totp-reset"
 TOTP_REPLAYED = "totp-replayed"
 TOKEN_CREATED = "token"  # noqa: S105
+
+# How long before an API token expires its owner is told (once), so there is time to
+# make a new one and put it in place.
+TOKEN_EXPIRY_WARNING = timedelta(days=7)
 
 
 def _title(change: str, detail: dict[str, str]) -> str:
@@ -64,4 +72,33 @@ def account_changed(session: Session, user: User, change: str, **detail: str) ->
         "/profile/2fa" if change.startswith("totp") else "/profile")
     # No actor: the user is told of their own act too (a stolen session acts as them).
     events.publish(session, events.Event(kind=KIND, title=title, summary=summary, url=url,
+                                         recipients=frozenset({user.id})))
+
+
+def days_left(expires_at: datetime, now: datetime) -> int:
+    """Days until ``expires_at``, to the nearest whole day (a token just made for three
+    days has 3 left, not 2), and at least 1 until it has expired; 0 after."""
+    if expires_at <= now:
+        return 0
+    return max(1, math.floor((expires_at - now) / timedelta(days=1) + 0.5))
+
+
+def token_expiring(session: Session, token: ApiToken, now: datetime) -> None:
+    """Tell a token's owner, in their language, that it expires soon and how to renew it:
+    its name, scope and expiry, never the secret (which the hub does not keep)."""
+    user = token.user
+    assert token.expires_at is not None
+    days = days_left(token.expires_at, now)
+    detail = {"name": token.name, "scope": token.scope.value, "n": days,
+              "when": token.expires_at.strftime("%Y-%m-%d %H:%M")}
+    with i18n.use_locale(user.locale):
+        title = ngettext("Your API token %(name)s (%(scope)s) expires in %(n)d day",
+                         "Your API token %(name)s (%(scope)s) expires in %(n)d days",
+                         days) % detail
+        summary = _("It stops working at %(when)s UTC. To renew it, create a new token on "
+                    "your API tokens page (/profile/tokens), put it in place of the old one "
+                    "in your scripts and tools, then revoke the old one. A token cannot be "
+                    "extended.") % detail
+    events.publish(session, events.Event(kind=KIND, title=title, summary=summary,
+                                         url="/profile/tokens",
                                          recipients=frozenset({user.id})))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import base64
 import io
+from datetime import datetime
 from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from cyberhub.community import auth, security, service
+from cyberhub.community import auth, notices, security, service
 from cyberhub.config import get_settings
+from cyberhub.db import utcnow
 from cyberhub.deps import SESSION_COOKIE, Ctx
 from cyberhub.errors import InvalidInput
 from cyberhub.i18n import _
@@ -138,8 +140,18 @@ def totp_disable(ctx: MemberCtx, password: Annotated[str, Form(max_length=1024)]
 
 
 def _tokens_data(ctx: Ctx) -> dict[str, Any]:
+    now = utcnow()
+
+    def expiry(expires_at: datetime | None) -> dict[str, Any]:
+        # Days left, and whether to warn: within the week the owner is told (ASVS 2.3.3).
+        if expires_at is None:
+            return {"days_left": None, "expired": False, "expiring_soon": False}
+        return {"days_left": notices.days_left(expires_at, now), "expired": expires_at <= now,
+                "expiring_soon": now < expires_at <= now + notices.TOKEN_EXPIRY_WARNING}
+
     tokens = [view(t, "id", "name", "prefix", "scope", "created_at", "expires_at",
-                   "last_used_at") for t in auth.list_tokens(ctx.session, ctx.require_user())]
+                   "last_used_at", **expiry(t.expires_at))
+              for t in auth.list_tokens(ctx.session, ctx.require_user())]
     return {"tokens": tokens, "expiry_choices": TOKEN_EXPIRY_CHOICES,
             "form": {"name": "", "scope": "read", "expires_days": "90"}}
 

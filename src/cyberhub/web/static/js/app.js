@@ -54,7 +54,40 @@
     });
   }
 
+  // A password field's "Show"/"Hide" button (ASVS 2.1.12): the input turns to plain text
+  // and back. It is masked again before the form is sent (so password managers see a
+  // password field, and the browser does not remember it as form text) and when the page
+  // is left.
+  function showPassword(button, shown) {
+    var input = document.getElementById(button.getAttribute("data-password-toggle"));
+    if (!input) { return; }
+    input.type = shown ? "text" : "password";
+    button.setAttribute("aria-pressed", shown ? "true" : "false");
+    var label = button.querySelector("[data-toggle-label]");
+    if (label) { label.textContent = button.getAttribute(shown ? "data-hide" : "data-show"); }
+  }
+
+  function initPasswordToggle(button) {
+    var input = document.getElementById(button.getAttribute("data-password-toggle"));
+    if (!input || button.hasAttribute("data-ready")) { return; }
+    button.setAttribute("data-ready", "");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      showPassword(button, button.getAttribute("aria-pressed") !== "true");
+    });
+    if (input.form) {
+      input.form.addEventListener("submit", function () { showPassword(button, false); });
+    }
+  }
+
+  window.addEventListener("pagehide", function () {
+    document.querySelectorAll("[data-password-toggle]").forEach(function (button) {
+      showPassword(button, false);
+    });
+  });
+
   function init(root) {
+    root.querySelectorAll("[data-password-toggle]").forEach(initPasswordToggle);
     root.querySelectorAll("[data-tlp-select]").forEach(function (select) {
       syncTlp(select);
       select.addEventListener("change", function () { syncTlp(select); });
