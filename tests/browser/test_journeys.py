@@ -133,6 +133,12 @@ def test_create_token_and_use_it(hub, new_page, console):
     page.get_by_label("Name").fill("SIEM export")
     page.get_by_label("Read and write").check()
     page.get_by_label("Expires after").select_option("30")
+    # A token that may write asks for the password again (ASVS 3.7.1).
+    page.get_by_role("button", name="Create token").click()
+    assert "Enter your password to confirm this change." in page.get_by_role(
+        "alert").inner_text()
+    assert page.get_by_label("Read and write").is_checked()
+    page.get_by_label("Your password, for a read-and-write token").fill(PASSWORD)
     page.get_by_role("button", name="Create token").click()
     secret = page.get_by_test_id("token-secret").inner_text().strip()
     assert secret.startswith("chub_")
