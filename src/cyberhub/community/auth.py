@@ -80,7 +80,7 @@ def check_password_attempt(session: Session, user: User, password: str, *, ip: s
 def confirm_password(session: Session, user: User, password: str | None, *, ip: str | None,
                      reason: str) -> None:
     """Re-authentication before a sensitive change (ASVS 3.7.1): turning off the second
-    factor, creating a write token.
+    factor, creating a write token, registering a webhook.
 
     A wrong password is checked and counted like a failed sign-in (``reason`` names the
     change in the audit log), so a stolen session or token cannot guess it; a missing one
