@@ -158,6 +158,33 @@ def test_create_token_and_use_it(hub, new_page, console):
     no_console_errors(console)
 
 
+def test_sign_out_everywhere_asks_for_the_password(hub, new_page, console):
+    org = hub.community.org("Travelling CERT")
+    user = hub.community.user(org, email="traveller@browser.example")
+    laptop, phone = new_page(), new_page(viewport={"width": 390, "height": 844})
+    sign_in(laptop, hub, user.email)
+    sign_in(phone, hub, user.email)
+    laptop.goto(hub.url + "/profile")
+    field = laptop.get_by_label("Your password, to sign out everywhere")
+    assert field.get_attribute("autocomplete") == "current-password"
+    laptop.once("dialog", lambda dialog: dialog.accept())
+    field.fill("not my password at all")
+    laptop.get_by_role("button", name="Sign out everywhere").click()
+    laptop.wait_for_load_state()
+    assert "Wrong password." in laptop.get_by_role("alert").inner_text()
+    assert laptop.get_by_label("Your password, to sign out everywhere").get_attribute(
+        "aria-invalid") == "true"
+    phone.goto(hub.url + "/profile")
+    assert phone.url.endswith("/profile")  # still signed in there
+    laptop.once("dialog", lambda dialog: dialog.accept())
+    laptop.get_by_label("Your password, to sign out everywhere").fill(PASSWORD)
+    laptop.get_by_role("button", name="Sign out everywhere").click()
+    laptop.wait_for_url(re.compile(r"/signin"))
+    phone.goto(hub.url + "/profile")
+    assert "/signin" in phone.url
+    no_console_errors(console)
+
+
 def test_amber_note_reaches_its_audience_only(hub, new_page, console):
     c = hub.community
     police, bank, stranger_org = c.org("Amber Police"), c.org("Amber Bank"), c.org("Outsiders")

@@ -92,10 +92,48 @@ def test_sign_out_everywhere(client, app, community):
     with TestClient(app) as other:
         login(other, user.email)
         login(client, user.email)
-        r = post(client, "/profile/signout-everywhere")
+        html = client.get("/profile").text
+        assert re.search(r'action="/profile/signout-everywhere"[^>]*>.*?name="password" '
+                         r'type="password" required autocomplete="current-password"', html,
+                         re.S)
+        r = post(client, "/profile/signout-everywhere", {"password": PASSWORD})
         assert r.status_code == 303 and r.headers["location"].startswith("/signin")
         assert other.get("/profile", follow_redirects=False).status_code == 303
         assert client.get("/profile", follow_redirects=False).status_code == 303
+
+
+def test_sign_out_everywhere_needs_the_password(client, app, community, database):
+    """ASVS 3.7.1: a stolen session cannot sign its owner out of every other device; a
+    wrong password counts as a failed sign-in, and nothing is signed out."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from cyberhub.audit import AuditEntry
+
+    user = community.user(community.org())
+    with TestClient(app) as other:
+        login(other, user.email)
+        login(client, user.email)
+        for password, says in [("", "Enter your password to confirm this change."),
+                               ("not my password at all", "Wrong password.")]:
+            r = post(client, "/profile/signout-everywhere", {"password": password})
+            assert r.status_code == 422, password
+            assert says in alert(r.text)
+            # The sign-out field is marked, not the new-password field above it.
+            assert re.search(r'id="signout-password"[^>]*aria-invalid="true"', r.text)
+            assert not re.search(r'id="password"[^>]*aria-invalid', r.text)
+            assert "not my password at all" not in r.text
+            assert other.get("/profile", follow_redirects=False).status_code == 200
+            assert client.get("/profile", follow_redirects=False).status_code == 200
+        with database.transaction() as s:
+            failure = s.scalars(select(AuditEntry).where(
+                AuditEntry.action == "signin.failure")).one()
+            assert failure.details["reason"] == "signout-everywhere"
+            assert s.scalars(select(AuditEntry).where(
+                AuditEntry.action == "signout.everywhere")).all() == []
+        r = post(client, "/profile/signout-everywhere", {"password": PASSWORD})
+        assert r.status_code == 303
+        assert other.get("/profile", follow_redirects=False).status_code == 303
 
 
 # ---------------------------------------------------------------- second factor

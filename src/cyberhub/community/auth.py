@@ -80,7 +80,7 @@ def check_password_attempt(session: Session, user: User, password: str, *, ip: s
 def confirm_password(session: Session, user: User, password: str | None, *, ip: str | None,
                      reason: str) -> None:
     """Re-authentication before a sensitive change (ASVS 3.7.1): turning off the second
-    factor, creating a write token, registering a webhook.
+    factor, creating a write token, registering a webhook, signing out everywhere.
 
     A wrong password is checked and counted like a failed sign-in (``reason`` names the
     change in the audit log), so a stolen session or token cannot guess it; a missing one
@@ -229,7 +229,12 @@ def revoke_all_sessions(session: Session, user_id: uuid.UUID) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def sign_out_everywhere(session: Session, user: User, *, ip: str | None) -> int:
+def sign_out_everywhere(session: Session, user: User, password: str | None, *,
+                        ip: str | None) -> int:
+    """End every session of the user, this one included, once the password is given
+    again (ASVS 3.7.1: a stolen session must not lock its owner out of their other
+    devices). Returns how many sessions ended."""
+    confirm_password(session, user, password, ip=ip, reason="signout-everywhere")
     n = revoke_all_sessions(session, user.id)
     audit.record(session, _actor(user, ip), "signout.everywhere", details={"sessions": n})
     return n

@@ -78,8 +78,10 @@ def change_password(ctx: UserCtx, current_password: Annotated[str, Form(max_leng
 
 
 @router.post("/profile/signout-everywhere")
-def signout_everywhere(ctx: UserCtx) -> Response:
-    auth.sign_out_everywhere(ctx.session, ctx.require_user(), ip=ctx.ip)
+def signout_everywhere(ctx: UserCtx,
+                       password: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    on_error(ctx, "community/profile.html", {**_profile_data(ctx), "failed": "signout"})
+    auth.sign_out_everywhere(ctx.session, ctx.require_user(), password, ip=ctx.ip)
     response = redirect("/signin", "signed-out-everywhere")
     cookies.delete(response, SESSION_COOKIE)
     return response
