@@ -121,7 +121,7 @@ def test_sign_out_everywhere(app: Any, database: Database, alice: User) -> None:
     with TestClient(app) as browser:
         assert all(_me(browser, c) == 200 for c in cookies)
         with database.transaction() as s:
-            assert auth.sign_out_everywhere(s, s.get(User, alice.id), ip=None) == 3  # type: ignore[arg-type]
+            assert auth.sign_out_everywhere(s, s.get(User, alice.id), PASSWORD, ip=None) == 3  # type: ignore[arg-type]
         assert all(_me(browser, c) == 401 for c in cookies)
 
 

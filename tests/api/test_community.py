@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
+from cyberhub.audit import AuditEntry
 from cyberhub.community import service
-from cyberhub.community.models import ApiToken
+from cyberhub.community.models import ApiToken, SigninFailure
 from cyberhub.db import utcnow
 from cyberhub.errors import PermissionDenied
 from cyberhub.web import csrf
 from tests.api.conftest import Hub, assert_error
-from tests.factories import bearer, new_uuid
+from tests.factories import PASSWORD, bearer, new_uuid
 
 
 def test_me_describes_the_caller(hub: Hub) -> None:
@@ -216,9 +217,40 @@ def test_token_lifecycle(hub: Hub) -> None:
     assert_error(hub.delete("a_analyst", "/tokens/not-a-uuid"), 404)
 
 
+def test_write_token_needs_the_password(hub: Hub) -> None:
+    """ASVS 3.7.1: over the API as on the page, a write token needs the password again; a
+    wrong one counts as a failed sign-in and is audited, a missing one is only refused."""
+    browser, csrf_header = hub.browser("a_analyst")
+    body = {"name": "push", "scope": "write", "expires_days": 7}
+    before = hub.state(skip_sessions=True)
+    error = assert_error(browser.post("/api/v1/tokens", json=body, headers=csrf_header),
+                         422, "invalid_input")
+    assert error["details"] == {"field": "password"}
+    assert error["message"] == "Enter your password to confirm this change."
+    assert hub.state(skip_sessions=True) == before
+    error = assert_error(browser.post("/api/v1/tokens", json={**body, "password": "guess"},
+                                      headers=csrf_header), 422, "invalid_input")
+    assert error["details"] == {"field": "password"} and error["message"] == "Wrong password."
+    with hub.database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(ApiToken).where(
+            ApiToken.name == "push")) == 0
+        failure = s.scalars(select(AuditEntry).where(
+            AuditEntry.action == "signin.failure")).one()
+        assert failure.details == {"email": "a_analyst@example.org", "reason": "write-token"}
+        assert s.scalar(select(func.count()).select_from(SigninFailure)) == 1
+    r = browser.post("/api/v1/tokens", json={**body, "password": PASSWORD}, headers=csrf_header)
+    assert r.status_code == 201, r.text
+    assert r.json()["scope"] == "write" and "password" not in r.json()
+    secret = r.json()["token"]
+    r = hub.client.post("/api/v1/notes", json={"title": "x", "tlp": "GREEN"},
+                        headers=bearer(secret))
+    assert r.status_code == 201, r.text
+
+
 def test_tokens_do_not_mint_tokens(hub: Hub) -> None:
     before = hub.state()
-    assert_error(hub.post("a_analyst", "/tokens", {"name": "child", "scope": "write"}), 403)
+    assert_error(hub.post("a_analyst", "/tokens", {"name": "child", "scope": "write",
+                                                   "password": PASSWORD}), 403)
     assert hub.state() == before
 
 

@@ -133,6 +133,12 @@ def test_create_token_and_use_it(hub, new_page, console):
     page.get_by_label("Name").fill("SIEM export")
     page.get_by_label("Read and write").check()
     page.get_by_label("Expires after").select_option("30")
+    # A token that may write asks for the password again (ASVS 3.7.1).
+    page.get_by_role("button", name="Create token").click()
+    assert "Enter your password to confirm this change." in page.get_by_role(
+        "alert").inner_text()
+    assert page.get_by_label("Read and write").is_checked()
+    page.get_by_label("Your password, for a read-and-write token").fill(PASSWORD)
     page.get_by_role("button", name="Create token").click()
     secret = page.get_by_test_id("token-secret").inner_text().strip()
     assert secret.startswith("chub_")
@@ -149,6 +155,33 @@ def test_create_token_and_use_it(hub, new_page, console):
     assert "The token is revoked." in page.content()
     r = httpx2.get(hub.url + "/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
     assert r.status_code == 401
+    no_console_errors(console)
+
+
+def test_sign_out_everywhere_asks_for_the_password(hub, new_page, console):
+    org = hub.community.org("Travelling CERT")
+    user = hub.community.user(org, email="traveller@browser.example")
+    laptop, phone = new_page(), new_page(viewport={"width": 390, "height": 844})
+    sign_in(laptop, hub, user.email)
+    sign_in(phone, hub, user.email)
+    laptop.goto(hub.url + "/profile")
+    field = laptop.get_by_label("Your password, to sign out everywhere")
+    assert field.get_attribute("autocomplete") == "current-password"
+    laptop.once("dialog", lambda dialog: dialog.accept())
+    field.fill("not my password at all")
+    laptop.get_by_role("button", name="Sign out everywhere").click()
+    laptop.wait_for_load_state()
+    assert "Wrong password." in laptop.get_by_role("alert").inner_text()
+    assert laptop.get_by_label("Your password, to sign out everywhere").get_attribute(
+        "aria-invalid") == "true"
+    phone.goto(hub.url + "/profile")
+    assert phone.url.endswith("/profile")  # still signed in there
+    laptop.once("dialog", lambda dialog: dialog.accept())
+    laptop.get_by_label("Your password, to sign out everywhere").fill(PASSWORD)
+    laptop.get_by_role("button", name="Sign out everywhere").click()
+    laptop.wait_for_url(re.compile(r"/signin"))
+    phone.goto(hub.url + "/profile")
+    assert "/signin" in phone.url
     no_console_errors(console)
 
 

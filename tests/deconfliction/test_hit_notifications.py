@@ -10,6 +10,7 @@ import orjson
 from cyberhub.config import Settings
 from tests.api.conftest import Hub
 from tests.deconfliction.conftest import WALLET
+from tests.factories import PASSWORD
 from tests.notifications.conftest import (  # noqa: F401 - fixtures
     Mailbox,
     Receiver,
@@ -39,9 +40,11 @@ def test_hit_reaches_both_parties_with_only_the_others_contact(
         hub: Hub, webhook_settings: Settings, receiver: Receiver,  # noqa: F811
         smtp: Mailbox) -> None:  # noqa: F811
     # police_b has a personal webhook; Police One's admin an organisation webhook.
-    assert hub.post("police_b", "/webhooks", {"url": receiver.url}).status_code == 201
+    assert hub.post("police_b", "/webhooks",
+                    {"url": receiver.url, "password": PASSWORD}).status_code == 201
     assert hub.post("police_a_admin", "/webhooks",
-                    {"url": receiver.url, "for_organisation": True}).status_code == 201
+                    {"url": receiver.url, "for_organisation": True,
+                     "password": PASSWORD}).status_code == 201
     _register(hub, "police_a", f"btc:{WALLET}", A_CASE, A_CONTACT)
     assert _inbox(hub, "police_a") == []
     _register(hub, "police_b", f"BTC:{WALLET.upper()}", B_CASE, B_CONTACT)

@@ -16,6 +16,7 @@ from cyberhub import events
 from cyberhub.config import Settings
 from tests.api.conftest import Hub, assert_error
 from tests.dialogue.conftest import Room
+from tests.factories import PASSWORD
 from tests.notifications.conftest import (  # noqa: F401 - fixtures used by name
     Mailbox,
     Receiver,
@@ -65,7 +66,7 @@ def test_chatham_house_dialogue_from_invitation_to_published_insight(
     # The police analyst watches the room and takes e-mail at once and webhooks.
     assert hub.patch("g_analyst", "/notifications/settings",
                      {"email_mode": "immediate", "webhook_enabled": True}).status_code == 200
-    hook_r = hub.post("g_analyst", "/webhooks", {"url": receiver.url})
+    hook_r = hub.post("g_analyst", "/webhooks", {"url": receiver.url, "password": PASSWORD})
     assert hook_r.status_code == 201, hook_r.text
     hook = hook_r.json()
     assert hub.post("g_analyst", "/watches", {"kind": "dialogue", "target": room.id}

@@ -42,7 +42,8 @@ def test_account_changes_are_notified_without_secrets(client: TestClient, commun
                                            "password_confirm": NEW_PASSWORD})
     assert r.status_code == 303, r.text
     r = post(client, "/profile/tokens", {"name": "SIEM feed", "scope": "write",
-                                         "expires_days": "30"}, token_from="/profile/tokens")
+                                         "expires_days": "30", "password": NEW_PASSWORD},
+             token_from="/profile/tokens")
     assert r.status_code == 201, r.text
     secret = re.search(r"chub_[A-Za-z0-9_-]+", r.text)
     assert secret

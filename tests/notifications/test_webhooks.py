@@ -8,14 +8,18 @@ import hmac
 
 import orjson
 import pytest
+from sqlalchemy import func, select
 
+from cyberhub.audit import AuditEntry
 from cyberhub.config import Settings
+from cyberhub.notifications.models import Webhook
 from tests.api.conftest import Hub, assert_error
+from tests.factories import PASSWORD
 from tests.notifications.conftest import Receiver, publish
 
 
 def _register(hub: Hub, who: str, url: str, **extra: object) -> dict[str, object]:
-    r = hub.post(who, "/webhooks", {"url": url, **extra})
+    r = hub.post(who, "/webhooks", {"url": url, "password": PASSWORD, **extra})
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
 
@@ -46,6 +50,42 @@ def test_delivery_is_signed(hub: Hub, webhook_settings: Settings, receiver: Rece
     assert status["last_ok"] is True and status["last_status"] == "HTTP 200"
 
 
+def test_registering_needs_the_password(hub: Hub, webhook_settings: Settings,
+                                        receiver: Receiver) -> None:
+    """ASVS 3.7.1: a webhook outlives the token or session that registers it, so neither
+    is enough alone; a wrong password counts as a failed sign-in and is audited."""
+    for who in ("b_analyst", "b_admin"):
+        for extra, says in [({}, "Enter your password to confirm this change."),
+                            ({"password": ""}, "Enter your password to confirm this change."),
+                            ({"password": "a wrong guess"}, "Wrong password.")]:
+            error = assert_error(hub.post(who, "/webhooks", {"url": receiver.url, **extra}),
+                                 422, "invalid_input")
+            assert error["message"] == says and error["details"] == {"field": "password"}
+        assert hub.get(who, "/webhooks").json() == []
+    error = assert_error(hub.post("b_admin", "/webhooks", {
+        "url": receiver.url, "for_organisation": True, "password": PASSWORD + "!"}), 422)
+    assert error["message"] == "Wrong password."
+    assert hub.get("b_admin", "/webhooks").json() == []
+    with hub.database.transaction() as s:
+        failures = s.scalars(select(AuditEntry).where(
+            AuditEntry.action == "signin.failure").order_by(AuditEntry.seq)).all()
+        assert [(f.details["email"], f.details["reason"]) for f in failures] == [
+            ("b_analyst@example.org", "webhook"), ("b_admin@example.org", "webhook"),
+            ("b_admin@example.org", "webhook")]
+        assert s.scalar(select(func.count()).select_from(Webhook)) == 0
+    # A browser session needs it too.
+    browser, csrf_header = hub.browser("b_analyst")
+    error = assert_error(browser.post("/api/v1/webhooks", json={"url": receiver.url},
+                                      headers=csrf_header), 422)
+    assert error["details"] == {"field": "password"}
+    r = browser.post("/api/v1/webhooks", json={"url": receiver.url, "password": PASSWORD},
+                     headers=csrf_header)
+    assert r.status_code == 201, r.text
+    assert str(r.json()["secret"]).startswith("whsec_") and "password" not in r.json()
+    hook = _register(hub, "b_admin", receiver.url, for_organisation=True)
+    assert {h["id"] for h in hub.get("b_admin", "/webhooks").json()} == {hook["id"]}
+
+
 def test_nothing_unseen_and_nothing_when_switched_off(hub: Hub, webhook_settings: Settings,
                                                       receiver: Receiver) -> None:
     u = hub.users
@@ -64,7 +104,8 @@ def test_organisation_webhook_gets_only_what_the_whole_org_sees(
         hub: Hub, webhook_settings: Settings, receiver: Receiver) -> None:
     u = hub.users
     assert_error(hub.post("b_analyst", "/webhooks", {"url": receiver.url,
-                                                     "for_organisation": True}), 403)
+                                                     "for_organisation": True,
+                                                     "password": PASSWORD}), 403)
     hook = _register(hub, "b_admin", receiver.url, for_organisation=True)
     assert hook["for_organisation"] is True
     personal = hub.community.note(u["a_admin"], tlp="AMBER", users=[u["b_analyst"]])
@@ -168,8 +209,10 @@ def test_the_limit_on_webhooks_says_whose_limit_it_is(
     for n in range(5):
         _register(hub, "b_admin", f"{receiver.url}?own={n}")
         _register(hub, "b_admin", f"{receiver.url}?org={n}", for_organisation=True)
-    own = assert_error(hub.post("b_admin", "/webhooks", {"url": receiver.url}), 422)
+    own = assert_error(hub.post("b_admin", "/webhooks", {"url": receiver.url,
+                                                         "password": PASSWORD}), 422)
     assert "You may have at most 5 webhooks of your own; remove one first." in own["message"]
     org = assert_error(hub.post("b_admin", "/webhooks", {"url": receiver.url,
-                                                         "for_organisation": True}), 422)
+                                                         "for_organisation": True,
+                                                         "password": PASSWORD}), 422)
     assert "An organisation may have at most 5 webhooks; remove one first." in org["message"]

@@ -283,8 +283,11 @@ def test_every_password_field_has_a_show_toggle(client, community):
     admin = community.user(community.org(), role="org-admin")
     community.enrol(admin)  # the form that turns two-factor sign-in off asks for a password
     login(client, admin.email)
-    pages.update({path: client.get(path).text for path in ("/profile", "/profile/2fa", "/org")})
-    expected = {"/signin": 1, "/profile": 3, "/profile/2fa": 1, "/org": 1}
+    pages.update({path: client.get(path).text for path in (
+        "/profile", "/profile/2fa", "/org", "/profile/tokens", "/inbox/settings")})
+    # /profile: the password change (3) and signing out everywhere (1).
+    expected = {"/signin": 1, "/profile": 4, "/profile/2fa": 1, "/org": 1,
+                "/profile/tokens": 1, "/inbox/settings": 1}
     for path, html in pages.items():
         inputs = re.findall(r'<input id="([\w-]+)"[^>]*type="password"', html)
         toggles = re.findall(r'<button type="button" class="password-toggle" '

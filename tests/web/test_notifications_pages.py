@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.api.conftest import Hub
+from tests.factories import PASSWORD
 from tests.notifications.conftest import import_objects, publish, sdo
 from tests.web.helpers import alert, login, post
 
@@ -78,13 +79,43 @@ def test_settings_page_saves_and_registers_webhooks(client, community, settings)
     assert r.status_code == 422 and "must start with https://" in alert(r.text)
     settings.webhook_allow = "127.0.0.1"
     settings.webhook_private_addresses = True
-    r = post(client, "/inbox/webhooks", {"url": "http://127.0.0.1:9/hook"},
-             token_from="/inbox/settings")
+    r = post(client, "/inbox/webhooks", {"url": "http://127.0.0.1:9/hook",
+                                         "password": PASSWORD}, token_from="/inbox/settings")
     assert r.status_code == 201, r.text
     secret = re.search(r'data-testid="webhook-secret">([^<]+)<', r.text).group(1)
     assert secret.startswith("whsec_")
     html = client.get("/inbox/settings").text
     assert "http://127.0.0.1:9/hook" in html and secret not in html
+
+
+def test_registering_a_webhook_needs_the_password(client, community, settings):
+    """ASVS 3.7.1: the form asks for the password again; without it, or with a wrong one,
+    nothing is registered and the form keeps what was typed."""
+    settings.webhook_allow = "127.0.0.1"
+    settings.webhook_private_addresses = True
+    user = community.user(community.org(), role="org-admin")
+    login(client, user.email)
+    html = client.get("/inbox/settings").text
+    assert re.search(r'name="password" type="password" required '
+                     r'autocomplete="current-password"', html)
+    form = {"url": "http://127.0.0.1:9/hook", "for_organisation": "1"}
+    for password, says in [("", "Enter your password to confirm this change."),
+                           ("not my password at all", "Wrong password.")]:
+        r = post(client, "/inbox/webhooks", {**form, "password": password},
+                 token_from="/inbox/settings")
+        assert r.status_code == 422, password
+        assert says in alert(r.text)
+        assert re.search(r'name="password"[^>]*aria-invalid="true"', r.text)
+        assert 'value="http://127.0.0.1:9/hook"' in r.text
+        assert re.search(r'name="for_organisation" value="1" checked', r.text)
+        assert "not my password at all" not in r.text
+        assert "webhook-secret" not in r.text
+        assert "http://127.0.0.1:9/hook</td>" not in client.get("/inbox/settings").text
+    r = post(client, "/inbox/webhooks", {**form, "password": PASSWORD},
+             token_from="/inbox/settings")
+    assert r.status_code == 201, r.text
+    assert 'data-testid="webhook-secret">whsec_' in r.text
+    assert "http://127.0.0.1:9/hook</td>" in client.get("/inbox/settings").text
 
 
 def test_watch_button_toggles_and_hides_the_unseen(client, community, hub_like):

@@ -92,10 +92,48 @@ def test_sign_out_everywhere(client, app, community):
     with TestClient(app) as other:
         login(other, user.email)
         login(client, user.email)
-        r = post(client, "/profile/signout-everywhere")
+        html = client.get("/profile").text
+        assert re.search(r'action="/profile/signout-everywhere"[^>]*>.*?name="password" '
+                         r'type="password" required autocomplete="current-password"', html,
+                         re.S)
+        r = post(client, "/profile/signout-everywhere", {"password": PASSWORD})
         assert r.status_code == 303 and r.headers["location"].startswith("/signin")
         assert other.get("/profile", follow_redirects=False).status_code == 303
         assert client.get("/profile", follow_redirects=False).status_code == 303
+
+
+def test_sign_out_everywhere_needs_the_password(client, app, community, database):
+    """ASVS 3.7.1: a stolen session cannot sign its owner out of every other device; a
+    wrong password counts as a failed sign-in, and nothing is signed out."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from cyberhub.audit import AuditEntry
+
+    user = community.user(community.org())
+    with TestClient(app) as other:
+        login(other, user.email)
+        login(client, user.email)
+        for password, says in [("", "Enter your password to confirm this change."),
+                               ("not my password at all", "Wrong password.")]:
+            r = post(client, "/profile/signout-everywhere", {"password": password})
+            assert r.status_code == 422, password
+            assert says in alert(r.text)
+            # The sign-out field is marked, not the new-password field above it.
+            assert re.search(r'id="signout-password"[^>]*aria-invalid="true"', r.text)
+            assert not re.search(r'id="password"[^>]*aria-invalid', r.text)
+            assert "not my password at all" not in r.text
+            assert other.get("/profile", follow_redirects=False).status_code == 200
+            assert client.get("/profile", follow_redirects=False).status_code == 200
+        with database.transaction() as s:
+            failure = s.scalars(select(AuditEntry).where(
+                AuditEntry.action == "signin.failure")).one()
+            assert failure.details["reason"] == "signout-everywhere"
+            assert s.scalars(select(AuditEntry).where(
+                AuditEntry.action == "signout.everywhere")).all() == []
+        r = post(client, "/profile/signout-everywhere", {"password": PASSWORD})
+        assert r.status_code == 303
+        assert other.get("/profile", follow_redirects=False).status_code == 303
 
 
 # ---------------------------------------------------------------- second factor
@@ -162,6 +200,10 @@ def test_disable_second_factor_needs_password(client, community):
     r = post(client, "/profile/2fa/disable", {"password": "wrong password here"},
              token_from="/profile/2fa")
     assert r.status_code == 422 and "Wrong password" in alert(r.text)
+    r = post(client, "/profile/2fa/disable", {"password": ""}, token_from="/profile/2fa")
+    assert r.status_code == 422
+    assert "Enter your password to confirm this change." in alert(r.text)
+    assert "Two-factor sign-in is on" in client.get("/profile/2fa").text
     r = post(client, "/profile/2fa/disable", {"password": PASSWORD}, token_from="/profile/2fa")
     assert r.status_code == 303
     assert "Two-factor sign-in is off" in client.get("/profile/2fa").text
@@ -258,6 +300,54 @@ def test_token_form_refuses_bad_input(client, community):
         assert r.status_code == 422, data
         assert message in alert(r.text)
     assert "No tokens yet" in client.get("/profile/tokens").text
+
+
+def test_write_token_needs_the_password(client, community):
+    """ASVS 3.7.1: a session alone does not mint a token that may write as the user."""
+    user = community.user(community.org())
+    login(client, user.email)
+    form = {"name": "SIEM push", "scope": "write", "expires_days": "30"}
+    html = client.get("/profile/tokens").text
+    assert 'name="password" type="password" autocomplete="current-password"' in html
+    for password, message in [("", "Enter your password to confirm this change."),
+                              ("not my password at all", "Wrong password.")]:
+        r = post(client, "/profile/tokens", {**form, "password": password},
+                 token_from="/profile/tokens")
+        assert r.status_code == 422, password
+        assert message in alert(r.text)
+        assert re.search(r'name="password"[^>]*aria-invalid="true"', r.text)
+        # What was typed is kept, the password is not.
+        assert 'value="SIEM push"' in r.text and 'value="write" checked' in r.text
+        assert "not my password at all" not in r.text
+        assert "No tokens yet" in client.get("/profile/tokens").text
+    r = post(client, "/profile/tokens", {**form, "password": PASSWORD},
+             token_from="/profile/tokens")
+    assert r.status_code == 201, r.text
+    secret = re.search(r'data-testid="token-secret">([^<]+)<', r.text).group(1)
+    assert client.post("/api/v1/notes", json={"title": "x", "tlp": "GREEN"},
+                       headers=bearer(secret)).status_code == 201
+    # A read-only token needs no password.
+    r = post(client, "/profile/tokens", {**form, "scope": "read"}, token_from="/profile/tokens")
+    assert r.status_code == 201, r.text
+
+
+def test_wrong_passwords_for_sensitive_changes_count_as_failed_sign_ins(
+        client, settings, community):
+    """Re-authentication is throttled like the sign-in: a stolen session cannot use it
+    to guess the password, and the limit then holds even for the right one."""
+    user = community.user(community.org())
+    login(client, user.email)
+    wrong = {"name": "x", "scope": "write", "expires_days": "30",
+             "password": "not my password at all"}
+    for _ in range(settings.signin_max_failures):
+        assert post(client, "/profile/tokens", wrong, token_from="/profile/tokens"
+                    ).status_code == 422
+    r = post(client, "/profile/tokens", {**wrong, "password": PASSWORD},
+             token_from="/profile/tokens")
+    assert r.status_code == 429 and r.headers["retry-after"]
+    assert "No tokens yet" in client.get("/profile/tokens").text
+    client.cookies.clear()
+    assert sign_in(client, user.email).status_code == 429
 
 
 def test_cannot_revoke_someone_elses_token(client, community):

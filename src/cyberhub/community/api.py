@@ -143,7 +143,7 @@ def create_token(body: TokenIn, ctx: ApiCtx) -> TokenCreated:
                                  "line), not with another token."))
     token, secret = auth.create_token(ctx.session, ctx.require_user(), name=body.name,
                                       scope=body.scope, expires_days=body.expires_days, ip=ctx.ip,
-                                      notify=True)
+                                      self_service=True, password=body.password)
     return TokenCreated.model_validate({**TokenOut.model_validate(token).model_dump(),
                                         "token": secret})
 

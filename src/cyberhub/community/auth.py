@@ -77,6 +77,23 @@ def check_password_attempt(session: Session, user: User, password: str, *, ip: s
     return False
 
 
+def confirm_password(session: Session, user: User, password: str | None, *, ip: str | None,
+                     reason: str) -> None:
+    """Re-authentication before a sensitive change (ASVS 3.7.1): turning off the second
+    factor, creating a write token, registering a webhook, signing out everywhere.
+
+    A wrong password is checked and counted like a failed sign-in (``reason`` names the
+    change in the audit log), so a stolen session or token cannot guess it; a missing one
+    is refused without counting, as nothing was guessed. Raises InvalidInput on the field
+    ``password``; the caller changes nothing before it."""
+    if not password:
+        raise InvalidInput(_("Enter your password to confirm this change."),
+                           details={"field": "password"})
+    if not check_password_attempt(session, user, password, ip=ip, reason=reason):
+        raise InvalidInput(_("Wrong password."), details={"field": "password"},
+                           keep_changes=True)
+
+
 # ---------------------------------------------------------------- second factor rule
 
 
@@ -212,7 +229,12 @@ def revoke_all_sessions(session: Session, user_id: uuid.UUID) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def sign_out_everywhere(session: Session, user: User, *, ip: str | None) -> int:
+def sign_out_everywhere(session: Session, user: User, password: str | None, *,
+                        ip: str | None) -> int:
+    """End every session of the user, this one included, once the password is given
+    again (ASVS 3.7.1: a stolen session must not lock its owner out of their other
+    devices). Returns how many sessions ended."""
+    confirm_password(session, user, password, ip=ip, reason="signout-everywhere")
     n = revoke_all_sessions(session, user.id)
     audit.record(session, _actor(user, ip), "signout.everywhere", details={"sessions": n})
     return n
@@ -264,9 +286,7 @@ def disable_totp(session: Session, user: User, password: str, *, ip: str | None)
         raise InvalidInput(_("Hub administrators must use two-factor sign-in."))
     if rule == "organisation":
         raise InvalidInput(_("Your organisation requires two-factor sign-in."))
-    if not check_password_attempt(session, user, password, ip=ip, reason="disable-2fa"):
-        raise InvalidInput(_("Wrong password."), details={"field": "password"},
-                           keep_changes=True)
+    confirm_password(session, user, password, ip=ip, reason="disable-2fa")
     user.totp_enabled = False
     user.totp_secret_enc = None
     user.totp_last_step = None
@@ -279,13 +299,14 @@ def disable_totp(session: Session, user: User, password: str, *, ip: str | None)
 
 
 def create_token(session: Session, user: User, *, name: str, scope: str = "read",
-                 expires_days: int = 90, ip: str | None = None,
-                 notify: bool = False) -> tuple[ApiToken, str]:
+                 expires_days: int = 90, ip: str | None = None, self_service: bool = False,
+                 password: str | None = None) -> tuple[ApiToken, str]:
     """Create a token for the user themself. The secret is returned once, never stored.
     Every token expires (1 to 366 days): a leaked token must not live for ever.
 
-    ``notify`` sends the user a security notice: the web page and the REST API ask for
-    it, where a stolen session could mint a token; the command line is the operator's."""
+    ``self_service`` is for the web page and the REST API, where a stolen session could
+    mint a token: a write token then needs the user's ``password`` again (ASVS 3.7.1),
+    and the user gets a security notice. The command line is the operator's."""
     try:
         scope_ = TokenScope(scope)
     except ValueError:
@@ -294,16 +315,20 @@ def create_token(session: Session, user: User, *, name: str, scope: str = "read"
     if not 1 <= expires_days <= 366:
         raise InvalidInput(_("A token expires after 1 to 366 days."),
                            details={"field": "expires_days"})
+    name = clean_text(name, "name", max_len=100)
+    # Checked last, so that a mistake in the form does not count as a failed password.
+    if self_service and scope_ is TokenScope.WRITE:
+        confirm_password(session, user, password, ip=ip, reason="write-token")
     secret = TOKEN_PREFIX + security.new_secret(32)
     token = ApiToken(
-        user_id=user.id, name=clean_text(name, "name", max_len=100), scope=scope_,
+        user_id=user.id, name=name, scope=scope_,
         prefix=secret[:12], token_hash=security.sha256_hex(secret),
         expires_at=utcnow() + timedelta(days=expires_days))
     session.add(token)
     session.flush()
     audit.record(session, _actor(user, ip), "token.create", target_type="api_token",
                  target_id=token.id, details={"name": token.name, "scope": scope_.value})
-    if notify:
+    if self_service:
         notices.account_changed(session, user, notices.TOKEN_CREATED, name=token.name,
                                 scope=scope_.value)
     return token, secret

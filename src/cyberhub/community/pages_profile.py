@@ -80,8 +80,10 @@ def change_password(ctx: UserCtx, current_password: Annotated[str, Form(max_leng
 
 
 @router.post("/profile/signout-everywhere")
-def signout_everywhere(ctx: UserCtx) -> Response:
-    auth.sign_out_everywhere(ctx.session, ctx.require_user(), ip=ctx.ip)
+def signout_everywhere(ctx: UserCtx,
+                       password: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    on_error(ctx, "community/profile.html", {**_profile_data(ctx), "failed": "signout"})
+    auth.sign_out_everywhere(ctx.session, ctx.require_user(), password, ip=ctx.ip)
     response = redirect("/signin", "signed-out-everywhere")
     cookies.delete(response, SESSION_COOKIE)
     return response
@@ -164,7 +166,8 @@ def tokens(ctx: MemberCtx) -> Response:
 @router.post("/profile/tokens")
 def create_token(ctx: MemberCtx, name: Annotated[str, Form(max_length=1000)] = "",
                  scope: Annotated[str, Form(max_length=16)] = "read",
-                 expires_days: Annotated[str, Form(max_length=8)] = "90") -> Response:
+                 expires_days: Annotated[str, Form(max_length=8)] = "90",
+                 password: Annotated[str, Form(max_length=1024)] = "") -> Response:
     on_error(ctx, "community/tokens.html", {
         **_tokens_data(ctx),
         "form": {"name": name, "scope": scope, "expires_days": expires_days}})
@@ -174,7 +177,8 @@ def create_token(ctx: MemberCtx, name: Annotated[str, Form(max_length=1000)] = "
         raise InvalidInput(_("A token expires after 1 to 366 days."),
                            details={"field": "expires_days"}) from None
     token, secret = auth.create_token(ctx.session, ctx.require_user(), name=name, scope=scope,
-                                      expires_days=days, ip=ctx.ip, notify=True)
+                                      expires_days=days, ip=ctx.ip, self_service=True,
+                                      password=password)
     return page(ctx, "community/token_created.html", {
         "token": view(token, "id", "name", "prefix", "scope", "expires_at"), "secret": secret},
         status_code=201)

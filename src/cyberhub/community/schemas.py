@@ -120,3 +120,7 @@ class TokenIn(BaseModel):
     name: str = Field(max_length=100)
     scope: str = Field(default="read", max_length=16)
     expires_days: int = Field(default=90, ge=1, le=366)
+    password: str | None = Field(
+        default=None, max_length=1024,
+        description="Your password, required for a write token (re-authentication); a "
+                    "read token needs none.")

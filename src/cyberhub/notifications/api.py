@@ -109,6 +109,7 @@ def list_webhooks(ctx: ApiCtx) -> list[WebhookOut]:
 @router.post("/webhooks", response_model=NewWebhookOut, status_code=201)
 def create_webhook(body: WebhookIn, ctx: ApiCtx) -> NewWebhookOut:
     new = webhooks.create_webhook(ctx.session, ctx.viewer, url=body.url,
+                                  password=body.password,
                                   for_organisation=body.for_organisation)
     return NewWebhookOut(**webhook_out(new.webhook).model_dump(), secret=new.secret)
 

@@ -64,8 +64,8 @@ def read_one(ctx: MemberCtx, notification_id: str,
 # ---------------------------------------------------------------- settings
 
 
-def _settings_context(ctx: Ctx, *, new_secret: str | None = None,
-                      form_url: str = "") -> dict[str, Any]:
+def _settings_context(ctx: Ctx, *, new_secret: str | None = None, form_url: str = "",
+                      form_for_org: bool = False) -> dict[str, Any]:
     user = ctx.require_user()
     prefs = service.settings_of(ctx.session, user.id)
     hooks = [view(h, "id", "url", "is_enabled", "last_attempt_at", "last_status", "last_ok",
@@ -78,7 +78,8 @@ def _settings_context(ctx: Ctx, *, new_secret: str | None = None,
                                      muted=set(prefs.muted_kinds or [])),
             "kinds": [SimpleNamespace(value=k, label=kind_label(k)) for k in service.EVENT_KINDS],
             "email_available": email.enabled(), "hooks": hooks, "watches": watches,
-            "new_secret": new_secret, "form_url": form_url, "sectors": reference.sectors(),
+            "new_secret": new_secret, "form_url": form_url, "form_for_org": form_for_org,
+            "sectors": reference.sectors(),
             "is_org_admin": ctx.viewer.role is not None
             and ctx.viewer.role.value in ("org-admin", "hub-admin")}
 
@@ -115,9 +116,11 @@ def save_settings(ctx: MemberCtx, email_mode: Annotated[str, Form(max_length=16)
 
 @router.post("/inbox/webhooks")
 def add_webhook(ctx: MemberCtx, url: Annotated[str, Form(max_length=4096)] = "",
-                for_organisation: Annotated[str, Form(max_length=4)] = "") -> Response:
-    on_error(ctx, "notifications/settings.html", _settings_context(ctx, form_url=url))
-    new = webhooks.create_webhook(ctx.session, ctx.viewer, url=url,
+                for_organisation: Annotated[str, Form(max_length=4)] = "",
+                password: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    on_error(ctx, "notifications/settings.html",
+             _settings_context(ctx, form_url=url, form_for_org=bool(for_organisation)))
+    new = webhooks.create_webhook(ctx.session, ctx.viewer, url=url, password=password,
                                   for_organisation=bool(for_organisation))
     # The secret is shown on this response only; it is never shown again.
     return page(ctx, "notifications/settings.html",

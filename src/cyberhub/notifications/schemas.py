@@ -69,6 +69,10 @@ class WebhookIn(BaseModel):
     url: str = Field(max_length=4096)
     for_organisation: bool = Field(
         default=False, description="Org admins: deliver what the whole organisation may see.")
+    password: str | None = Field(
+        default=None, max_length=1024,
+        description="Your password (re-authentication): required, with a token as with "
+                    "a browser session.")
 
 
 class WebhookOut(BaseModel):

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from cyberhub import access, audit
 from cyberhub.access import Viewer
-from cyberhub.community import security
-from cyberhub.community.models import Organisation, Role
+from cyberhub.community import auth, security
+from cyberhub.community.models import Organisation, Role, User
 from cyberhub.config import get_settings
 from cyberhub.db import utcnow
 from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
@@ -151,8 +151,11 @@ def _owner_filter(viewer: Viewer, org: bool) -> tuple[uuid.UUID | None, uuid.UUI
     return viewer.user_id, None
 
 
-def create_webhook(session: Session, viewer: Viewer, *, url: str,
+def create_webhook(session: Session, viewer: Viewer, *, url: str, password: str | None,
                    for_organisation: bool = False) -> NewWebhook:
+    """Register a webhook. It sends what its owner may see to an outside address for as
+    long as it lives, whatever becomes of the session or token that made it, so the
+    user's ``password`` is asked again (ASVS 3.7.1), after the URL and the limit."""
     user_id, org_id = _owner_filter(viewer, for_organisation)
     clean = check_url(url)
     owned = list_webhooks(session, viewer, for_organisation=for_organisation)
@@ -165,6 +168,10 @@ def create_webhook(session: Session, viewer: Viewer, *, url: str,
                             "first.", MAX_PER_OWNER))
         raise InvalidInput(message % {"n": MAX_PER_OWNER})
     assert viewer.user_id is not None
+    user = session.get(User, viewer.user_id)
+    if user is None:
+        raise NotFound()
+    auth.confirm_password(session, user, password, ip=viewer.ip, reason="webhook")
     secret = "whsec_" + secrets.token_urlsafe(32)
     hook = Webhook(user_id=user_id, org_id=org_id, created_by_id=viewer.user_id, url=clean,
                    secret_enc=security.encrypt_secret(secret), is_enabled=True)
