@@ -169,7 +169,7 @@ def test_sign_out_everywhere_asks_for_the_password(hub, new_page, console):
     assert field.get_attribute("autocomplete") == "current-password"
     laptop.once("dialog", lambda dialog: dialog.accept())
     field.fill("not my password at all")
-    laptop.get_by_role("button", name="Sign out everywhere").click()
+    laptop.get_by_role("button", name="Sign out everywhere", exact=True).click()
     laptop.wait_for_load_state()
     assert "Wrong password." in laptop.get_by_role("alert").inner_text()
     assert laptop.get_by_label("Your password, to sign out everywhere").get_attribute(
@@ -178,7 +178,7 @@ def test_sign_out_everywhere_asks_for_the_password(hub, new_page, console):
     assert phone.url.endswith("/profile")  # still signed in there
     laptop.once("dialog", lambda dialog: dialog.accept())
     laptop.get_by_label("Your password, to sign out everywhere").fill(PASSWORD)
-    laptop.get_by_role("button", name="Sign out everywhere").click()
+    laptop.get_by_role("button", name="Sign out everywhere", exact=True).click()
     laptop.wait_for_url(re.compile(r"/signin"))
     phone.goto(hub.url + "/profile")
     assert "/signin" in phone.url
