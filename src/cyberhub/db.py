@@ -6,10 +6,10 @@ almost always write (session touch, audit), and taking the write lock up front
 avoids the "database is locked" errors a deferred transaction gets when it upgrades
 a stale read snapshot to a write.
 
-Request sessions are :class:`RoutingSession`: given a second engine (a read replica), it
-sends a statement there only when it is a plain read and the request boundary has
-allowed it; everything else, and everything after the session's first write, goes to
-the primary.
+On PostgreSQL the hub may also read from a hot-standby replica (``cyberhub.replica``):
+request sessions are :class:`RoutingSession`, which sends a statement there only when
+it is a plain read and the request boundary has allowed it; everything else, and
+everything after the session's first write, goes to the primary.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -33,6 +33,9 @@ from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import CompoundSelect, Select
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from cyberhub.replica import Replica
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -136,11 +139,12 @@ def pool_options() -> dict[str, Any]:
             "pool_timeout": s.db_pool_timeout}
 
 
-# ``Session.info`` keys of read routing. ROUTING: set by the request boundary when the
-# hub has a replica: writes are tracked from then on and reads may be routed. READ_BIND:
-# the replica connection (or engine) the session's reads may use, put there once the
-# replica is known to have what the client must see. READ_BIND_USED: a statement went
-# there. WROTE: the session sent a write to the primary.
+# ``Session.info`` keys of read routing. ROUTING: set by the request boundary on the
+# session of a safe request when the hub has a replica: writes are tracked from then on
+# and reads may be routed. READ_BIND: the replica connection (or engine) its reads may
+# use, put there (``replica.Replica.route``) once the replica is known to have what the
+# client must see. READ_BIND_USED: a statement went there. WROTE: the session sent a
+# write to the primary (its client's read position moves on).
 ROUTING = "cyberhub.routing"
 READ_BIND = "cyberhub.read_bind"
 READ_BIND_USED = "cyberhub.read_bind_used"
@@ -216,9 +220,11 @@ class RoutingSession(Session):
 
 
 class Database:
-    """Holds the engine and the session factory for one hub."""
+    """Holds the engine and the session factory for one hub, and the replica (if any)
+    whose engine request sessions may read from."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, replica_url: str = "",
+                 replica_max_lag: float = 5.0) -> None:
         # Every model, and the flush hooks that keep them consistent (comments go with
         # their record), registered whichever entry point opened the database.
         import cyberhub.models  # noqa: F401
@@ -226,6 +232,16 @@ class Database:
         pooled = url.startswith("postgresql") or (
             url.startswith("sqlite:///") and ":memory:" not in url)  # not an in-memory SQLite
         self.engine = make_engine(url, **(pool_options() if pooled else {}))
+        self.replica: Replica | None = None
+        if replica_url:
+            if self.engine.dialect.name != "postgresql":
+                raise ValueError("A read replica needs PostgreSQL: the primary "
+                                 f"({self.engine.dialect.name}) cannot stream to one. "
+                                 "Leave CYBERHUB_DATABASE_REPLICA_URL empty.")
+            from cyberhub.replica import Replica
+
+            self.replica = Replica(self.engine, replica_url, max_lag=replica_max_lag,
+                                   **pool_options())
         self.sessionmaker = sessionmaker(self.engine, class_=RoutingSession,
                                          expire_on_commit=False)
         # Requests that only read start without SQLite's write lock, so pages keep
@@ -265,4 +281,6 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
+        if self.replica is not None:
+            self.replica.dispose()
         self.engine.dispose()
