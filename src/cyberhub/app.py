@@ -231,6 +231,42 @@ class LocaleScope:
             await self.app(scope, receive, send_with_language)
 
 
+class ReadPositionCookie:
+    """Pure ASGI middleware, on a hub with a read replica: hands a browser whose request
+    wrote the primary's WAL position after it (``deps.db_session`` notes it), so that
+    its next pages read from the replica only once the replica has replayed that far
+    (``cyberhub.replica``). The value is not secret and needs no signature: a forged
+    one only keeps that browser's reads on the primary, or shows it data no older than
+    any client may get."""
+
+    def __init__(self, app: ASGIApp, lifetime: int) -> None:
+        self.app = app
+        self.lifetime = lifetime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from cyberhub import replica
+        from cyberhub.web import cookies
+
+        state = scope.setdefault("state", {})
+
+        async def send_with_position(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                lsn = state.get(replica.COOKIE_STATE)
+                if lsn is not None:
+                    secure = "; Secure" if get_settings().secure_cookies else ""
+                    cookie = (f"{cookies.name(replica.COOKIE)}="
+                              f"{replica.format_position(lsn)}; Max-Age={self.lifetime}; "
+                              f"Path=/; HttpOnly; SameSite=Lax{secure}")
+                    message["headers"] = [*message.get("headers", []),
+                                          (b"set-cookie", cookie.encode("latin-1"))]
+            await send(message)
+
+        await self.app(scope, receive, send_with_position)
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -295,7 +331,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         set_settings(settings)
     settings = get_settings()
     settings.resolved_secret_key()
-    database = database or Database(settings.resolved_database_url())
+    database = database or Database(settings.resolved_database_url(),
+                                    replica_url=settings.database_replica_url,
+                                    replica_max_lag=settings.replica_max_lag_seconds)
 
     import cyberhub.notifications.delivery  # noqa: F401 - listens to the event bus
     from cyberhub.api import api_router
@@ -371,6 +409,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(taxii_router)
     app.include_router(web_router)
     app.mount("/static", StaticAssets(directory=STATIC_DIR, check_dir=False), name="static")
+    if database.replica is not None:
+        app.router.on_startup.append(database.replica.start)
+        app.add_middleware(ReadPositionCookie, lifetime=database.replica.cookie_lifetime())
     app.add_middleware(SecurityHeaders, max_body=settings.max_body_bytes,
                        large_bodies={"/api/v1/import": settings.max_import_bytes,
                                      "/import": settings.max_import_bytes,

@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +22,13 @@ class Settings(BaseSettings):
 
     var_dir: Path = Field(default=Path("var"), description="Where the hub keeps its files.")
     database_url: str = Field(default="", description="SQLAlchemy URL; SQLite under var/ if empty.")
+    # A PostgreSQL hot standby of the primary that answers the reads of GET requests when
+    # it has caught up (docs/deployment.md, "The replica"). Empty: every query goes to
+    # the primary. PostgreSQL only.
+    database_replica_url: str = ""
+    # The replica answers only while it is at most this many seconds behind the primary;
+    # otherwise, and whenever it is unreachable, reads go to the primary.
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=3600)
     secret_key: str = Field(default="", description="Signs CSRF tokens, encrypts TOTP secrets.")
     # Keys the secret key replaced, comma-separated: they still decrypt stored secrets and
     # check signatures, never make new ones, until `cyberhub secrets rotate` has run.
@@ -151,6 +158,20 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=5, ge=0, le=500)
     # Seconds a request waits for a free connection before answering 503.
     db_pool_timeout: float = Field(default=10.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _replica_needs_postgresql(self) -> Settings:
+        if self.database_replica_url:
+            if not self.database_url.startswith("postgresql"):
+                raise ValueError(
+                    "CYBERHUB_DATABASE_REPLICA_URL needs PostgreSQL: the hub reads from a "
+                    "replica only when CYBERHUB_DATABASE_URL is a postgresql:// primary. "
+                    "Unset CYBERHUB_DATABASE_REPLICA_URL, or move the hub to PostgreSQL.")
+            if not self.database_replica_url.startswith("postgresql"):
+                raise ValueError(
+                    "CYBERHUB_DATABASE_REPLICA_URL must be a postgresql:// URL of a hot "
+                    "standby of the primary.")
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -5,23 +5,37 @@ keys enforced, and every transaction starts with ``BEGIN IMMEDIATE``: requests
 almost always write (session touch, audit), and taking the write lock up front
 avoids the "database is locked" errors a deferred transaction gets when it upgrades
 a stale read snapshot to a write.
+
+On PostgreSQL the hub may also read from a hot-standby replica (``cyberhub.replica``):
+request sessions are :class:`RoutingSession`, which sends a statement there only when
+it is a plain read and the request boundary has allowed it; everything else, and
+everything after the session's first write, goes to the primary.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.selectable import CompoundSelect, Select
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from cyberhub.replica import Replica
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -125,10 +139,92 @@ def pool_options() -> dict[str, Any]:
             "pool_timeout": s.db_pool_timeout}
 
 
-class Database:
-    """Holds the engine and the session factory for one hub."""
+# ``Session.info`` keys of read routing. ROUTING: set by the request boundary on the
+# session of a safe request when the hub has a replica: writes are tracked from then on
+# and reads may be routed. READ_BIND: the replica connection (or engine) its reads may
+# use, put there (``replica.Replica.route``) once the replica is known to have what the
+# client must see. READ_BIND_USED: a statement went there. WROTE: the session sent a
+# write to the primary (its client's read position moves on).
+ROUTING = "cyberhub.routing"
+READ_BIND = "cyberhub.read_bind"
+READ_BIND_USED = "cyberhub.read_bind_used"
+WROTE = "cyberhub.wrote"
 
-    def __init__(self, url: str) -> None:
+# Functions that take locks or change state although they are called from a SELECT.
+_WRITING_FUNCTIONS = re.compile(
+    r"pg_(try_)?advisory|nextval|setval|set_config|pg_notify|txid_current|pg_current_xact_id",
+    re.IGNORECASE)
+# Textual SQL that only reads, or only tunes the transaction that reads (SET LOCAL
+# work_mem before a heavy query must reach the connection the query runs on).
+_READING_TEXT = re.compile(r"\s*(select|show|set\s+local|values)\b", re.IGNORECASE)
+_LOCKING_TEXT = re.compile(r"\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b|"
+                           + _WRITING_FUNCTIONS.pattern, re.IGNORECASE)
+
+
+def writes(clause: ClauseElement) -> bool:
+    """Whether a statement must run on the primary: anything but a plain read.
+
+    INSERT, UPDATE and DELETE; SELECT … FOR UPDATE/SHARE (a standby takes no row
+    locks); a SELECT of a function that locks or changes state (advisory locks, sequences,
+    settings); textual SQL other than SELECT, SHOW, VALUES and SET LOCAL; and every kind
+    of statement not known to be a read."""
+    if isinstance(clause, UpdateBase):
+        return True
+    if isinstance(clause, Select):
+        if clause._for_update_arg is not None:
+            return True
+        for column in clause._raw_columns:  # as given to select(): no expansion
+            element = getattr(column, "element", column)  # a labelled column
+            if isinstance(element, FunctionElement) and _WRITING_FUNCTIONS.match(
+                    str(getattr(element, "name", ""))):
+                return True
+        return False
+    if isinstance(clause, CompoundSelect):
+        return any(writes(s) for s in clause.selects)
+    if isinstance(clause, TextClause):
+        return not _READING_TEXT.match(clause.text) or bool(_LOCKING_TEXT.search(clause.text))
+    return True
+
+
+class RoutingSession(Session):
+    """A session whose plain reads may go to a hot-standby replica.
+
+    Without ``info[ROUTING]`` it is any session: everything goes to the primary. With
+    it, writes are noted (``info[WROTE]``), and once ``info[READ_BIND]`` is set too,
+    SELECTs go to the replica; flushes, DML, locking reads and anything not known to be
+    a read go to the primary, and after the first write every statement does (the
+    transaction must see its own writes, and a read that feeds a write must not be
+    older than the write's other reads). Raw access gets the primary:
+    ``session.get_bind()`` (asked for its dialect by many reads), and
+    ``session.connection()``, which counts as a write (the importer writes through the
+    driver)."""
+
+    def connection(self, bind_arguments: dict[str, Any] | None = None,
+                   execution_options: Any = None) -> Connection:
+        if self.info.get(ROUTING) and (not bind_arguments
+                                       or bind_arguments.get("clause") is None):
+            self.info[WROTE] = True
+        return super().connection(bind_arguments, execution_options)
+
+    def get_bind(self, mapper: Any = None, *, clause: ClauseElement | None = None,
+                 bind: Engine | Connection | None = None, **kw: Any) -> Engine | Connection:
+        if bind is None and self.info.get(ROUTING):
+            if self._flushing or (clause is not None and writes(clause)):
+                self.info[WROTE] = True
+            elif clause is not None and not self.info.get(WROTE):
+                replica = self.info.get(READ_BIND)
+                if replica is not None:
+                    self.info[READ_BIND_USED] = True
+                    return replica  # type: ignore[no-any-return]
+        return super().get_bind(mapper, clause=clause, bind=bind, **kw)
+
+
+class Database:
+    """Holds the engine and the session factory for one hub, and the replica (if any)
+    whose engine request sessions may read from."""
+
+    def __init__(self, url: str, *, replica_url: str = "",
+                 replica_max_lag: float = 5.0) -> None:
         # Every model, and the flush hooks that keep them consistent (comments go with
         # their record), registered whichever entry point opened the database.
         import cyberhub.models  # noqa: F401
@@ -136,12 +232,24 @@ class Database:
         pooled = url.startswith("postgresql") or (
             url.startswith("sqlite:///") and ":memory:" not in url)  # not an in-memory SQLite
         self.engine = make_engine(url, **(pool_options() if pooled else {}))
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.replica: Replica | None = None
+        if replica_url:
+            if self.engine.dialect.name != "postgresql":
+                raise ValueError("A read replica needs PostgreSQL: the primary "
+                                 f"({self.engine.dialect.name}) cannot stream to one. "
+                                 "Leave CYBERHUB_DATABASE_REPLICA_URL empty.")
+            from cyberhub.replica import Replica
+
+            self.replica = Replica(self.engine, replica_url, max_lag=replica_max_lag,
+                                   **pool_options())
+        self.sessionmaker = sessionmaker(self.engine, class_=RoutingSession,
+                                         expire_on_commit=False)
         # Requests that only read start without SQLite's write lock, so pages keep
         # loading while an import holds it (PostgreSQL needs no such distinction).
         self.read_sessionmaker = sessionmaker(
             self.engine.execution_options(sqlite_begin="DEFERRED")
-            if self.engine.dialect.name == "sqlite" else self.engine, expire_on_commit=False)
+            if self.engine.dialect.name == "sqlite" else self.engine,
+            class_=RoutingSession, expire_on_commit=False)
         # Long reads (audit verification, exports) see one consistent snapshot and do
         # not hold SQLite's write lock while they walk.
         snapshot_engine = (self.engine.execution_options(sqlite_begin="DEFERRED")
@@ -173,4 +281,6 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
+        if self.replica is not None:
+            self.replica.dispose()
         self.engine.dispose()

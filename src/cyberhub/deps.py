@@ -3,10 +3,16 @@
 Routes receive a :class:`Ctx` and hand its session and viewer to services. The
 transaction commits when the route returns and rolls back when it raises (unless
 the error asks to keep what was written, as a failed sign-in does).
+
+With a read replica (``cyberhub.replica``), the dependencies that find out who is asking
+do so on the primary and then, for a safe request, let the rest of its reads go to the
+replica (:func:`route_reads`); after a request that wrote, :func:`db_session` notes the
+primary's WAL position for its client, so that the client's next reads wait for it.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +22,7 @@ from fastapi import Depends, Request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from cyberhub import access, audit, i18n
+from cyberhub import access, audit, db, i18n, replica
 from cyberhub.access import Viewer
 from cyberhub.community import auth
 from cyberhub.community.models import ApiToken, TokenScope, User, WebSession
@@ -31,6 +37,8 @@ from cyberhub.errors import (
 )
 from cyberhub.i18n import _
 from cyberhub.web import cookies, csrf
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "cyberhub_session"  # "__Host-cyberhub_session" behind TLS: web.cookies
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -71,6 +79,11 @@ def db_session(request: Request) -> Iterator[Session]:
     database: Database = request.app.state.database
     reading = request.method in SAFE_METHODS
     session = (database.read_sessionmaker if reading else database.sessionmaker)()
+    standby = database.replica
+    if standby is not None:
+        # Writes are noted (a request that wrote moves its client's read position on);
+        # a safe request's reads may go to the replica once route_reads allows it.
+        replica.track(session)
     try:
         yield session
         try:
@@ -84,17 +97,76 @@ def db_session(request: Request) -> Iterator[Session]:
             # may lose it; a read that had to be audited must not be answered.
             if not reading or session.info.get(audit.MUST_COMMIT):
                 raise (fault or HubBusy()) from None
+        else:
+            _note_read_position(request, session, reading)
     except HubError as exc:
         if exc.keep_changes:
             session.commit()
+            _note_read_position(request, session, reading)
         else:
             session.rollback()
         raise
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
+        if standby is not None and isinstance(exc, DBAPIError) \
+                and replica.served_by_replica(session):
+            standby.suspect()
         raise
     finally:
         session.close()
+        if standby is not None:
+            _end_routing(request, session)
+
+
+def route_reads(request: Request, session: Session, token: ApiToken | None = None) -> None:
+    """Who is asking is known (read from the primary): the rest of a safe request's
+    reads may go to the replica, if it may answer this client (``replica.Replica.route``).
+    Every dependency that authenticates a request calls this last; a route that reads
+    without one stays on the primary."""
+    standby: replica.Replica | None = request.app.state.database.replica
+    if standby is None:
+        return
+    if token is not None:
+        session.info[replica.CLIENT] = token.id  # whose read position a write moves on
+    if request.method not in SAFE_METHODS or db.READ_BIND in session.info:
+        return
+    # Authentication may have written (a session's last-seen time, a token's use): a
+    # session that wrote reads from the primary from then on, so it needs no replica.
+    session.flush()
+    if not replica.wrote(session):
+        standby.route(session, cookie=request.cookies.get(cookies.name(replica.COOKIE)),
+                      token_id=token.id if token is not None else None)
+
+
+def _note_read_position(request: Request, session: Session, reading: bool) -> None:
+    """After a request that wrote (every unsafe one, and a safe one that wrote — a
+    session's last-seen time, an audited read): the primary's WAL position, which its
+    client's next reads on the replica must wait for. Browsers get it in a cookie
+    (``app.ReadPositionCookie``); an API token's is kept in Redis."""
+    standby: replica.Replica | None = request.app.state.database.replica
+    if standby is None or (reading and not replica.wrote(session)):
+        return
+    try:
+        lsn = standby.written_position()
+        token_id = session.info.get(replica.CLIENT)
+        if token_id is not None:
+            replica.remember_token_position(token_id, lsn, standby.cookie_lifetime())
+        else:
+            setattr(request.state, replica.COOKIE_STATE, lsn)
+    except Exception as exc:
+        # What was written stays written; the client's next read may come from a replica
+        # that has not replayed it yet (for at most the lag bound).
+        log.warning("replica: the read position after a write could not be kept (%s)",
+                    str(exc).strip().splitlines()[0] if str(exc).strip()
+                    else type(exc).__name__)
+
+
+def _end_routing(request: Request, session: Session) -> None:
+    if request.method in SAFE_METHODS:
+        from cyberhub.observability import metrics
+
+        metrics.record_db_read("replica" if replica.served_by_replica(session) else "primary")
+    replica.release(session)
 
 
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
@@ -180,6 +252,7 @@ def api_ctx(request: Request, session: DbSession) -> Ctx:
         refuse_unenrolled(token.user)
         refuse_partner_accounts(session, token.user)
         viewer = access.viewer_for(session, token.user, client_ip(request))
+        route_reads(request, session, token)
         return Ctx(session, viewer, request, user=token.user, token=token)
     ctx = _from_session(request, session)
     if ctx.user is None:
@@ -188,6 +261,7 @@ def api_ctx(request: Request, session: DbSession) -> Ctx:
     refuse_unenrolled(ctx.user)
     if request.method not in SAFE_METHODS:
         csrf.check(request, ctx.session_cookie, request.headers.get(csrf.HEADER))
+    route_reads(request, session)
     return ctx
 
 
@@ -217,6 +291,7 @@ def web_ctx(request: Request, session: DbSession,
     ctx = _from_session(request, session)
     if request.method not in SAFE_METHODS:
         csrf.check(request, ctx.session_cookie, token)
+    route_reads(request, session)
     return ctx
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from cyberhub import access
 from cyberhub.community import auth
 from cyberhub.deconfliction import network
-from cyberhub.deps import ApiCtx, Ctx, DbSession, client_ip, refuse_unenrolled
+from cyberhub.deps import ApiCtx, Ctx, DbSession, client_ip, refuse_unenrolled, route_reads
 from cyberhub.errors import BadRequest, InvalidInput, NotAuthenticated
 from cyberhub.federation import matching, peers
 from cyberhub.i18n import _
@@ -30,6 +30,7 @@ def partner_ctx(request: Request, session: DbSession) -> Ctx:
     token = auth.authenticate_token(session, secret.strip(), ip=client_ip(request))
     refuse_unenrolled(token.user)
     viewer = access.viewer_for(session, token.user, client_ip(request))
+    route_reads(request, session, token)
     return Ctx(session, viewer, request, user=token.user, token=token)
 
 

@@ -60,6 +60,17 @@ SECURITY_REFUSALS = Counter(
     "cyberhub_security_refusals",
     "Requests refused as security events (401, 403, 429), by status and error code.",
     ["status", "code"])
+DB_READS = Counter(
+    "cyberhub_db_reads",
+    "Requests with a safe method (GET, HEAD) on a hub with a read replica, by the database "
+    "that answered their reads: replica, or primary (the replica lagged, was unreachable, "
+    "had not replayed the client's own writes, or the route reads from the primary).",
+    ["target"])
+REPLICA_FALLBACKS = Counter(
+    "cyberhub_db_replica_fallbacks",
+    "Safe requests that could not read from the replica, by reason: unavailable, lagging, "
+    "behind_client (it had not replayed the client's own writes), unknown_position.",
+    ["reason"])
 
 
 def multiprocess_dir() -> str | None:
@@ -77,6 +88,14 @@ def record_refusal(status: int, code: str) -> None:
     SECURITY_REFUSALS.labels(str(status), code).inc()
 
 
+def record_db_read(target: str) -> None:
+    DB_READS.labels(target).inc()
+
+
+def record_replica_fallback(reason: str) -> None:
+    REPLICA_FALLBACKS.labels(reason).inc()
+
+
 def record_job(task: str, failed: bool) -> None:
     JOBS_RUN.labels(task).inc()
     if failed:
@@ -92,7 +111,8 @@ def record_import(fmt: str, status: str, stored: int, invalid: int) -> None:
 
 
 class HubCollector(Collector):
-    """Gauges read when Prometheus scrapes: sync lag per partner, pending jobs."""
+    """Gauges read when Prometheus scrapes: sync lag per partner, pending jobs, and the
+    read replica as the answering process last checked it."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -100,6 +120,23 @@ class HubCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         yield from self._sync_lag()
         yield from self._queue_depth()
+        yield from self._replica()
+
+    def _replica(self) -> Iterator[Metric]:
+        replica = self.database.replica
+        if replica is None:
+            return
+        status = replica.status()
+        yield GaugeMetricFamily(
+            "cyberhub_db_replica_up",
+            "1 while the read replica answers as a standby of the primary, else 0.",
+            value=1 if status.usable else 0)
+        if status.usable and status.lag is not None:
+            yield GaugeMetricFamily(
+                "cyberhub_db_replica_lag_seconds",
+                "How far the read replica was behind the primary at the last check, in "
+                "seconds: 0 when it had replayed all the primary had written, else the age "
+                "of the last commit it replayed.", value=status.lag)
 
     def _sync_lag(self) -> Iterator[Metric]:
         from sqlalchemy import select

@@ -22,7 +22,7 @@ from cyberhub import access
 from cyberhub.access import Viewer
 from cyberhub.community import auth
 from cyberhub.community.models import TokenScope
-from cyberhub.deps import DbSession, client_ip, refuse_unenrolled
+from cyberhub.deps import DbSession, client_ip, refuse_unenrolled, route_reads
 from cyberhub.errors import NotAuthenticated, NotFound, PermissionDenied
 from cyberhub.federation import peers, wire
 from cyberhub.federation.models import Peer
@@ -76,8 +76,9 @@ def taxii_ctx(request: Request, session: DbSession) -> TaxiiCtx:
     media.check_accept(request.headers.get("accept"))
     viewer = access.viewer_for(session, token.user, client_ip(request))
     peer = peers.partner_for(session, viewer.org_id)
-    return TaxiiCtx(session, viewer, token.scope is TokenScope.WRITE, peer,
-                    peers.rule(session, peer) if peer is not None else None)
+    partner = peers.rule(session, peer) if peer is not None else None
+    route_reads(request, session, token)
+    return TaxiiCtx(session, viewer, token.scope is TokenScope.WRITE, peer, partner)
 
 
 Ctx = Annotated[TaxiiCtx, Depends(taxii_ctx)]
