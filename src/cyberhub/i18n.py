@@ -283,6 +283,19 @@ def format_number(value: float | Decimal | None, digits: int | None = None) -> s
     return "" if value is None else _number("decimal", value, digits)
 
 
+def format_size(n: int) -> str:
+    """A number of bytes as the locale writes it, in decimal units: "1.5 MB", "1,5 Mo"."""
+    value = float(n)
+    units = ("B", "KB", "MB", "GB")
+    for index, unit in enumerate(units):
+        if value < 1000 or index == len(units) - 1:
+            label = {"B": _("%(n)s B"), "KB": _("%(n)s KB"), "MB": _("%(n)s MB"),
+                     "GB": _("%(n)s GB")}[unit]
+            return label % {"n": format_number(value, 0 if index == 0 else 1)}
+        value /= 1000
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def format_percent(ratio: float | None, digits: int = 0) -> str:
     """A ratio (0.42) as the locale writes a percentage: "42%", "42 %"."""
     return "" if ratio is None else _number("percent", ratio, digits)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cyberhub import i18n
 from cyberhub.errors import QuotaExceeded
 from cyberhub.i18n import _
 
@@ -34,13 +35,6 @@ def check(session: Session, *, owner: Any, size: Any, user_id: uuid.UUID, adding
         raise QuotaExceeded(_(
             "This file would take your uploads here to %(used)s of the %(max)s one member "
             "may keep. Ask the hub's operator to raise the quota.")
-            % {"used": _size(used + adding), "max": _size(max_bytes)},
+            % {"used": i18n.format_size(used + adding), "max": i18n.format_size(max_bytes)},
             details={"bytes": int(used), "adding": adding, "max_bytes": max_bytes})
 
-
-def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)

@@ -116,7 +116,7 @@ def test_a_member_s_evidence_is_held_to_a_quota(ops: Ops, lantern: dict[str, Any
     assert upload(ops, "alpha", lantern["id"], b"a" * 1000).status_code == 201
     before = ops.state()
     err = assert_error(upload(ops, "alpha", lantern["id"], b"b" * 600), 413, "quota_exceeded")
-    assert "of the 1.5 KiB one member may keep" in err["message"]
+    assert "of the 1.5 KB one member may keep" in err["message"]
     assert ops.state() == before and len(stored_files()) == 1  # the streamed file is gone
     assert upload(ops, "alpha", lantern["id"], b"b" * 500).status_code == 201
     assert_error(upload(ops, "alpha", lantern["id"], b"c"), 413, "quota_exceeded")

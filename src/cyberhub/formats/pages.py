@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import Response
 
-from cyberhub import access
+from cyberhub import access, i18n
 from cyberhub.audience import Audience
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, PermissionDenied
@@ -82,10 +82,9 @@ def _saved(ctx: Ctx) -> list[SimpleNamespace]:
 
 def _upload_context(ctx: Ctx, chosen: str = "") -> dict[str, Any]:
     from cyberhub.config import get_settings
-    from cyberhub.intel.pages import _size
 
     return {"saved": _saved(ctx), "chosen": chosen,
-            "max_bytes": _size(get_settings().max_import_bytes)}
+            "max_bytes": i18n.format_size(get_settings().max_import_bytes)}
 
 
 @router.get("/import/csv")
@@ -282,9 +281,9 @@ MAX_PASTE = 2_000_000  # characters of pasted text
 
 def _text_form_context(text: str = "") -> dict[str, Any]:
     from cyberhub.formats.text.documents import MAX_DOCUMENT_BYTES, MAX_PDF_PAGES
-    from cyberhub.intel.pages import _size
 
-    return {"text": text, "max_bytes": _size(MAX_DOCUMENT_BYTES), "max_pages": MAX_PDF_PAGES}
+    return {"text": text, "max_bytes": i18n.format_size(MAX_DOCUMENT_BYTES),
+            "max_pages": MAX_PDF_PAGES}
 
 
 @router.get("/import/text")

@@ -641,7 +641,7 @@ def _import_context(ctx: Ctx, values: SimpleNamespace) -> dict[str, Any]:
             "orgs": [SimpleNamespace(id=str(o.id), label=o.name)
                      for o in community.list_organisations(ctx.session, ctx.viewer)
                      if o.id != ctx.viewer.org_id],
-            "max_bytes": _size(get_settings().max_import_bytes)}
+            "max_bytes": i18n.format_size(get_settings().max_import_bytes)}
 
 
 def _require_contributor(ctx: Ctx) -> None:
@@ -692,15 +692,6 @@ def count(n: int) -> str:
     return i18n.format_number(n)
 
 
-def _size(n: int) -> str:
-    value = float(n)
-    units = ("B", "KB", "MB", "GB")
-    for index, unit in enumerate(units):
-        if value < 1000 or index == len(units) - 1:
-            label = {"B": _("%(n)s B"), "KB": _("%(n)s KB"), "MB": _("%(n)s MB"),
-                     "GB": _("%(n)s GB")}[unit]
-            return label % {"n": i18n.format_number(value, 0 if index == 0 else 1)}
-        value /= 1000
     return _("%(n)s B") % {"n": n}  # pragma: no cover
 
 
@@ -717,8 +708,9 @@ def import_view(job: Import) -> SimpleNamespace:
                 status_label=STATUS_LABELS[job.status](),
                 active=job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
                 percent=round(min(fraction, 1.0) * 100),
-                bytes_done=_size(min(done, job.bytes_total) if job.bytes_total else done),
-                bytes_total=_size(job.bytes_total),
+                bytes_done=i18n.format_size(
+                    min(done, job.bytes_total) if job.bytes_total else done),
+                bytes_total=i18n.format_size(job.bytes_total),
                 **numbers, n=SimpleNamespace(**{k: count(v) for k, v in numbers.items()}),
                 audience_count=len(job.audience.get("org_ids", [])))
 

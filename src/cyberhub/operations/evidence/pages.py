@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import Response
 
+from cyberhub import i18n
 from cyberhub.errors import InvalidInput
 from cyberhub.i18n import _
 from cyberhub.operations import service as operations
@@ -23,18 +24,13 @@ from cyberhub.web.common import MemberCtx, on_error, page, redirect, view
 router = APIRouter()
 
 
-def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
 
 
 def _item_view(item: EvidenceItem, names: dict[uuid.UUID, str]) -> SimpleNamespace:
     return view(item, "id", "operation_id", "number", "description", "source", "location",
                 "filename", "sha256", "registered_at", "custodian_name", "last_verified_at",
-                "last_verify_result", "is_demo", size=_size(item.size), size_bytes=item.size,
+                "last_verify_result", "is_demo", size=i18n.format_size(item.size),
+                size_bytes=item.size,
                 custodian_org=names.get(item.custodian_org_id, ""))
 
 
@@ -58,7 +54,7 @@ def register_context(ctx: MemberCtx, op: Operation, *, report: Any = None,
         "items": [_item_view(i, names) for i in items],
         "can_add": operations.can_work(ctx.viewer) and op.status is not OperationStatus.PROPOSED,
         "proposed": op.status is OperationStatus.PROPOSED,
-        "max_bytes": _size(store.max_bytes()),
+        "max_bytes": i18n.format_size(store.max_bytes()),
         "report": report,
         "form": SimpleNamespace(**{k: "" for k in ("description", "source", "location",
                                                    "custodian_name", "sha256")}
