@@ -54,7 +54,7 @@ def me(ctx: ApiCtx) -> MeOut:
 
 @router.get("/me/export", tags=["me"], responses={200: {
     "description": "The caller's own data, as a JSON download (no hashes, no secrets).",
-    "content": {"application/json": {}}}})
+    "content": {"application/json": {"schema": {"type": "object"}}}}})
 def export_me(ctx: ApiCtx) -> Response:
     """Everything the hub keeps about the caller themself, and references to what they
     contributed (ASVS 8.3.2). The read is audited (``me.export``)."""
