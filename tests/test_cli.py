@@ -164,6 +164,42 @@ def test_user_create_reads_the_password_from_stdin(settings: Settings, database:
     assert snapshot(database) == before
 
 
+def test_user_erase(settings: Settings, database: Database, community: Community,
+                    client: TestClient) -> None:
+    from cyberhub import audit
+    from cyberhub.community import service
+
+    org = community.org("Alpha CERT")
+    user = community.user(org, "analyst", email="gone@example.org")
+    note = community.note(user, title="Still shared")
+    community.token(user)
+    before = snapshot(database)
+    refused = run("user", "erase", "gone@example.org", "--yes")
+    assert refused.exit_code == 1 and "Deactivate" in refused.stderr, refused.output
+    assert snapshot(database) == before
+    with database.transaction() as s:
+        service.update_user(s, community.system, user.id, is_active=False)
+    no = run("user", "erase", "gone@example.org", input="n\n")
+    assert no.exit_code == 1
+    ok = run("user", "erase", "gone@example.org", "--yes")
+    assert ok.exit_code == 0, ok.output
+    new_email = f"erased-{user.id.hex[:12]}@erased.invalid"
+    assert new_email in ok.stdout
+    dump = repr(snapshot(database, skip=frozenset({"audit_entries"})))
+    assert "gone@example.org" not in dump
+    with database.transaction() as s:
+        row = s.get(User, user.id)
+        assert row is not None and row.email == new_email and row.display_name == "Erased user"
+        assert row.password_hash is None
+        assert s.get(Note, note.id) is not None
+        assert audit.verify(s).ok
+        assert s.scalars(select(audit.AuditEntry).where(
+            audit.AuditEntry.action == "user.erase")).one().target_id == str(user.id)
+    from tests.factories import sign_in
+
+    assert sign_in(client, "gone@example.org").status_code == 401
+
+
 def test_token_create_prints_only_the_token(settings: Settings, database: Database,
                                             community: Community, client: TestClient) -> None:
     user = community.user(community.org(), "analyst", email="ana@example.org")

@@ -740,6 +740,33 @@ def user_reset_2fa(email: str) -> None:
               % {"email": email}, highlight=False)
 
 
+@user_app.command("erase", help=N_(
+    "Erase a deactivated user's personal data: e-mail, name, language, sessions, tokens, "
+    "second factor, webhooks, notifications and settings. What they contributed stays, "
+    "attributed to \"Erased user\"; the audit log stays as it is. Cannot be undone."))
+def user_erase(
+    email: str,
+    yes: Annotated[bool, typer.Option("--yes", help=N_("Do not ask for confirmation."))] = False,
+) -> None:
+    from cyberhub.community import privacy, service
+
+    if not yes and not typer.confirm(
+            _("Erase the account %(email)s? This cannot be undone.") % {"email": email}):
+        err.print(_("Nothing was erased."))
+        raise typer.Exit(code=1)
+    try:
+        with _database().transaction() as session:
+            user = service.find_user(session, email)
+            if user is None:
+                raise HubError(_("No user with the e-mail %(email)s.") % {"email": email})
+            erased = privacy.erase_user(session, _operator(), user.id, confirm=user.email)
+            new_email = erased.email
+    except HubError as exc:
+        raise _fail(exc) from None
+    out.print("[green]✓[/] " + _("Erased %(email)s; the account is now %(erased)s.")
+              % {"email": email, "erased": new_email}, highlight=False)
+
+
 @token_app.command("create", help=N_("Create an API token for a user; prints only the token."))
 def token_create(
     email: str,

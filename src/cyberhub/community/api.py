@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Query, Response
 
-from cyberhub.community import auth, service
+from cyberhub.community import auth, privacy, service
 from cyberhub.community.models import Group
 from cyberhub.community.schemas import (
+    EraseIn,
     GroupIn,
     GroupOut,
     GroupPatch,
@@ -48,6 +50,20 @@ def me(ctx: ApiCtx) -> MeOut:
     return MeOut.model_validate(
         {**UserOut.model_validate(user).model_dump(), "totp_enabled": user.totp_enabled,
          "organisation": OrganisationOut.model_validate(user.organisation)})
+
+
+@router.get("/me/export", tags=["me"], responses={200: {
+    "description": "The caller's own data, as a JSON download (no hashes, no secrets).",
+    "content": {"application/json": {"schema": {"type": "object"}}}}})
+def export_me(ctx: ApiCtx) -> Response:
+    """Everything the hub keeps about the caller themself, and references to what they
+    contributed (ASVS 8.3.2). The read is audited (``me.export``)."""
+    document = privacy.export_own_data(ctx.session, ctx.viewer, ctx.require_user())
+    return Response(orjson.dumps(document, option=orjson.OPT_INDENT_2),
+                    media_type="application/json",
+                    headers={"content-disposition":
+                             f'attachment; filename="{privacy.EXPORT_FILENAME}"',
+                             "cache-control": "no-store"})
 
 
 @router.get("/organisations", response_model=Paged[OrganisationOut], tags=["organisations"])
@@ -104,6 +120,14 @@ def update_user(user_id: str, body: UserPatch, ctx: ApiCtx) -> UserOut:
     user = service.update_user(ctx.session, ctx.viewer, user.id,
                                **body.model_dump(exclude_unset=True))
     return UserOut.model_validate(user)
+
+
+@router.post("/users/{user_id}/erase", response_model=UserOut, tags=["users"])
+def erase_user(user_id: str, body: EraseIn, ctx: ApiCtx) -> UserOut:
+    """Erase a deactivated account's personal data (hub admins, and the admins of the
+    user's organisation). ``confirm`` is the account's e-mail address."""
+    return UserOut.model_validate(privacy.erase_user(ctx.session, ctx.viewer, user_id,
+                                                     confirm=body.confirm))
 
 
 @router.get("/groups", response_model=Paged[GroupOut], tags=["groups"])

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
 from cyberhub import audit
-from cyberhub.community import service
+from cyberhub.community import privacy, service
 from cyberhub.community.models import Group
 from cyberhub.community.pages_org import (
     checkbox,
@@ -188,6 +188,15 @@ def set_active(ctx: MemberCtx, user_id: str, active: Annotated[str, Form(max_len
     service.update_user(ctx.session, ctx.viewer, parse_uuid(user_id, "user"),
                         is_active=parse_active(active))
     return redirect(_back_to_users(org), "saved")
+
+
+@router.post("/admin/users/{user_id}/erase")
+def erase_user(ctx: MemberCtx, user_id: str, confirm: Annotated[str, Form(max_length=1000)] = "",
+               org: Annotated[str, Form(max_length=64)] = "") -> Response:
+    _admin(ctx)
+    on_error(ctx, "admin/users.html", _users_data(ctx, org))
+    privacy.erase_user(ctx.session, ctx.viewer, parse_uuid(user_id, "user"), confirm=confirm)
+    return redirect(_back_to_users(org), "user-erased")
 
 
 # ---------------------------------------------------------------- groups

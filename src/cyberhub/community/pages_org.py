@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
 from cyberhub.access import Viewer
-from cyberhub.community import reference, service
+from cyberhub.community import privacy, reference, service
 from cyberhub.community.models import Organisation, Role, User
 from cyberhub.deps import Ctx
 from cyberhub.errors import InvalidInput, PermissionDenied
@@ -23,7 +23,6 @@ ORG_FIELDS = ("id", "name", "kind", "country", "sector", "require_2fa", "is_demo
 USER_FIELDS = ("id", "email", "display_name", "role", "is_active", "totp_enabled", "is_demo",
                "created_at", "org_id")
 
-
 # ---------------------------------------------------------------- shared with hub admin
 
 
@@ -33,7 +32,7 @@ def org_view(org: Organisation) -> SimpleNamespace:
 
 def user_view(user: User, viewer: Viewer) -> SimpleNamespace:
     return view(user, *USER_FIELDS, org_name=user.organisation.name,
-                is_self=user.id == viewer.user_id)
+                is_self=user.id == viewer.user_id, is_erased=privacy.is_erased(user))
 
 
 def role_choices(viewer: Viewer) -> list[Role]:
@@ -139,6 +138,16 @@ def set_active(ctx: MemberCtx, user_id: str, active: Annotated[str, Form(max_len
     user = _member_of(ctx, org, user_id)
     service.update_user(ctx.session, ctx.viewer, user.id, is_active=parse_active(active))
     return redirect("/org", "saved")
+
+
+@router.post("/org/users/{user_id}/erase")
+def erase_user(ctx: MemberCtx, user_id: str,
+               confirm: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    org = _own_org(ctx)
+    on_error(ctx, "community/org.html", _org_data(ctx, org))
+    user = _member_of(ctx, org, user_id)
+    privacy.erase_user(ctx.session, ctx.viewer, user.id, confirm=confirm)
+    return redirect("/org", "user-erased")
 
 
 def _member_of(ctx: Ctx, org: Organisation, user_id: str) -> User:

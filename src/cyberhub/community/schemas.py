@@ -68,6 +68,12 @@ class UserPatch(BaseModel):
     is_active: StrictBool | None = None
 
 
+class EraseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # The account's e-mail address, typed again: erasure cannot be undone.
+    confirm: str = Field(max_length=254)
+
+
 class MeOut(UserOut):
     # Only shown to the user themself: a directory of who lacks a second factor would
     # be a list of the easiest accounts to attack.

@@ -37,6 +37,8 @@ FLASH: dict[str, Callable[[], str]] = {
     "password-changed": lambda: _("Your password is changed. Other devices are signed out."),
     "user-added": lambda: _("The user is added. Give them their initial password in person "
                             "or over a second channel."),
+    "user-erased": lambda: _("The account is erased: its personal data is gone, and what it "
+                             "contributed is now attributed to \"Erased user\"."),
     "note-created": lambda: _("The note is shared."),
     "dialogue-created": lambda: _("The dialogue is planned. Open it when the participants "
                                   "may start contributing."),
