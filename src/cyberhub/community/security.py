@@ -34,29 +34,56 @@ def _hasher() -> PasswordHasher:
                           parallelism=1, type=Type.ID)
 
 
+# ASVS V2.4.5: a peppered hash is this mark followed by the argon2id hash of
+# HMAC-SHA-256(pepper, password). Hashes without it (made before the pepper) still verify
+# and are hashed again, peppered, at the next successful sign-in.
+PEPPER_MARK = "$pepper1$"
+
+
+@lru_cache(maxsize=1)
+def _pepper() -> bytes:
+    return get_settings().resolved_password_pepper().encode()
+
+
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    return _hasher().hash(_DUMMY_PASSWORD)
+    return hash_password(_DUMMY_PASSWORD)
 
 
 def reset_caches() -> None:
     _hasher.cache_clear()
+    _pepper.cache_clear()
     _dummy_hash.cache_clear()
 
 
+def _peppered(password: str) -> bytes:
+    """What argon2id hashes: the password keyed with the pepper, base64 (44 bytes)."""
+    return base64.b64encode(hmac.digest(_pepper(), password.encode(), "sha256"))
+
+
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    return PEPPER_MARK + _hasher().hash(_peppered(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is the one hashed; with no hash (an unknown user) a dummy
+    hash is checked all the same, so that answer costs the same time as a wrong password."""
+    stored = password_hash or _dummy_hash()
     try:
-        return _hasher().verify(password_hash or _dummy_hash(), password) and bool(password_hash)
+        if stored.startswith(PEPPER_MARK):
+            ok = _hasher().verify(stored[len(PEPPER_MARK):], _peppered(password))
+        else:  # made before the pepper: upgraded at the next sign-in (needs_rehash)
+            ok = _hasher().verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+    return ok and bool(password_hash)
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher().check_needs_rehash(password_hash)
+    """A hash without the pepper, or with other argon2 parameters than the settings'."""
+    if not password_hash.startswith(PEPPER_MARK):
+        return True
+    return _hasher().check_needs_rehash(password_hash[len(PEPPER_MARK):])
 
 
 def check_password_strength(password: str, *, user_inputs: list[str]) -> None:
