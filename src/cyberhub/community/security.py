@@ -6,7 +6,9 @@ import base64
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 import pyotp
 from argon2 import PasswordHasher, Type
@@ -16,7 +18,7 @@ from zxcvbn import zxcvbn
 
 from cyberhub.config import get_settings
 from cyberhub.errors import InvalidInput
-from cyberhub.i18n import _
+from cyberhub.i18n import N_, _, pgettext
 
 # ASVS V2.1.2: passphrases of 64 characters and more are welcome, over 128 refused (sign-in
 # still takes up to 1024, for passwords set before the limit).
@@ -86,26 +88,71 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher().check_needs_rehash(password_hash[len(PEPPER_MARK):])
 
 
-def check_password_strength(password: str, *, user_inputs: list[str]) -> None:
-    """Raise InvalidInput when a password is too short or too easy to guess."""
+# zxcvbn's warnings, in English only: marked here so the catalogues translate them.
+_ZXCVBN_WARNINGS: Final = frozenset({
+    N_("Straight rows of keys are easy to guess."),
+    N_("Short keyboard patterns are easy to guess."),
+    N_('Repeats like "aaa" are easy to guess.'),
+    N_('Repeats like "abcabcabc" are only slightly harder to guess than "abc".'),
+    N_('Sequences like "abc" or "6543" are easy to guess.'),
+    N_("Recent years are easy to guess."),
+    N_("Dates are often easy to guess."),
+    N_("This is a top-10 common password."),
+    N_("This is a top-100 common password."),
+    N_("This is a very common password."),
+    N_("This is similar to a commonly used password."),
+    N_("A word by itself is easy to guess."),
+    N_("Names and surnames by themselves are easy to guess."),
+    N_("Common names and surnames are easy to guess."),
+})
+
+
+@dataclass(frozen=True)
+class Strength:
+    """How strong a password is, judged as :func:`check_password_strength` judges it.
+
+    ``score`` is zxcvbn's 0–4 (0 when the password is too short or too long to judge);
+    ``problem`` is why it would be refused (None: it is accepted); ``warning`` is
+    zxcvbn's remark on it, translated."""
+
+    score: int
+    problem: str | None
+    warning: str
+
+    @property
+    def label(self) -> str:
+        return [pgettext("password strength", "Too weak"), pgettext("password strength", "Weak"),
+                pgettext("password strength", "Fair"), pgettext("password strength", "Good"),
+                pgettext("password strength", "Strong")][self.score]
+
+
+def password_strength(password: str, *, user_inputs: list[str]) -> Strength:
+    """Judge a password: the one rule for the live meter and for the check on submit."""
     s = get_settings()
     if len(password) < s.password_min_length:
-        raise InvalidInput(
-            _("The password must be at least %(n)d characters long.")
-            % {"n": s.password_min_length},
-            details={"field": "password"})
+        return Strength(0, _("The password must be at least %(n)d characters long.")
+                        % {"n": s.password_min_length}, "")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(_("The password must be at most %(n)d characters long.")
-                           % {"n": MAX_PASSWORD_LENGTH}, details={"field": "password"})
+        return Strength(0, _("The password must be at most %(n)d characters long.")
+                        % {"n": MAX_PASSWORD_LENGTH}, "")
     # zxcvbn refuses more than 72 characters (a ValueError, so a 500); the first 72 of a
     # longer passphrase are what it can judge.
     result = zxcvbn(password[:72], user_inputs=[u for u in user_inputs if u])
-    if result["score"] < s.password_min_score:
-        hint = result["feedback"].get("warning") or ""
-        raise InvalidInput(
-            _("The password is too easy to guess. Use a longer passphrase of unrelated words.")
-            + (f" ({hint})" if hint else ""),
-            details={"field": "password"})
+    hint = result["feedback"].get("warning") or ""
+    warning = _(hint) if hint in _ZXCVBN_WARNINGS else hint
+    score = int(result["score"])
+    if score < s.password_min_score:
+        return Strength(score, _("The password is too easy to guess. Use a longer passphrase "
+                                 "of unrelated words."), warning)
+    return Strength(score, None, warning)
+
+
+def check_password_strength(password: str, *, user_inputs: list[str]) -> None:
+    """Raise InvalidInput when a password is too short or too easy to guess."""
+    strength = password_strength(password, user_inputs=user_inputs)
+    if strength.problem is not None:
+        hint = f" ({strength.warning})" if strength.warning else ""
+        raise InvalidInput(strength.problem + hint, details={"field": "password"})
 
 
 def new_secret(nbytes: int = 32) -> str:
