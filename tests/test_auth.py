@@ -8,13 +8,14 @@ from typing import Any
 
 import pyotp
 import pytest
+from argon2.exceptions import VerifyMismatchError
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from cyberhub.audit import AuditEntry
-from cyberhub.community import auth
+from cyberhub.community import auth, security
 from cyberhub.community.models import ApiToken, Organisation, SigninFailure, User, WebSession
-from cyberhub.config import Settings
+from cyberhub.config import Settings, set_settings
 from cyberhub.db import Database
 from cyberhub.deps import SESSION_COOKIE
 from cyberhub.web import csrf
@@ -294,7 +295,7 @@ def test_secrets_at_rest(client: TestClient, database: Database, community: Comm
     cookie = sign_in(client, alice.email).cookies[SESSION_COOKIE]
     with database.engine.connect() as conn:
         (pw_hash,) = conn.execute(text("SELECT password_hash FROM users")).one()
-        assert pw_hash.startswith("$argon2id$")
+        assert pw_hash.startswith(security.PEPPER_MARK + "$argon2id$")
         dump = "\n".join(
             repr(tuple(row)) for table in ("users", "api_tokens", "web_sessions", "audit_entries",
                                            "signin_failures")
@@ -305,6 +306,64 @@ def test_secrets_at_rest(client: TestClient, database: Database, community: Comm
     assert hashlib.sha256(cookie.encode()).hexdigest() in dump
     assert _rows(database, ApiToken)[0].prefix == token[:12]
     assert _rows(database, Organisation)
+
+
+# ---------------------------------------------------------------- the pepper (ASVS V2.4.5)
+
+
+def test_a_new_password_is_stored_peppered_and_verifies(settings: Settings) -> None:
+    stored = security.hash_password(PASSWORD)
+    assert stored.startswith(security.PEPPER_MARK + "$argon2id$")
+    assert security.verify_password(stored, PASSWORD)
+    assert not security.verify_password(stored, PASSWORD + "!")
+    assert not security.needs_rehash(stored)
+    assert not security.verify_password(None, PASSWORD)  # the dummy hash: never true
+    # argon2id of the bare password does not match: what is hashed is the keyed HMAC.
+    with pytest.raises(VerifyMismatchError):
+        security._hasher().verify(stored.removeprefix(security.PEPPER_MARK), PASSWORD)
+
+
+def test_a_stored_hash_does_not_verify_without_the_pepper(settings: Settings) -> None:
+    """A copy of the database alone cannot be used to test guesses: the pepper is kept
+    apart (var/password_pepper, 0600) and a hash checked under another pepper fails."""
+    pepper_file = settings.var_dir / "password_pepper"
+    stored = security.hash_password(PASSWORD)
+    assert pepper_file.stat().st_mode & 0o777 == 0o600
+    assert len(pepper_file.read_text().strip()) >= 32
+    assert pepper_file.read_text().strip() not in stored
+    try:
+        set_settings(settings.model_copy(update={"password_pepper": "another-pepper-" * 3}))
+        assert not security.verify_password(stored, PASSWORD)
+        elsewhere = settings.model_copy(update={"var_dir": settings.var_dir.parent / "other"})
+        set_settings(elsewhere)  # a fresh hub: a new pepper file, another pepper
+        assert not security.verify_password(stored, PASSWORD)
+        assert (elsewhere.var_dir / "password_pepper").stat().st_mode & 0o777 == 0o600
+    finally:
+        set_settings(settings)
+    assert security.verify_password(stored, PASSWORD)
+    # The pepper may also come from the secrets directory (systemd credentials, a vault).
+    secrets_dir = settings.var_dir.parent / "credentials"
+    secrets_dir.mkdir()
+    (secrets_dir / "cyberhub_password_pepper").write_text("from-the-credentials-" * 2)
+    assert Settings(_secrets_dir=str(secrets_dir)).resolved_password_pepper() == \
+        "from-the-credentials-" * 2
+
+
+def test_an_unpeppered_hash_signs_in_and_is_upgraded(client: TestClient, database: Database,
+                                                     alice: User) -> None:
+    old = security._hasher().hash(PASSWORD)  # as stored before the pepper
+    with database.transaction() as s:
+        s.get(User, alice.id).password_hash = old  # type: ignore[union-attr]
+    assert security.needs_rehash(old)
+    assert sign_in(client, alice.email, PASSWORD + "x").status_code != 303
+    assert _rows(database, User)[0].password_hash == old  # a wrong password changes nothing
+    r = sign_in(client, alice.email)
+    assert r.status_code == 303 and not r.headers["location"].startswith("/signin"), r.text
+    upgraded = _rows(database, User)[0].password_hash
+    assert upgraded != old and upgraded.startswith(security.PEPPER_MARK + "$argon2id$")
+    assert not security.needs_rehash(upgraded)
+    with TestClient(client.app, base_url="http://testserver") as other:
+        assert sign_in(other, alice.email).status_code == 303
 
 
 def test_sessions_end_after_12_hours_or_30_idle_minutes(client: TestClient, database: Database,

@@ -142,7 +142,8 @@ def test_user_create_reads_the_password_from_stdin(settings: Settings, database:
         user = s.scalars(select(User)).one()
         assert (user.email, user.display_name, user.role.value) == (
             "ana@example.org", "Ana Analyst", "org-admin")
-        assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
+        assert user.password_hash is not None
+        assert user.password_hash.startswith(security.PEPPER_MARK + "$argon2id$")
         assert security.verify_password(user.password_hash, PASSWORD)
     before = snapshot(database)
     for args, password, says in [

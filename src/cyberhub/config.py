@@ -16,6 +16,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+PEPPER_FILE = "password_pepper"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CYBERHUB_", extra="ignore")
@@ -33,6 +35,12 @@ class Settings(BaseSettings):
     # Keys the secret key replaced, comma-separated: they still decrypt stored secrets and
     # check signatures, never make new ones, until `cyberhub secrets rotate` has run.
     previous_secret_keys: str = Field(default="", description="Former secret keys.")
+    # ASVS V2.4.5: the pepper, a key of its own mixed into every password hash (an HMAC
+    # before argon2id), kept outside the database: a copy of the database alone cannot be
+    # used to test guesses of passwords. Empty: a key file under var/ made on first use.
+    # Unlike the secret key it cannot be rotated: change it and every password must be
+    # set again.
+    password_pepper: str = Field(default="", description="Keys the password hashes.")
     hub_name: str = "cyberhub"
     public_pages: bool = False
     secure_cookies: bool = False
@@ -189,6 +197,26 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
         self.secret_key = path.read_text().strip()
         return self.secret_key
+
+    def resolved_password_pepper(self) -> str:
+        """The pepper: the setting, else ``var/password_pepper`` (made on first use, 0600)."""
+        if self.password_pepper:
+            return self.password_pepper
+        path = self.var_dir / PEPPER_FILE
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process made it first: use theirs
+                pass
+            else:
+                with os.fdopen(fd, "w") as f:
+                    f.write(secrets.token_urlsafe(48))
+        pepper = path.read_text().strip()
+        if len(pepper) < 32:
+            raise RuntimeError(f"{path} holds no usable pepper (32 characters at least): "
+                               "restore it from a backup; without it no password works")
+        return pepper
 
     def secret_keys(self) -> list[str]:
         """The secret key first, then the ones it replaced (see previous_secret_keys)."""

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 
-from cyberhub.config import Settings
+from cyberhub.config import PEPPER_FILE, Settings
 from cyberhub.i18n import _
 
 MIN_KEY_LENGTH = 32
@@ -71,7 +71,9 @@ def settings_checks(settings: Settings) -> list[Check]:
         checks.append(_key("CYBERHUB_SECRET_KEY", settings.secret_key))
     if settings.deconfliction_key:
         checks.append(_key("CYBERHUB_DECONFLICTION_KEY", settings.deconfliction_key))
-    for name in ("secret_key", "deconfliction_key"):
+    if settings.password_pepper:
+        checks.append(_key("CYBERHUB_PASSWORD_PEPPER", settings.password_pepper))
+    for name in ("secret_key", "deconfliction_key", PEPPER_FILE):
         path = settings.var_dir / name
         if path.is_file():
             checks.append(_private_file(path))

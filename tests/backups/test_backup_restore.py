@@ -29,7 +29,7 @@ from cyberhub.db import Database
 from cyberhub.notes.models import Note
 from tests.conftest import pg_admin_url
 from tests.evidence.conftest import active_operation, upload
-from tests.factories import Community, bearer
+from tests.factories import Community, bearer, sign_in
 from tests.operations.conftest import Ops, ops  # noqa: F401 - the fixture, shared
 from tests.state import snapshot
 
@@ -95,6 +95,7 @@ def test_backup_and_restore_into_a_fresh_hub(ops: Ops, settings: Settings,  # no
     assert manifest["hub_name"] == settings.hub_name and manifest["migration_head"]
     names = {m["name"] for m in manifest["members"]}
     assert backups.DATABASE_MEMBER[engine] in names and "keys/deconfliction_key" in names
+    assert "keys/password_pepper" in names
     assert sum(n.startswith("files/evidence/") for n in names) == 1
     with tarfile.open(archive) as tar:
         assert tar.getnames()[-1] == "manifest.json"
@@ -103,8 +104,8 @@ def test_backup_and_restore_into_a_fresh_hub(ops: Ops, settings: Settings,  # no
     set_settings(restored)
     result = run("restore", str(archive))
     assert result.exit_code == 0, result.output
-    assert (restored.var_dir / "deconfliction_key").read_bytes() == \
-        (settings.var_dir / "deconfliction_key").read_bytes()
+    for key in ("deconfliction_key", "password_pepper"):
+        assert (restored.var_dir / key).read_bytes() == (settings.var_dir / key).read_bytes()
 
     again = Database(restored.resolved_database_url())
     try:
@@ -120,6 +121,10 @@ def test_backup_and_restore_into_a_fresh_hub(ops: Ops, settings: Settings,  # no
             got = client.get(f"/api/v1/operations/{op_id}/evidence/{item['id']}/file",
                              headers=bearer(ops.tokens["bravo"]))
             assert got.status_code == 200 and got.content == EVIDENCE
+            # The pepper came back: a password set before the backup still signs in.
+            r = sign_in(client, ops.users["alpha"].email)
+            assert r.status_code == 303 and not r.headers["location"].startswith("/signin"), \
+                r.text
             # The key came back: another agency's registration of the wallet in the
             # restored hub meets the one made before the backup.
             there = Community(again)

@@ -48,6 +48,8 @@ def test_each_unsafe_setting_fails_with_what_to_do(settings: Settings, tmp_path:
                     database_url="postgresql://hub@db.example.org/hub",
                     redis_url="redis://cache.example.org:6379/0")
     (s.var_dir / "deconfliction_key").chmod(0o644)
+    (s.var_dir / "password_pepper").write_text("p" * 48)
+    (s.var_dir / "password_pepper").chmod(0o640)
     s.var_dir.chmod(0o777)
     try:
         result = runner.invoke(cli, ["check"], terminal_width=240)
@@ -55,9 +57,10 @@ def test_each_unsafe_setting_fails_with_what_to_do(settings: Settings, tmp_path:
         s.var_dir.chmod(0o750)
     assert result.exit_code == 1
     out = " ".join(result.output.split())
-    assert "4 checks failed" in out
+    assert "5 checks failed" in out
     for expected in ("CYBERHUB_SECRET_KEY is a placeholder",
                      "can be read by other accounts (mode 0o644)",
+                     "password_pepper can be read by other accounts (mode 0o640)",
                      "can be written by any account",
                      "CYBERHUB_SECURE_COOKIES=true",
                      "sslmode=verify-full", "rediss://"):

@@ -408,3 +408,75 @@ def test_passphrases_up_to_128_characters_longer_refused(client, community):
     assert r.status_code == 303
     client.cookies.clear()
     assert sign_in(client, user.email, password=unicode).status_code == 303
+
+
+# ---------------------------------------------------------------- strength meter (ASVS V2.1.8)
+
+
+def _strength(client, data, **kw):
+    r = post(client, "/profile/password/strength", data, headers={"HX-Request": "true"}, **kw)
+    assert r.status_code == 200, r.text
+    assert "no-store" in r.headers["cache-control"]
+    return r.text
+
+
+def test_the_strength_meter_judges_as_the_submit_check(client, community, caplog):
+    user = community.user(community.org("Meter CERT"), email="mallory.meter@example.org")
+    login(client, user.email)
+    html = client.get("/profile").text
+    assert 'hx-post="/profile/password/strength"' in html
+    assert 'hx-params="csrf_token,password"' in html  # never the current password
+    with caplog.at_level("DEBUG"):
+        weak = "aaaaaaaaaaaa"
+        fragment = _strength(client, {"password": weak})
+        assert "Too weak" in fragment and 'value="0"' in fragment
+        assert "too easy to guess" in fragment
+        assert "Repeats like &#34;aaa&#34; are easy to guess." in fragment
+        assert weak not in fragment
+        common = _strength(client, {"password": "password1234"})
+        assert ">Weak<" in common and "This is a very common password." in common
+        short = _strength(client, {"password": "Tr0ub4dor&3"})
+        assert "Too weak" in short and "at least 12 characters" in short
+        strong = _strength(client, {"password": NEW_PASSWORD})
+        assert "Strong" in strong and "Strong enough." in strong and 'value="4"' in strong
+        assert NEW_PASSWORD not in strong
+        # The user's own e-mail counts as guessable, as on submit (4 for zxcvbn alone).
+        own = _strength(client, {"password": user.email})
+        assert "Strong enough." not in own and "Too weak" in own
+        too_long = "w" * 129
+        fragment = _strength(client, {"password": too_long})
+        assert "at most 128 characters" in fragment and too_long not in fragment
+        assert _strength(client, {"password": ""}).strip() == ""
+    for secret in (weak, NEW_PASSWORD, too_long):
+        assert secret not in caplog.text
+    # The same verdict on submit: refused while the meter says so, accepted after.
+    r = post(client, "/profile/password", {"current_password": PASSWORD, "password": user.email,
+                                           "password_confirm": user.email})
+    assert r.status_code == 422 and "too easy to guess" in alert(r.text)
+
+
+def test_the_strength_meter_of_an_admin_s_new_user_form(client, community):
+    org = community.org("Meter Bank")
+    admin = community.user(org, role="org-admin")
+    login(client, admin.email)
+    html = client.get("/org").text
+    assert 'hx-params="csrf_token,password,email,display_name"' in html
+    assert "Strong enough." in _strength(client, {"password": NEW_PASSWORD,
+                                                  "email": "n@example.org", "display_name": ""},
+                                         token_from="/org")
+    # The new user's e-mail counts as guessable, as when the user is created.
+    fragment = _strength(client, {"password": "quentin.quarrel@x.org",
+                                  "email": "quentin.quarrel@x.org", "display_name": "Quentin"},
+                         token_from="/org")
+    assert "Too weak" in fragment and "quentin.quarrel" not in fragment
+
+
+def test_the_strength_meter_needs_a_signed_in_session(client, community):
+    assert csrf_of(client, "/signin")
+    for headers in ({}, {"HX-Request": "true"}):
+        r = client.post("/profile/password/strength",
+                        data={"csrf_token": csrf_of(client, "/signin"), "password": NEW_PASSWORD},
+                        headers=headers, follow_redirects=False)
+        assert r.status_code in (204, 303), r.text
+        assert "/signin" in r.headers.get("location", r.headers.get("hx-redirect", ""))
+        assert NEW_PASSWORD not in r.text and "Strong" not in r.text

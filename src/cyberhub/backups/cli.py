@@ -93,8 +93,9 @@ def backup(
     path: Annotated[Path, typer.Argument(
         help=N_("The archive to write (a new file; a name ending in .tar.gz compresses it)."))],
     exclude_keys: Annotated[bool, typer.Option(
-        "--exclude-keys", help=N_("Leave the deconfliction key and the secret key out of the "
-                                  "archive (keep them safe elsewhere)."))] = False,
+        "--exclude-keys", help=N_("Leave the deconfliction key, the password pepper and the "
+                                  "secret key out of the archive (keep them safe "
+                                  "elsewhere)."))] = False,
 ) -> None:
     from cyberhub.cli import _fail, err, out
     from cyberhub.config import get_settings

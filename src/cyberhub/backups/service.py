@@ -6,9 +6,10 @@ An archive holds, in this order:
   (``pg_dump --format=custom``);
 - ``files/evidence/…`` and ``files/dialogue-attachments/…``: the files the database
   points to, kept under the var directory;
-- ``keys/deconfliction_key`` and ``keys/secret_key`` unless left out (``--exclude-keys``):
-  without the first no registration matches again, without the second no enrolled
-  authenticator works. They make the archive a secret to keep encrypted;
+- ``keys/deconfliction_key``, ``keys/password_pepper`` and ``keys/secret_key`` unless left
+  out (``--exclude-keys``): without the first no registration matches again, without the
+  second no password signs in, without the third no enrolled authenticator works. They
+  make the archive a secret to keep encrypted;
 - ``manifest.json`` last: format and version, engine, migration head, creation time, the
   hub's name, and the size and SHA-256 of every other member (computed as it is written,
   so each file is read once).
@@ -50,9 +51,9 @@ DATABASE_MEMBER: Final = {"sqlite": "database/cyberhub.sqlite3",
                           "postgresql": "database/cyberhub.pgdump"}
 # Folders under the var directory whose files the database refers to.
 FILE_FOLDERS: Final = ("evidence", "dialogue-attachments")
-# Key files under the var directory: the deconfliction key, and the secret key that
-# encrypts second-factor secrets (and signs forms).
-KEY_FILES: Final = ("deconfliction_key", "secret_key")
+# Key files under the var directory: the deconfliction key, the pepper of the password
+# hashes, and the secret key that encrypts second-factor secrets (and signs forms).
+KEY_FILES: Final = ("deconfliction_key", "password_pepper", "secret_key")
 _MEMBER: Final = re.compile(
     r"database/cyberhub\.(sqlite3|pgdump)"
     r"|files/(" + "|".join(re.escape(f) for f in FILE_FOLDERS) + r")/[A-Za-z0-9._-]{1,200}"
@@ -121,14 +122,18 @@ def _hub_files(settings: Settings, include_keys: bool) -> Iterator[tuple[str, Pa
 def _key_warnings(settings: Settings, include_keys: bool) -> list[str]:
     warnings: list[str] = []
     if not include_keys:
-        warnings.append(_("The keys were left out: keep var/deconfliction_key and "
-                          "var/secret_key safe elsewhere. Without the first, no deconfliction "
-                          "registration matches after a restore; without the second, no "
+        warnings.append(_("The keys were left out: keep var/deconfliction_key, "
+                          "var/password_pepper and var/secret_key safe elsewhere. Without the "
+                          "first, no deconfliction registration matches after a restore; "
+                          "without the second, no password signs in; without the third, no "
                           "enrolled authenticator works."))
     else:
         if settings.deconfliction_key:
             warnings.append(_("The deconfliction key comes from CYBERHUB_DECONFLICTION_KEY and "
                               "is not in the archive: keep it with the backups."))
+        if settings.password_pepper:
+            warnings.append(_("The password pepper comes from CYBERHUB_PASSWORD_PEPPER and is "
+                              "not in the archive: keep it with the backups."))
         if settings.secret_key and not (settings.var_dir / "secret_key").is_file():
             warnings.append(_("The secret key comes from CYBERHUB_SECRET_KEY and is not in "
                               "the archive: keep it with the backups."))
@@ -407,6 +412,15 @@ def restore(settings: Settings, path: Path, *, force: bool = False,
     elif settings.deconfliction_key:
         warnings.append(_("CYBERHUB_DECONFLICTION_KEY is set and takes precedence over the "
                           "restored var/deconfliction_key; unset it unless it is the same key."))
+    if "keys/password_pepper" not in keys and not settings.password_pepper:
+        warnings.append(_("The archive holds no password pepper: put the original "
+                          "var/password_pepper (or CYBERHUB_PASSWORD_PEPPER) in place, or no "
+                          "password set since the pepper was made signs in."))
+    elif "keys/password_pepper" in keys and settings.password_pepper and \
+            (settings.var_dir / "password_pepper").read_text().strip() != \
+            settings.password_pepper:
+        warnings.append(_("CYBERHUB_PASSWORD_PEPPER is set and takes precedence over the "
+                          "restored var/password_pepper; unset it unless it is the same key."))
     if "keys/secret_key" in keys and settings.secret_key and \
             (settings.var_dir / "secret_key").read_text().strip() != settings.secret_key:
         warnings.append(_("CYBERHUB_SECRET_KEY is set and takes precedence over the restored "

@@ -15,7 +15,7 @@ from cyberhub.community import auth, notices, security, service
 from cyberhub.config import get_settings
 from cyberhub.db import utcnow
 from cyberhub.deps import SESSION_COOKIE, Ctx
-from cyberhub.errors import InvalidInput
+from cyberhub.errors import HubError, InvalidInput
 from cyberhub.i18n import _
 from cyberhub.web import cookies
 from cyberhub.web.common import MemberCtx, UserCtx, on_error, page, redirect, view
@@ -77,6 +77,34 @@ def change_password(ctx: UserCtx, current_password: Annotated[str, Form(max_leng
         ctx.session, ctx.viewer, ctx.require_user(), current=current_password, new=password,
         keep_session_id=ctx.web_session.id if ctx.web_session else None)
     return redirect("/" if one_time else "/profile", "password-changed")
+
+
+@router.post("/profile/password/strength")
+def password_strength(ctx: UserCtx, password: Annotated[str, Form(max_length=2048)] = "",
+                      email: Annotated[str | None, Form(max_length=1000)] = None,
+                      display_name: Annotated[str, Form(max_length=1000)] = "",
+                      org: Annotated[str | None, Form(max_length=64)] = None) -> Response:
+    """The live strength meter under a new password (ASVS V2.1.8), judged by the same rule
+    as the check on submit. Signed-in users only; the password is neither kept, logged
+    nor echoed, and zxcvbn never sees more than its first 72 characters (over 128 it is
+    refused as on submit). With ``email`` it is an administrator's new-user form: the
+    new user's e-mail, name and organisation (``org``; absent: the administrator's own, as
+    on the organisation's page) count as guessable, as when the user is created."""
+    user = ctx.require_user()
+    if email is None:
+        inputs = [user.email, user.display_name or "", user.organisation.name]
+    else:
+        inputs = [email, display_name]
+        try:
+            chosen = user.organisation if org is None else (
+                service.get_organisation(ctx.session, ctx.viewer, org) if org else None)
+        except HubError:
+            chosen = None
+        if chosen is not None:
+            inputs.append(chosen.name)
+    strength = security.password_strength(password, user_inputs=inputs) if password else None
+    return page(ctx, "community/_password_strength.html", {
+        "strength": strength, "min_score": get_settings().password_min_score})
 
 
 @router.post("/profile/signout-everywhere")

@@ -6,7 +6,9 @@ import base64
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 import pyotp
 from argon2 import PasswordHasher, Type
@@ -16,7 +18,7 @@ from zxcvbn import zxcvbn
 
 from cyberhub.config import get_settings
 from cyberhub.errors import InvalidInput
-from cyberhub.i18n import _
+from cyberhub.i18n import N_, _, pgettext
 
 # ASVS V2.1.2: passphrases of 64 characters and more are welcome, over 128 refused (sign-in
 # still takes up to 1024, for passwords set before the limit).
@@ -34,51 +36,123 @@ def _hasher() -> PasswordHasher:
                           parallelism=1, type=Type.ID)
 
 
+# ASVS V2.4.5: a peppered hash is this mark followed by the argon2id hash of
+# HMAC-SHA-256(pepper, password). Hashes without it (made before the pepper) still verify
+# and are hashed again, peppered, at the next successful sign-in.
+PEPPER_MARK = "$pepper1$"
+
+
+@lru_cache(maxsize=1)
+def _pepper() -> bytes:
+    return get_settings().resolved_password_pepper().encode()
+
+
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    return _hasher().hash(_DUMMY_PASSWORD)
+    return hash_password(_DUMMY_PASSWORD)
 
 
 def reset_caches() -> None:
     _hasher.cache_clear()
+    _pepper.cache_clear()
     _dummy_hash.cache_clear()
 
 
+def _peppered(password: str) -> bytes:
+    """What argon2id hashes: the password keyed with the pepper, base64 (44 bytes)."""
+    return base64.b64encode(hmac.digest(_pepper(), password.encode(), "sha256"))
+
+
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    return PEPPER_MARK + _hasher().hash(_peppered(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is the one hashed; with no hash (an unknown user) a dummy
+    hash is checked all the same, so that answer costs the same time as a wrong password."""
+    stored = password_hash or _dummy_hash()
     try:
-        return _hasher().verify(password_hash or _dummy_hash(), password) and bool(password_hash)
+        if stored.startswith(PEPPER_MARK):
+            ok = _hasher().verify(stored[len(PEPPER_MARK):], _peppered(password))
+        else:  # made before the pepper: upgraded at the next sign-in (needs_rehash)
+            ok = _hasher().verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+    return ok and bool(password_hash)
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher().check_needs_rehash(password_hash)
+    """A hash without the pepper, or with other argon2 parameters than the settings'."""
+    if not password_hash.startswith(PEPPER_MARK):
+        return True
+    return _hasher().check_needs_rehash(password_hash[len(PEPPER_MARK):])
+
+
+# zxcvbn's warnings, in English only: marked here so the catalogues translate them.
+_ZXCVBN_WARNINGS: Final = frozenset({
+    N_("Straight rows of keys are easy to guess."),
+    N_("Short keyboard patterns are easy to guess."),
+    N_('Repeats like "aaa" are easy to guess.'),
+    N_('Repeats like "abcabcabc" are only slightly harder to guess than "abc".'),
+    N_('Sequences like "abc" or "6543" are easy to guess.'),
+    N_("Recent years are easy to guess."),
+    N_("Dates are often easy to guess."),
+    N_("This is a top-10 common password."),
+    N_("This is a top-100 common password."),
+    N_("This is a very common password."),
+    N_("This is similar to a commonly used password."),
+    N_("A word by itself is easy to guess."),
+    N_("Names and surnames by themselves are easy to guess."),
+    N_("Common names and surnames are easy to guess."),
+})
+
+
+@dataclass(frozen=True)
+class Strength:
+    """How strong a password is, judged as :func:`check_password_strength` judges it.
+
+    ``score`` is zxcvbn's 0–4 (0 when the password is too short or too long to judge);
+    ``problem`` is why it would be refused (None: it is accepted); ``warning`` is
+    zxcvbn's remark on it, translated."""
+
+    score: int
+    problem: str | None
+    warning: str
+
+    @property
+    def label(self) -> str:
+        return [pgettext("password strength", "Too weak"), pgettext("password strength", "Weak"),
+                pgettext("password strength", "Fair"), pgettext("password strength", "Good"),
+                pgettext("password strength", "Strong")][self.score]
+
+
+def password_strength(password: str, *, user_inputs: list[str]) -> Strength:
+    """Judge a password: the one rule for the live meter and for the check on submit."""
+    s = get_settings()
+    if len(password) < s.password_min_length:
+        return Strength(0, _("The password must be at least %(n)d characters long.")
+                        % {"n": s.password_min_length}, "")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return Strength(0, _("The password must be at most %(n)d characters long.")
+                        % {"n": MAX_PASSWORD_LENGTH}, "")
+    # zxcvbn refuses more than 72 characters (a ValueError, so a 500); the first 72 of a
+    # longer passphrase are what it can judge.
+    result = zxcvbn(password[:72], user_inputs=[u for u in user_inputs if u])
+    hint = result["feedback"].get("warning") or ""
+    warning = _(hint) if hint in _ZXCVBN_WARNINGS else hint
+    score = int(result["score"])
+    if score < s.password_min_score:
+        return Strength(score, _("The password is too easy to guess. Use a longer passphrase "
+                                 "of unrelated words."), warning)
+    return Strength(score, None, warning)
 
 
 def check_password_strength(password: str, *, user_inputs: list[str]) -> None:
     """Raise InvalidInput when a password is too short or too easy to guess."""
-    s = get_settings()
-    if len(password) < s.password_min_length:
-        raise InvalidInput(
-            _("The password must be at least %(n)d characters long.")
-            % {"n": s.password_min_length},
-            details={"field": "password"})
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(_("The password must be at most %(n)d characters long.")
-                           % {"n": MAX_PASSWORD_LENGTH}, details={"field": "password"})
-    # zxcvbn refuses more than 72 characters (a ValueError, so a 500); the first 72 of a
-    # longer passphrase are what it can judge.
-    result = zxcvbn(password[:72], user_inputs=[u for u in user_inputs if u])
-    if result["score"] < s.password_min_score:
-        hint = result["feedback"].get("warning") or ""
-        raise InvalidInput(
-            _("The password is too easy to guess. Use a longer passphrase of unrelated words.")
-            + (f" ({hint})" if hint else ""),
-            details={"field": "password"})
+    strength = password_strength(password, user_inputs=user_inputs)
+    if strength.problem is not None:
+        hint = f" ({strength.warning})" if strength.warning else ""
+        raise InvalidInput(strength.problem + hint, details={"field": "password"})
 
 
 def new_secret(nbytes: int = 32) -> str:
