@@ -65,3 +65,18 @@ def test_messages_queued_before_a_key_rotation_still_run(settings: Settings,
     set_settings(settings.model_copy(update={"secret_key": "the-new-key"}))
     with pytest.raises(ValueError):
         h.dequeue()  # the old key forgotten: its last message is refused
+
+
+def test_a_planted_message_does_not_stop_the_hub_reading_its_queue(
+        database: Any, tmp_path: Path) -> None:
+    """The check for imports that never reached the queue reads every queued message:
+    one that fails its signature is passed over, not allowed to stop the check."""
+    from cyberhub import jobs
+
+    planted = tmp_path / "planted"
+    jobs.huey.storage.enqueue(pickle.dumps(_Planted(planted)))
+    try:
+        assert jobs.requeue_stranded_imports.call_local() == []
+    finally:
+        jobs.huey.storage.flush_queue()
+    assert not planted.exists()
