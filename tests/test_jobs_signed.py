@@ -69,8 +69,9 @@ def test_messages_queued_before_a_key_rotation_still_run(settings: Settings,
 
 def test_a_planted_message_does_not_stop_the_hub_reading_its_queue(
         database: Any, tmp_path: Path) -> None:
-    """The check for imports that never reached the queue reads every queued message:
-    one that fails its signature is passed over, not allowed to stop the check."""
+    """The check for imports that never reached the queue reads every queued message
+    (huey's pending()): one that fails its signature is passed over and logged, not
+    loaded and not allowed to stop the check."""
     from cyberhub import jobs
 
     planted = tmp_path / "planted"

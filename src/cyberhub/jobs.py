@@ -54,18 +54,6 @@ class SignedPickle(Serializer):  # type: ignore[misc]
         return super()._deserialize(payload)
 
 
-def _pending_tasks() -> list[Any]:
-    """The queued tasks, without those whose message fails its signature (huey's own
-    ``pending()`` would stop at the first; the worker drops them when it meets them)."""
-    tasks = []
-    for data in huey.storage.enqueued_items():
-        try:
-            tasks.append(huey.deserialize_task(data))
-        except ValueError:
-            continue
-    return tasks
-
-
 def _make_huey() -> Huey:
     settings = get_settings()
     if settings.redis_url:
@@ -128,7 +116,7 @@ def requeue_stranded_imports() -> list[str]:
     the check before commit and the hand-over after it: see _enqueue_pending)."""
     from cyberhub.intel import imports
 
-    waiting = {str(t.args[0]) for t in _pending_tasks()
+    waiting = {str(t.args[0]) for t in huey.pending()
                if t.name == "run_import" and t.args}
     with database().transaction() as session:
         found = [str(i) for i in imports.stranded(session, waiting)]
