@@ -190,12 +190,7 @@ class Settings(BaseSettings):
     def resolved_secret_key(self) -> str:
         if self.secret_key:
             return self.secret_key
-        path = self.var_dir / "secret_key"
-        if not path.exists():
-            self.var_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48))
-        self.secret_key = path.read_text().strip()
+        self.secret_key = key_file(self.var_dir / "secret_key")
         return self.secret_key
 
     def resolved_password_pepper(self) -> str:
@@ -203,16 +198,7 @@ class Settings(BaseSettings):
         if self.password_pepper:
             return self.password_pepper
         path = self.var_dir / PEPPER_FILE
-        if not path.exists():
-            self.var_dir.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process made it first: use theirs
-                pass
-            else:
-                with os.fdopen(fd, "w") as f:
-                    f.write(secrets.token_urlsafe(48))
-        pepper = path.read_text().strip()
+        pepper = key_file(path)
         if len(pepper) < 32:
             raise RuntimeError(f"{path} holds no usable pepper (32 characters at least): "
                                "restore it from a backup; without it no password works")
@@ -230,6 +216,21 @@ def secrets_dir() -> str | None:
     ``LoadCredentialEncrypted=``), or ``CYBERHUB_SECRETS_DIR`` (a vault agent's output)."""
     return os.environ.get("CYBERHUB_SECRETS_DIR") or os.environ.get("CREDENTIALS_DIRECTORY")
 
+
+
+def key_file(path: Path) -> str:
+    """The key kept in ``path``, made on first use: random, mode 0600, and made once even
+    when several processes start together (the first writes it, the others read it)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 _settings: Settings | None = None
 

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from typing import Final
 
-from cyberhub.config import Settings, get_settings
+from cyberhub.config import Settings, get_settings, key_file
 
 DIGEST_BYTES: Final = 16
 KEY_FILE: Final = "deconfliction_key"
@@ -45,16 +43,7 @@ def hub_key(settings: Settings | None = None) -> bytes:
     if s.deconfliction_key:
         return s.deconfliction_key.encode()
     path = s.var_dir / KEY_FILE
-    if not path.exists():
-        s.var_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first: use theirs
-            pass
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_urlsafe(48))
-    text = path.read_text().strip()
+    text = key_file(path)
     if len(text) < 32:
         raise RuntimeError(f"{path} holds no usable key (32 characters at least); restore "
                            "it from a backup or remove it to start afresh (every existing "
