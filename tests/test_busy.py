@@ -44,6 +44,48 @@ def test_reads_go_on_while_the_write_lock_is_held(client, community, write_lock)
     assert client.get(f"/api/v1/notes/{secret.id}", headers=bearer(token)).status_code == 200
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_read_that_must_write_after_another_writer_committed_is_answered(
+        client, database, community, settings):
+    """A read starts without the write lock; when it must write (the audit entry of a RED
+    note), another writer may have committed since its snapshot began. SQLite cannot
+    upgrade such a snapshot ("database is locked" at once, whatever the busy timeout):
+    the read restarts its transaction at that first write and is answered, audited."""
+    from sqlalchemy import event, func, select
+
+    from cyberhub.audit import AuditEntry, verify
+
+    org = community.org()
+    author = community.user(org)
+    secret = community.note(author, tlp="RED", title="Read while another writer commits")
+    token = community.token(author)
+    client.get("/api/v1/me", headers=bearer(token))  # the token's hourly use is audited now
+    committed: list[str] = []
+    other = sqlite3.connect(settings.resolved_database_url().removeprefix("sqlite:///"),
+                            isolation_level=None, check_same_thread=False)
+
+    def another_writer_commits(conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        # Once, right after the request's first read: its snapshot is now stale.
+        if not committed and statement.lstrip().upper().startswith("SELECT"):
+            # A real change: SQLite commits nothing for an update that changes no page.
+            other.execute("UPDATE organisations SET name = name || ' (renamed)'")
+            committed.append(statement)
+
+    event.listen(database.engine, "after_cursor_execute", another_writer_commits)
+    try:
+        r = client.get(f"/api/v1/notes/{secret.id}", headers=bearer(token))
+    finally:
+        event.remove(database.engine, "after_cursor_execute", another_writer_commits)
+        other.close()
+    assert committed, "the other writer never ran"
+    assert r.status_code == 200, r.text
+    assert r.json()["title"] == "Read while another writer commits"
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.target_id == str(secret.id), AuditEntry.action != "note.create")) == 1
+        assert verify(s).ok
+
+
 def test_a_request_that_finds_no_free_connection_is_told_to_retry(settings, community):
     """Every connection of the pool in use for longer than the pool timeout: a 503 that
     says so (and when to retry), not a 500 — on both engines."""

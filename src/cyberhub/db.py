@@ -1,10 +1,14 @@
 """Engine, sessions and the declarative base shared by every domain.
 
 One code path for SQLite and PostgreSQL. On SQLite we run in WAL mode with foreign
-keys enforced, and every transaction starts with ``BEGIN IMMEDIATE``: requests
-almost always write (session touch, audit), and taking the write lock up front
-avoids the "database is locked" errors a deferred transaction gets when it upgrades
-a stale read snapshot to a write.
+keys enforced. Writing transactions start with ``BEGIN IMMEDIATE``: taking the write
+lock up front avoids the "database is locked" error a deferred transaction gets when
+it upgrades a read snapshot that another writer has since made stale (SQLite cannot
+wait that out). Requests that only read start ``DEFERRED``, so pages keep loading
+while an import holds the lock; when such a read does write (a session touch, the
+audit entry of a sensitive read), its transaction restarts as ``BEGIN IMMEDIATE``
+just before that first write (``_sqlite_upgrade``), which loses nothing because
+nothing was written yet.
 
 On PostgreSQL the hub may also read from a hot-standby replica (``cyberhub.replica``):
 request sessions are :class:`RoutingSession`, which sends a statement there only when
@@ -92,6 +96,13 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+# Set on a SQLite connection whose deferred transaction restarts as a writing one at
+# its first write; a savepoint counts, since the restart would end it.
+_UPGRADE = "cyberhub_sqlite_upgrade"
+_SQLITE_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT|CREATE|DROP|ALTER)\b",
+                           re.IGNORECASE)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     # orjson for JSON columns: the importer writes them by the hundred thousand.
     kwargs.setdefault("json_serializer", _json_dumps)
@@ -120,6 +131,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             timeout = 5000 if mode == "DEFERRED" else 30000
             conn.exec_driver_sql(f"PRAGMA busy_timeout = {timeout}")
             conn.exec_driver_sql(f"BEGIN {mode}")
+            conn.info[_UPGRADE] = mode == "DEFERRED" and bool(
+                conn.get_execution_options().get("sqlite_upgrade"))
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sqlite_upgrade(conn: Any, cursor: Any, statement: str, _params: Any,
+                            _context: Any, _executemany: bool) -> None:
+            # A read's first write: trade its snapshot, which a writer may have made
+            # stale since, for the write lock (waiting for it like a reader does).
+            if conn.info.get(_UPGRADE) and _SQLITE_WRITE.match(statement):
+                conn.info[_UPGRADE] = False
+                cursor.execute("ROLLBACK")
+                cursor.execute("BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
@@ -247,7 +270,7 @@ class Database:
         # Requests that only read start without SQLite's write lock, so pages keep
         # loading while an import holds it (PostgreSQL needs no such distinction).
         self.read_sessionmaker = sessionmaker(
-            self.engine.execution_options(sqlite_begin="DEFERRED")
+            self.engine.execution_options(sqlite_begin="DEFERRED", sqlite_upgrade=True)
             if self.engine.dialect.name == "sqlite" else self.engine,
             class_=RoutingSession, expire_on_commit=False)
         # Long reads (audit verification, exports) see one consistent snapshot and do
