@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 
 from cyberhub import jobs, migrate
@@ -31,6 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ["LANGUAGE"] = "en"
 # Background jobs run in-process, right after the transaction that queued them commits.
 jobs.huey.immediate = True
+# Property tests assert behaviour, never speed: no per-example deadline and no "too
+# slow" health check, which both fail on a loaded machine (CI runs two workers on two
+# cores) with nothing wrong in the code.
+hypothesis_settings.register_profile(
+    "cyberhub", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("cyberhub")
 ENGINES = [e.strip() for e in os.environ.get("CYBERHUB_TEST_ENGINES", "sqlite,postgresql")
            .split(",") if e.strip()]
 
