@@ -88,7 +88,7 @@ def test_a_new_key_keeps_the_old_secrets_until_rotated(
     with database.transaction() as s:
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "secrets.rotate")).one()
         assert entry.details == {"totp": 1, "peer_secret": 1, "peer_match_key": 1,
-                                 "webhook_secret": 1}
+                                 "webhook_secret": 1, "victim_name": 0, "victim_contact": 0}
 
 
 def test_a_rotation_that_cannot_open_a_secret_changes_nothing(

@@ -850,7 +850,9 @@ def secrets_rotate() -> None:
 
     labels = {"totp": _("two-factor seeds"), "peer_secret": _("partner hub passwords"),
               "peer_match_key": _("partner matching keys"),
-              "webhook_secret": _("webhook secrets")}
+              "webhook_secret": _("webhook secrets"),
+              "victim_name": _("ransomware victims' names"),
+              "victim_contact": _("ransomware victims' contacts")}
     try:
         with _database().transaction() as session, out.status(
                 _("Re-encrypting stored secrets…")):

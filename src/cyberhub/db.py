@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, Text, create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import ClauseElement
@@ -69,6 +69,37 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class UnreadableValue(RuntimeError):
+    """An encrypted column holds a value no configured secret key opens."""
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text kept encrypted at rest with the hub's secret key (Fernet: AES-128-CBC and
+    HMAC-SHA256; ``community.security``), for personal data about people who are not
+    members, such as a ransomware victim's identity. It cannot be searched or compared
+    in SQL; key rotation (``keyrotation``) re-encrypts it through the raw column."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        from cyberhub.community.security import encrypt_secret
+
+        return None if value is None else encrypt_secret(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
+        from cyberhub.community.security import decrypt_secret
+
+        if value is None:
+            return None
+        plain = decrypt_secret(value)
+        if plain is None:
+            raise UnreadableValue(
+                "An encrypted value opens with none of the configured secret keys: add "
+                "the key it was written with to CYBERHUB_PREVIOUS_SECRET_KEYS.")
+        return plain
 
 
 class Base(DeclarativeBase):

@@ -1,7 +1,8 @@
 """Re-encrypting the hub's stored secrets under a new secret key.
 
-The secret key (``CYBERHUB_SECRET_KEY``) encrypts four kinds of stored secret: members'
-TOTP seeds, partner hubs' passwords and matching keys, and webhook signing secrets. To
+The secret key (``CYBERHUB_SECRET_KEY``) encrypts six kinds of stored value: members'
+TOTP seeds, partner hubs' passwords and matching keys, webhook signing secrets, and
+ransomware victims' names and contacts (``db.EncryptedText``). To
 replace it, an operator sets the new key and lists the old one in
 ``CYBERHUB_PREVIOUS_SECRET_KEYS`` (both still decrypt), runs :func:`rotate` through
 ``cyberhub secrets rotate``, then drops the old key. The rotation is one transaction:
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, select, type_coerce, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cyberhub import audit
@@ -24,6 +25,7 @@ from cyberhub.errors import InvalidInput
 from cyberhub.federation.models import Peer
 from cyberhub.i18n import _
 from cyberhub.notifications.models import Webhook
+from cyberhub.ransomware.models import IncidentVictim
 
 # (kind named in reports, the encrypted column); an empty value holds no secret.
 ENCRYPTED_COLUMNS: tuple[tuple[str, InstrumentedAttribute[Any]], ...] = (
@@ -31,6 +33,8 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, InstrumentedAttribute[Any]], ...] = (
     ("peer_secret", Peer.secret),
     ("peer_match_key", Peer.match_key),
     ("webhook_secret", Webhook.secret_enc),
+    ("victim_name", IncidentVictim.name),
+    ("victim_contact", IncidentVictim.contact),
 )
 
 
@@ -50,15 +54,20 @@ def rotate(session: Session, actor: audit.Actor,
     result = Rotation()
     unreadable: list[str] = []
     for kind, column in ENCRYPTED_COLUMNS:
-        model = column.class_
-        rows = session.scalars(select(model).where(column.is_not(None), column != "")).all()
+        # The stored tokens themselves, read and written as plain text: an EncryptedText
+        # column would decrypt on the way out and encrypt again on the way in.
+        table = column.class_.__table__
+        key = next(iter(table.primary_key.columns))
+        raw = type_coerce(column, Text)
+        rows = session.execute(select(key, raw).where(raw.is_not(None), raw != "")).all()
         done = 0
-        for row in rows:
-            fresh = security.reencrypt_secret(getattr(row, column.key))
+        for row_id, token in rows:
+            fresh = security.reencrypt_secret(token)
             if fresh is None:
-                unreadable.append(f"{kind} {row.id}")
+                unreadable.append(f"{kind} {row_id}")
                 continue
-            setattr(row, column.key, fresh)
+            session.execute(update(table).where(key == row_id)
+                            .values({column.key: type_coerce(fresh, Text)}))
             done += 1
         result.counts[kind] = done
         if progress:

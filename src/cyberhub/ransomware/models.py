@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from cyberhub.db import Base, new_id, utcnow
+from cyberhub.db import Base, EncryptedText, new_id, utcnow
 from cyberhub.sharing import TLP, Shareable, tlp_column_type
 
 
@@ -81,14 +81,16 @@ class Incident(Shareable, Base):
 class IncidentVictim(Base):
     """Who the victim is: optional, kept apart from the incident so that no aggregate,
     export or exchange can read it by accident. Shown only to the reporting
-    organisation and the audience it named (``incidents.victim_of``)."""
+    organisation and the audience it named (``incidents.victim_of``). Both fields are
+    encrypted at rest with the secret key (``db.EncryptedText``)."""
 
     __tablename__ = "ransomware_incident_victims"
 
     incident_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("ransomware_incidents.id", ondelete="CASCADE"), primary_key=True)
-    name: Mapped[str] = mapped_column(String(300))
-    contact: Mapped[str] = mapped_column(String(500), default="")
+    # Encrypted at rest (ASVS 6.1.1): a database dump alone does not name victims.
+    name: Mapped[str] = mapped_column(EncryptedText())  # at most 300 characters
+    contact: Mapped[str] = mapped_column(EncryptedText(), default="")  # at most 500
 
 
 class ReportLink(Base):
