@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, when they are missing:
 # Chromium (driven by Playwright for the browser tests), the DejaVu fonts (PDF reports),
-# a PostgreSQL server and Redis
+# a PostgreSQL server and Redis, ClamAV's daemon
 # (the job queue of scaled deployments), and the PostgreSQL client programs
 # (pg_dump and pg_restore, for `cyberhub backup` and `cyberhub restore`) matching the
 # installed server's major version.
@@ -12,6 +12,8 @@ missing=()
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# ClamAV's daemon: the tests scan attachments with it (signatures of their own).
+[ -x /usr/sbin/clamd ] || command -v clamd >/dev/null 2>&1 || missing+=(clamav-daemon)
 if [ -d /etc/postgresql ] && [ -n "$(ls /etc/postgresql 2>/dev/null)" ]; then
   major="$(ls /etc/postgresql | sort -V | tail -1)"
   [ -x "/usr/lib/postgresql/$major/bin/pg_dump" ] || missing+=("postgresql-client-$major")

@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     attachment_quota_bytes: int = Field(default=2 * 1024**3, ge=0)
     evidence_quota_files: int = Field(default=20_000, ge=0)
     evidence_quota_bytes: int = Field(default=500 * 1024**3, ge=0)
+    # Files members share with each other (dialogue attachments) are scanned by a ClamAV
+    # daemon when one is set (cyberhub.malware): "unix:///run/clamav/clamd.ctl" or
+    # "tcp://host:3310". Empty: no scan.
+    clamd_url: str = ""
+    clamd_timeout: float = Field(default=60.0, gt=0)
     # The operator's privacy notice, Markdown (/privacy); var/privacy.md when empty. A
     # file beside it named privacy.<locale>.md is shown to readers of that language.
     privacy_notice: str = ""

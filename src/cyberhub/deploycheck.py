@@ -90,7 +90,23 @@ def settings_checks(settings: Settings) -> list[Check]:
             "A key rotation is unfinished: run cyberhub secrets rotate, then remove the "
             "previous keys.")))
     checks.extend(_transport_checks(settings))
+    checks.append(_scanner_check(settings))
     return checks
+
+
+def _scanner_check(settings: Settings) -> Check:
+    from cyberhub import malware
+
+    if not settings.clamd_url:
+        return Check("CYBERHUB_CLAMD_URL", Status.WARN, _(
+            "No virus scanner: files members share in dialogues are not scanned. Install "
+            "clamav-daemon and set CYBERHUB_CLAMD_URL=unix:///run/clamav/clamd.ctl."))
+    problem = malware.ping(settings.clamd_url, min(settings.clamd_timeout, 10.0))
+    if problem is not None:
+        return Check("CYBERHUB_CLAMD_URL", Status.FAIL, _(
+            "The virus scanner does not answer (%(problem)s), so every attachment is "
+            "refused: start clamd or correct the address.") % {"problem": problem})
+    return Check("CYBERHUB_CLAMD_URL", Status.OK, _("The virus scanner answers."))
 
 
 def _transport_checks(settings: Settings) -> Iterable[Check]:

@@ -91,6 +91,20 @@ class HubBusy(HubError):
         self.retry_after = 5
 
 
+class ScannerUnavailable(HubBusy):
+    """The virus scanner the hub is set to use does not answer: the file is not taken."""
+
+    code = "scanner_unavailable"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        from cyberhub.i18n import _
+
+        super().__init__(message or _(
+            "The virus scanner does not answer, so the file was not taken. Try again in a "
+            "moment; if it persists, tell the hub's operators."), **kwargs)
+        self.retry_after = 30
+
+
 class DatabaseUnavailable(HubBusy):
     """The database cannot be reached (PostgreSQL restarting, the network to it cut)."""
 

@@ -148,7 +148,8 @@ async def upload_attachment(dialogue_id: str, ctx: ApiCtx, file: Annotated[Uploa
                             contribution_id: Annotated[str, Form(max_length=40)] = ""
                             ) -> AttachmentOut:
     """Attach a file (multipart ``file``): PDF, PNG, JPEG, plain text or CSV, at most
-    10 MB, its content matching its name. Executables, scripts and archives are refused."""
+    10 MB, its content matching its name. Executables, scripts and archives are refused,
+    and so is a file the hub's virus scanner recognises (422 ``malware_found``)."""
     from cyberhub.dialogue import attribution
 
     data = await file.read(files.MAX_BYTES + 1)

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from cyberhub import access, audit, events, mentions, quotas
+from cyberhub import access, audit, events, malware, mentions, quotas
 from cyberhub.access import Viewer
 from cyberhub.audience import (
     Audience,
@@ -518,12 +518,21 @@ def add_attachment(session: Session, viewer: Viewer, dialogue_id: uuid.UUID | st
                  user_id=viewer.user_id, adding=len(data),
                  max_files=settings.attachment_quota_files,
                  max_bytes=settings.attachment_quota_bytes)
+    digest = hashlib.sha256(data).hexdigest()
+    found = malware.scan(data)
+    if found is not None:
+        # Kept although the upload is refused: who tried to share what, and where.
+        audit.record(session, viewer.actor, "dialogue.attach_refused",
+                     target_type="dialogues", target_id=dialogue.id,
+                     details={"filename": checked.filename, "sha256": digest,
+                              "size": len(data), "signature": found})
+        raise malware.refusal(found)
     storage = files.store(data)
     att = Attachment(dialogue_id=dialogue.id, contribution_id=c.id if c else None,
                      uploader_id=viewer.user_id,
                      uploader_org_kind=attribution.org_kind_of(session, viewer.user_id),
                      filename=checked.filename, media_type=checked.media_type, size=len(data),
-                     sha256=hashlib.sha256(data).hexdigest(), storage_name=storage)
+                     sha256=digest, storage_name=storage)
     session.add(att)
     try:
         session.flush()
