@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from cyberhub.audit import AuditEntry
-from cyberhub.community import security
+from cyberhub.community import security, service
 from cyberhub.community.models import SecurityKey, SigninFailure, User, WebSession
 from cyberhub.config import Settings
 from cyberhub.db import Database, utcnow
@@ -327,6 +327,42 @@ def test_another_member_s_key_is_not_found(client: TestClient, database: Databas
     assert r.status_code == 404
     assert client.get("/profile/2fa/keys/not-a-uuid/remove").status_code == 404
     assert len(_rows(database, SecurityKey)) == 1
+
+
+def test_an_administrator_s_reset_removes_the_keys(client: TestClient, database: Database,
+                                                   community: Community, alice: User) -> None:
+    admin = community.user(community.org("Hub operators"), "hub-admin")
+    login(client, alice.email)
+    assert add_key(client, SoftKey()).status_code == 303
+    with TestClient(client.app, base_url="http://testserver") as boss:
+        login(boss, admin.email)
+        # The users' table says who signs in with a second factor: a key counts.
+        row = re.search(r"alice@example\.org.*?</tr>", boss.get("/admin/users").text, re.S)
+        assert row and '<span class="badge badge-ok">on</span>' in row.group(0)
+    with database.transaction() as s:
+        service.reset_second_factor(s, community.system, alice.id)
+    assert _rows(database, SecurityKey) == []
+    assert client.get("/profile", follow_redirects=False).status_code == 303  # signed out
+    with database.transaction() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "user.reset_2fa")).one()
+        assert entry.details == {"security_keys": 1}
+
+
+def test_the_data_export_lists_the_keys_and_erasure_removes_them(
+        client: TestClient, database: Database, community: Community, alice: User) -> None:
+    from cyberhub.community import privacy
+
+    login(client, alice.email)
+    assert add_key(client, SoftKey(), "Travel key").status_code == 303
+    export = client.get("/api/v1/me/export").json()
+    (entry,) = export["security_keys"]
+    assert entry["name"] == "Travel key" and entry["transports"] == ["nfc", "usb"]
+    assert "public_key" not in entry and "credential_id" not in entry
+    with database.transaction() as s:
+        service.update_user(s, community.system, alice.id, is_active=False)
+    with database.transaction() as s:
+        privacy.erase_user(s, community.system, alice.id, confirm=alice.email)
+    assert _rows(database, SecurityKey) == []
 
 
 # ---------------------------------------------------------------- bad answers at sign-in
