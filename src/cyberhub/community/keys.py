@@ -53,7 +53,7 @@ from cyberhub.community.validation import clean_text
 from cyberhub.config import get_settings
 from cyberhub.db import utcnow
 from cyberhub.errors import InvalidInput, NotFound
-from cyberhub.i18n import _
+from cyberhub.i18n import _, ngettext
 
 # A challenge answers within this time, once.
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -185,8 +185,10 @@ def registration_options(session: Session, user: User, ws: WebSession, rp: Relyi
     _clean_name(name)
     keys = list_keys(session, user)
     if len(keys) >= MAX_KEYS:
-        raise InvalidInput(_("You have %(n)d security keys, the most an account may have. "
-                             "Remove one you no longer use first.") % {"n": MAX_KEYS})
+        raise InvalidInput(ngettext(
+            "You have %(n)d security key, the most an account may have. Remove it first.",
+            "You have %(n)d security keys, the most an account may have. Remove one you no "
+            "longer use first.", MAX_KEYS) % {"n": MAX_KEYS})
     options = generate_registration_options(
         rp_id=rp.id, rp_name=rp.name, user_id=user.id.bytes, user_name=user.email,
         user_display_name=user.display_name or user.email, challenge=_issue(ws, REGISTER),
