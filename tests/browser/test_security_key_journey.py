@@ -129,7 +129,12 @@ def test_both_ways_are_offered_when_an_app_is_set_up_too(hub, new_page, console)
     assert page.get_by_role("button", name="Use your security key").is_visible()
     assert page.get_by_label("Code from your authenticator app").is_visible()
     _shoot(page, "security-key-signin-or-code")
-    page.get_by_role("button", name="Use your security key").click()
+    # Right to left, in Arabic: the same step, and the key still answers.
+    with page.expect_navigation():
+        page.locator('form.language-switcher button[value="ar"]').click()
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    _shoot(page, "security-key-signin-ar")
+    page.get_by_role("button", name="استخدم مفتاح الأمان").click()
     page.wait_for_url(base + "/")
     no_console_errors(console)
 
