@@ -24,7 +24,7 @@ from cyberhub.db import Database, utcnow
 from cyberhub.deps import SESSION_COOKIE
 from cyberhub.notifications.models import Notification
 from tests.factories import PASSWORD, Community, bearer, csrf_of, next_code
-from tests.soft_key import SoftKey, b64u
+from tests.soft_key import SoftKey, b64u, unb64u
 from tests.web.helpers import alert as raw_alert
 from tests.web.helpers import login, post
 
@@ -132,6 +132,12 @@ def test_enrol_a_key_then_sign_in_with_it(client: TestClient, database: Database
     assert options["attestation"] == "none"
     assert options["authenticatorSelection"]["userVerification"] == "preferred"
     assert options["excludeCredentials"] == []
+    # A 256-bit random challenge (ASVS 2.9.2), a new one each time.
+    assert len(unb64u(options["challenge"])) == 32
+    again = registration_options(client).json()["publicKey"]
+    assert again["challenge"] != options["challenge"]
+    options = again  # the one pending now
+    assert [p["alg"] for p in options["pubKeyCredParams"]] == [-8, -7, -257]
 
     key = SoftKey()
     answer = key.create(options)
@@ -169,6 +175,7 @@ def test_enrol_a_key_then_sign_in_with_it(client: TestClient, database: Database
     assert r.status_code == 200
     options = r.json()["publicKey"]
     assert options["rpId"] == "testserver"
+    assert len(unb64u(options["challenge"])) == 32
     assert options["userVerification"] == "preferred"
     assert options["allowCredentials"] == [
         {"id": key.id, "type": "public-key", "transports": ["nfc", "usb"]}]
