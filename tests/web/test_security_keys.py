@@ -365,6 +365,9 @@ def test_the_data_export_lists_the_keys_and_erasure_removes_them(
     (entry,) = export["security_keys"]
     assert entry["name"] == "Travel key" and entry["transports"] == ["nfc", "usb"]
     assert "public_key" not in entry and "credential_id" not in entry
+    # The privacy notice says what is kept of them.
+    assert "Your security keys and passkeys: their names, public keys" in client.get(
+        "/privacy").text
     with database.transaction() as s:
         service.update_user(s, community.system, alice.id, is_active=False)
     with database.transaction() as s:
