@@ -686,3 +686,34 @@ def test_the_public_address_is_the_origin_when_set(client: TestClient, settings:
     assert add_key(client, there).status_code == 303
     client.cookies.clear()
     assert sign_in_with_key(client, alice.email, there).status_code == 303
+
+
+@pytest.mark.parametrize(("public_url", "request_origin", "expected"), [
+    ("", "http://testserver", ("testserver", "http://testserver")),
+    ("", "http://localhost:8123", ("localhost", "http://localhost:8123")),
+    ("https://Hub.Example.org:443/path", "http://testserver", ("hub.example.org",
+                                                               "https://hub.example.org")),
+    ("https://hub.example.org:8443", "http://testserver", ("hub.example.org",
+                                                           "https://hub.example.org:8443")),
+])
+def test_the_relying_party_is_the_hub_s_address(settings: Settings, public_url: str,
+                                                 request_origin: str,
+                                                 expected: tuple[str, str]) -> None:
+    from cyberhub.community import keys
+
+    settings.public_url = public_url
+    rp = keys.relying_party(request_origin)
+    assert (rp.id, rp.origin) == expected
+
+
+@pytest.mark.parametrize("request_origin", [
+    "http://127.0.0.1:8000", "http://[::1]:8000", "http://testserver:port", "ftp://testserver",
+    "http://"])
+def test_an_address_keys_cannot_use_is_refused_not_a_500(settings: Settings,
+                                                          request_origin: str) -> None:
+    from cyberhub.community import keys
+    from cyberhub.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        keys.relying_party(request_origin)
+

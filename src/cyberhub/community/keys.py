@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from webauthn import (
     generate_authentication_options,
@@ -83,8 +83,11 @@ def relying_party(request_origin: str) -> RelyingParty:
     to. Browsers refuse an IP address as a relying party, so that is refused here first,
     with what to do instead."""
     s = get_settings()
-    parts = urlsplit(s.public_url.strip() or request_origin)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(s.public_url.strip() or request_origin)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # a port that is not a number, in a Host header or the setting
+        host, port = "", None
     if parts.scheme not in ("http", "https") or not host:
         raise InvalidInput(_("Security keys need the hub's address: ask the hub's operators "
                              "to set CYBERHUB_PUBLIC_URL."))
@@ -97,7 +100,6 @@ def relying_party(request_origin: str) -> RelyingParty:
                              "by an IP address (for example http://localhost:8000 rather than "
                              "http://127.0.0.1:8000). Open the hub by its name and try again."))
     default_port = {"http": 80, "https": 443}[parts.scheme]
-    port = parts.port
     origin = f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
     return RelyingParty(id=host, origin=origin, name=s.hub_name)
 
@@ -113,13 +115,24 @@ def _issue(ws: WebSession, purpose: str) -> bytes:
     return challenge
 
 
-def _take(ws: WebSession, purpose: str) -> bytes | None:
+def _take(session: Session, ws: WebSession, purpose: str) -> bytes | None:
     """The challenge issued to ``ws`` for ``purpose``, consumed: None when there is none,
-    it was for something else, or it has expired. Either way none is left pending."""
+    it was for something else, or it has expired. Either way none is left pending.
+
+    Consumed by a conditional update, so that of two answers sent at once to the same
+    challenge only one finds it (the other waits for the row, then finds it gone)."""
     challenge, issued_for, issued_at = (ws.webauthn_challenge, ws.webauthn_purpose,
                                         ws.webauthn_issued_at)
-    ws.webauthn_challenge = ws.webauthn_purpose = ws.webauthn_issued_at = None
-    if challenge is None or issued_for != purpose or issued_at is None:
+    if challenge is None:
+        return None
+    taken = session.execute(
+        update(WebSession).where(WebSession.id == ws.id,
+                                 WebSession.webauthn_challenge == challenge)
+        .values(webauthn_challenge=None, webauthn_purpose=None, webauthn_issued_at=None)
+        .execution_options(synchronize_session="fetch"))
+    if int(getattr(taken, "rowcount", 0) or 0) != 1:
+        return None
+    if issued_for != purpose or issued_at is None:
         return None
     if utcnow() - issued_at > CHALLENGE_TTL:
         return None
@@ -210,8 +223,7 @@ def register_key(session: Session, user: User, ws: WebSession, rp: RelyingParty,
     it cannot be tried again)."""
     name = _clean_name(name)
     # Any answer uses up the pending challenge, whatever becomes of it.
-    challenge = _take(ws, REGISTER)
-    session.flush()
+    challenge = _take(session, ws, REGISTER)
     try:
         data = _parse_json(credential)
     except InvalidInput as exc:
@@ -241,6 +253,7 @@ def register_key(session: Session, user: User, ws: WebSession, rp: RelyingParty,
         name=name)
     session.add(key)
     session.flush()
+    session.expire(user, ["security_keys"])
     audit.record(session, auth.actor(user, ip), "security_key.add", target_type="security_key",
                  target_id=key.id, details={"name": key.name})
     notices.account_changed(session, user, notices.KEY_ADDED, name=key.name)
@@ -324,7 +337,7 @@ def complete_with_key(session: Session, ws: WebSession, rp: RelyingParty, creden
     user = _half_open_user(ws)
     auth.check_throttle(session, user.email, ip)
     # Any answer uses up the pending challenge, whatever becomes of it.
-    challenge = _take(ws, AUTHENTICATE)
+    challenge = _take(session, ws, AUTHENTICATE)
     try:
         data = _parse_json(credential)
     except InvalidInput as exc:
