@@ -61,16 +61,19 @@ class SoftKey:
                            "origin": origin or self.origin, "crossOrigin": False}).encode()
 
     def create(self, options: dict[str, Any], *, origin: str | None = None,
-               rp_id: str | None = None, challenge: str | None = None) -> dict[str, Any]:
-        """The answer to ``navigator.credentials.create()`` for the hub's options."""
+               rp_id: str | None = None, challenge: str | None = None, fmt: str = "none",
+               att_stmt: dict[str, Any] | None = None,
+               public_key: bytes | None = None) -> dict[str, Any]:
+        """The answer to ``navigator.credentials.create()`` for the hub's options (an
+        attestation statement of another format, or another public key, if given)."""
         client_data = self._client_data("webauthn.create", challenge or options["challenge"],
                                         origin)
         rp_hash = hashlib.sha256((rp_id or options["rp"]["id"]).encode()).digest()
         auth_data = (rp_hash + bytes([self._flags(AT)]) + self.sign_count.to_bytes(4, "big")
                      + bytes(16)  # AAGUID: none
                      + len(self.credential_id).to_bytes(2, "big") + self.credential_id
-                     + self.cose_public_key())
-        attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
+                     + (public_key or self.cose_public_key()))
+        attestation = cbor2.dumps({"fmt": fmt, "attStmt": att_stmt or {}, "authData": auth_data})
         return {"id": self.id, "rawId": self.id, "type": "public-key",
                 "authenticatorAttachment": "cross-platform", "clientExtensionResults": {},
                 "response": {"clientDataJSON": b64u(client_data),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import cbor2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -427,6 +428,8 @@ def test_every_bad_answer_is_refused_counted_and_stores_nothing(
         ("not an object", "[1, 2]", "The security key's answer is not valid JSON."),
         ("empty", "", "Your browser sent no answer from a security key."),
         ("oversized", json.dumps({"id": "A" * 40_000}), "The security key's answer is too large"),
+        ("nested thousands deep", "[" * 15_000 + "]" * 15_000,
+         "The security key's answer is not valid JSON."),
     ]
     # Each answers a challenge issued just before (``opts``).
     answers: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
@@ -447,6 +450,9 @@ def test_every_bad_answer_is_refused_counted_and_stores_nothing(
             keyholder.get(opts), "authenticatorData", b64u(b"\x01\x02")), NOT_VERIFIED),
         ("garbage client data", lambda opts: tamper(
             keyholder.get(opts), "clientDataJSON", b64u(b"\xff\xfe")), NOT_VERIFIED),
+        ("client data nested thousands deep", lambda opts: tamper(
+            keyholder.get(opts), "clientDataJSON", b64u(b"[" * 10_000 + b"]" * 10_000)),
+         NOT_VERIFIED),
     ]
     for label, text, says in malformed:
         _forget_failures(database)
@@ -608,6 +614,8 @@ def test_every_bad_enrolment_is_refused_and_stores_nothing(client: TestClient,
         ("malformed JSON", "{", "The security key's answer is not valid JSON."),
         ("empty", "", "Your browser sent no answer from a security key."),
         ("oversized", "[" + "1," * 20_000 + "1]", "The security key's answer is too large"),
+        ("nested thousands deep", "[" * 15_000 + "]" * 15_000,
+         "The security key's answer is not valid JSON."),
         ("fields missing", json.dumps({"id": "abc"}), could_not),
     ]
     # Each answers a challenge issued just before (``opts``).
@@ -618,6 +626,21 @@ def test_every_bad_enrolment_is_refused_and_stores_nothing(client: TestClient,
         ("wrong relying party", lambda opts: key.create(opts, rp_id="evil.example"), could_not),
         ("an authentication answer", lambda opts: key.get({"challenge": opts["challenge"],
                                                            "rpId": "testserver"}), could_not),
+        # Attestations of other formats, with statements that mean nothing.
+        ("a packed attestation", lambda opts: key.create(
+            opts, fmt="packed", att_stmt={"alg": -7, "sig": b"junk"}), could_not),
+        ("a TPM attestation", lambda opts: key.create(
+            opts, fmt="tpm", att_stmt={"ver": "2.0", "alg": -7, "x5c": [b"junk"],
+                                       "sig": b"", "certInfo": b"", "pubArea": b""}),
+         could_not),
+        ("a U2F attestation", lambda opts: key.create(
+            opts, fmt="fido-u2f", att_stmt={"x5c": [b"not a certificate"], "sig": b"x"}),
+         could_not),
+        ("a public key off its curve", lambda opts: key.create(
+            opts, public_key=cbor2.dumps({1: 2, 3: -7, -1: 1, -2: b"\x01" * 32,
+                                          -3: b"\x01" * 32})), could_not),
+        ("a public key that is no key", lambda opts: key.create(
+            opts, public_key=cbor2.dumps({1: 99, 3: -7})), could_not),
     ]
     cases = [(label, text, says) for label, text, says in malformed] + [
         (label, make, says) for label, make, says in answers]

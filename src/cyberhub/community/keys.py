@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import (
+    decode_credential_public_key,
+    decoded_public_key_to_cryptography,
     parse_authentication_credential_json,
     parse_registration_credential_json,
 )
@@ -54,6 +57,8 @@ from cyberhub.config import get_settings
 from cyberhub.db import utcnow
 from cyberhub.errors import InvalidInput, NotFound
 from cyberhub.i18n import _, ngettext
+
+log = logging.getLogger(__name__)
 
 # A challenge answers within this time, once.
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -156,12 +161,21 @@ def _parse_json(text: str) -> dict[str, Any]:
                            details={"field": "credential"})
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         value = None
     if not isinstance(value, dict):
         raise InvalidInput(_("The security key's answer is not valid JSON. Try again."),
                            details={"field": "credential"})
     return value
+
+
+def _refusal(exc: Exception) -> None:
+    """An answer the library would not verify. It is the browser's (or an attacker's) to
+    the last byte: py_webauthn raises its own errors for what it checks, and the parsers
+    beneath it (CBOR, COSE, ASN.1, X.509 of an attestation) raise theirs; every one of
+    them is a refusal of the answer, never a fault of the hub."""
+    if not isinstance(exc, WebAuthnException):
+        log.info("security key answer refused by %s", type(exc).__name__)
 
 
 def _transports(values: Any) -> list[str]:
@@ -237,7 +251,12 @@ def register_key(session: Session, user: User, ws: WebSession, rp: RelyingParty,
         verified = verify_registration_response(
             credential=parsed, expected_challenge=challenge, expected_rp_id=rp.id,
             expected_origin=rp.origin)
-    except (WebAuthnException, ValueError, TypeError):
+        # The key must be one a signature can be checked with (the "none" attestation
+        # says nothing of it): a point on its curve, a modulus, …
+        decoded_public_key_to_cryptography(
+            decode_credential_public_key(verified.credential_public_key))
+    except Exception as exc:  # any parser's error: see _refusal
+        _refusal(exc)
         raise InvalidInput(_("The security key's answer could not be verified, so no key was "
                              "added. Try again."), details={"field": "credential"},
                            keep_changes=True) from None
@@ -348,13 +367,13 @@ def complete_with_key(session: Session, ws: WebSession, rp: RelyingParty, creden
         auth.record_failure(session, user.email, ip, "key-challenge")
         raise InvalidInput(_expired_message(), details={"field": "credential"},
                            keep_changes=True)
-    key = None
     try:
         parsed = parse_authentication_credential_json(data)
-        key = session.scalar(select(SecurityKey).where(
-            SecurityKey.credential_id == parsed.raw_id))
-    except (WebAuthnException, ValueError, TypeError):
+    except Exception as exc:  # any parser's error: see _refusal
+        _refusal(exc)
         parsed = None
+    key = None if parsed is None else session.scalar(
+        select(SecurityKey).where(SecurityKey.credential_id == parsed.raw_id))
     if parsed is None or key is None or key.user_id != user.id:
         # Unknown, or another member's: refused alike.
         auth.record_failure(session, user.email, ip, "key-unknown")
@@ -365,7 +384,8 @@ def complete_with_key(session: Session, ws: WebSession, rp: RelyingParty, creden
             credential=parsed, expected_challenge=challenge, expected_rp_id=rp.id,
             expected_origin=rp.origin, credential_public_key=key.public_key,
             credential_current_sign_count=0, require_user_verification=False)
-    except (WebAuthnException, ValueError, TypeError):
+    except Exception as exc:  # any parser's error: see _refusal
+        _refusal(exc)
         auth.record_failure(session, user.email, ip, "key")
         raise InvalidInput(_not_verified(), details={"field": "credential"},
                            keep_changes=True) from None
