@@ -110,9 +110,12 @@ def _me(client: TestClient) -> int:
     return client.get("/api/v1/me").status_code
 
 
+# Each user's e-mail here is this module's own: the factories remember the authenticator
+# apps they enrol by e-mail for the whole run, so a name shared with another module's
+# test would hand it the wrong codes.
 @pytest.fixture
 def alice(community: Community) -> User:
-    return community.user(community.org("Alpha CERT"), "analyst", email="alice@example.org")
+    return community.user(community.org("Alpha CERT"), "analyst", email="alice@keys.example")
 
 
 # ---------------------------------------------------------------- enrolment and sign-in
@@ -129,7 +132,7 @@ def test_enrol_a_key_then_sign_in_with_it(client: TestClient, database: Database
     assert r.status_code == 200
     options = r.json()["publicKey"]
     assert options["rp"] == {"id": "testserver", "name": "cyberhub"}
-    assert options["user"]["name"] == "alice@example.org"
+    assert options["user"]["name"] == "alice@keys.example"
     assert options["attestation"] == "none"
     assert options["authenticatorSelection"]["userVerification"] == "preferred"
     assert options["excludeCredentials"] == []
@@ -222,7 +225,7 @@ def test_a_key_and_an_authenticator_app_are_both_offered(client: TestClient,
 def test_a_key_alone_satisfies_an_organisation_that_requires_2fa(
         client: TestClient, database: Database, community: Community) -> None:
     org = community.org("Strict Police", kind="law-enforcement", require_2fa=True)
-    user = community.user(org, "analyst", email="strict@example.org")
+    user = community.user(org, "analyst", email="strict@keys.example")
     token = community.token(user)
     r = client.post("/signin", data={"email": user.email, "password": PASSWORD,
                                      "csrf_token": csrf_of(client)}, follow_redirects=False)
@@ -265,7 +268,7 @@ def test_a_key_alone_satisfies_an_organisation_that_requires_2fa(
 def test_the_app_may_go_where_2fa_is_required_while_a_key_stays(
         client: TestClient, database: Database, community: Community) -> None:
     org = community.org("Strict Bank", kind="financial", require_2fa=True)
-    user = community.user(org, "analyst", email="bank@example.org")
+    user = community.user(org, "analyst", email="bank@keys.example")
     community.enrol(user)
     login(client, user.email)
     page = client.get("/profile/2fa").text
@@ -323,7 +326,7 @@ def test_removing_a_key_asks_for_the_password(client: TestClient, database: Data
 
 def test_another_member_s_key_is_not_found(client: TestClient, database: Database,
                                            community: Community, alice: User) -> None:
-    bob = community.user(community.org("Bravo Bank"), "analyst", email="bob@example.org")
+    bob = community.user(community.org("Bravo Bank"), "analyst", email="bob@keys.example")
     with TestClient(client.app, base_url="http://testserver") as bobs:
         login(bobs, bob.email)
         assert add_key(bobs, SoftKey(), "Bob's key").status_code == 303
@@ -345,7 +348,7 @@ def test_an_administrator_s_reset_removes_the_keys(client: TestClient, database:
     with TestClient(client.app, base_url="http://testserver") as boss:
         login(boss, admin.email)
         # The users' table says who signs in with a second factor: a key counts.
-        row = re.search(r"alice@example\.org.*?</tr>", boss.get("/admin/users").text, re.S)
+        row = re.search(r"alice@keys\.example.*?</tr>", boss.get("/admin/users").text, re.S)
         assert row and '<span class="badge badge-ok">on</span>' in row.group(0)
     with database.transaction() as s:
         service.reset_second_factor(s, community.system, alice.id)
@@ -404,7 +407,7 @@ def _refused(r: Any, says: str) -> None:
 def test_every_bad_answer_is_refused_counted_and_stores_nothing(
         client: TestClient, database: Database, community: Community, alice: User,
         keyholder: SoftKey) -> None:
-    bob = community.user(community.org("Bravo Bank"), "analyst", email="bob@example.org")
+    bob = community.user(community.org("Bravo Bank"), "analyst", email="bob@keys.example")
     bobs_key = SoftKey()
     with TestClient(client.app, base_url="http://testserver") as bobs:
         login(bobs, bob.email)
