@@ -289,7 +289,11 @@ def _wants_html(request: Request) -> bool:
     path = request.url.path
     if path.startswith("/api/"):
         return False
-    return "text/html" in request.headers.get("accept", "") or not path.startswith("/api")
+    accept = request.headers.get("accept", "")
+    if "text/html" not in accept and accept.startswith("application/json"):
+        # A page's script that asks for JSON (a security key's options) reads the error.
+        return False
+    return "text/html" in accept or not path.startswith("/api")
 
 
 def _error_response(request: Request, error: HubError) -> Response:

@@ -81,7 +81,7 @@ def test_the_migration_encrypts_the_victims_already_held(  # type: ignore[no-unt
         client, families, community) -> None:
     incident, token = _report(client, community)
     families.engine.dispose()  # SQLite rebuilds the table: no connection may hold it
-    migrate.downgrade(families.url, "0032")
+    migrate.downgrade(families.url, "0033")
     assert _raw(families) == (NAME, CONTACT)  # the schema before: in clear
     migrate.upgrade(families.url)
     name, contact = _raw(families)

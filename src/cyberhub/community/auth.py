@@ -33,7 +33,7 @@ from cyberhub.i18n import _, ngettext
 TOKEN_PREFIX = "chub_"  # noqa: S105 - a public prefix, not a secret
 
 
-def _actor(user: User | None, ip: str | None, label: str | None = None) -> audit.Actor:
+def actor(user: User | None, ip: str | None, label: str | None = None) -> audit.Actor:
     if user is None:
         return audit.Actor(None, None, label or "anonymous", ip)
     return audit.Actor(user.id, user.org_id, f"{user.email} ({user.organisation.name})", ip)
@@ -42,7 +42,8 @@ def _actor(user: User | None, ip: str | None, label: str | None = None) -> audit
 # ---------------------------------------------------------------- throttling
 
 
-def _check_throttle(session: Session, email: str, ip: str | None) -> None:
+def check_throttle(session: Session, email: str, ip: str | None) -> None:
+    """Refuse (429) while the account or the address has failed too often lately."""
     s = get_settings()
     since = utcnow() - timedelta(minutes=s.signin_window_minutes)
     by_email = session.scalar(select(func.count()).select_from(SigninFailure).where(
@@ -60,7 +61,8 @@ def _check_throttle(session: Session, email: str, ip: str | None) -> None:
             % {"n": s.signin_window_minutes}, retry_after=s.signin_window_minutes * 60)
 
 
-def _record_failure(session: Session, email: str, ip: str | None, reason: str) -> None:
+def record_failure(session: Session, email: str, ip: str | None, reason: str) -> None:
+    """Count a failed sign-in step against the account and the address, and audit it."""
     session.add(SigninFailure(email=email, ip=ip))
     audit.record(session, audit.Actor(None, None, email[:254], ip), "signin.failure",
                  details={"email": email[:254], "reason": reason})
@@ -70,10 +72,10 @@ def check_password_attempt(session: Session, user: User, password: str, *, ip: s
                            reason: str) -> bool:
     """Check a signed-in user's password (to change it, or to turn off 2FA) under the
     same throttle as sign-in, so a stolen session cannot guess it; failures are recorded."""
-    _check_throttle(session, user.email, ip)
+    check_throttle(session, user.email, ip)
     if security.verify_password(user.password_hash, password or ""):
         return True
-    _record_failure(session, user.email, ip, reason)
+    record_failure(session, user.email, ip, reason)
     return False
 
 
@@ -110,7 +112,8 @@ def second_factor_rule(user: User) -> str | None:
 
 def must_enrol(user: User | None) -> bool:
     """Signed in, but owing a second factor the user has not set up yet."""
-    return user is not None and not user.totp_enabled and second_factor_rule(user) is not None
+    return (user is not None and second_factor_rule(user) is not None
+            and not user.has_second_factor)
 
 
 def must_change_password(user: User | None) -> bool:
@@ -138,26 +141,27 @@ def sign_in(session: Session, email: str, password: str, *, ip: str | None,
     Raises NotAuthenticated with one message for unknown e-mail, wrong password and
     inactive account alike, so sign-in does not reveal who has an account."""
     email = (email or "").strip().lower()[:254]
-    _check_throttle(session, email, ip)
+    check_throttle(session, email, ip)
     user = session.scalar(select(User).where(User.email == email))
     ok = security.verify_password(user.password_hash if user else None, password or "")
     if user is None or not ok or not user.is_active:
         reason = "unknown" if user is None else ("password" if not ok else "inactive")
-        _record_failure(session, email, ip, reason)
+        record_failure(session, email, ip, reason)
         raise NotAuthenticated(_("Wrong e-mail or password."), keep_changes=True)
     if user.password_expires_at is not None and user.password_expires_at <= utcnow():
         # Said plainly: only someone who knows the right password learns this.
-        _record_failure(session, email, ip, "expired")
+        record_failure(session, email, ip, "expired")
         raise NotAuthenticated(_("This password was set for you by an administrator and has "
                                  "expired unused. Ask your organisation's administrator for "
                                  "a new one."), keep_changes=True)
     if user.password_hash and security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
-    needs_2fa = user.totp_enabled
+    # An authenticator app, a security key, or both: the second step offers each one set up.
+    needs_2fa = user.has_second_factor
     token = _open_session(session, user, ip=ip, user_agent=user_agent,
                           fully_authenticated=not needs_2fa)
     session.execute(delete(SigninFailure).where(SigninFailure.email == email))
-    audit.record(session, _actor(user, ip), "signin.password",
+    audit.record(session, actor(user, ip), "signin.password",
                  details={"second_factor_pending": needs_2fa})
     return SigninResult(user, token, needs_2fa, must_enrol(user), must_change_password(user))
 
@@ -197,7 +201,7 @@ def complete_second_factor(session: Session, ws: WebSession, code: str, *,
                            ip: str | None) -> str:
     """Check a TOTP code for a half-open session; rotate it into a full one."""
     user = ws.user
-    _check_throttle(session, user.email, ip)
+    check_throttle(session, user.email, ip)
     secret = security.decrypt_secret(user.totp_secret_enc or "")
     step = None
     if secret and user.totp_enabled:
@@ -205,22 +209,30 @@ def complete_second_factor(session: Session, ws: WebSession, code: str, *,
     if step is None:
         replayed = bool(secret and user.totp_enabled and security.totp_match_step(
             secret, code, at=time.time(), last_step=None) is not None)
-        _record_failure(session, user.email, ip, "totp-replayed" if replayed else "totp")
+        record_failure(session, user.email, ip, "totp-replayed" if replayed else "totp")
         if replayed:
             # Right code, already used: someone may be watching the user type it.
             notices.account_changed(session, user, notices.TOTP_REPLAYED)
         raise InvalidInput(_("That code is not right. Enter the current 6-digit code from your "
                              "authenticator app."), details={"field": "code"}, keep_changes=True)
     user.totp_last_step = step
-    ws.revoked_at = utcnow()
-    token = _open_session(session, user, ip=ip, user_agent=ws.user_agent, fully_authenticated=True)
-    audit.record(session, _actor(user, ip), "signin.totp")
+    token = open_full_session(session, ws, ip=ip)
+    audit.record(session, actor(user, ip), "signin.totp")
     return token
+
+
+def open_full_session(session: Session, ws: WebSession, *, ip: str | None) -> str:
+    """The second factor is given: end the half-open session ``ws`` and open a full one in
+    its place (rotated: the id the browser held before sign-in completed is dead)."""
+    ws.revoked_at = utcnow()
+    ws.webauthn_challenge = ws.webauthn_purpose = ws.webauthn_issued_at = None
+    return _open_session(session, ws.user, ip=ip, user_agent=ws.user_agent,
+                         fully_authenticated=True)
 
 
 def sign_out(session: Session, ws: WebSession, *, ip: str | None) -> None:
     ws.revoked_at = utcnow()
-    audit.record(session, _actor(ws.user, ip), "signout")
+    audit.record(session, actor(ws.user, ip), "signout")
 
 
 def revoke_all_sessions(session: Session, user_id: uuid.UUID) -> int:
@@ -236,7 +248,7 @@ def sign_out_everywhere(session: Session, user: User, password: str | None, *,
     devices). Returns how many sessions ended."""
     confirm_password(session, user, password, ip=ip, reason="signout-everywhere")
     n = revoke_all_sessions(session, user.id)
-    audit.record(session, _actor(user, ip), "signout.everywhere", details={"sessions": n})
+    audit.record(session, actor(user, ip), "signout.everywhere", details={"sessions": n})
     return n
 
 
@@ -276,12 +288,16 @@ def confirm_totp_enrolment(session: Session, user: User, code: str, *, ip: str |
     user.totp_enabled = True
     user.totp_last_step = step
     session.flush()
-    audit.record(session, _actor(user, ip), "totp.enable", target_type="user", target_id=user.id)
+    audit.record(session, actor(user, ip), "totp.enable", target_type="user", target_id=user.id)
     notices.account_changed(session, user, notices.TOTP_ON)
 
 
 def disable_totp(session: Session, user: User, password: str, *, ip: str | None) -> None:
+    """Turn off the authenticator app. Where a second factor is required it may go only
+    while a security key remains (``keys``)."""
     rule = second_factor_rule(user)
+    if rule is not None and user.security_keys:
+        rule = None
     if rule == "role":
         raise InvalidInput(_("Hub administrators must use two-factor sign-in."))
     if rule == "organisation":
@@ -291,8 +307,9 @@ def disable_totp(session: Session, user: User, password: str, *, ip: str | None)
     user.totp_secret_enc = None
     user.totp_last_step = None
     session.flush()
-    audit.record(session, _actor(user, ip), "totp.disable", target_type="user", target_id=user.id)
-    notices.account_changed(session, user, notices.TOTP_OFF)
+    audit.record(session, actor(user, ip), "totp.disable", target_type="user", target_id=user.id)
+    notices.account_changed(session, user,
+                            notices.TOTP_APP_OFF if user.security_keys else notices.TOTP_OFF)
 
 
 # ---------------------------------------------------------------- API tokens
@@ -326,7 +343,7 @@ def create_token(session: Session, user: User, *, name: str, scope: str = "read"
         expires_at=utcnow() + timedelta(days=expires_days))
     session.add(token)
     session.flush()
-    audit.record(session, _actor(user, ip), "token.create", target_type="api_token",
+    audit.record(session, actor(user, ip), "token.create", target_type="api_token",
                  target_id=token.id, details={"name": token.name, "scope": scope_.value})
     if self_service:
         notices.account_changed(session, user, notices.TOKEN_CREATED, name=token.name,
@@ -351,7 +368,7 @@ def authenticate_token(session: Session, secret: str, *, ip: str | None) -> ApiT
     if token.last_audited_at is None or now - token.last_audited_at > timedelta(hours=1):
         # Token use is audited at most hourly per token so the log stays readable.
         token.last_audited_at = now
-        audit.record(session, _actor(token.user, ip), "token.use", target_type="api_token",
+        audit.record(session, actor(token.user, ip), "token.use", target_type="api_token",
                      target_id=token.id)
     return token
 
@@ -394,7 +411,7 @@ def revoke_token(session: Session, user: User, token_id: uuid.UUID | str, *,
     if token is None or token.user_id != user.id or token.revoked_at is not None:
         raise NotFound()
     token.revoked_at = utcnow()
-    audit.record(session, _actor(user, ip), "token.revoke", target_type="api_token",
+    audit.record(session, actor(user, ip), "token.revoke", target_type="api_token",
                  target_id=token.id)
 
 

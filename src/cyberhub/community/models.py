@@ -4,7 +4,18 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cyberhub.db import Base, new_id, utcnow
@@ -81,6 +92,14 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
+    # Loaded when asked for (the second-factor checks): most requests never need them.
+    security_keys: Mapped[list[SecurityKey]] = relationship(
+        back_populates="user", order_by="SecurityKey.created_at", passive_deletes=True)
+
+    @property
+    def has_second_factor(self) -> bool:
+        """An authenticator app, a security key or passkey, or both."""
+        return self.totp_enabled or bool(self.security_keys)
 
 
 class Group(Base):
@@ -140,8 +159,38 @@ class WebSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     user_agent: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # The WebAuthn challenge this session was last handed (registering a security key,
+    # or signing in with one), what for, and when: single-use, valid for 5 minutes.
+    webauthn_challenge: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
+    webauthn_purpose: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    webauthn_issued_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class SecurityKey(Base):
+    """A WebAuthn credential (a security key or a passkey) a user signs in with as the
+    second factor. Only its public key is kept; the private key never leaves the
+    authenticator."""
+
+    __tablename__ = "security_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The authenticator's id for the credential (up to 1023 bytes by the specification).
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True)
+    # The COSE public key, as the authenticator gave it at registration.
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # The authenticator's signature counter (32 bits, unsigned): 0 when it keeps none.
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    # How the browser may reach it ("usb", "nfc", "ble", "internal", "hybrid"…).
+    transports: Mapped[list[str]] = mapped_column(JSON, default=list)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="security_keys")
 
 
 class ApiToken(Base):

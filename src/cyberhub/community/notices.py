@@ -1,6 +1,7 @@
-"""Security notices: the user is told when their password, second factor or API tokens
-change, when a used sign-in code is entered again (ASVS 2.2.3, 2.5.5, 2.8.5), and a week
-before an API token expires, with how to renew it (ASVS 2.3.3).
+"""Security notices: the user is told when their password, second factor (authenticator
+app, security keys) or API tokens change, when a used sign-in code is entered again or a
+security key looks copied (ASVS 2.2.3, 2.5.5, 2.8.5), and a week before an API token
+expires, with how to renew it (ASVS 2.3.3).
 
 A notice goes to the user's inbox and, when the hub sends e-mail, by e-mail at once
 whatever the user's e-mail settings (it cannot be muted). It says what changed and when,
@@ -27,6 +28,11 @@ TOTP_ON = "totp-on"
 TOTP_OFF = "totp-off"
 TOTP_RESET = "totp-reset"
 TOTP_REPLAYED = "totp-replayed"
+# The app is gone, a security key remains: the account still has a second factor.
+TOTP_APP_OFF = "totp-app-off"
+KEY_ADDED = "key-added"
+KEY_REMOVED = "key-removed"
+KEY_CLONED = "key-cloned"
 TOKEN_CREATED = "token"  # noqa: S105
 
 # How long before an API token expires its owner is told (once), so there is time to
@@ -47,12 +53,26 @@ def _title(change: str, detail: dict[str, str]) -> str:
         return _("An administrator turned off two-factor sign-in for your account")
     if change == TOTP_REPLAYED:
         return _("A sign-in code of yours was used again")
+    if change == TOTP_APP_OFF:
+        return _("The authenticator app was removed from your account's two-factor sign-in")
+    if change == KEY_ADDED:
+        return _("A security key was added to your account: %(name)s") % detail
+    if change == KEY_REMOVED:
+        return _("A security key was removed from your account: %(name)s") % detail
+    if change == KEY_CLONED:
+        return _("Your security key %(name)s may have been copied") % detail
     if change == TOKEN_CREATED:
         return _("A new API token was created for your account: %(name)s (%(scope)s)") % detail
     raise ValueError(change)
 
 
-def _summary(change: str, when: str) -> str:
+def _summary(change: str, when: str, detail: dict[str, str]) -> str:
+    if change == KEY_CLONED:
+        return _("At %(when)s UTC someone who knew your password signed in with your security "
+                 "key %(name)s, but its signature counter was not above the one of its last "
+                 "use, as happens when a key has been copied. The sign-in was refused. If this "
+                 "was not you, change your password now, remove the key from your profile and "
+                 "tell your organisation's administrator.") % {**detail, "when": when}
     if change == TOTP_REPLAYED:
         return _("At %(when)s UTC someone who knew your password entered a code from your "
                  "authenticator app that had already been used, and was refused. If this was "
@@ -67,9 +87,9 @@ def account_changed(session: Session, user: User, change: str, **detail: str) ->
     when = utcnow().strftime("%Y-%m-%d %H:%M")
     with i18n.use_locale(user.locale):
         title = _title(change, detail)
-        summary = _summary(change, when)
+        summary = _summary(change, when, detail)
     url = "/profile/tokens" if change == TOKEN_CREATED else (
-        "/profile/2fa" if change.startswith("totp") else "/profile")
+        "/profile/2fa" if change.startswith(("totp", "key")) else "/profile")
     # No actor: the user is told of their own act too (a stolen session acts as them).
     events.publish(session, events.Event(kind=KIND, title=title, summary=summary, url=url,
                                          recipients=frozenset({user.id})))

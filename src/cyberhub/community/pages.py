@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from cyberhub.community import auth
+from cyberhub.community import auth, keys
 from cyberhub.config import get_settings
-from cyberhub.deps import SESSION_COOKIE, WebCtx
+from cyberhub.deps import SESSION_COOKIE, Ctx, WebCtx
+from cyberhub.errors import NotAuthenticated
+from cyberhub.i18n import _
 from cyberhub.web import cookies
-from cyberhub.web.common import page, redirect, safe_next
+from cyberhub.web.common import json_options, page, redirect, request_origin, safe_next
 
 router = APIRouter()
 
@@ -50,13 +52,23 @@ def signin(ctx: WebCtx, email: Annotated[str, Form(max_length=254)],
     return response
 
 
+def _second_step(ctx: Ctx, next: str) -> dict[str, object]:
+    """What the second step offers: the code of an authenticator app, a security key, or
+    both (whichever the user has set up)."""
+    assert ctx.web_session is not None
+    user = ctx.web_session.user
+    has_keys = bool(user.security_keys)
+    return {"next": safe_next(next), "offer_key": has_keys,
+            "offer_code": user.totp_enabled or not has_keys}
+
+
 @router.get("/signin/2fa")
 def second_factor_form(ctx: WebCtx, next: str = "/") -> Response:
     if ctx.web_session is None:
         return redirect("/signin")
     if ctx.user is not None:
         return redirect(safe_next(next))
-    return page(ctx, "community/second_factor.html", {"next": safe_next(next)})
+    return page(ctx, "community/second_factor.html", _second_step(ctx, next))
 
 
 @router.post("/signin/2fa")
@@ -65,8 +77,34 @@ def second_factor(ctx: WebCtx, code: Annotated[str, Form(max_length=16)],
     if ctx.web_session is None:
         return redirect("/signin")
     ctx.request.state.error_template = "community/second_factor.html"
-    ctx.request.state.page_context = {"next": safe_next(next)}
+    ctx.request.state.page_context = _second_step(ctx, next)
     token = auth.complete_second_factor(ctx.session, ctx.web_session, code, ip=ctx.ip)
+    response = redirect(safe_next(next))
+    _set_session_cookie(response, token)
+    return response
+
+
+@router.post("/signin/2fa/key/options")
+def security_key_options(ctx: WebCtx) -> Response:
+    """What the browser asks the member's key to sign (fetched as JSON by the page's
+    script); the challenge is kept on the half-open session for five minutes."""
+    if ctx.web_session is None:
+        raise NotAuthenticated(_("Your sign-in has expired. Sign in again with your password."))
+    options = keys.authentication_options(
+        ctx.session, ctx.web_session, keys.relying_party(request_origin(ctx)), ip=ctx.ip)
+    return json_options(options)
+
+
+@router.post("/signin/2fa/key")
+def security_key(ctx: WebCtx, credential: Annotated[str, Form(max_length=1_048_576)] = "",
+                 next: Annotated[str, Form(max_length=500)] = "/") -> Response:
+    if ctx.web_session is None:
+        return redirect("/signin")
+    ctx.request.state.error_template = "community/second_factor.html"
+    ctx.request.state.page_context = _second_step(ctx, next)
+    token = keys.complete_with_key(ctx.session, ctx.web_session,
+                                   keys.relying_party(request_origin(ctx)), credential,
+                                   ip=ctx.ip)
     response = redirect(safe_next(next))
     _set_session_cookie(response, token)
     return response

@@ -32,6 +32,7 @@ def org_view(org: Organisation) -> SimpleNamespace:
 
 def user_view(user: User, viewer: Viewer) -> SimpleNamespace:
     return view(user, *USER_FIELDS, org_name=user.organisation.name,
+                second_factor=user.has_second_factor,
                 is_self=user.id == viewer.user_id, is_erased=privacy.is_erased(user))
 
 

@@ -36,6 +36,8 @@ def stored_about_you(s: Settings) -> list[tuple[str, str]]:
          _("kept while your organisation keeps your account; an administrator deactivates it")),
         (_("Your password, as an Argon2id hash, and your second factor's seed, encrypted"),
          _("replaced when you change them")),
+        (_("Your security keys and passkeys: their names, public keys, and when they were "
+           "added and last used"), _("deleted when you remove them")),
         (_("Your sessions: when and from which address you used the hub, your browser's "
            "name"), _kept(s.retention_sessions_days)),
         (_("Failed sign-ins: the e-mail address typed and the address it came from"),

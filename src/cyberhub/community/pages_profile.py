@@ -11,14 +11,23 @@ import segno
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from cyberhub.community import auth, notices, security, service
+from cyberhub.community import auth, keys, notices, security, service
 from cyberhub.config import get_settings
 from cyberhub.db import utcnow
 from cyberhub.deps import SESSION_COOKIE, Ctx
 from cyberhub.errors import HubError, InvalidInput
 from cyberhub.i18n import _
 from cyberhub.web import cookies
-from cyberhub.web.common import MemberCtx, UserCtx, on_error, page, redirect, view
+from cyberhub.web.common import (
+    MemberCtx,
+    UserCtx,
+    json_options,
+    on_error,
+    page,
+    redirect,
+    request_origin,
+    view,
+)
 
 router = APIRouter()
 
@@ -132,7 +141,10 @@ def _totp_data(ctx: Ctx) -> dict[str, Any]:
     user = ctx.require_user()
     secret = auth.pending_totp_secret(user)
     data: dict[str, Any] = {"enabled": user.totp_enabled, "pending": secret is not None,
-                            "required": auth.second_factor_rule(user)}
+                            "required": auth.second_factor_rule(user),
+                            "keys": [view(k, "id", "name", "created_at", "last_used_at")
+                                     for k in keys.list_keys(ctx.session, user)],
+                            "key_form": {"name": ""}}
     if secret is not None:
         uri = security.totp_uri(secret, user.email, get_settings().hub_name)
         grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
@@ -162,8 +174,57 @@ def totp_confirm(ctx: UserCtx, code: Annotated[str, Form(max_length=32)] = "") -
 @router.post("/profile/2fa/disable")
 def totp_disable(ctx: MemberCtx, password: Annotated[str, Form(max_length=1024)] = "") -> Response:
     on_error(ctx, "community/totp.html", _totp_data(ctx))
-    auth.disable_totp(ctx.session, ctx.require_user(), password, ip=ctx.ip)
-    return redirect("/profile/2fa", "totp-off")
+    user = ctx.require_user()
+    auth.disable_totp(ctx.session, user, password, ip=ctx.ip)
+    return redirect("/profile/2fa", "app-off" if user.security_keys else "totp-off")
+
+
+# ---------------------------------------------------------------- security keys
+
+
+@router.post("/profile/2fa/keys/options")
+def key_options(ctx: UserCtx, name: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    """What the browser asks the new key to do (the page's script fetches it as JSON);
+    the challenge is kept on this session for five minutes."""
+    assert ctx.web_session is not None
+    options = keys.registration_options(
+        ctx.session, ctx.require_user(), ctx.web_session,
+        keys.relying_party(request_origin(ctx)), name=name)
+    return json_options(options)
+
+
+@router.post("/profile/2fa/keys")
+def key_add(ctx: UserCtx, name: Annotated[str, Form(max_length=1000)] = "",
+            credential: Annotated[str, Form(max_length=1_048_576)] = "") -> Response:
+    on_error(ctx, "community/totp.html", {**_totp_data(ctx), "key_form": {"name": name}})
+    assert ctx.web_session is not None
+    keys.register_key(ctx.session, ctx.require_user(), ctx.web_session,
+                      keys.relying_party(request_origin(ctx)), name=name,
+                      credential=credential, ip=ctx.ip)
+    return redirect("/profile/2fa", "key-added")
+
+
+def _key_data(ctx: Ctx, key_id: str) -> dict[str, Any]:
+    user = ctx.require_user()
+    key = keys.get_key(ctx.session, user, key_id)
+    others = [k for k in keys.list_keys(ctx.session, user) if k.id != key.id]
+    return {"key": view(key, "id", "name", "created_at", "last_used_at"),
+            "last_factor": auth.second_factor_rule(user) is not None
+            and not user.totp_enabled and not others,
+            "required": auth.second_factor_rule(user)}
+
+
+@router.get("/profile/2fa/keys/{key_id}/remove")
+def key_remove_form(ctx: MemberCtx, key_id: str) -> Response:
+    return page(ctx, "community/key_remove.html", _key_data(ctx, key_id))
+
+
+@router.post("/profile/2fa/keys/{key_id}/remove")
+def key_remove(ctx: MemberCtx, key_id: str,
+               password: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    on_error(ctx, "community/key_remove.html", _key_data(ctx, key_id))
+    keys.remove_key(ctx.session, ctx.require_user(), key_id, password, ip=ctx.ip)
+    return redirect("/profile/2fa", "key-removed")
 
 
 # ---------------------------------------------------------------- API tokens

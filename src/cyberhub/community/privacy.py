@@ -30,6 +30,7 @@ from cyberhub.community.models import (
     ApiToken,
     Group,
     GroupMember,
+    SecurityKey,
     SigninFailure,
     User,
     WebSession,
@@ -109,6 +110,8 @@ def export_own_data(session: Session, viewer: Viewer, user: User) -> dict[str, A
                                .order_by(WebSession.created_at)).all()
     tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
                              .order_by(ApiToken.created_at)).all()
+    keys = session.scalars(select(SecurityKey).where(SecurityKey.user_id == user.id)
+                           .order_by(SecurityKey.created_at)).all()
     notifications = session.scalars(select(Notification).where(Notification.user_id == user.id)
                                     .order_by(Notification.created_at)).all()
     settings = session.get(NotificationSettings, user.id)
@@ -142,6 +145,10 @@ def export_own_data(session: Session, viewer: Viewer, user: User) -> dict[str, A
              "created_at": _iso(t.created_at), "expires_at": _iso(t.expires_at),
              "last_used_at": _iso(t.last_used_at), "revoked_at": _iso(t.revoked_at)}
             for t in tokens],
+        "security_keys": [
+            {"id": str(k.id), "name": k.name, "transports": list(k.transports or []),
+             "created_at": _iso(k.created_at), "last_used_at": _iso(k.last_used_at)}
+            for k in keys],
         "notifications": [
             {"id": str(n.id), "kind": n.kind, "title": n.title, "summary": n.summary,
              "url": n.url, "created_at": _iso(n.created_at), "read_at": _iso(n.read_at)}
@@ -200,7 +207,8 @@ def erase_user(session: Session, viewer: Viewer, user_id: uuid.UUID | str, *,
     hooks = select(Webhook.id).where(Webhook.user_id == user.id)
     session.execute(delete(WebhookDelivery).where(WebhookDelivery.webhook_id.in_(hooks)))
     session.execute(delete(Webhook).where(Webhook.user_id == user.id))
-    for model in (WebSession, ApiToken, Notification, NotificationSettings, Watch):
+    for model in (WebSession, ApiToken, SecurityKey, Notification, NotificationSettings,
+                  Watch):
         session.execute(delete(model).where(model.user_id == user.id))
     session.execute(delete(SigninFailure).where(SigninFailure.email == old_email))
     user.email = f"erased-{user.id.hex[:12]}@{ERASED_DOMAIN}"

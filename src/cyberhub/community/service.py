@@ -7,12 +7,19 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from cyberhub import audit
 from cyberhub.access import Viewer
 from cyberhub.community import notices, security, system
-from cyberhub.community.models import Group, GroupMember, Organisation, Role, User
+from cyberhub.community.models import (
+    Group,
+    GroupMember,
+    Organisation,
+    Role,
+    SecurityKey,
+    User,
+)
 from cyberhub.community.validation import (
     clean_country,
     clean_email,
@@ -208,7 +215,8 @@ def find_user(session: Session, email: str) -> User | None:
 def list_users(session: Session, viewer: Viewer, *, org_id: uuid.UUID | None = None) -> list[User]:
     """Members see the directory (needed to name recipients); admins manage from it."""
     require_member(viewer)
-    q = select(User).order_by(User.email)
+    # Their keys with them, in one more query: the admins' table says who has 2FA.
+    q = select(User).options(selectinload(User.security_keys)).order_by(User.email)
     if org_id is not None:
         q = q.where(User.org_id == org_id)
     return list(session.scalars(q))
@@ -287,8 +295,9 @@ def set_password(session: Session, viewer: Viewer, user: User, password: str) ->
 
 
 def reset_second_factor(session: Session, viewer: Viewer, user_id: uuid.UUID) -> User:
-    """An admin turns off a user's second factor, e.g. after a lost phone; the user's
-    sessions end so the next sign-in asks for (re-)enrolment where it is required."""
+    """An admin turns off a user's second factor, e.g. after a lost phone or key: the
+    authenticator app and every security key. The user's sessions end so the next sign-in
+    asks for (re-)enrolment where it is required."""
     user = get_user(session, viewer, user_id)
     if not can_manage_user(viewer, user):
         raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
@@ -296,11 +305,14 @@ def reset_second_factor(session: Session, viewer: Viewer, user_id: uuid.UUID) ->
     user.totp_enabled = False
     user.totp_secret_enc = None
     user.totp_last_step = None
+    keys = session.execute(delete(SecurityKey).where(SecurityKey.user_id == user.id))
+    session.expire(user, ["security_keys"])
     from cyberhub.community import auth
 
     auth.revoke_all_sessions(session, user.id)
     session.flush()
-    audit.record(session, viewer.actor, "user.reset_2fa", target_type="user", target_id=user.id)
+    audit.record(session, viewer.actor, "user.reset_2fa", target_type="user", target_id=user.id,
+                 details={"security_keys": int(getattr(keys, "rowcount", 0) or 0)})
     notices.account_changed(session, user, notices.TOTP_RESET)
     return user
 

@@ -33,6 +33,11 @@ FLASH: dict[str, Callable[[], str]] = {
     "created": lambda: _("Created."),
     "totp-on": lambda: _("Two-factor sign-in is on."),
     "totp-off": lambda: _("Two-factor sign-in is off."),
+    "app-off": lambda: _("The authenticator app is removed. Your security keys still protect "
+                         "your sign-in."),
+    "key-added": lambda: _("The security key is added. The hub asks for it after your "
+                           "password."),
+    "key-removed": lambda: _("The security key is removed."),
     "token-revoked": lambda: _("The token is revoked."),
     "password-changed": lambda: _("Your password is changed. Other devices are signed out."),
     "user-added": lambda: _("The user is added. Give them their initial password in person "
@@ -69,6 +74,7 @@ class Me:
     org_is_demo: bool
     totp_enabled: bool
     must_enrol: bool
+    second_factor: bool = False  # an authenticator app or a security key
     unread: int = 0  # notifications in the inbox not yet read
     org_kind: str = ""
 
@@ -98,7 +104,7 @@ def me_of(ctx: Ctx) -> Me | None:
     return Me(id=str(u.id), email=u.email, display_name=u.display_name, role=u.role,
               org_id=str(u.org_id), org_name=u.organisation.name,
               org_is_demo=u.organisation.is_demo, totp_enabled=u.totp_enabled,
-              must_enrol=must_enrol(ctx), unread=_unread(ctx),
+              must_enrol=must_enrol(ctx), second_factor=u.has_second_factor, unread=_unread(ctx),
               org_kind=str(u.organisation.kind.value))
 
 
@@ -179,6 +185,19 @@ def _base(ctx: Ctx) -> dict[str, Any]:
     flash_key = ctx.request.query_params.get("flash", "")
     return {"user": ctx.user, "me": me_of(ctx), "viewer": ctx.viewer,
             "flash": FLASH[flash_key]() if flash_key in FLASH else None}
+
+
+def request_origin(ctx: Ctx) -> str:
+    """The scheme, host and port the request came to (``scheme://host[:port]``)."""
+    url = ctx.request.url
+    return f"{url.scheme}://{url.netloc}"
+
+
+def json_options(options: str) -> Response:
+    """WebAuthn options (JSON text from the webauthn library) for a page's script, as
+    ``{"publicKey": …}``. The script asks with ``Accept: application/json``, so a refusal
+    answers in JSON too (``app._wants_html``)."""
+    return Response('{"publicKey":' + options + "}", media_type="application/json")
 
 
 def page(ctx: Ctx, template: str, context: dict[str, Any] | None = None, *,
