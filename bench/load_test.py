@@ -37,6 +37,9 @@ from rich.table import Table
 console = Console()
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "load test: a long pass phrase nobody uses"
+# Fixed keys: a database kept for --reuse must open with the next run's settings (the
+# pepper is otherwise made afresh in each run's var directory, and no password matches).
+KEYS = {"secret_key": "load-test", "password_pepper": "load-test-pepper"}
 ACCOUNTS = 20
 CHUNK = 100_000
 READS = ("search (page)", "search (API)", "object page", "object (API)", "dashboard (home)",
@@ -90,7 +93,7 @@ def seed(url: str, var: Path, n: int) -> None:
     from cyberhub.intel.synthetic import Generator, write_bundle
     from cyberhub.taxii import service as taxii
 
-    set_settings(Settings(database_url=url, var_dir=var, secret_key="load-test"))
+    set_settings(Settings(database_url=url, var_dir=var, **KEYS))
     migrate.upgrade(url)
     db = Database(url)
     system = access.system_viewer()
@@ -139,7 +142,7 @@ def plan(url: str, var: Path, path: Path, landscape: bool = False) -> None:
     from cyberhub.db import Database
     from cyberhub.taxii.models import TaxiiCollection
 
-    set_settings(Settings(database_url=url, var_dir=var, secret_key="load-test"))
+    set_settings(Settings(database_url=url, var_dir=var, **KEYS))
     db = Database(url)
     with db.transaction() as s:
         user = service.find_user(s, "analyst0@load.example")
@@ -167,7 +170,8 @@ class Hub:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "CYBERHUB_DATABASE_URL": url, "CYBERHUB_VAR_DIR": str(var),
-               "CYBERHUB_SECRET_KEY": "load-test", "CYBERHUB_LOG_LEVEL": "WARNING",
+               "CYBERHUB_SECRET_KEY": KEYS["secret_key"],
+               "CYBERHUB_PASSWORD_PEPPER": KEYS["password_pepper"], "CYBERHUB_LOG_LEVEL": "WARNING",
                "CYBERHUB_REDIS_URL": redis_url,
                "CYBERHUB_QUEUE_NAME": f"load-{uuid.uuid4().hex[:6]}"}
         # The hub's own log (errors with their tracebacks) for after the run.
