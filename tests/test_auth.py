@@ -390,3 +390,51 @@ def test_sessions_end_after_12_hours_or_30_idle_minutes(client: TestClient, data
                                                 - timedelta(minutes=1))).one()
         ws.expires_at = utcnow() - timedelta(seconds=1)
     assert _me(client, cookie) == 401
+
+
+def test_one_code_sent_twice_at_once_opens_one_session(database, community) -> None:  # type: ignore[no-untyped-def]
+    """The same TOTP code posted from two half-open sessions at the same moment: the
+    second waits for the first's lock, then finds the code's step used, so it is refused
+    as a replay (on PostgreSQL both used to read the old step and both got in)."""
+    import threading
+
+    from cyberhub.community.models import WebSession
+    from cyberhub.errors import InvalidInput
+    from tests.factories import PASSWORD, next_code
+
+    user = community.user(community.org(), email="twice-at-once@example.org")
+    community.enrol(user)
+    tokens = []
+    for _ in range(2):
+        with database.transaction() as s:
+            tokens.append(auth.sign_in(s, user.email, PASSWORD, ip=None,
+                                       user_agent=None).session_token)
+    code = next_code(user.email)
+    first = database.sessionmaker()
+    ws = auth.resolve_session(first, tokens[0])
+    assert ws is not None and not ws.fully_authenticated
+    auth.complete_second_factor(first, ws, code, ip=None)  # holds its locks until commit
+    outcome: list[str] = []
+
+    def second_browser() -> None:
+        with database.sessionmaker() as s:
+            other = auth.resolve_session(s, tokens[1])
+            assert other is not None
+            try:
+                auth.complete_second_factor(s, other, code, ip=None)
+                outcome.append("signed in")
+            except InvalidInput:
+                outcome.append("refused")
+            s.commit()
+
+    racer = threading.Thread(target=second_browser)
+    racer.start()
+    time.sleep(1.0)  # the second sign-in is now waiting for the first's lock
+    first.commit()
+    first.close()
+    racer.join(timeout=60)
+    assert outcome == ["refused"]
+    with database.transaction() as s:
+        full = s.scalars(select(WebSession).where(
+            WebSession.user_id == user.id, WebSession.fully_authenticated.is_(True))).all()
+        assert len(full) == 1

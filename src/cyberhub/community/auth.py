@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from cyberhub import audit
@@ -206,6 +206,8 @@ def complete_second_factor(session: Session, ws: WebSession, code: str, *,
     step = None
     if secret and user.totp_enabled:
         step = security.totp_match_step(secret, code, at=time.time(), last_step=user.totp_last_step)
+    if step is not None and not _use_step(session, user, step):
+        step = None  # the same code, sent at the same moment, opened the other session
     if step is None:
         replayed = bool(secret and user.totp_enabled and security.totp_match_step(
             secret, code, at=time.time(), last_step=None) is not None)
@@ -215,10 +217,21 @@ def complete_second_factor(session: Session, ws: WebSession, code: str, *,
             notices.account_changed(session, user, notices.TOTP_REPLAYED)
         raise InvalidInput(_("That code is not right. Enter the current 6-digit code from your "
                              "authenticator app."), details={"field": "code"}, keep_changes=True)
-    user.totp_last_step = step
     token = open_full_session(session, ws, ip=ip)
     audit.record(session, actor(user, ip), "signin.totp")
     return token
+
+
+def _use_step(session: Session, user: User, step: int) -> bool:
+    """Record ``step`` as the user's last TOTP step unless it is used already. A
+    conditional update: of two sign-ins sent at once with the same code, the second waits
+    for the first's row lock (PostgreSQL) or write lock (SQLite), then finds the step
+    taken, so one code opens one session."""
+    taken = session.execute(
+        update(User).where(User.id == user.id,
+                           or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session="fetch"))
+    return int(getattr(taken, "rowcount", 0) or 0) == 1
 
 
 def open_full_session(session: Session, ws: WebSession, *, ip: str | None) -> str:
