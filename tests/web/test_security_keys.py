@@ -734,7 +734,7 @@ def test_the_relying_party_is_the_hub_s_address(settings: Settings, public_url: 
 
 @pytest.mark.parametrize("request_origin", [
     "http://127.0.0.1:8000", "http://[::1]:8000", "http://testserver:port", "ftp://testserver",
-    "http://"])
+    "http://", "http://[::1:8000"])
 def test_an_address_keys_cannot_use_is_refused_not_a_500(settings: Settings,
                                                           request_origin: str) -> None:
     from cyberhub.community import keys

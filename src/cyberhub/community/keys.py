@@ -90,10 +90,10 @@ def relying_party(request_origin: str) -> RelyingParty:
     s = get_settings()
     try:
         parts = urlsplit(s.public_url.strip() or request_origin)
-        host, port = parts.hostname or "", parts.port
-    except ValueError:  # a port that is not a number, in a Host header or the setting
-        host, port = "", None
-    if parts.scheme not in ("http", "https") or not host:
+        scheme, host, port = parts.scheme, parts.hostname or "", parts.port
+    except ValueError:  # a bad port or IPv6 bracket, in a Host header or the setting
+        scheme, host, port = "", "", None
+    if scheme not in ("http", "https") or not host:
         raise InvalidInput(_("Security keys need the hub's address: ask the hub's operators "
                              "to set CYBERHUB_PUBLIC_URL."))
     try:
@@ -104,8 +104,8 @@ def relying_party(request_origin: str) -> RelyingParty:
         raise InvalidInput(_("Security keys work only when the hub is opened by its name, not "
                              "by an IP address (for example http://localhost:8000 rather than "
                              "http://127.0.0.1:8000). Open the hub by its name and try again."))
-    default_port = {"http": 80, "https": 443}[parts.scheme]
-    origin = f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
+    default_port = {"http": 80, "https": 443}[scheme]
+    origin = f"{scheme}://{host}" + (f":{port}" if port and port != default_port else "")
     return RelyingParty(id=host, origin=origin, name=s.hub_name)
 
 
