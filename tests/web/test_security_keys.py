@@ -26,6 +26,7 @@ from cyberhub.deps import SESSION_COOKIE
 from cyberhub.notifications.models import Notification
 from tests.factories import PASSWORD, Community, bearer, csrf_of, next_code
 from tests.soft_key import SoftKey, b64u, unb64u
+from tests.test_auth import _actions, _rows
 from tests.web.helpers import alert as raw_alert
 from tests.web.helpers import login, post
 
@@ -38,16 +39,6 @@ def alert(text: str) -> str:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _rows(database: Database, model: Any, *where: Any) -> list[Any]:
-    with database.transaction() as s:
-        return list(s.scalars(select(model).where(*where)))
-
-
-def _actions(database: Database) -> list[str]:
-    with database.transaction() as s:
-        return list(s.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
 
 
 def _notices(database: Database, user: User) -> list[str]:
