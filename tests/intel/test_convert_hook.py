@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 import pytest
@@ -14,59 +14,87 @@ from sqlalchemy import func, select
 from cyberhub.community.models import User
 from cyberhub.db import Database
 from cyberhub.errors import InvalidInput
-from cyberhub.formats import convert, piped
+from cyberhub.formats import convert
 from cyberhub.intel import importer, imports
 from cyberhub.intel.models import Import, ImportStatus, StixObject
 from tests.factories import Community
 
 
-def lines_to_stix(source: Path, target: BinaryIO,
+def lines_objects(source: Path, emit: convert.Emit,
                   context: convert.ConvertContext) -> list[convert.Notice]:
     """A toy format: one IPv4 address per line; a line that is not one is skipped."""
-    notices, objects = [], []
+    assert context.options == {"column": 1}
+    notices = []
     for index, line in enumerate(source.read_text().splitlines()):
         if line == "boom":
             raise convert.ConversionError(f"line {index + 1} explodes")
+        if line == "bug":  # a converter's own failure, not the source's
+            raise KeyError(line)
         if line == "invalid":  # an object the STIX validator refuses
-            objects.append({"type": "ipv4-addr", "spec_version": "2.1", "value": 7,
-                            "id": f"ipv4-addr--{uuid.uuid4()}"})
+            emit({"type": "ipv4-addr", "spec_version": "2.1", "value": 7,
+                  "id": f"ipv4-addr--{uuid.uuid4()}"})
             continue
         if not line[:1].isdigit():
             notices.append(convert.Notice(index, None, "", f"skipped {line!r}"))
             continue
-        objects.append({"type": "ipv4-addr", "spec_version": "2.1", "value": line,
-                        "id": f"ipv4-addr--{uuid.uuid5(uuid.NAMESPACE_URL, line)}"})
-    # The objects before the header, which a bundle may do: read from a pipe, the header
-    # check then reads the whole and the reader reads it again.
+        emit({"type": "ipv4-addr", "spec_version": "2.1", "value": line,
+              "id": f"ipv4-addr--{uuid.uuid5(uuid.NAMESPACE_URL, line)}"})
+    return notices
+
+
+def lines_to_stix(source: Path, target: BinaryIO,
+                  context: convert.ConvertContext) -> list[convert.Notice]:
+    """The toy format written as a bundle, the objects before the header, which a bundle
+    may do (the header check then reads the whole file)."""
+    objects: list[dict[str, Any]] = []
+    notices = lines_objects(source, objects.append, context)
     target.write(orjson.dumps({"objects": objects, "type": "bundle",
                                "id": f"bundle--{uuid.uuid4()}"}))
-    assert context.options == {"column": 1}
     return notices
+
+
+def _more() -> list[dict[str, Any]]:
+    """More than a batch of the importer of valid objects."""
+    return [{"type": "ipv4-addr", "spec_version": "2.1", "value": f"192.0.2.{n % 250}",
+             "id": f"ipv4-addr--{uuid.uuid4()}"} for n in range(importer.BATCH + 500)]
 
 
 def too_deep_then_more(source: Path, target: BinaryIO,
                        context: convert.ConvertContext) -> list[convert.Notice]:
-    """A bundle whose first object nests too deep for the reader, then far more than a
-    pipe holds: piped, the reader stops while this still writes."""
+    """A bundle whose first object nests too deep for the reader, then more objects."""
     target.write(b'{"type": "bundle", "id": "bundle--' + str(uuid.uuid4()).encode()
                  + b'", "objects": [' + b'{"a": ' * 70 + b"1" + b"}" * 70)
-    more = b", " + orjson.dumps({"type": "ipv4-addr", "spec_version": "2.1",
-                                 "value": "192.0.2.1", "id": f"ipv4-addr--{uuid.uuid4()}"})
-    for _ in range(100_000):
-        target.write(more)
+    for obj in _more():
+        target.write(b", " + orjson.dumps(obj))
     target.write(b"]}")
     return []
 
 
-@pytest.fixture(params=["file", "pipe"])
-def lines_format(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The toy format, converted into a file before the import, or while it imports
-    (formats/piped.py, as large sources of formats that report progress are)."""
+def too_deep_objects(source: Path, emit: convert.Emit,
+                     context: convert.ConvertContext) -> list[convert.Notice]:
+    """An object that nests too deep, made by a converter, then more objects."""
+    deep: dict[str, Any] = {"a": 1}
+    for _ in range(69):
+        deep = {"a": deep}
+    emit({"type": "x-deep", "spec_version": "2.1", "id": f"x-deep--{uuid.uuid4()}",
+          "nested": deep})
+    for obj in _more():
+        emit(obj)
+    return []
+
+
+@pytest.fixture(params=["file", "streamed"])
+def lines_format(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The toy format, converted into a file before the import, or while it imports, its
+    objects validated as they are made (importer.import_converted, as large sources of
+    formats with an object converter are)."""
     monkeypatch.setitem(convert._CONVERTERS, "lines", f"{__name__}:lines_to_stix")
-    if request.param == "pipe":
-        monkeypatch.setattr(convert, "PIPED", convert.PIPED | {"lines"})
+    if request.param == "streamed":
+        monkeypatch.setitem(convert._OBJECT_CONVERTERS, "lines", f"{__name__}:lines_objects")
         monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 0)
-        monkeypatch.setattr(piped, "available", lambda: True)
+        monkeypatch.setattr(importer, "two_cores", lambda: True)
+        monkeypatch.setattr(imports, "_convert", None)  # never into a file
+    return str(request.param)
 
 
 @pytest.fixture
@@ -111,6 +139,15 @@ def test_an_unreadable_source_fails_with_the_converters_message(database, commun
     assert stored(database) == 0
 
 
+def test_a_converter_that_fails_stores_nothing_and_says_so(database, community, member,
+                                                            lines_format, tmp_path, caplog):
+    job = run_lines(database, community, member, "192.0.2.1\nbug\n", tmp_path)
+    assert job.status is ImportStatus.FAILED
+    assert job.message.startswith("The import failed unexpectedly and nothing was stored.")
+    assert "KeyError: 'bug'" in caplog.text, "the cause is in the hub's log"
+    assert stored(database) == 0
+
+
 def test_strict_mode_rejects_a_converted_file_with_an_invalid_object(
         database, community, member, lines_format, tmp_path):
     text = "192.0.2.1\ninvalid\n192.0.2.2\n"
@@ -122,11 +159,19 @@ def test_strict_mode_rejects_a_converted_file_with_an_invalid_object(
     assert stored(database) == 2
 
 
-def test_a_reader_that_stops_early_stops_the_converter(database, community, member,
-                                                       lines_format, monkeypatch, tmp_path):
+def test_an_object_nested_too_deep_is_refused_and_nothing_stored(
+        database, community, member, lines_format, monkeypatch, tmp_path):
     monkeypatch.setitem(convert._CONVERTERS, "lines", f"{__name__}:too_deep_then_more")
-    job = run_lines(database, community, member, "", tmp_path)
-    assert job.status is ImportStatus.FAILED and "deeper than" in job.message, job.message
+    if lines_format == "file":  # the bundle's reader refuses the file before decoding
+        job = run_lines(database, community, member, "", tmp_path)
+        assert job.status is ImportStatus.FAILED and "deeper than" in job.message, job.message
+    else:  # the object a converter made, alone; strict mode then rejects the import
+        monkeypatch.setitem(convert._OBJECT_CONVERTERS, "lines",
+                            f"{__name__}:too_deep_objects")
+        job = run_lines(database, community, member, "", tmp_path)
+        assert job.status is ImportStatus.REJECTED, job.message
+        assert job.objects_invalid == 1 and job.objects_seen == importer.BATCH + 501
+        assert "nests deeper than 62 levels" in job.errors[0]["message"]
     assert stored(database) == 0
 
 

@@ -6,9 +6,14 @@ A converter streams: it reads the source and writes the bundle to ``target`` wit
 holding either whole. It raises ``ConversionError`` when the file as a whole cannot be
 read (the import fails, nothing is stored) and returns ``Notice`` items for what it
 kept but wants the user to know (an unknown MISP attribute type kept as a custom
-property, a CSV row skipped because its value is empty…). The target may be a pipe that
-the import reads as it fills (``PIPED``): what a converter wrote before it raises is
-then already on its way, and the import, one transaction, is rolled back.
+property, a CSV row skipped because its value is empty…).
+
+A format may also have an *object converter* (``STREAMED``), which hands each object to
+a function as it makes it instead of writing JSON: a large source of that format is
+converted inside the importer's reading process, each object validated and prepared as
+it is made (``intel/importer.py``, ``import_converted``), while the first process
+stores. What it handed over before it raises is then already stored in the import's one
+transaction, which is rolled back.
 
 Converters are registered below by dotted path and imported on first use, so a format's
 dependencies load only when someone imports that format.
@@ -51,12 +56,21 @@ class ConvertContext:
     # Format-specific choices made when the import was started (a CSV column mapping…).
     options: Mapping[str, Any] = field(default_factory=dict)
     # Told the share of the source read so far (0–1) as the converter goes, by the
-    # converters of PIPED formats: the import's progress while it converts (piped.py).
+    # object converters (STREAMED): the import's progress while it converts.
     progress: Callable[[float], None] | None = None
 
 
 class Converter(Protocol):
     def __call__(self, source: Path, target: BinaryIO,
+                 context: ConvertContext) -> list[Notice]: ...
+
+
+# Receives each STIX object an object converter makes, which is not changed afterwards.
+Emit = Callable[[dict[str, Any]], None]
+
+
+class ObjectConverter(Protocol):
+    def __call__(self, source: Path, emit: Emit,
                  context: ConvertContext) -> list[Notice]: ...
 
 
@@ -68,9 +82,12 @@ _CONVERTERS: dict[str, str] = {
 }
 
 
-# Formats whose converter reports its progress (ConvertContext.progress): a large source
-# of theirs is converted while the import stores, through a pipe (piped.py), not before.
-PIPED: frozenset[str] = frozenset({"misp"})
+# Formats that also have an object converter, which reports its progress
+# (ConvertContext.progress): a large source of theirs is converted while the import
+# stores, each object validated as it is made, and no bundle is written.
+_OBJECT_CONVERTERS: dict[str, str] = {
+    "misp": "cyberhub.formats.misp.to_stix:objects",
+}
 
 
 # Formats whose options the hub itself prepares (the free-text values an analyst ticked
@@ -88,6 +105,20 @@ def file_formats() -> tuple[str, ...]:
 
 
 def converter_for(fmt: str) -> Converter:
-    module, _, function = _CONVERTERS[fmt].partition(":")
-    found: Converter = getattr(importlib.import_module(module), function)
+    found: Converter = _load(_CONVERTERS[fmt])
     return found
+
+
+def streamed(fmt: str) -> bool:
+    """Whether the format has an object converter."""
+    return fmt in _OBJECT_CONVERTERS
+
+
+def object_converter_for(fmt: str) -> ObjectConverter:
+    found: ObjectConverter = _load(_OBJECT_CONVERTERS[fmt])
+    return found
+
+
+def _load(path: str) -> Any:
+    module, _, function = path.partition(":")
+    return getattr(importlib.import_module(module), function)

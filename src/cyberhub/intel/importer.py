@@ -20,12 +20,14 @@ import multiprocessing
 import os
 import re
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
-from typing import Any, BinaryIO, NamedTuple, cast
+from pathlib import Path
+from typing import Any, BinaryIO, NamedTuple
 
 import ijson
 import orjson
@@ -37,6 +39,8 @@ from cyberhub.access import Viewer
 from cyberhub.audience import Audience
 from cyberhub.community.models import Organisation
 from cyberhub.db import new_id, utcnow
+from cyberhub.formats import convert
+from cyberhub.formats.convert import ConversionError, ConvertContext, Notice
 from cyberhub.formats.stix.validate import validate_object
 from cyberhub.i18n import _, format_number
 from cyberhub.intel import bulk, search_index
@@ -378,35 +382,6 @@ class _BundleReader:
                 raise _NotJSON(f"expected ',' or ']' at byte {self._at() - 1}")
 
 
-class _Rewindable:
-    """A pipe that check_bundle may rewind once: what it read is kept and read again.
-    It reads the header only, which a bundle's writer puts before the objects."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.kept = bytearray()
-        self.replay: memoryview | None = None  # once rewound, the kept bytes to read again
-
-    def read(self, size: int = -1) -> bytes:
-        if self.replay is None:
-            data = self.raw.read(size)
-            self.kept += data
-            if len(self.kept) > MAX_STREAMED_OBJECT_BYTES:
-                raise ImportFileError(_("The bundle's objects come before its type and id; "
-                                        "a converted bundle never does. Nothing was stored."))
-            return data
-        if not self.replay:
-            return self.raw.read(size)
-        n = len(self.replay) if size < 0 else size
-        data, self.replay = bytes(self.replay[:n]), self.replay[n:]
-        return data
-
-    def seek(self, offset: int) -> None:
-        assert offset == 0 and self.replay is None
-        self.replay = memoryview(bytes(self.kept))
-        self.kept = bytearray()
-
-
 def check_bundle(stream: BinaryIO) -> None:
     """Check the top level: a JSON object with type "bundle" and an "objects" array.
 
@@ -564,6 +539,11 @@ def prepare(index: int, obj: Any, default_tlp: TLP,
     if len(data) > MAX_OBJECT_BYTES:
         return index, sid, [("", _("The object is larger than %(n)s bytes.")
                              % {"n": format_number(MAX_OBJECT_BYTES)})]
+    # A bundle's reader refuses deeper nesting before it decodes; an object a converter
+    # made was never read, and is refused here (2 levels: the bundle and its array).
+    if data.count(b"{") + data.count(b"[") > MAX_DEPTH - 2 and _depth(obj) > MAX_DEPTH - 2:
+        return index, sid, [("", _("The object nests deeper than %(n)d levels; STIX objects "
+                                   "never do.") % {"n": MAX_DEPTH - 2})]
     assert sid is not None
     text = data.decode()
     name = obj.get("name") if isinstance(obj.get("name"), str) else obj.get("value")
@@ -588,11 +568,20 @@ def prepare(index: int, obj: Any, default_tlp: TLP,
         name=name[:MAX_NAME] if isinstance(name, str) else None,
         description=description[:MAX_DESCRIPTION] if isinstance(description, str) else None,
         confidence=confidence if isinstance(confidence, int) else None,
-        labels=labels if isinstance(labels, list) else [], data=text,
+        labels=list(labels) if isinstance(labels, list) else [], data=text,
         tlp=default_tlp if markings is None else tlp_of(markings, default_tlp),
         pap=pap_named(text),
         values=[(k, v, value_key(k, v)) for k, v in values_of(obj)],
         edges=[(src[:300], dst[:300], kind) for src, dst, kind in _edges(obj, sid)])
+
+
+def _depth(value: Any) -> int:
+    """How deep a decoded JSON value nests (a scalar: 0)."""
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
 
 
 @contextlib.contextmanager
@@ -612,23 +601,13 @@ def _prepare_file(path: str | int, default_tlp: TLP, foreign_identities: frozens
     """Runs in a separate process: read, validate and prepare, batch after batch.
 
     ``path`` is a file, or the read end of a pipe a converter writes into, whose header
-    is checked here, where it is read. Sends ("batch", bytes_read, items) messages, then
-    ("done", bytes_read) or ("error", message). The parent stores while this prepares
-    the next batch, so both cores work on one import."""
-    # The read end belongs to the parent: held here too (fork inherits it), a parent that
-    # is killed would leave this process blocked on a full pipe for ever, holding the
-    # database open; closed, its next send fails and it ends.
-    if parent_end is not None:
-        parent_end.close()
-    gc.set_threshold(GC_YOUNG_THRESHOLD)  # this process only imports (see the constant)
-    i18n.set_locale(locale)  # its problems are written in the language of the import
+    Sends ("batch", bytes_read, items) messages, then ("done", bytes_read, []) or
+    ("error", message). The parent stores while this prepares the next batch, so both
+    cores work on one import."""
+    _child_starts(locale, parent_end)
     try:
         with open(path, "rb") as file:
-            raw: BinaryIO = file
-            if isinstance(path, int):
-                raw = cast(BinaryIO, _Rewindable(file))  # all the readers ask of a file
-                check_bundle(raw)
-            reader = _BundleReader(raw)
+            reader = _BundleReader(file)
             batch: list[Prepared | Refusal] = []
             for index, obj in enumerate(reader.objects()):
                 batch.append(prepare(index, obj, default_tlp, foreign_identities))
@@ -637,11 +616,63 @@ def _prepare_file(path: str | int, default_tlp: TLP, foreign_identities: frozens
                     batch = []
             if batch:
                 conn.send(("batch", reader.count, batch))
-            conn.send(("done", reader.count))
+            conn.send(("done", reader.count, []))
     except ImportFileError as exc:
         conn.send(("error", str(exc)))
     except BaseException as exc:  # the parent must hear of any failure, or it would wait
         conn.send(("error", f"The import's reader failed: {exc!r}"))
+    finally:
+        conn.close()
+
+
+def _child_starts(locale: str, parent_end: Connection | None) -> None:
+    """What a reading process does first."""
+    # The parent's receiving end: held here too (fork inherits it), a parent that is
+    # killed would leave this process blocked on a full pipe for ever, holding the
+    # database open; closed, its next send fails and it ends.
+    if parent_end is not None:
+        parent_end.close()
+    gc.set_threshold(GC_YOUNG_THRESHOLD)  # this process only imports (see the constant)
+    i18n.set_locale(locale)  # its problems are written in the language of the import
+
+
+def _prepare_converted(fmt: str, source: Path, context: ConvertContext, size: int,
+                       default_tlp: TLP, foreign_identities: frozenset[str],
+                       conn: Connection, locale: str = "en",
+                       parent_end: Connection | None = None) -> None:
+    """Runs in a separate process: convert, and validate and prepare each object as the
+    converter makes it, batch after batch (no bundle is written or read again).
+
+    Sends what _prepare_file sends, the share of ``size`` converted standing for the
+    bytes read, and the converter's notices with "done"; ("error", message) for the
+    converter's ConversionError, ("crash", traceback) for any other failure."""
+    _child_starts(locale, parent_end)
+    share = 0.0
+    batch: list[Prepared | Refusal] = []
+    made = 0
+
+    def progress(value: float) -> None:
+        nonlocal share
+        share = value
+
+    def emit(obj: dict[str, Any]) -> None:
+        nonlocal batch, made
+        batch.append(prepare(made, obj, default_tlp, foreign_identities))
+        made += 1
+        if len(batch) >= BATCH:
+            conn.send(("batch", int(size * share), batch))
+            batch = []
+
+    try:
+        notices = convert.object_converter_for(fmt)(
+            source, emit, replace(context, progress=progress))
+        if batch:
+            conn.send(("batch", int(size * share), batch))
+        conn.send(("done", size, notices))
+    except ConversionError as exc:
+        conn.send(("error", str(exc)))
+    except BaseException:  # the parent must hear of any failure, or it would wait
+        conn.send(("crash", f"The {fmt} converter failed:\n{traceback.format_exc()}"))
     finally:
         conn.close()
 
@@ -742,6 +773,7 @@ class _Importer:
             org_identity_id(oid) for oid in session.scalars(select(Organisation.id))
             if oid != self.org_id)
         self.last_progress = 0.0
+        self.notices: list[Notice] = []  # a converter's, when it runs in the reader
         self.ids = _IdMaker()
         self.audience_rows: list[tuple[str, uuid.UUID]] = (
             [("org_id", i) for i in settings.audience.org_ids]
@@ -750,8 +782,8 @@ class _Importer:
 
     # ------------------------------------------------------------------ driving
 
-    def run(self, stream: BinaryIO | int) -> ImportResult:
-        if not isinstance(stream, int):  # a pipe's header is checked where it is read
+    def run(self, stream: BinaryIO | Conversion) -> ImportResult:
+        if not isinstance(stream, Conversion):
             check_bundle(stream)
         dialect = self.session.get_bind().dialect.name
         self.db = _DriverValues(dialect, self.s, self.org_id, self.user_id)
@@ -774,13 +806,15 @@ class _Importer:
             if dialect == "sqlite":
                 self.session.execute(text("PRAGMA cache_size = -2000"))
 
-    def _run(self, stream: BinaryIO | int) -> ImportResult:
-        if isinstance(stream, int):
-            return self._run_parallel(stream)
+    def _run(self, stream: BinaryIO | Conversion) -> ImportResult:
+        if isinstance(stream, Conversion):
+            return self._run_parallel(_prepare_converted, (
+                stream.fmt, stream.source, stream.context, stream.size, self.s.tlp,
+                self.foreign_identities))
         path = getattr(stream, "name", None)
         if (isinstance(path, str) and PARALLEL_MIN_BYTES >= 0
-                and file_size(stream) >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1):
-            return self._run_parallel(path)
+                and file_size(stream) >= PARALLEL_MIN_BYTES and two_cores()):
+            return self._run_parallel(_prepare_file, (path, self.s.tlp, self.foreign_identities))
         reader = _BundleReader(stream)
         batch: list[tuple[int, Any]] = []
         for index, obj in enumerate(reader.objects()):
@@ -799,15 +833,17 @@ class _Importer:
         self._report(force=True)
         return self.result
 
-    def _run_parallel(self, path: str | int) -> ImportResult:
+    def _run_parallel(self, target: Callable[..., None], args: tuple[Any, ...]
+                      ) -> ImportResult:
+        """Store what ``target`` prepares in a second process (_prepare_file or
+        _prepare_converted, given ``args``), batch after batch."""
         # fork: the child needs no re-import and never re-runs the parent's main module;
-        # it touches nothing of the parent's but the file it is given.
+        # it touches nothing of the parent's but what it is given.
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         context: Any = multiprocessing.get_context(method)
         receive, send = context.Pipe(duplex=False)
-        child = context.Process(target=_prepare_file, daemon=True,
-                                args=(path, self.s.tlp, self.foreign_identities, send,
-                                      i18n.get_locale(), receive))
+        child = context.Process(target=target, daemon=True,
+                                args=(*args, send, i18n.get_locale(), receive))
         child.start()
         send.close()
         try:
@@ -826,9 +862,12 @@ class _Importer:
                     self._report()
                 elif message[0] == "done":
                     self.result.counts.bytes_done = message[1]
+                    self.notices = message[2]
                     break
-                else:
+                elif message[0] == "error":
                     raise ImportFileError(message[1])
+                else:  # a converter's failure that is not the source's: the operators' log
+                    raise RuntimeError(message[1])
         finally:
             receive.close()
             child.join(timeout=5)
@@ -1188,12 +1227,30 @@ def import_stix(session: Session, stream: BinaryIO, settings: ImportSettings,
     return _Importer(session, settings, progress).run(stream)
 
 
-def import_stix_pipe(session: Session, fd: int, settings: ImportSettings,
-                     progress: Progress | None = None) -> ImportResult:
-    """Import the bundle a converter writes into a pipe (``fd``, its read end, which the
-    caller keeps and closes): read and prepared in a second process as it arrives, stored
-    here, as ``import_stix`` does with a large file."""
-    return _Importer(session, settings, progress).run(fd)
+@dataclass(frozen=True)
+class Conversion:
+    """A source to convert (with the format's object converter) while it is imported."""
+
+    fmt: str
+    source: Path
+    context: ConvertContext
+    size: int  # the source's bytes, against which progress is reported
+
+
+def two_cores() -> bool:
+    """Whether a second process can prepare while this one stores."""
+    return (os.cpu_count() or 1) > 1
+
+
+def import_converted(session: Session, conversion: Conversion, settings: ImportSettings,
+                     progress: Progress | None = None) -> tuple[ImportResult, list[Notice]]:
+    """Import what a format's object converter makes of a source, inside the caller's
+    transaction: converted, validated and prepared in a second process as it is made,
+    stored here. Returns the converter's notices too. Raises ImportFileError with the
+    converter's message when the source cannot be read (the caller rolls back)."""
+    importer = _Importer(session, settings, progress)
+    result = importer.run(conversion)
+    return result, importer.notices
 
 
 def file_size(stream: BinaryIO) -> int:

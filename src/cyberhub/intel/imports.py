@@ -33,16 +33,17 @@ from cyberhub.community.validation import refuse_nul
 from cyberhub.config import get_settings
 from cyberhub.db import Database, utcnow
 from cyberhub.errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
-from cyberhub.formats import convert, piped
+from cyberhub.formats import convert
 from cyberhub.i18n import _, ngettext
 from cyberhub.intel import importer
 from cyberhub.intel.importer import (
+    Conversion,
     ImportCounts,
     ImportFileError,
     ImportResult,
     ImportSettings,
+    import_converted,
     import_stix,
-    import_stix_pipe,
 )
 from cyberhub.intel.markings import org_identity_id
 from cyberhub.intel.models import Import, ImportStatus
@@ -316,27 +317,19 @@ def _load(path: str) -> Callable[[Session, uuid.UUID, uuid.UUID], list[convert.N
 
 
 def _piped(fmt: str, size: int) -> bool:
-    """Convert while importing (formats/piped.py) when the source is large enough for the
-    importer's second process, and the format reports its progress."""
-    return (fmt in convert.PIPED and piped.available()
+    """Convert while importing (importer.import_converted) when the format has an object
+    converter and the source is large enough for the importer's second process."""
+    return (convert.streamed(fmt) and importer.two_cores()
             and 0 <= importer.PARALLEL_MIN_BYTES <= size)
 
 
 def _import_piped(session: Session, fmt: str, source: Path, context: convert.ConvertContext,
                   settings: ImportSettings, report: Callable[[ImportCounts], None],
                   total: int) -> tuple[ImportResult, list[convert.Notice]]:
-    """Convert the source while the importer reads the bundle; progress is the share of
-    the source the converter has read."""
-    with piped.PipedConversion(fmt, source, context) as conversion:
-        def progress(counts: ImportCounts) -> None:
-            report(replace(counts, bytes_done=int(total * conversion.share())))
-
-        try:
-            outcome = import_stix_pipe(session, conversion.fd, settings, progress)
-        except ImportFileError:
-            conversion.finish()  # its ConversionError explains a bundle cut short
-            raise
-        notices = conversion.finish()
+    """Convert the source while the importer stores; progress is the share of the
+    source converted."""
+    outcome, notices = import_converted(session, Conversion(fmt, source, context, total),
+                                        settings, report)
     outcome.counts.bytes_done = total
     return outcome, notices
 

@@ -1,6 +1,7 @@
-"""A large MISP source is converted while it is imported (the converter writes into a
-pipe the importer reads): what it stores, reports and refuses must be what converting to
-a file first gives. Both paths are forced here on small feeds, on both engines."""
+"""A large MISP source is converted while it is imported (the converter runs in the
+importer's reading process, which validates each object as it is made): what it stores,
+reports and refuses must be what converting to a file first gives. Both paths are forced
+here on small feeds, on both engines."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from sqlalchemy import select
 
 from cyberhub.community.models import User
 from cyberhub.db import Database
-from cyberhub.formats import piped
 from cyberhub.intel import importer, imports
 from cyberhub.intel.importer import ImportCounts
 from cyberhub.intel.models import Import, ImportStatus, ObservableValue, StixObject, StixRef
@@ -71,7 +71,7 @@ def pipe_always(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("converted into a file")
 
     monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(piped, "available", lambda: True)
+    monkeypatch.setattr(importer, "two_cores", lambda: True)
     monkeypatch.setattr(imports, "_convert", no_file)
 
 

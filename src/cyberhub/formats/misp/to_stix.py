@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
-from cyberhub.formats.convert import ConversionError, ConvertContext, Notice
+from cyberhub.formats.convert import ConversionError, ConvertContext, Emit, Notice
 from cyberhub.formats.misp import reader
 from cyberhub.formats.misp.mapping import (
     PATTERN_TYPES,
@@ -206,21 +206,14 @@ def _stricter_tlp(a: TLP | None, b: TLP | None) -> TLP | None:
 
 
 class _Bundle:
-    """Writes the bundle: objects as they come, definitions once, observables once."""
+    """Hands the objects on as they come: definitions once, observables once."""
 
-    def __init__(self, target: BinaryIO) -> None:
-        self.target = target
-        self.count = 0
+    def __init__(self, emit: Emit) -> None:
+        self.emit = emit
         self.written: set[str] = set()  # ids of observables, definitions, clusters
-        self.buffer: list[bytes] = []
-        target.write(b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode()
-                     + b'","objects":[')
 
     def add(self, obj: dict[str, Any]) -> None:
-        self.buffer.append(orjson.dumps(obj))
-        self.count += 1
-        if len(self.buffer) >= 512:
-            self.flush()
+        self.emit(obj)
 
     def once(self, obj: dict[str, Any]) -> bool:
         oid = obj["id"]
@@ -238,6 +231,23 @@ class _Bundle:
             if definition is not None:
                 self.written.add(ref)
                 self.add(dict(definition))
+
+
+class _JSONBundle:
+    """Writes the objects handed to it as one bundle's JSON, in runs of encoded objects."""
+
+    def __init__(self, target: BinaryIO) -> None:
+        self.target = target
+        self.count = 0
+        self.buffer: list[bytes] = []
+        target.write(b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode()
+                     + b'","objects":[')
+
+    def add(self, obj: dict[str, Any]) -> None:
+        self.buffer.append(orjson.dumps(obj))
+        self.count += 1
+        if len(self.buffer) >= 512:
+            self.flush()
 
     def flush(self) -> None:
         if self.buffer:
@@ -273,16 +283,24 @@ def convert(source: Path, target: BinaryIO, context: ConvertContext) -> list[Not
     """The ``misp`` converter: MISP event JSON or a MISP feed → one STIX 2.1 bundle.
 
     Options: ``since`` (a feed's manifest timestamp: only newer events are read)."""
+    bundle = _JSONBundle(target)
+    notices = objects(source, bundle.add, context)
+    bundle.close()
+    return notices
+
+
+def objects(source: Path, emit: Emit, context: ConvertContext) -> list[Notice]:
+    """The same conversion, each STIX object handed to ``emit`` as it is made (and not
+    changed afterwards): a large source is converted where the import validates."""
     since_option = context.options.get("since")
     since = int(since_option) if isinstance(since_option, (int, str)) and str(
         since_option).isdigit() else None
-    bundle = _Bundle(target)
+    bundle = _Bundle(emit)
     notices = _Notices()
     share = _Share(context.progress)
     for index, event in enumerate(reader.events(source, since=since, progress=share.read)):
         _Event(index, event, context, bundle, notices, share).convert()
     share.finish()
-    bundle.close()
     return notices.result()
 
 
