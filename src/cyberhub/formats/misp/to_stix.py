@@ -57,7 +57,7 @@ from cyberhub.refdata.taxonomies import (
 )
 from cyberhub.sharing import PAP, TLP
 
-__all__ = ["MISP_NAMESPACE", "convert", "sharing_group_marking_id"]
+__all__ = ["MISP_NAMESPACE", "convert", "objects", "sharing_group_marking_id"]
 
 # Ids this converter derives (relationships, sharing groups, items without a uuid).
 MISP_NAMESPACE: Final = uuid.UUID("3b4c1a5e-6f2d-5d0a-8e4b-9c7f1e2d3a40")
@@ -127,10 +127,17 @@ def _iso(value: Any) -> str | None:
         return None
 
 
+# A UUID in the form str(uuid.UUID(…)) gives, of RFC 4122 versions 1-5: taken as it is.
+_PLAIN_UUID: Final = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
 def _uuid(value: Any) -> str | None:
     """A MISP uuid as a STIX id's UUID: as it is when RFC 4122, else derived from it."""
     if not isinstance(value, str):
         return None
+    if _PLAIN_UUID.fullmatch(value):  # nearly every one: no UUID object needed
+        return value
     try:
         parsed = uuid.UUID(value)
     except ValueError:
