@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+import threading
 import time
 from typing import Any
 
@@ -321,6 +324,45 @@ def test_a_new_password_is_stored_peppered_and_verifies(settings: Settings) -> N
     # argon2id of the bare password does not match: what is hashed is the keyed HMAC.
     with pytest.raises(VerifyMismatchError):
         security._hasher().verify(stored.removeprefix(security.PEPPER_MARK), PASSWORD)
+
+
+def test_passwords_are_hashed_at_a_lower_priority_than_requests(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A burst of sign-ins must not starve page reads on the same cores: Argon2id runs on
+    threads whose scheduling priority is below the caller's, and answers the same."""
+    def priority() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    seen: list[tuple[str, int]] = []
+    real = security._hasher()
+
+    class Recording:
+        def hash(self, secret: bytes) -> str:
+            seen.append((threading.current_thread().name, priority()))
+            return real.hash(secret)
+
+        def verify(self, hashed: str, secret: bytes) -> bool:
+            seen.append((threading.current_thread().name, priority()))
+            return real.verify(hashed, secret)
+
+    monkeypatch.setattr(security, "_hasher", lambda: Recording())
+    stored = security.hash_password(PASSWORD)
+    assert security.verify_password(stored, PASSWORD)
+    assert not security.verify_password(stored, PASSWORD + "!")
+    assert len(seen) == 3
+    for name, nice in seen:
+        assert name.startswith("password-hash")
+        assert nice == min(19, priority() + security.HASHING_NICENESS)
+    assert priority() < 19  # the caller's own priority is untouched
+
+
+def test_a_forked_process_hashes_on_threads_of_its_own(settings: Settings) -> None:
+    """Threads do not survive a fork (import processes are forked): a child that inherits
+    the parent's hashing pool must make its own rather than wait on threads it lacks."""
+    stored = security.hash_password(PASSWORD)
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        assert pool.apply_async(security.verify_password, (stored, PASSWORD)).get(timeout=60)
 
 
 def test_a_stored_hash_does_not_verify_without_the_pepper(settings: Settings) -> None:

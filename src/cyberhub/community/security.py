@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
+import os
 import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
+from typing import Final, TypeVar
 
 import pyotp
 from argon2 import PasswordHasher, Type
@@ -63,22 +68,61 @@ def _peppered(password: str) -> bytes:
     return base64.b64encode(hmac.digest(_pepper(), password.encode(), "sha256"))
 
 
+# Argon2id costs a fifth of a second of CPU by design. It runs on a few threads of lower
+# scheduling priority (on Linux, nice is per thread), so that a burst of sign-ins waits on
+# itself instead of slowing every page read that shares the cores with it.
+HASHING_NICENESS: Final = 10
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _lower_priority() -> None:
+    tid = threading.get_native_id()
+    # Where threads have no priority of their own, hashing keeps the usual one.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, tid,
+                       min(19, os.getpriority(os.PRIO_PROCESS, tid) + HASHING_NICENESS))
+
+
+def _hashing_pool() -> ThreadPoolExecutor:
+    """This process's hashing threads (made anew after a fork: threads do not follow)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(
+                max_workers=os.cpu_count() or 2, thread_name_prefix="password-hash",
+                initializer=_lower_priority))
+        return _pool[1]
+
+
+_T = TypeVar("_T")
+
+
+def _at_low_priority(work: Callable[[], _T]) -> _T:
+    return _hashing_pool().submit(work).result()
+
+
 def hash_password(password: str) -> str:
-    return PEPPER_MARK + _hasher().hash(_peppered(password))
+    peppered = _peppered(password)
+    return PEPPER_MARK + _at_low_priority(lambda: _hasher().hash(peppered))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether ``password`` is the one hashed; with no hash (an unknown user) a dummy
     hash is checked all the same, so that answer costs the same time as a wrong password."""
     stored = password_hash or _dummy_hash()
-    try:
-        if stored.startswith(PEPPER_MARK):
-            ok = _hasher().verify(stored[len(PEPPER_MARK):], _peppered(password))
-        else:  # made before the pepper: upgraded at the next sign-in (needs_rehash)
-            ok = _hasher().verify(stored, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-    return ok and bool(password_hash)
+    if stored.startswith(PEPPER_MARK):
+        hashed, secret = stored[len(PEPPER_MARK):], _peppered(password)
+    else:  # made before the pepper: upgraded at the next sign-in (needs_rehash)
+        hashed, secret = stored, password.encode()
+
+    def check() -> bool:
+        try:
+            return _hasher().verify(hashed, secret)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return _at_low_priority(check) and bool(password_hash)
 
 
 def needs_rehash(password_hash: str) -> bool:
