@@ -31,6 +31,9 @@ from tests.factories import Community
 ROOT = Path(__file__).resolve().parent.parent
 # The command line speaks the shell's language: the suite expects English.
 os.environ["LANGUAGE"] = "en"
+# Tests post forms the instant they fetch them: the minimum time a person takes to fill
+# in a form (web.pace) is off unless a test turns it on (tests/web/test_form_pace.py).
+os.environ["CYBERHUB_MIN_FORM_SECONDS"] = "0"
 # Background jobs run in-process, right after the transaction that queued them commits.
 jobs.huey.immediate = True
 # Property tests assert behaviour, never speed: no per-example deadline and no "too

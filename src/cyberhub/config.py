@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     session_max_hours: int = 12
     signin_max_failures: int = 5
     signin_window_minutes: int = 15
+    # ASVS 4.0.3 V11.1.2: the web forms bots abuse most (sign-in, a victim's report, the
+    # create forms) are refused when sent sooner than this many seconds after the page
+    # showed them (cyberhub.web.pace); 0 turns the check off. The API is not affected.
+    min_form_seconds: float = Field(default=2.0, ge=0, le=600)
     password_min_length: int = 12
     # ASVS 4.0.3 V2.3.1: a password an administrator sets for someone else is one-time:
     # changed at first sign-in, and refused once this many hours have passed unused.

@@ -12,7 +12,7 @@ from cyberhub.config import get_settings
 from cyberhub.deps import SESSION_COOKIE, Ctx, WebCtx
 from cyberhub.errors import NotAuthenticated
 from cyberhub.i18n import _
-from cyberhub.web import cookies
+from cyberhub.web import cookies, pace
 from cyberhub.web.common import json_options, page, redirect, request_origin, safe_next
 
 router = APIRouter()
@@ -32,11 +32,12 @@ def signin_form(ctx: WebCtx, next: str = "/") -> Response:
 
 
 @router.post("/signin")
-def signin(ctx: WebCtx, email: Annotated[str, Form(max_length=254)],
+def signin(ctx: WebCtx, stamp: pace.FormStamp, email: Annotated[str, Form(max_length=254)],
            password: Annotated[str, Form(max_length=1024)],
            next: Annotated[str, Form(max_length=500)] = "/") -> Response:
     ctx.request.state.error_template = "community/signin.html"
     ctx.request.state.page_context = {"email": email, "next": safe_next(next)}
+    pace.check(ctx, stamp)
     result = auth.sign_in(ctx.session, email, password, ip=ctx.ip,
                           user_agent=ctx.request.headers.get("user-agent"))
     if result.needs_second_factor:
@@ -72,12 +73,14 @@ def second_factor_form(ctx: WebCtx, next: str = "/") -> Response:
 
 
 @router.post("/signin/2fa")
-def second_factor(ctx: WebCtx, code: Annotated[str, Form(max_length=16)],
+def second_factor(ctx: WebCtx, stamp: pace.FormStamp,
+                  code: Annotated[str, Form(max_length=16)],
                   next: Annotated[str, Form(max_length=500)] = "/") -> Response:
     if ctx.web_session is None:
         return redirect("/signin")
     ctx.request.state.error_template = "community/second_factor.html"
     ctx.request.state.page_context = _second_step(ctx, next)
+    pace.check(ctx, stamp)
     token = auth.complete_second_factor(ctx.session, ctx.web_session, code, ip=ctx.ip)
     response = redirect(safe_next(next))
     _set_session_cookie(response, token)

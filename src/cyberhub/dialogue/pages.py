@@ -25,6 +25,7 @@ from cyberhub.dialogue.schemas import ContributionOut
 from cyberhub.errors import InvalidInput, PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.notes.pages import AUDIENCE_TLPS, tlp_rules
+from cyberhub.web import pace
 from cyberhub.web.common import MemberCtx, audience_options, is_htmx, on_error, page, redirect
 
 router = APIRouter()
@@ -113,7 +114,7 @@ def new_form(ctx: MemberCtx) -> Response:
 
 
 @router.post("/dialogues/new")
-def create(ctx: MemberCtx, topic: Annotated[str, Form(max_length=1000)] = "",
+def create(ctx: MemberCtx, stamp: pace.FormStamp, topic: Annotated[str, Form(max_length=1000)] = "",
            description: Annotated[str, Form(max_length=service.MAX_DESCRIPTION + 1)] = "",
            starts_at: Annotated[str, Form(max_length=40)] = "",
            ends_at: Annotated[str, Form(max_length=40)] = "",
@@ -127,6 +128,7 @@ def create(ctx: MemberCtx, topic: Annotated[str, Form(max_length=1000)] = "",
                  rule=rule, tlp=tlp, pap=pap, org_ids=set(org_ids), group_ids=set(group_ids),
                  user_ids=set(user_ids))
     on_error(ctx, "dialogue/form.html", _form_context(ctx, form))
+    pace.check(ctx, stamp)
     d = service.create_dialogue(
         ctx.session, ctx.viewer, topic=topic, description=description,
         starts_at=_when(starts_at, "starts_at"), ends_at=_when(ends_at, "ends_at"), rule=rule,

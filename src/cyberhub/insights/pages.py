@@ -20,6 +20,7 @@ from cyberhub.insights import export, service
 from cyberhub.insights.models import Insight, InsightStatus
 from cyberhub.intel.pages import display_name
 from cyberhub.notes.pages import AUDIENCE_TLPS, tlp_rules
+from cyberhub.web import pace
 from cyberhub.web.common import MemberCtx, audience_options, on_error, page, redirect, view
 
 router = APIRouter()
@@ -102,7 +103,7 @@ def new_form(ctx: MemberCtx, source: Annotated[str, Query(max_length=120)] = "",
 
 
 @router.post("/insights/new")
-def create(ctx: MemberCtx, title: Annotated[str, Form(max_length=1000)] = "",
+def create(ctx: MemberCtx, stamp: pace.FormStamp, title: Annotated[str, Form(max_length=1000)] = "",
            summary: Annotated[str, Form(max_length=service.MAX_SUMMARY + 1)] = "",
            body: Annotated[str, Form(max_length=service.MAX_BODY + 1)] = "",
            tlp: Annotated[str, Form(max_length=16)] = "",
@@ -115,6 +116,7 @@ def create(ctx: MemberCtx, title: Annotated[str, Form(max_length=1000)] = "",
     values = _values(title, summary, body, tlp, pap, objects, source, org_ids, group_ids,
                      user_ids)
     on_error(ctx, "insights/form.html", _form_context(ctx, values))
+    pace.check(ctx, stamp)
     _require_writer(ctx)
     insight = service.create_insight(
         ctx.session, ctx.viewer, title=title, summary=summary, body=body, tlp=tlp,

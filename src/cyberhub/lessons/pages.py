@@ -20,6 +20,7 @@ from cyberhub.i18n import _
 from cyberhub.lessons import service
 from cyberhub.lessons.models import Lesson
 from cyberhub.notes.pages import AUDIENCE_TLPS, tlp_rules
+from cyberhub.web import pace
 from cyberhub.web.common import MemberCtx, audience_options, on_error, page, redirect, view
 
 router = APIRouter()
@@ -137,8 +138,10 @@ def new_lesson_form(ctx: MemberCtx,
 
 
 @router.post("/lessons/new")
-def create_lesson(ctx: MemberCtx, form: Annotated[LessonForm, Depends()]) -> Response:
+def create_lesson(ctx: MemberCtx, stamp: pace.FormStamp,
+                  form: Annotated[LessonForm, Depends()]) -> Response:
     on_error(ctx, "lessons/form.html", _form_context(ctx, form.values))
+    pace.check(ctx, stamp)
     _require_contributor(ctx)
     lesson = service.create_lesson(ctx.session, ctx.viewer, pap=form.values.pap or None,
                                    **form.fields())

@@ -21,6 +21,7 @@ from cyberhub.i18n import _
 from cyberhub.meetings import service
 from cyberhub.meetings.models import ActionItem, Meeting
 from cyberhub.notes.pages import AUDIENCE_TLPS, tlp_rules
+from cyberhub.web import pace
 from cyberhub.web.common import MemberCtx, audience_options, is_htmx, on_error, page, redirect, view
 
 router = APIRouter()
@@ -165,8 +166,10 @@ def new_meeting_form(ctx: MemberCtx) -> Response:
 
 
 @router.post("/meetings/new")
-def create_meeting(ctx: MemberCtx, form: Annotated[MeetingForm, Depends()]) -> Response:
+def create_meeting(ctx: MemberCtx, stamp: pace.FormStamp,
+                   form: Annotated[MeetingForm, Depends()]) -> Response:
     on_error(ctx, "meetings/form.html", _form_context(ctx, form.values))
+    pace.check(ctx, stamp)
     _require_contributor(ctx)
     meeting = service.create_meeting(ctx.session, ctx.viewer, pap=form.values.pap or None,
                                      **form.fields())

@@ -18,6 +18,7 @@ from cyberhub.i18n import _
 from cyberhub.notes import service
 from cyberhub.notes.models import Note
 from cyberhub.sharing import TLP
+from cyberhub.web import pace
 from cyberhub.web.common import MemberCtx, audience_options, on_error, page, redirect, view
 
 router = APIRouter()
@@ -118,7 +119,8 @@ def new_note_form(ctx: MemberCtx) -> Response:
 
 
 @router.post("/notes/new")
-def create_note(ctx: MemberCtx, title: Annotated[str, Form(max_length=1000)] = "",
+def create_note(ctx: MemberCtx, stamp: pace.FormStamp,
+                title: Annotated[str, Form(max_length=1000)] = "",
                 tlp: Annotated[str, Form(max_length=16)] = "",
                 body: Annotated[str, Form(max_length=service.MAX_BODY + 1)] = "",
                 pap: Annotated[str, Form(max_length=8)] = "",
@@ -127,6 +129,7 @@ def create_note(ctx: MemberCtx, title: Annotated[str, Form(max_length=1000)] = "
                 user_ids: IdList = []) -> Response:  # noqa: B006
     values = _form_values(title, body, tlp, pap, org_ids, group_ids, user_ids)
     on_error(ctx, "notes/form.html", _form_context(ctx, values))
+    pace.check(ctx, stamp)
     _require_contributor(ctx)
     note = service.create_note(ctx.session, ctx.viewer, title=title, body=body, tlp=tlp,
                                pap=pap or None,

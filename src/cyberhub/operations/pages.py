@@ -33,6 +33,7 @@ from cyberhub.operations.models import (
     TaskStatus,
 )
 from cyberhub.sharing import TLP
+from cyberhub.web import pace
 from cyberhub.web.common import MemberCtx, is_htmx, on_error, page, redirect, view
 
 router = APIRouter()
@@ -148,8 +149,10 @@ def new_operation_form(ctx: MemberCtx) -> Response:
 
 
 @router.post("/operations/new")
-def create_operation(ctx: MemberCtx, form: Annotated[OperationForm, Depends()]) -> Response:
+def create_operation(ctx: MemberCtx, stamp: pace.FormStamp,
+                     form: Annotated[OperationForm, Depends()]) -> Response:
     on_error(ctx, "operations/form.html", _form_context(ctx, form.values))
+    pace.check(ctx, stamp)
     _require_contributor(ctx)
     v = form.values
     op = service.create_operation(

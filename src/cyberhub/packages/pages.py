@@ -26,6 +26,7 @@ from cyberhub.intel.labels import VETTING_LABELS
 from cyberhub.intel.pages import display_name, type_category, type_label
 from cyberhub.packages import export, service, views
 from cyberhub.packages.models import IntelPackage, PackageStatus
+from cyberhub.web import pace
 from cyberhub.web.common import MemberCtx, on_error, page, redirect, view
 from cyberhub.web.render import env
 
@@ -191,11 +192,12 @@ NarrativeField = Annotated[str, Form(max_length=service.MAX_NARRATIVE + 1)]
 
 
 @router.post("/packages/new")
-def create(ctx: MemberCtx, title: Annotated[str, Form(max_length=1000)] = "",
+def create(ctx: MemberCtx, stamp: pace.FormStamp, title: Annotated[str, Form(max_length=1000)] = "",
            target: Annotated[str, Form(max_length=1000)] = "", narrative: NarrativeField = "",
            object: Annotated[str, Form(max_length=300)] = "") -> Response:
     on_error(ctx, "packages/form.html", {"form": _form(title, target, narrative, object),
                                          "pkg": None})
+    pace.check(ctx, stamp)
     _require_contributor(ctx)
     p = service.create_package(ctx.session, ctx.viewer, title=title, target=target,
                                narrative=narrative)

@@ -22,6 +22,7 @@ from cyberhub.ransomware.pages_leakposts import post_view
 from cyberhub.ransomware.pages_leakposts import router as leakposts_router
 from cyberhub.ransomware.pages_payments import router as payments_router
 from cyberhub.ransomware.pages_readiness import router as readiness_router
+from cyberhub.web import pace
 from cyberhub.web.common import MemberCtx, on_error, page, redirect, view
 
 router = APIRouter(prefix="/ransomware")
@@ -168,12 +169,14 @@ Text = Annotated[str, Form(max_length=5001)]
 
 
 @router.post("/decryptors/new")
-def create_decryptor(ctx: MemberCtx, family_ref: Text = "", name: Text = "", url: Text = "",
+def create_decryptor(ctx: MemberCtx, stamp: pace.FormStamp,
+                     family_ref: Text = "", name: Text = "", url: Text = "",
                      provider: Text = "", notes: Text = "", released: Text = "",
                      tlp: Text = "CLEAR") -> Response:
     values = {"family_ref": family_ref, "family_name": "", "name": name, "provider": provider,
               "url": url, "notes": notes, "released": released, "tlp": tlp}
     on_error(ctx, "ransomware/decryptor_form.html", _decryptor_form(values))
+    pace.check(ctx, stamp)
     _require_contributor(ctx)
     row = service.create_decryptor(ctx.session, ctx.viewer, family_ref=family_ref, name=name,
                                    url=url, provider=provider, notes=notes,

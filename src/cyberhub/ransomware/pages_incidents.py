@@ -21,6 +21,7 @@ from cyberhub.i18n import _, pgettext
 from cyberhub.ransomware import incidents, report_links, trends
 from cyberhub.ransomware.models import Incident
 from cyberhub.sharing import PAP, TLP
+from cyberhub.web import pace
 from cyberhub.web.common import MemberCtx, audience_options, on_error, page, redirect, view
 
 router = APIRouter()  # under /ransomware (pages.py includes it)
@@ -159,9 +160,10 @@ def new_incident_form(ctx: MemberCtx) -> Response:
 
 
 @router.post("/incidents/new")
-def create_incident(ctx: MemberCtx, form: Annotated[IncidentForm, Form()],
+def create_incident(ctx: MemberCtx, stamp: pace.FormStamp, form: Annotated[IncidentForm, Form()],
                     sharing: Annotated[SharingForm, Form()]) -> Response:
     on_error(ctx, "ransomware/incident_form.html", _form_context(ctx, form, sharing))
+    pace.check(ctx, stamp)
     _require_contributor(ctx)
     aud = Audience(_uuids(sharing.org_ids), _uuids(sharing.group_ids),
                              _uuids(sharing.user_ids))
@@ -284,8 +286,10 @@ def report_form(ctx: WebCtx, token: str) -> Response:
 
 
 @report_router.post("/report/{token}")
-def submit_report(ctx: WebCtx, token: str, form: Annotated[IncidentForm, Form()]) -> Response:
+def submit_report(ctx: WebCtx, stamp: pace.FormStamp,
+                  token: str, form: Annotated[IncidentForm, Form()]) -> Response:
     on_error(ctx, "ransomware/report.html", _report_context(token, form))
+    pace.check(ctx, stamp)
     report_links.submit_report(ctx.session, token[:200], to_input(form), ip=ctx.ip)
     return page(ctx, "ransomware/report_done.html", {})
 

@@ -19,7 +19,9 @@ HEADER = "x-csrf-token"
 ANON_COOKIE = "cyberhub_presession"
 
 
-def _message(session_cookie: str | None, anon_cookie: str | None) -> str:
+def message(session_cookie: str | None, anon_cookie: str | None) -> str:
+    """What a browser's token signs: its session cookie, else its pre-session cookie
+    (``web.pace`` binds its form stamps to the same)."""
     if session_cookie:
         return "csrf:session:" + session_cookie
     return "csrf:anon:" + (anon_cookie or "")
@@ -27,7 +29,7 @@ def _message(session_cookie: str | None, anon_cookie: str | None) -> str:
 
 def token_for(session_cookie: str | None, anon_cookie: str | None) -> str:
     return security.hmac_hex(get_settings().resolved_secret_key(),
-                             _message(session_cookie, anon_cookie))
+                             message(session_cookie, anon_cookie))
 
 
 def check(request: Request, session_cookie: str | None, given: str | None) -> None:
@@ -36,6 +38,6 @@ def check(request: Request, session_cookie: str | None, given: str | None) -> No
         raise PermissionDenied(_("The form has expired or was not sent by this site. Reload the "
                                  "page and try again."), code="csrf_failed")
     # Forms served before a key rotation still pass (previous_secret_keys).
-    if not security.hmac_matches(_message(session_cookie, anon), given):
+    if not security.hmac_matches(message(session_cookie, anon), given):
         raise PermissionDenied(_("The form has expired or was not sent by this site. Reload the "
                                  "page and try again."), code="csrf_failed")

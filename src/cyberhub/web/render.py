@@ -1,4 +1,5 @@
-"""Jinja2 environment and page rendering: translations, CSRF token, current user."""
+"""Jinja2 environment and page rendering: translations, CSRF token and form stamp,
+current user."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from cyberhub.community.models import OrgKind, Role
 from cyberhub.config import get_settings
 from cyberhub.errors import HubError
 from cyberhub.sharing import PAP, TLP
-from cyberhub.web import cookies, csrf
+from cyberhub.web import cookies, csrf, pace
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -88,23 +89,25 @@ env.globals["PAPS"] = list(PAP)
 env.globals["LANGUAGES"] = [(code, i18n.LANGUAGE_NAMES[code]) for code in i18n.SUPPORTED_LOCALES]
 
 
-def _csrf_for(request: Request) -> tuple[str, str | None]:
-    """The CSRF token for this browser, and a new pre-session cookie if one is needed."""
+def _csrf_for(request: Request) -> tuple[str, str, str | None]:
+    """The CSRF token and the form stamp (``web.pace``) for this browser, and a new
+    pre-session cookie if one is needed."""
     session_cookie = request.cookies.get(cookies.name("cyberhub_session"))
     anon = request.cookies.get(cookies.name(csrf.ANON_COOKIE))
     new_anon = None
     if not session_cookie and not anon:
         anon = new_anon = secrets.token_urlsafe(32)
-    return csrf.token_for(session_cookie, anon), new_anon
+    return (csrf.token_for(session_cookie, anon), pace.stamp(session_cookie, anon), new_anon)
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
            status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
-    token, new_anon = _csrf_for(request)
+    token, form_stamp, new_anon = _csrf_for(request)
     locale = i18n.get_locale()
     ctx = {
         "request": request,
         "csrf_token": token,
+        "form_stamp_value": form_stamp,
         "hub_name": get_settings().hub_name,
         "version": __version__,
         "locale": locale,
