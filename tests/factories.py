@@ -33,14 +33,14 @@ class Community:
 
     def user(self, org: Organisation, role: str = "analyst", email: str | None = None,
              password: str = PASSWORD, second_factor: bool | None = None) -> User:
-        """A user; hub administrators come enrolled in two-factor sign-in (the hub
-        requires it of them) unless ``second_factor=False``. ``sign_in`` below enters
-        their codes."""
+        """A user; hub and organisation administrators come enrolled in two-factor
+        sign-in (the hub requires it of them to administer) unless
+        ``second_factor=False``. ``sign_in`` below enters their codes."""
         with self.db.transaction() as s:
             user = service.create_user(
                 s, self.system, email=email or f"user{next(_seq)}@example.org", org_id=org.id,
                 role=role, password=password)
-        if second_factor if second_factor is not None else role == "hub-admin":
+        if second_factor if second_factor is not None else role in ("hub-admin", "org-admin"):
             self.enrol(user)
         return user
 

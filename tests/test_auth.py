@@ -288,6 +288,52 @@ def test_a_member_promoted_to_hub_admin_enrols_first(client: TestClient,
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 403
 
 
+def test_an_org_admin_administers_only_once_enrolled(client: TestClient, database: Database,
+                                                    community: Community) -> None:
+    """ASVS 4.3.1: an organisation's administration (its settings, members, their
+    passwords, second factors and erasure) is not open to a password alone either; the
+    admin's own work as a member is what their organisation requires."""
+    org = community.org("Relaxed Bank", kind="financial")  # does not require 2FA
+    admin = community.user(org, "org-admin", email="boss@relaxed.example", second_factor=False)
+    member = community.user(org, "analyst", email="member@relaxed.example")
+    token = community.token(admin, scope="write")
+    message = "Organisation administrators must use two-factor sign-in"
+    before = snapshot(database)
+    refused = [
+        client.post("/api/v1/users", headers=bearer(token),
+                    json={"email": "new@relaxed.example", "org_id": str(org.id),
+                          "role": "analyst"}),
+        client.patch(f"/api/v1/users/{member.id}", headers=bearer(token),
+                     json={"role": "org-admin"}),
+        client.patch(f"/api/v1/users/{member.id}", headers=bearer(token),
+                     json={"is_active": False}),
+        client.patch(f"/api/v1/organisations/{org.id}", headers=bearer(token),
+                     json={"name": "Renamed Bank"}),
+    ]
+    for r in refused:
+        assert r.status_code == 403, r.text
+        assert message in r.json()["error"]["message"]
+    assert snapshot(database) == before
+    # Their own work goes on with the password alone.
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    assert client.post("/api/v1/notes", headers=bearer(token),
+                       json={"title": "Still at work", "body": "x", "tlp": "GREEN"}
+                       ).status_code == 201
+    # The organisation page says what to do instead of offering its forms.
+    assert sign_in(client, admin.email).status_code == 303
+    r = client.get("/org")
+    assert r.status_code == 403 and message in r.text
+
+    community.enrol(admin)
+    r = client.patch(f"/api/v1/users/{member.id}", headers=bearer(token),
+                     json={"role": "org-admin"})
+    assert r.status_code == 200, r.text
+    r = client.post("/api/v1/users", headers=bearer(token),
+                    json={"email": "new@relaxed.example", "org_id": str(org.id),
+                          "role": "analyst"})
+    assert r.status_code == 201, r.text
+
+
 # ---------------------------------------------------------------- secrets at rest
 
 

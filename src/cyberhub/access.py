@@ -72,6 +72,8 @@ class Viewer:
 
     # The hub operator at the command line: administers, reads nothing shared.
     is_system: bool = False
+    # Enrolled in two-factor sign-in (then every session of theirs passed it).
+    has_second_factor: bool = False
 
     @property
     def is_authenticated(self) -> bool:
@@ -107,6 +109,7 @@ def viewer_for(session: Session, user: User, ip: str | None = None) -> Viewer:
         user_id=user.id, org_id=user.org_id, role=user.role,
         label=f"{user.email} ({user.organisation.name})", ip=ip,
         org_group_ids=org_groups, user_group_ids=user_groups,
+        has_second_factor=user.has_second_factor,
     )
 
 

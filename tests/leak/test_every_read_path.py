@@ -435,8 +435,10 @@ class Reader:
 
 
 def _scrub(text: str, rid: str) -> str:
-    """A page, without what differs between two requests for different missing ids."""
+    """A page, without what differs between two requests for different missing ids (the
+    CSRF token, and the form stamp, which holds the moment the page was made)."""
     text = text.replace(rid, "<id>")
+    text = re.sub(r'(name="form_stamp" value=")[^"]+"', r'\1"', text)
     return re.sub(r'(csrf[-_a-z]*"? (?:value|content)=")[^"]+"', r'\1"', text)
 
 

@@ -16,7 +16,9 @@ def _inbox(hub: Hub, who: str, **params: Any) -> dict[str, Any]:
 
 
 def _titles(hub: Hub, who: str) -> list[str]:
-    return [n["title"] for n in _inbox(hub, who)["items"]]
+    """What the inbox says of the hub's records (not the notices of one's own account,
+    such as the admins' enrolment in two-factor sign-in)."""
+    return [n["title"] for n in _inbox(hub, who)["items"] if n["kind"] != "account.security"]
 
 
 def _watch(hub: Hub, who: str, kind: str, target: str) -> Any:

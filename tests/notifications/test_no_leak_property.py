@@ -38,7 +38,8 @@ class World:
 @pytest.fixture
 def world(community: Community) -> World:
     orgs = [community.org(f"Org {i}") for i in range(3)]
-    users = [community.user(orgs[i % 3], ROLES[i % 3]) for i in range(6)]
+    # No second factor: no notice of an enrolment in the inboxes compared below.
+    users = [community.user(orgs[i % 3], ROLES[i % 3], second_factor=False) for i in range(6)]
     group = community.group(orgs=[orgs[2]], users=[users[0]])
     return World(users, [o.id for o in orgs], group.id)
 

@@ -29,14 +29,19 @@ def test_org_page_for_org_admins_only(client, community):
 
 def test_org_admin_updates_details(client, community):
     org = community.org("Bank One")
-    admin = community.user(org, role="org-admin")
+    admin = community.user(org, role="org-admin")  # enrolled: admins must be, to administer
+    member = community.user(org, role="analyst")
     login(client, admin.email)
     r = post(client, "/org", {"name": "Bank One", "country": "DE", "sector": "Bank",
                               "require_2fa": "on"}, token_from="/org")
     assert r.status_code == 303
-    html = client.get(r.headers["location"]).text
-    # The admin has no second factor yet, so is sent to enrol now.
-    assert "Required by your organisation" in html
+    assert "Bank One" in client.get(r.headers["location"]).text
+    # A member without a second factor is sent to enrol at their next page.
+    client.cookies.clear()
+    login(client, member.email)
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/profile/2fa"
+    assert "Required by your organisation" in client.get("/profile/2fa").text
 
 
 def test_org_details_refuse_bad_input(client, community):

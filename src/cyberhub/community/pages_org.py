@@ -76,6 +76,7 @@ def _own_org(ctx: Ctx) -> Organisation:
     org_id = ctx.viewer.org_id
     if org_id is None or not service.can_manage_org_users(ctx.viewer, org_id):
         raise PermissionDenied(_("Only your organisation's admins may open this page."))
+    service.require_admin_factor(ctx.viewer)
     return service.get_organisation(ctx.session, ctx.viewer, org_id)
 
 

@@ -193,6 +193,7 @@ def erase_user(session: Session, viewer: Viewer, user_id: uuid.UUID | str, *,
         raise NotFound()
     if system.is_system_org(user.org_id):
         raise NotFound()
+    service.require_admin_factor(viewer)
     # Held until the commit: a reactivation cannot slip in between the check and the erasure.
     session.execute(select(User.id).where(User.id == user.id).with_for_update())
     session.refresh(user)

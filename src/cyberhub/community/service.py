@@ -55,6 +55,17 @@ def can_manage_user(viewer: Viewer, user: User) -> bool:
     return can_manage_org_users(viewer, user.org_id)
 
 
+def require_admin_factor(viewer: Viewer) -> None:
+    """ASVS 4.3.1: an organisation's administration is not open to a password alone. An
+    org admin manages the organisation and its members once enrolled in two-factor
+    sign-in (hub admins always are: ``auth.second_factor_rule``); their own work as a
+    member needs only what their organisation requires."""
+    if viewer.role is Role.ORG_ADMIN and not viewer.has_second_factor:
+        raise PermissionDenied(_("Organisation administrators must use two-factor sign-in to "
+                                 "manage their organisation; enrol in your profile "
+                                 "(/profile/2fa) first."))
+
+
 def _refuse_system(org_id: uuid.UUID) -> None:
     """The hub's own organisations (reference data) are changed by the hub alone."""
     if system.is_system_org(org_id):
@@ -100,6 +111,7 @@ def update_organisation(
     if not can_manage_org_users(viewer, org.id):
         raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
                                  "change it."))
+    require_admin_factor(viewer)
     _refuse_system(org.id)
     changes: dict[str, object] = {}
     if name is not None:
@@ -176,6 +188,7 @@ def create_user(
     if not can_manage_org_users(viewer, org.id):
         raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
                                  "add its users."))
+    require_admin_factor(viewer)
     _refuse_system(org.id)
     if role_ is Role.HUB_ADMIN and not viewer.is_hub_admin:
         raise PermissionDenied(_("Only hub administrators may appoint hub administrators."))
@@ -239,6 +252,7 @@ def update_user(
     if not can_manage_user(viewer, user):
         raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
                                  "change its users."))
+    require_admin_factor(viewer)
     _refuse_system(user.org_id)
     changes: dict[str, object] = {}
     if display_name is not None:
@@ -282,6 +296,8 @@ def set_password(session: Session, viewer: Viewer, user: User, password: str) ->
     if viewer.user_id != user.id and not can_manage_user(viewer, user):
         raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
                                  "set its users' passwords."))
+    if viewer.user_id != user.id:
+        require_admin_factor(viewer)
     _refuse_system(user.org_id)
     security.check_password_strength(
         password, user_inputs=[user.email, user.display_name, user.organisation.name])
@@ -302,6 +318,7 @@ def reset_second_factor(session: Session, viewer: Viewer, user_id: uuid.UUID) ->
     if not can_manage_user(viewer, user):
         raise PermissionDenied(_("Only hub administrators and this organisation's admins may "
                                  "reset its users' second factor."))
+    require_admin_factor(viewer)
     user.totp_enabled = False
     user.totp_secret_enc = None
     user.totp_last_step = None
