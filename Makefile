@@ -14,7 +14,7 @@ BENCH_LANDSCAPE ?= 200000
 # the collection whose first TAXII page is timed (BENCH_TAXII_LARGE=100000 for a quick run)
 BENCH_TAXII_LARGE ?= 1000000
 
-.PHONY: run serve install assets test faults test-quick test-browser lint audit format system-deps postgres redis bench load-test messages messages-check clean
+.PHONY: run serve install assets test faults test-quick test-browser asvs lint audit format system-deps postgres redis bench load-test messages messages-check clean
 
 run: install assets ## install, migrate, load the demo community and serve on :8000
 	$(VENV)/bin/cyberhub db upgrade
@@ -67,8 +67,13 @@ test-quick: install assets ## inner loop: SQLite only, no browser, no Redis
 test-browser: install assets system-deps postgres
 	$(PY) -m pytest -m browser $(PYTEST_ARGS)
 
+# make asvs ASVS_ARGS=--run also runs every test the checklist cites, on both engines
+ASVS_ARGS ?=
+asvs: install ## check docs/security.md: counts against its summary, gaps, cited tests exist
+	$(PY) scripts/asvs_check.py $(ASVS_ARGS)
+
 lint: install
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/mypy
 
 # Not part of `make test`: it asks vulnerability services on the network (PyPI's by

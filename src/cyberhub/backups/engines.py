@@ -242,7 +242,9 @@ def pg_replace(url: str, staged: Path) -> None:
     drops = "\n".join(_drop_statements(url)) + "\n"
     with tempfile.TemporaryFile() as restore_err, tempfile.TemporaryFile() as psql_err:
         script = subprocess.Popen(  # noqa: S603 - our own tool path, no shell
-            [restore_tool, "--no-owner", "--no-privileges", "--file", "-", str(staged)],
+            # An absolute path: a name led by a dash is never read as an option.
+            [restore_tool, "--no-owner", "--no-privileges", "--file", "-",
+             str(staged.absolute())],
             env=env, stdout=subprocess.PIPE, stderr=restore_err)
         psql = subprocess.Popen(  # noqa: S603 - our own tool path, no shell
             [psql_tool, "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",

@@ -1,7 +1,10 @@
 """Log lines that carry the request id, as text (default) or JSON lines.
 
 ``CYBERHUB_LOG_FORMAT=json`` turns on one JSON object per line: time (UTC, ISO 8601),
-level, logger, message, request_id, and the exception when there is one. Only the
+level, logger, message, request_id, and the exception when there is one. Text lines
+start with the UTC time (ISO 8601, ``Z``), whatever the process's time zone, and their
+message has its line breaks and other control characters escaped (``\\n``, ``\\x1b``),
+so that what a client sent (a path, say) cannot start a forged line. Only the
 fields named here are written — never a record's arbitrary attributes — so a secret
 passed to a logger as an extra never reaches the log. Request bodies, headers and query
 strings are never logged (the access line has the path without its query).
@@ -12,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -55,6 +59,9 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+_LINE_SEPARATORS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, with a fixed set of fields."""
 
@@ -78,7 +85,29 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = record.exc_text
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
-        return orjson.dumps(entry, default=str).decode()
+        # orjson leaves NEL and the Unicode line and paragraph separators as they are
+        # (valid JSON); escaped, the record stays one line for readers that split there.
+        return orjson.dumps(entry, default=str).decode().translate(_LINE_SEPARATORS)
+
+
+# C0 and C1 control characters (line breaks included) and DEL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
+class TextFormatter(logging.Formatter):
+    """The text format: UTC time, and the message kept on its one line."""
+
+    converter = staticmethod(time.gmtime)
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = _CONTROL.sub(_escape, record.message)
+        return super().formatMessage(record)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -97,7 +126,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def make_formatter(fmt: str) -> logging.Formatter:
-    return JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT)
+    return JsonFormatter() if fmt == "json" else TextFormatter(TEXT_FORMAT)
 
 
 def configure(fmt: str = "text", level: str = "INFO") -> logging.Handler:
