@@ -129,16 +129,13 @@ def serve(host: Annotated[str, typer.Option(help=N_("Address to listen on."))] =
 
 
 def _metrics_dir(var_dir: Path) -> None:
-    """Let the job worker's metrics reach the app's /metrics: unless the operator chose a
-    directory, prometheus-client's multi-process mode works in a fresh one under var/."""
-    import shutil
+    """Let every process of the hub — app processes and job workers, started together by
+    `serve` or apart (two systemd units) — count into one directory of prometheus-client's
+    multi-process mode, so that the app's /metrics adds them up (see
+    cyberhub.observability.multiprocess). Before anything imports prometheus-client."""
+    from cyberhub.observability import multiprocess
 
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return
-    path = (var_dir / "metrics").resolve()
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    multiprocess.prepare(var_dir)
 
 
 @app.command("worker", help=N_(
@@ -146,6 +143,8 @@ def _metrics_dir(var_dir: Path) -> None:
 def worker_command(
     workers: Annotated[int, typer.Option(help=N_("Jobs run at the same time."))] = 1,
 ) -> None:
+    # The job and import counts reach the app's /metrics: the directory `serve` uses.
+    _metrics_dir(get_settings().var_dir)
     from cyberhub import jobs
     from cyberhub.federation import service as federation
     from cyberhub.intel import imports

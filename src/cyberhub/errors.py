@@ -134,6 +134,22 @@ class QueueUnavailable(HubBusy):
         self.retry_after = 10
 
 
+class RateLimitUnavailable(HubBusy):
+    """The shared rate-limit counts (Redis) cannot be reached: a rate-limited request is
+    refused rather than let through uncounted."""
+
+    code = "rate_limit_unavailable"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        from cyberhub.i18n import _
+
+        super().__init__(message or _(
+            "The hub cannot count requests against your limit right now, so this one was "
+            "not handled; nothing was stored. Try again in a moment, and tell the hub's "
+            "operators if this lasts."), **kwargs)
+        self.retry_after = 10
+
+
 class StorageFull(HubError):
     """The database's disk is full: reads work, writes are refused until space is freed."""
 

@@ -58,15 +58,13 @@ def _make_huey() -> Huey:
     settings = get_settings()
     if settings.redis_url:
         # A Redis host that stops answering fails fast instead of hanging a request, and a
-        # link gone silent without a reset cannot hold a worker for ever: huey's BRPOP
-        # waits 1 s, so no answer within 5 s means a dead link, and the next poll
-        # reconnects. (Stated here, not left to the client library's defaults.)
-        import redis
+        # link gone silent without a reset cannot hold a worker for ever: the timeouts of
+        # cyberhub.redis_client (huey's BRPOP waits 1 s, so no answer within 5 s means a
+        # dead link), and the next poll reconnects.
+        from cyberhub import redis_client
 
         return RedisHuey(settings.queue_name, utc=True, serializer=SignedPickle(),
-                         connection_pool=redis.ConnectionPool
-                         .from_url(settings.redis_url, socket_connect_timeout=5,
-                                   socket_timeout=5))
+                         connection_pool=redis_client.pool(settings.redis_url))
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(settings.queue_name, filename=str(settings.var_dir / "jobs.sqlite3"),
                       utc=True, serializer=SignedPickle())

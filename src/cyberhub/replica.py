@@ -28,7 +28,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import event, text
@@ -345,13 +344,12 @@ return 1
 """
 
 
-@lru_cache(maxsize=4)
 def _redis(url: str) -> Any:
-    import redis
+    from cyberhub import redis_client
 
     # A Redis that stops answering costs a request a second at most (then it reads
     # from the primary), never a hang.
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    return redis_client.client(url, timeout=1)
 
 
 def _token_key(token_id: uuid.UUID) -> str | None:
