@@ -23,7 +23,7 @@ from cyberhub.intel.models import ImportStatus
 from cyberhub.sharing import TLP
 from cyberhub.taxii import service as taxii_service
 from tests.factories import Community, bearer, sign_in
-from tests.leak.world import Drawn, RecordSpec
+from tests.leak.world import Drawn, RecordSpec, sees, while_built
 
 MATCH_KEY = "k" * 40
 MATCH_KEY_ID = "leak-test"
@@ -40,8 +40,14 @@ class Built:
     browsers: list[TestClient]
     ids: dict[int, str] = field(default_factory=dict)  # record index → record id
     stix_ids: dict[int, str] = field(default_factory=dict)  # STIX records → STIX id
+    import_ids: dict[int, str] = field(default_factory=dict)  # STIX records → their import
     collection_id: str = ""
     peer_id: uuid.UUID | None = None
+
+
+def mentions(d: Drawn) -> str:
+    """Everyone in the world, @mentioned: each is told who may see what mentions them."""
+    return " ".join(f"@w{d.seed}u{i}@leak.example" for i in range(len(d.users)))
 
 
 def _audience_json(b: Built, rec: RecordSpec) -> dict[str, list[str]]:
@@ -91,6 +97,7 @@ def _import(database: Database, community: Community, b: Built, rec: RecordSpec,
     done = imports.run(database, job_id, keep_source=True)
     assert done.status is ImportStatus.SUCCEEDED, (done.message, done.errors)
     b.stix_ids[rec.index] = obj["id"]
+    b.import_ids[rec.index] = str(job_id)
     r = client_get(b, rec.author, f"/objects/{obj['id']}")
     assert r.status_code == 200, r.text
     b.ids[rec.index] = str(r.json()["id"])
@@ -122,7 +129,8 @@ def _create(b: Built, rec: RecordSpec) -> str:
                                                     "description": f"About {m}"} | common))
         r = _post(b, who, f"/dialogues/{rid}/open", {})
         assert r.status_code == 200, r.text
-        r = _post(b, who, f"/dialogues/{rid}/contributions", {"body": f"Said in {m}"})
+        r = _post(b, who, f"/dialogues/{rid}/contributions",
+                  {"body": f"Said in {m} to {mentions(d)}"})
         assert r.status_code == 201, r.text
         return rid
     if rec.kind == "lesson":
@@ -151,8 +159,27 @@ def _create(b: Built, rec: RecordSpec) -> str:
         assert rec.on is not None
         return _created(_post(b, who, "/comments", {"target_type": "note",
                                                     "target_id": b.ids[rec.on],
-                                                    "body": f"Comment {m}"}))
+                                                    "body": f"Comment {m} {mentions(d)}"}))
     raise AssertionError(rec.kind)
+
+
+def _watch(b: Built) -> None:
+    """Everyone (but the partner hub's account, which uses TAXII only) watches every
+    dialogue: a watch on one they may not see is refused like one that does not exist.
+    Then each dialogue's author adds to it, and its watchers are told."""
+    d = while_built(b.drawn)
+    for user, spec in enumerate(d.users):
+        if spec.org == d.partner:
+            continue
+        for rec in d.records:
+            if rec.kind == "dialogue":
+                r = _post(b, user, "/watches", {"kind": "dialogue", "target": b.ids[rec.index]})
+                assert r.status_code == (201 if sees(d, user, rec) else 404), (user, rec, r.text)
+    for rec in d.records:
+        if rec.kind == "dialogue":
+            r = _post(b, rec.author, f"/dialogues/{b.ids[rec.index]}/contributions",
+                      {"body": f"More on {rec.marker}"})
+            assert r.status_code == 201, r.text
 
 
 def build(app: Any, database: Database, community: Community, d: Drawn, tmp: Path) -> Built:
@@ -187,6 +214,13 @@ def build(app: Any, database: Database, community: Community, d: Drawn, tmp: Pat
                 org=str(orgs[d.partner].id), run_as=run_as.email, direction="push",
                 share_green=d.share_green, match_key=MATCH_KEY, match_key_id=MATCH_KEY_ID))
             b.peer_id = peer.id
+    _watch(b)
+    for rec in d.records:
+        if rec.narrowed:
+            r = b.browsers[rec.author].patch(
+                f"/api/v1/notes/{b.ids[rec.index]}", headers=bearer(b.tokens[rec.author]),
+                json={"tlp": "RED", "audience": {"user_ids": [str(users[rec.author].id)]}})
+            assert r.status_code == 200, r.text
     # People who have left: their tokens and browser sessions must stop showing anything.
     for user, spec in zip(users, d.users, strict=True):
         if not spec.active:

@@ -54,6 +54,7 @@ class RecordSpec:
     to: int | None = None  # relationship: the target indicator
     value: str | None = None  # indicator: the IPv4 address its pattern names
     same_stix_as: int | None = None  # indicator: another organisation's copy of that one
+    narrowed: bool = False  # note: made RED for its author alone once everyone was told
     seed: int = 0
 
     @property
@@ -98,12 +99,22 @@ def sees(d: Drawn, user: int | None, rec: RecordSpec) -> bool:
     if rec.kind == "comment":
         assert rec.on is not None
         return sees(d, user, d.records[rec.on])
+    if rec.narrowed:
+        rec = replace(rec, tlp=TLP.RED, orgs=frozenset(), groups=frozenset(),
+                      users=frozenset({rec.author}), narrowed=False)
     if not reference_visible(d.world, Who(user), _as_note(d, rec)):
         return False
     if rec.kind == "insight" and not rec.published:
         return user is not None and d.users[user].active and \
             d.users[user].org == d.owner(rec)
     return True
+
+
+def while_built(d: Drawn) -> Drawn:
+    """The world as it stood while its records were made: nobody had left yet, and no
+    note had been narrowed."""
+    return replace(d, users=tuple(replace(u, active=True) for u in d.users),
+                   records=tuple(replace(r, narrowed=False) for r in d.records))
 
 
 def may_leave(d: Drawn, rec: RecordSpec) -> bool:
@@ -236,6 +247,11 @@ def draw(seed: int) -> Drawn:
         # A comment is written by someone who sees the note.
         records.append(RecordSpec(len(records), "comment", rng.choice(able(note)), note.tlp,
                                   on=note.index, seed=seed))
+    # The note of the first comment is narrowed to its author once everyone mentioned
+    # there was told: what was said of it before must go out of sight with it.
+    first_on = next(r.on for r in records if r.kind == "comment")
+    assert first_on is not None
+    records[first_on] = replace(records[first_on], narrowed=True)
     # Some people leave after the records are made: they must see nothing but CLEAR.
     final_users = [replace(u, active=u.org == partner or rng.random() >= 0.2) for u in users]
     return Drawn(seed, org_kinds, tuple(final_users), groups, tuple(records), partner,

@@ -96,6 +96,7 @@ def _authored(session: Session, user_id: uuid.UUID) -> list[dict[str, Any]]:
 
 def export_own_data(session: Session, viewer: Viewer, user: User) -> dict[str, Any]:
     """Everything the hub keeps about ``user`` themself, for the user themself."""
+    from cyberhub.notifications import subjects
     from cyberhub.notifications.models import Notification, NotificationSettings, Watch, Webhook
 
     if viewer.user_id != user.id:
@@ -114,6 +115,10 @@ def export_own_data(session: Session, viewer: Viewer, user: User) -> dict[str, A
                            .order_by(SecurityKey.created_at)).all()
     notifications = session.scalars(select(Notification).where(Notification.user_id == user.id)
                                     .order_by(Notification.created_at)).all()
+    # As in the inbox: a notice whose subject the user no longer sees (its marking was
+    # narrowed) is not shown, for its title and address speak of that subject.
+    shown = subjects.still_visible(session, viewer, notifications)
+    notifications = [n for n in notifications if n.id in shown]
     settings = session.get(NotificationSettings, user.id)
     watches = session.scalars(select(Watch).where(Watch.user_id == user.id)
                               .order_by(Watch.created_at)).all()
