@@ -330,6 +330,12 @@ async def _limit_threads() -> None:
         1, s.db_pool_size + s.db_max_overflow)
 
 
+async def _warm_templates() -> None:
+    from cyberhub.web import render
+
+    render.warm()
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     if settings is not None:
         set_settings(settings)
@@ -355,6 +361,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database
     app.router.on_startup.append(_limit_threads)
+    from cyberhub.web import render
+
+    render.use_bytecode_cache(settings.var_dir / "cache" / "templates")
+    app.router.on_startup.append(_warm_templates)
     logs.configure(settings.log_format, settings.log_level)
 
     @app.exception_handler(HubError)
