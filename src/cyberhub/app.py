@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 from pathlib import Path, PurePosixPath
@@ -328,6 +329,22 @@ async def _limit_threads() -> None:
     s = get_settings()
     anyio.to_thread.current_default_thread_limiter().total_tokens = max(
         1, s.db_pool_size + s.db_max_overflow)
+
+
+async def _freeze_start_up_objects() -> None:
+    """Put what start-up made (routes, templates, the ORM's mappings: some 400,000 objects)
+    out of the garbage collector's reach. A full collection otherwise walks all of them,
+    for a few hundred milliseconds in which the process answers no one: a tail in every
+    latency figure under load."""
+    gc.collect()
+    gc.freeze()
+
+
+def create_served_app() -> FastAPI:
+    """The app as ``cyberhub serve`` runs it in each process (tests use ``create_app``)."""
+    app = create_app()
+    app.router.on_startup.append(_freeze_start_up_objects)
+    return app
 
 
 async def _warm_templates() -> None:

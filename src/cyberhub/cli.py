@@ -113,7 +113,7 @@ def serve(host: Annotated[str, typer.Option(help=N_("Address to listen on."))] =
     out.print(f"[bold]cyberhub[/] on http://{host}:{port}")
     proxies = get_settings().trusted_proxies.strip()
     try:
-        uvicorn.run("cyberhub.app:create_app", factory=True, host=host, port=port,
+        uvicorn.run("cyberhub.app:create_served_app", factory=True, host=host, port=port,
                     proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
                     log_level=settings.log_level.lower(), workers=workers,
                     # The hub writes its own access line, with the request id and route

@@ -1,5 +1,7 @@
-"""Page templates are compiled when an app process starts, and kept on disk so that the
-next process (another worker, a restart) loads them instead of compiling them again."""
+"""What an app process does as it starts: page templates are compiled and kept on disk
+(the next process, another worker or a restart, loads them instead of compiling them
+again), and in `cyberhub serve` what start-up made is frozen out of the garbage
+collector's way."""
 
 from __future__ import annotations
 
@@ -58,3 +60,19 @@ def test_an_unwritable_cache_directory_leaves_templates_in_memory(tmp_path):
     render.use_bytecode_cache(blocked / "templates")
     assert render.env.bytecode_cache is before
     assert render.env.get_template("error.html") is not None
+
+
+def test_the_served_app_freezes_what_start_up_made(settings, database):
+    """`cyberhub serve` builds each process with create_served_app: once started, what
+    start-up made is out of the garbage collector's reach (no long full collections)."""
+    import gc
+
+    from cyberhub.app import create_served_app
+
+    assert gc.get_freeze_count() == 0
+    try:
+        with TestClient(create_served_app(), base_url="http://testserver") as client:
+            assert gc.get_freeze_count() > 10_000
+            assert client.get("/healthz").status_code == 200
+    finally:
+        gc.unfreeze()
