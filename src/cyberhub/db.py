@@ -180,7 +180,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # A database host that stops answering fails a connection attempt in seconds rather
     # than hanging a request; pre-ping replaces connections a restart or a cut left dead.
-    kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
+    connect = kwargs.setdefault("connect_args", {})
+    connect.setdefault("connect_timeout", 5)
+    from cyberhub.config import get_settings
+
+    connect.setdefault("options", "-c max_parallel_workers_per_gather="
+                                  f"{get_settings().db_parallel_workers}")
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
