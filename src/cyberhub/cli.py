@@ -106,6 +106,12 @@ def serve(host: Annotated[str, typer.Option(help=N_("Address to listen on."))] =
     if not warninglists.default_path().exists():
         out.print(_("Indexing the MISP warning lists (once per package version)…"))
         warninglists.build()
+    # The page templates, compiled once here into the cache every app process loads from
+    # (each would otherwise compile all of them as it starts).
+    from cyberhub.web import render
+
+    render.use_bytecode_cache(settings.var_dir / "cache" / "templates")
+    render.warm()
     _metrics_dir(settings.var_dir)
     child = None
     if worker:
