@@ -176,7 +176,8 @@ def settle(url: str) -> None:
     console.print(f"vacuumed in {time.perf_counter() - started:.0f} s", highlight=False)
 
 
-def plan(url: str, var: Path, path: Path, landscape: bool = False) -> None:
+def plan(url: str, var: Path, path: Path, landscape: bool = False,
+         think: tuple[float, float] = (1.0, 5.0)) -> None:
     """What the simulated users need: accounts, a fresh token, and for each account object
     ids it may see (a random sample of the whole, kept where the sharing rules allow)."""
     from sqlalchemy import select, text
@@ -215,7 +216,7 @@ def plan(url: str, var: Path, path: Path, landscape: bool = False) -> None:
     path.write_text(json.dumps({
         "accounts": [account(i) for i in range(ACCOUNTS)],
         "password": PASSWORD, "token": token, "token_account": account(0), "objects": seen,
-        "collection": collection, "landscape": landscape,
+        "collection": collection, "landscape": landscape, "think": think,
         "words": ["synthetic", "indicator", "family", "domain", "ipv4", "sha256",
                   "ransomware", "url"]}))
 
@@ -242,7 +243,8 @@ class Hub:
                              env=env, stdout=log, stderr=log, start_new_session=True)]
         import httpx2
 
-        deadline = time.monotonic() + 60
+        # A first start indexes the warning lists and compiles the page templates.
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
                 if httpx2.get(self.base + "/readyz", timeout=2).status_code == 200:
@@ -251,7 +253,7 @@ class Hub:
                 pass
             time.sleep(0.3)
         self.stop()
-        raise SystemExit("the hub did not become ready within 60 s")
+        raise SystemExit(f"the hub did not become ready within 180 s (its log: {self.log})")
 
     def stop(self) -> None:
         for p in self.procs:
@@ -266,10 +268,14 @@ class Hub:
 
 def run_locust(base: str, plan_path: Path, users: int, duration: int, out: Path) -> None:
     env = {**os.environ, "CYBERHUB_LOAD_PLAN": str(plan_path)}
+    # Users arrive one a second, each signing in (an Argon2id hash) as people start their
+    # day; --reset-stats counts from the moment all are running, so the figures are the
+    # steady state that follows, for `duration` seconds.
     subprocess.run([sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"),
-                    "--headless", "--users", str(users), "--spawn-rate", str(max(1, users // 5)),
-                    "--run-time", f"{duration}s", "--host", base, "--csv", str(out),
-                    "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10"],
+                    "--headless", "--users", str(users), "--spawn-rate", "1",
+                    "--run-time", f"{duration + users}s", "--host", base, "--csv", str(out),
+                    "--only-summary", "--reset-stats", "--loglevel", "WARNING",
+                    "--stop-timeout", "10"],
                    env=env, check=False, stdout=subprocess.DEVNULL)
 
 
@@ -280,7 +286,8 @@ def rows(out: Path) -> Iterator[dict[str, str]]:
 
 def report(out: Path, args: argparse.Namespace, objects: int) -> bool:
     """Print the table; whether every page and API read met the target, with no errors."""
-    table = Table(title=f"Load: {args.users} users for {args.duration} s, {args.workers} app "
+    table = Table(title=f"Load: {args.users} users thinking {args.think} s for {args.duration} s "
+                        f"(after ramp-up), {args.workers} app "
                         f"processes, PostgreSQL with {objects:,} objects (load "
                         f"{os.getloadavg()[0]:.1f})")
     for col in ("action", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
@@ -311,6 +318,17 @@ def report(out: Path, args: argparse.Namespace, objects: int) -> bool:
     return met
 
 
+def parse_think(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(x) for x in text.split(","))
+    except ValueError:
+        raise SystemExit(f"--think takes two numbers of seconds, MIN,MAX (got {text!r})") \
+            from None
+    if not 0 <= low <= high <= 600:
+        raise SystemExit(f"--think needs 0 <= MIN <= MAX <= 600 seconds (got {text!r})")
+    return low, high
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--objects", type=int, default=100_000)
@@ -323,9 +341,13 @@ def main() -> None:
     ap.add_argument("--database", default="cyberhub_load")
     ap.add_argument("--landscape", action="store_true",
                     help="also load the landscape dashboard (/atlas)")
+    ap.add_argument("--think", default="1,5", metavar="MIN,MAX",
+                    help="seconds each user waits between actions (default 1,5; 0.5,1.5 "
+                         "is the stress profile)")
     ap.add_argument("--reuse", action="store_true",
                     help="keep a database seeded earlier with the same object count")
     args = ap.parse_args()
+    think = parse_think(args.think)
     args.duration = max(10, min(args.duration, 600))
     url = database_url(args.pg_url, args.database)
     with tempfile.TemporaryDirectory(prefix="cyberhub-load-") as tmp:
@@ -341,7 +363,7 @@ def main() -> None:
         else:
             console.print(f"reusing {args.database} ({have:,} objects)", highlight=False)
         plan_path = Path(tmp) / "plan.json"
-        plan(url, var, plan_path, args.landscape)
+        plan(url, var, plan_path, args.landscape, think)
         objects = seeded_count(url) or 0
         hub = Hub(url, var, args.workers, args.redis_url)
         try:

@@ -23,6 +23,9 @@ PLAN: dict[str, Any] = json.loads(open(os.environ["CYBERHUB_LOAD_PLAN"]).read())
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 TAXII = "application/taxii+json;version=2.1"
 WORDS = PLAN["words"]
+# Seconds a user waits between actions (bench/load_test.py --think): an analyst reads a
+# page before the next click; automation waits between polls.
+THINK_MIN, THINK_MAX = PLAN.get("think", (1.0, 5.0))
 
 
 def bundle() -> bytes:
@@ -39,7 +42,7 @@ def bundle() -> bytes:
 
 
 class Analyst(FastHttpUser):
-    wait_time = between(0.5, 1.5)
+    wait_time = between(THINK_MIN, THINK_MAX)
 
     def on_start(self) -> None:
         self.account = random.choice(PLAN["accounts"])
@@ -126,7 +129,7 @@ class Analyst(FastHttpUser):
 
 class TaxiiClient(FastHttpUser):
     """Automation that pages through a collection, as a SIEM or a partner hub does."""
-    wait_time = between(0.5, 1.5)
+    wait_time = between(THINK_MIN, THINK_MAX)
     weight = 1
 
     @task
