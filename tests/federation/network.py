@@ -20,7 +20,7 @@ import orjson
 
 from cyberhub import migrate
 from cyberhub.taxii.media import TAXII
-from tests.cache import warninglists_index
+from tests.cache import share_template_cache, warninglists_index
 
 PASSWORD = "a quiet harbour under seven lanterns"
 
@@ -52,6 +52,7 @@ class HubProcess:
             os.link(index, root / "var" / "warninglists" / index.name)
         except OSError:  # another file system
             shutil.copyfile(index, root / "var" / "warninglists" / index.name)
+        share_template_cache(root / "var")
         self.server: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
         migrate.upgrade(database_url)
