@@ -7,7 +7,6 @@ still there."""
 from __future__ import annotations
 
 import os
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from sqlalchemy import create_engine, text
 from tests.conftest import pg_admin_url
 from tests.factories import csrf_of
 from tests.faults.proxy import TcpProxy
+from tests.faults.writers import NoteWriters
 from tests.federation.network import PASSWORD, HubProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
@@ -73,31 +73,9 @@ def test_requests_get_503_while_postgresql_is_gone_and_the_hub_recovers(
                                            "csrf_token": csrf_of(browser)})  # type: ignore[arg-type]
     assert signed.status_code == 303, signed.text
 
-    confirmed: set[str] = set()
-    answers: list[tuple[str, int, str, float]] = []
-    stop = threading.Event()
-
-    def load(worker: int) -> None:
-        client = httpx2.Client(base_url=hub.url, timeout=20,
-                               headers={"Authorization": f"Bearer {token}"})
-        n = 0
-        while not stop.is_set():
-            n += 1
-            title = f"w{worker}-{n}"
-            began = time.monotonic()
-            if n % 2:
-                r = client.post("/api/v1/notes", json={"title": title, "tlp": "GREEN"})
-                if r.status_code == 201:
-                    confirmed.add(title)
-            else:
-                r = client.get("/api/v1/notes")
-            answers.append((r.request.method, r.status_code, r.text,
-                            time.monotonic() - began))
-        client.close()
-
-    threads = [threading.Thread(target=load, args=(i,)) for i in range(3)]
-    for t in threads:
-        t.start()
+    load = NoteWriters(hub.url, token)
+    confirmed, answers = load.confirmed, load.answers
+    load.start()
     try:
         deadline = time.monotonic() + 20
         while len(confirmed) < 5:
@@ -129,9 +107,7 @@ def test_requests_get_503_while_postgresql_is_gone_and_the_hub_recovers(
             assert time.monotonic() < deadline
             time.sleep(0.05)
     finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
+        load.close()
 
     assert refused.status_code == 503, refused.text
     error = refused.json()["error"]

@@ -12,11 +12,9 @@ tests are skipped, saying so.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -30,22 +28,10 @@ from sqlalchemy.pool import NullPool
 
 from cyberhub import migrate
 from tests.conftest import ENGINES
+from tests.postgres_programs import free_port, server_binaries
 
-
-def _server_binaries() -> Path | None:
-    """The newest installed PostgreSQL's bin directory (Debian layout, then PATH)."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_basebackup"),
-                   key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_server_binaries = server_binaries
+_free_port = free_port
 
 
 @dataclass
