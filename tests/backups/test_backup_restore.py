@@ -29,13 +29,14 @@ from cyberhub.db import Database
 from cyberhub.notes.models import Note
 from tests.conftest import pg_admin_url
 from tests.evidence.conftest import active_operation, upload
-from tests.factories import Community, bearer, sign_in
+from tests.factories import Community, bearer, enrolled, sign_in
 from tests.operations.conftest import Ops, ops  # noqa: F401 - the fixture, shared
 from tests.state import snapshot
 
 runner = CliRunner()
 WALLET = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
 EVIDENCE = b"txid,amount\n9f2c,0.42\n" * 100
+ATTACHMENT = b"desk,phone\nduty,+31 70 000 0000\n"
 
 
 def run(*args: str) -> Any:
@@ -76,7 +77,19 @@ def _hub_with_data(world: Ops) -> dict[str, Any]:
                    {"kind": "wallet", "value": f"btc:{WALLET}", "case_reference": "NL-1",
                     "contact": "Duty desk"})
     assert r.status_code == 201, r.text
-    return {"operation": op}
+    # A dialogue with an attachment (a file of its own folder in the archive).
+    r = world.post("alpha_admin", "/dialogues", {
+        "topic": "Backup drill", "rule": "chatham_house", "description": "Who is on duty",
+        "starts_at": "2026-12-10T09:00:00Z", "ends_at": "2026-12-10T11:00:00Z",
+        "audience": {"org_ids": [str(world.orgs["bravo"].id)]}})
+    assert r.status_code == 201, r.text
+    dialogue = r.json()["id"]
+    assert world.post("alpha_admin", f"/dialogues/{dialogue}/open").status_code == 200
+    r = world.client.post(f"/api/v1/dialogues/{dialogue}/attachments",
+                          headers=bearer(world.tokens["alpha_admin"]),
+                          files={"file": ("duty.csv", ATTACHMENT, "text/csv")})
+    assert r.status_code == 201, r.text
+    return {"operation": op, "dialogue": dialogue, "attachment": r.json()["id"]}
 
 
 def test_backup_and_restore_into_a_fresh_hub(ops: Ops, settings: Settings,  # noqa: F811
@@ -97,6 +110,7 @@ def test_backup_and_restore_into_a_fresh_hub(ops: Ops, settings: Settings,  # no
     assert backups.DATABASE_MEMBER[engine] in names and "keys/deconfliction_key" in names
     assert "keys/password_pepper" in names
     assert sum(n.startswith("files/evidence/") for n in names) == 1
+    assert sum(n.startswith("files/dialogue-attachments/") for n in names) == 1
     with tarfile.open(archive) as tar:
         assert tar.getnames()[-1] == "manifest.json"
 
@@ -125,6 +139,15 @@ def test_backup_and_restore_into_a_fresh_hub(ops: Ops, settings: Settings,  # no
             r = sign_in(client, ops.users["alpha"].email)
             assert r.status_code == 303 and not r.headers["location"].startswith("/signin"), \
                 r.text
+            got = client.get(f"/api/v1/dialogues/{made['dialogue']}/attachments/"
+                             f"{made['attachment']}", headers=bearer(ops.tokens["bravo"]))
+            assert got.status_code == 200 and got.content == ATTACHMENT
+            # Second-factor seeds came back readable (encrypted with the secret key): an
+            # admin enrolled before the backup signs in with a code from their app.
+            assert enrolled(ops.users["alpha_admin"].email)
+            client.cookies.clear()
+            r = sign_in(client, ops.users["alpha_admin"].email)
+            assert r.status_code == 303 and r.headers["location"] == "/", r.headers
             # The key came back: another agency's registration of the wallet in the
             # restored hub meets the one made before the backup.
             there = Community(again)
