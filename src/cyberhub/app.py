@@ -380,7 +380,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.router.on_startup.append(_limit_threads)
     from cyberhub.web import render
 
-    render.use_bytecode_cache(settings.var_dir / "cache" / "templates")
+    render.use_bytecode_cache(settings.var_dir)
     app.router.on_startup.append(_warm_templates)
     logs.configure(settings.log_format, settings.log_level)
 

@@ -110,7 +110,7 @@ def serve(host: Annotated[str, typer.Option(help=N_("Address to listen on."))] =
     # (each would otherwise compile all of them as it starts).
     from cyberhub.web import render
 
-    render.use_bytecode_cache(settings.var_dir / "cache" / "templates")
+    render.use_bytecode_cache(settings.var_dir)
     render.warm()
     _metrics_dir(settings.var_dir)
     child = None

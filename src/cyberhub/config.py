@@ -176,7 +176,7 @@ class Settings(BaseSettings):
     # Seconds a request waits for a free connection before answering 503.
     db_pool_timeout: float = Field(default=10.0, gt=0, le=300)
     # PostgreSQL helper processes one query may take (max_parallel_workers_per_gather on
-    # the hub's connections). None by default: on a hub answering many requests at once,
+    # the hub's connections). 0 by default: on a hub answering many requests at once,
     # a parallel plan takes the cores the other requests are waiting for (the load test,
     # docs/deployment.md). Raise it on a machine with cores to spare.
     db_parallel_workers: int = Field(default=0, ge=0, le=64)

@@ -42,7 +42,7 @@ def test_a_changed_template_is_compiled_again(settings, database, tmp_path, monk
     old page."""
     from jinja2 import ChoiceLoader, DictLoader
 
-    render.use_bytecode_cache(tmp_path / "cache")
+    render.use_bytecode_cache(tmp_path)
     monkeypatch.setattr(render.env, "loader", ChoiceLoader(
         [DictLoader({"probe.html": "first"}), render.env.loader]))
     render.env.cache.clear()
@@ -57,7 +57,7 @@ def test_an_unwritable_cache_directory_leaves_templates_in_memory(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")
     before = render.env.bytecode_cache
-    render.use_bytecode_cache(blocked / "templates")
+    render.use_bytecode_cache(blocked)
     assert render.env.bytecode_cache is before
     assert render.env.get_template("error.html") is not None
 

@@ -89,11 +89,13 @@ env.globals["PAPS"] = list(PAP)
 env.globals["LANGUAGES"] = [(code, i18n.LANGUAGE_NAMES[code]) for code in i18n.SUPPORTED_LOCALES]
 
 
-def use_bytecode_cache(directory: Path) -> None:
-    """Keep compiled templates on disk, shared by the app processes and kept across
-    restarts: compiling all of them costs seconds of CPU per process, loading them from
-    here tens of milliseconds. Jinja checks each against its source, so an upgrade
-    recompiles what changed. Without a writable directory, templates compile in memory."""
+def use_bytecode_cache(var_dir: Path) -> None:
+    """Keep compiled templates on disk (``var/cache/templates``), shared by the app
+    processes and kept across restarts: compiling all of them costs seconds of CPU per
+    process, loading them from here tens of milliseconds. Jinja checks each against its
+    source, so an upgrade recompiles what changed. Without a writable directory,
+    templates compile in memory."""
+    directory = var_dir / "cache" / "templates"
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError:
