@@ -180,6 +180,10 @@ class Settings(BaseSettings):
     # a parallel plan takes the cores the other requests are waiting for (the load test,
     # docs/deployment.md). Raise it on a machine with cores to spare.
     db_parallel_workers: int = Field(default=0, ge=0, le=64)
+    # How the hub's storage is encrypted at rest where `cyberhub check` cannot see it
+    # (a cloud provider's volume encryption, PostgreSQL on another machine): the
+    # operator's statement, shown by the check (docs/deployment.md, "Encrypted storage").
+    storage_encrypted_by: str = Field(default="", max_length=300)
 
     @model_validator(mode="after")
     def _replica_needs_postgresql(self) -> Settings:

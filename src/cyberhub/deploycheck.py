@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 
+from cyberhub import volumes
 from cyberhub.config import PEPPER_FILE, Settings
 from cyberhub.i18n import _
 
@@ -89,9 +90,57 @@ def settings_checks(settings: Settings) -> list[Check]:
         checks.append(Check("CYBERHUB_PREVIOUS_SECRET_KEYS", Status.WARN, _(
             "A key rotation is unfinished: run cyberhub secrets rotate, then remove the "
             "previous keys.")))
+    checks.extend(storage_checks(settings))
     checks.extend(_transport_checks(settings))
     checks.append(_scanner_check(settings))
     return checks
+
+
+def storage_checks(settings: Settings) -> list[Check]:
+    """Whether the hub's files and database are encrypted at rest (ASVS 6.1): checked on
+    the volume below them (``volumes``), or stated by the operator where it cannot be."""
+    name = "CYBERHUB_STORAGE_ENCRYPTED_BY"
+    how = settings.storage_encrypted_by.strip()
+    if how:
+        return [Check(name, Status.OK, _("Encrypted at rest, as the operator states: "
+                                         "%(how)s.") % {"how": how})]
+    paths = [settings.var_dir]
+    database = settings.resolved_database_url()
+    checks = []
+    if database.startswith("sqlite:///"):
+        paths.append(Path(database.removeprefix("sqlite:///")).parent)
+    else:
+        checks.append(Check(name, Status.WARN, _(
+            "PostgreSQL's files are not checked from here: keep its data directory on an "
+            "encrypted volume, then say how in CYBERHUB_STORAGE_ENCRYPTED_BY.")))
+    seen: set[Path] = set()
+    for path in paths:
+        path = path.resolve()
+        if path in seen:
+            continue
+        seen.add(path)
+        checks.append(_volume_check(path))
+    return checks
+
+
+def _volume_check(path: Path) -> Check:
+    volume = volumes.volume_of(path)
+    where = {"path": path, "device": volume.device, "fs": volume.fs_type}
+    if volume.kind is volumes.Kind.ENCRYPTED:
+        return Check(str(path), Status.OK, _("On an encrypted volume (%(device)s).") % where)
+    if volume.kind is volumes.Kind.PLAIN:
+        return Check(str(path), Status.FAIL, _(
+            "On %(device)s, which is not encrypted, while the hub keeps members' and "
+            "victims' personal data here: move it onto an encrypted volume (LUKS), or, if "
+            "the disk is encrypted below this machine (a cloud provider's volume "
+            "encryption), say how in CYBERHUB_STORAGE_ENCRYPTED_BY.") % where)
+    if volume.kind is volumes.Kind.MEMORY:
+        return Check(str(path), Status.WARN, _(
+            "In memory (%(fs)s): nothing is at rest here, and nothing survives a "
+            "restart.") % where)
+    return Check(str(path), Status.WARN, _(
+        "Whether this is encrypted cannot be seen from here (%(fs)s): check the volume "
+        "below it, then say how it is encrypted in CYBERHUB_STORAGE_ENCRYPTED_BY.") % where)
 
 
 def _scanner_check(settings: Settings) -> Check:
