@@ -87,3 +87,14 @@ def test_an_origins_map_beside_an_object_without_a_string_id(database: Database,
     assert (outcome.pulled, outcome.stored) == (2, 1)
     with database.transaction() as s:
         assert s.scalar(select(StixObject.origin_hub)) == "https://o.example"
+
+
+@pytest.mark.parametrize("date_added", [
+    "yesterday", "2026-02-30T10:00:00.000Z", "2026-03-01T10:00:00.000Z" * 3])
+def test_a_date_added_that_is_not_a_timestamp(database: Database, partner: Peer,
+                                              date_added: str) -> None:
+    """It would become the cursor, sent back as added_after (and a column holds 40
+    characters of it): refused, with the header named."""
+    Page.body, Page.date_added = orjson.dumps({"more": False, "objects": [INDICATOR]}), date_added
+    outcome = sync.sync_now(database, partner.id)
+    assert_refused(database, partner, outcome, "X-TAXII-Date-Added-Last")
