@@ -98,3 +98,14 @@ def test_a_date_added_that_is_not_a_timestamp(database: Database, partner: Peer,
     Page.body, Page.date_added = orjson.dumps({"more": False, "objects": [INDICATOR]}), date_added
     outcome = sync.sync_now(database, partner.id)
     assert_refused(database, partner, outcome, "X-TAXII-Date-Added-Last")
+
+
+def test_an_object_nested_deeper_than_can_be_staged(database: Database,
+                                                    partner: Peer) -> None:
+    """orjson reads 1,024 levels but writes 254: an object between the two cannot be
+    staged for the import."""
+    deep = '{"x": [' * 150 + "1" + "]}" * 150
+    Page.body = (b'{"more": false, "objects": [' + orjson.dumps(INDICATOR)[:-1]
+                 + b', "x_deep": ' + deep.encode() + b"}]}")
+    outcome = sync.sync_now(database, partner.id)
+    assert_refused(database, partner, outcome, "nested too deep")

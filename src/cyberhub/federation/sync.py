@@ -229,7 +229,13 @@ def _pull(database: Database, peer_id: uuid.UUID, client: _Client, cursor: str |
                       + b'","objects":[')
             for objects, added_last in _pages(client, cursor, stated):
                 for obj in objects:
-                    out.write((b"," if count else b"") + orjson.dumps(obj))
+                    try:
+                        staged = orjson.dumps(obj)
+                    except orjson.JSONEncodeError:  # deeper than orjson writes (it reads deeper)
+                        raise SyncError(_("The partner sent an object nested too deep to "
+                                          "be read (%(id)s).")
+                                        % {"id": str(obj.get("id"))[:100]}) from None
+                    out.write((b"," if count else b"") + staged)
                     count += 1
                 if added_last:
                     last = _date_added(added_last)
