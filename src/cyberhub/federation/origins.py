@@ -39,7 +39,7 @@ def read(envelope: Mapping[str, Any]) -> dict[str, str]:
     objects = envelope.get("objects")
     if not isinstance(found, dict) or not isinstance(objects, list):
         return {}
-    carried = {o.get("id") for o in objects if isinstance(o, dict)}
+    carried = {o["id"] for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)}
     return {k: v[:MAX_LENGTH] for k, v in found.items()
             if k in carried and isinstance(v, str) and v}
 

@@ -58,6 +58,8 @@ STATUS_WAIT_SECONDS: Final = 300.0
 
 
 _STATUS_ID: Final = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+# A TAXII timestamp (the STIX format, UTC), as a partner states its last date added.
+_TIMESTAMP: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z", re.ASCII)
 
 
 class SyncError(Exception):
@@ -182,6 +184,17 @@ def _pages(client: _Client, cursor: str | None,
                 return
 
 
+def _date_added(value: str) -> str:
+    """The partner's ``X-TAXII-Date-Added-Last``, checked: it becomes the pull cursor,
+    sent back to the partner as ``added_after`` on the next run."""
+    if _TIMESTAMP.fullmatch(value):
+        with contextlib.suppress(ValueError):
+            datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")  # a real date: no 02-30
+            return value
+    raise SyncError(_("The partner's X-TAXII-Date-Added-Last header %(value)r is not a "
+                      "timestamp such as 2026-03-14T10:00:00.000Z.") % {"value": value[:60]})
+
+
 def _clear_abandoned(database: Database, peer_id: uuid.UUID) -> None:
     """What a pull killed half way left behind (a run of this partner that lost its
     lease): its import, still "running", is marked failed — its transaction never
@@ -216,10 +229,16 @@ def _pull(database: Database, peer_id: uuid.UUID, client: _Client, cursor: str |
                       + b'","objects":[')
             for objects, added_last in _pages(client, cursor, stated):
                 for obj in objects:
-                    out.write((b"," if count else b"") + orjson.dumps(obj))
+                    try:
+                        staged = orjson.dumps(obj)
+                    except orjson.JSONEncodeError:  # deeper than orjson writes (it reads deeper)
+                        raise SyncError(_("The partner sent an object nested too deep to "
+                                          "be read (%(id)s).")
+                                        % {"id": str(obj.get("id"))[:100]}) from None
+                    out.write((b"," if count else b"") + staged)
                     count += 1
                 if added_last:
-                    last = added_last
+                    last = _date_added(added_last)
                 if out.tell() > MAX_STAGED_BYTES:
                     break  # enough for one run: the cursor resumes after this page
                 _heartbeat(database, peer_id)
