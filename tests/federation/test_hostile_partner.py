@@ -32,10 +32,11 @@ class Page(http.server.BaseHTTPRequestHandler):
 
     body: ClassVar[bytes] = b""
     date_added: ClassVar[str] = "2026-03-01T10:00:00.000Z"
+    media: ClassVar[str] = TAXII
 
     def do_GET(self) -> None:
         self.send_response(200)
-        self.send_header("Content-Type", TAXII)
+        self.send_header("Content-Type", Page.media)
         self.send_header("X-TAXII-Date-Added-Last", Page.date_added)
         self.send_header("Content-Length", str(len(Page.body)))
         self.end_headers()
@@ -47,7 +48,7 @@ class Page(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def partner(database: Database, community: Community, hub: Hub) -> Iterator[Peer]:
-    Page.body, Page.date_added = b"", "2026-03-01T10:00:00.000Z"
+    Page.body, Page.date_added, Page.media = b"", "2026-03-01T10:00:00.000Z", TAXII
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     org = community.org("Hub P", kind="international-organisation")
@@ -109,3 +110,32 @@ def test_an_object_nested_deeper_than_can_be_staged(database: Database,
                  + b', "x_deep": ' + deep.encode() + b"}]}")
     outcome = sync.sync_now(database, partner.id)
     assert_refused(database, partner, outcome, "nested too deep")
+
+
+@pytest.mark.parametrize("media", ["text/html; charset=utf-8", "application/json",
+                                   "application/taxii+json;version=2.0", ""])
+def test_an_envelope_not_served_as_taxii_2_1(database: Database, partner: Peer,
+                                             media: str) -> None:
+    """A login page, a proxy's answer or another TAXII version is not the partner's
+    collection, even when its body happens to read as an envelope (the OASIS client
+    refuses it too)."""
+    Page.body = orjson.dumps({"more": False, "objects": [INDICATOR]})
+    Page.media = media
+    outcome = sync.sync_now(database, partner.id)
+    assert_refused(database, partner, outcome, "not as TAXII 2.1")
+
+
+@pytest.mark.parametrize("media", [TAXII, "application/taxii+json",
+                                   "Application/TAXII+JSON; version=2.1"])
+def test_the_taxii_2_1_media_types_are_taken(database: Database, partner: Peer,
+                                             media: str) -> None:
+    Page.body = orjson.dumps({"more": False, "objects": [INDICATOR]})
+    Page.media = media
+    outcome = sync.sync_now(database, partner.id)
+    assert outcome.error is None and outcome.stored == 1, outcome
+
+
+def test_a_taxii_answer_that_is_not_json(database: Database, partner: Peer) -> None:
+    Page.body = b"<html>not TAXII</html>"
+    outcome = sync.sync_now(database, partner.id)
+    assert_refused(database, partner, outcome, "not JSON")

@@ -60,7 +60,7 @@ def test_partner_answering_garbage(database: Database, community: Community, hub
                                    garbage_server: str) -> None:
     peer = add(database, community, hub, garbage_server)
     outcome = sync.sync_now(database, peer.id)
-    assert outcome.error is not None and "not JSON" in outcome.error
+    assert outcome.error is not None and "not as TAXII 2.1" in outcome.error
     with database.transaction() as s:
         stored = s.get(Peer, peer.id)
         assert stored is not None
@@ -91,7 +91,7 @@ def test_partners_page(client: TestClient, database: Database, community: Commun
     shown = client.get("/admin/partners")
     assert shown.status_code == 200
     assert "P" in shown.text and "desk@p.example" in shown.text and "failing" in shown.text
-    assert "not JSON" in shown.text
+    assert "not as TAXII 2.1" in shown.text
     token = csrf_of(client, "/admin/partners")
     paused = client.post(f"/admin/partners/{peer.id}/pause", data={"csrf_token": token},
                          follow_redirects=False)

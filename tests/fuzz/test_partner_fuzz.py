@@ -51,7 +51,7 @@ from cyberhub.intel.markings import MARKING_BY_TLP
 from cyberhub.intel.models import Import, StixObject
 from cyberhub.intel.synthetic import Generator
 from cyberhub.sharing import TLP
-from cyberhub.taxii.media import TAXII
+from cyberhub.taxii.media import TAXII, names_taxii_21
 from tests.factories import Community, bearer
 from tests.fuzz.hostile import dumps, has_deep, hostile_text, mutated, spoilt_bytes
 from tests.fuzz.test_import_fuzz import CRASHED, fuzz, stored_state
@@ -240,6 +240,9 @@ def test_pull_from_a_hostile_partner(link: Link, data: st.DataObject) -> None:
     new_cursor, new_failures, last_error = partner_state(link)
     answered = link.client.get("/api/v1/notes", headers=bearer(link.token))
     assert answered.status_code == 200, answered.text[:300]  # the hub keeps answering
+    status, headers, body, _cut = script[0]
+    if status < 400 and body and not names_taxii_21(dict(headers)[b"Content-Type"].decode("latin-1")):
+        assert outcome.error is not None, "a page not served as TAXII 2.1 was taken"
     if outcome.error is not None:
         event("sync failed")
         assert outcome.error.strip() and "unexpectedly" not in outcome.error, outcome.error

@@ -45,7 +45,7 @@ from cyberhub.federation.models import Peer
 from cyberhub.i18n import _
 from cyberhub.intel import export, imports
 from cyberhub.intel.models import Import, ImportStatus, StixObject
-from cyberhub.taxii.media import TAXII
+from cyberhub.taxii.media import TAXII, names_taxii_21
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,12 @@ class _Client:
         if response.status_code >= 400:
             raise SyncError(_("The partner answered %(status)d to %(what)s: %(body)s") % {
                 "status": response.status_code, "what": what, "body": response.text[:300]})
+        media = response.headers.get("content-type", "")
+        if response.content and not names_taxii_21(media):
+            # As the OASIS client does: a login page or a proxy's answer is not the partner.
+            raise SyncError(_("The partner answered %(what)s as '%(media)s', not as TAXII "
+                              "2.1 (%(taxii)s).") % {"what": what, "media": media[:100],
+                                                      "taxii": TAXII})
         try:
             body = orjson.loads(response.content) if response.content else {}
         except orjson.JSONDecodeError:

@@ -38,16 +38,20 @@ def _taxii_version(header: str) -> list[str | None] | None:
     return found or None
 
 
-def check_accept(header: str | None) -> None:
+def names_taxii_21(header: str | None) -> bool:
+    """Whether a media-type header names TAXII 2.1 (the bare type counts as the latest)."""
     versions = _taxii_version(header or "")
-    if versions is None or not any(v in (None, "2.1") for v in versions):
+    return versions is not None and any(v in (None, "2.1") for v in versions)
+
+
+def check_accept(header: str | None) -> None:
+    if not names_taxii_21(header):
         raise NotAcceptable(_("Send 'Accept: %(media)s': this server speaks TAXII 2.1 only.")
                             % {"media": TAXII})
 
 
 def check_content_type(header: str | None) -> None:
-    versions = _taxii_version(header or "")
-    if versions is None or not any(v in (None, "2.1") for v in versions):
+    if not names_taxii_21(header):
         raise UnsupportedMediaType(_("Send the objects as 'Content-Type: %(media)s'.")
                                    % {"media": TAXII})
 
