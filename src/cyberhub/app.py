@@ -435,9 +435,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         err.status_code = exc.status_code
         return _error_response(request, err)
 
+    # Routes are tried one by one, in this order, and no two groups share a path: the
+    # TAXII server, most of an automated hub's traffic, first (behind the API's 180 routes
+    # it paid about a millisecond per request, a tenth of a page of 100 objects).
     app.include_router(observability_router)
-    app.include_router(api_router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(taxii_router)
+    app.include_router(api_router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(web_router)
     app.mount("/static", StaticAssets(directory=STATIC_DIR, check_dir=False), name="static")
     if database.replica is not None:
