@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, func, select
 
 from cyberhub.intel.models import StixObject
 from cyberhub.intel.synthetic import Generator, bundle_bytes
+from tests.conftest import ENGINES, hub_database
 from tests.federation.network import HubProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
@@ -27,15 +28,16 @@ EMAIL = "ana@alpha-cert.example"
 OBJECTS = 60_000
 
 
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[HubProcess]:
-    made = HubProcess("k", tmp_path, f"sqlite:///{tmp_path / 'hub.sqlite3'}")
-    try:
-        made.org("Alpha CERT")
-        made.user(EMAIL, "Alpha CERT")
-        yield made
-    finally:
-        made.stop()
+@pytest.fixture(params=ENGINES)
+def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubProcess]:
+    with hub_database(request.param, tmp_path, "cyberhub_killed") as url:
+        made = HubProcess("k", tmp_path, url)
+        try:
+            made.org("Alpha CERT")
+            made.user(EMAIL, "Alpha CERT")
+            yield made
+        finally:
+            made.stop()
 
 
 def stored_objects(hub: HubProcess) -> int:
