@@ -17,6 +17,7 @@ import httpx2
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from cyberhub.intel.importer import PARALLEL_MIN_BYTES
 from cyberhub.intel.models import StixObject
 from cyberhub.intel.synthetic import Generator, bundle_bytes
 from tests.conftest import ENGINES, hub_database
@@ -25,7 +26,17 @@ from tests.federation.network import HubProcess
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
 
 EMAIL = "ana@alpha-cert.example"
-OBJECTS = 60_000
+# Enough for a bundle the importer reads in a process of its own (PARALLEL_MIN_BYTES,
+# about 27,000 objects) and an import that lasts seconds past its first progress.
+OBJECTS = 32_000
+
+
+@pytest.fixture(scope="module")
+def bundle() -> bytes:
+    """One bundle for both engines."""
+    made = bundle_bytes(list(Generator(seed=23).objects(OBJECTS)))
+    assert len(made) >= PARALLEL_MIN_BYTES * 1.1, "too small for the import's reader process"
+    return made
 
 
 @pytest.fixture(params=ENGINES)
@@ -66,8 +77,7 @@ def wait_for(api: httpx2.Client, location: str, done: Any, seconds: float) -> di
 
 
 def test_a_worker_killed_mid_import_leaves_nothing_half_written(
-        hub: HubProcess, tmp_path: Path) -> None:
-    bundle = bundle_bytes(list(Generator(seed=23).objects(OBJECTS)))
+        hub: HubProcess, bundle: bytes) -> None:
     token = hub.token(EMAIL, scope="write")
     hub.start()
     api = httpx2.Client(base_url=hub.url, timeout=60,
