@@ -97,8 +97,6 @@ def test_a_pull_killed_half_way_keeps_nothing_and_the_next_takes_everything_once
     a.collection("Shared", "--alias", "shared")
     b.org("Hub A", kind="international-organisation")
     b.user("sync@a.example", "Hub A")
-    b.org("Bravo Bank", kind="financial")
-    b.user("bea@bravo.example", "Bravo Bank")
     green = sdos(OBJECTS, 21)
     a.import_objects(green, "ana@alpha.example", "GREEN")
     a.start()
