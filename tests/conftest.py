@@ -83,6 +83,17 @@ def scratch_database(prefix: str) -> Iterator[str]:
         engine.dispose()
 
 
+@contextmanager
+def hub_database(engine: str, root: Path, prefix: str) -> Iterator[str]:
+    """A database of its own for one hub process on ``engine`` (one of :data:`ENGINES`):
+    a SQLite file under ``root``, or a :func:`scratch_database` dropped afterwards."""
+    if engine == "sqlite":
+        yield f"sqlite:///{root / 'hub.sqlite3'}"
+        return
+    with scratch_database(prefix) as url:
+        yield url
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 

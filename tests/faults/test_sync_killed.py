@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import create_engine, func, select
 
 from cyberhub.federation.models import Peer
 from cyberhub.intel.models import Import, ImportStatus, StixObject
+from tests.conftest import ENGINES, hub_database
 from tests.federation.network import HubProcess
 from tests.federation.test_network import sdos
 
@@ -27,18 +29,23 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
 OBJECTS = 6_000  # six TAXII pages, and an import that lasts long enough to be hit
 
 
-@pytest.fixture
-def hubs(tmp_path: Path) -> Iterator[tuple[HubProcess, HubProcess]]:
-    made = []
-    for name in ("a", "b"):
-        root = tmp_path / name
-        root.mkdir()
-        made.append(HubProcess(name, root, f"sqlite:///{root / 'hub.sqlite3'}"))
-    try:
-        yield made[0], made[1]
-    finally:
-        for hub in made:
-            hub.stop()
+@pytest.fixture(params=ENGINES)
+def hubs(request: pytest.FixtureRequest, tmp_path: Path
+         ) -> Iterator[tuple[HubProcess, HubProcess]]:
+    """Two hubs on the engine, each with a database of its own."""
+    made: list[HubProcess] = []
+    with ExitStack() as databases:
+        try:
+            for name in ("a", "b"):
+                root = tmp_path / name
+                root.mkdir()
+                url = databases.enter_context(
+                    hub_database(request.param, root, f"cyberhub_sync_{name}"))
+                made.append(HubProcess(name, root, url))
+            yield made[0], made[1]
+        finally:
+            for hub in made:
+                hub.stop()
 
 
 def query(hub: HubProcess, statement: Any) -> list[Any]:
@@ -90,8 +97,6 @@ def test_a_pull_killed_half_way_keeps_nothing_and_the_next_takes_everything_once
     a.collection("Shared", "--alias", "shared")
     b.org("Hub A", kind="international-organisation")
     b.user("sync@a.example", "Hub A")
-    b.org("Bravo Bank", kind="financial")
-    b.user("bea@bravo.example", "Bravo Bank")
     green = sdos(OBJECTS, 21)
     a.import_objects(green, "ana@alpha.example", "GREEN")
     a.start()

@@ -17,25 +17,38 @@ import httpx2
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from cyberhub.intel.importer import PARALLEL_MIN_BYTES
 from cyberhub.intel.models import StixObject
 from cyberhub.intel.synthetic import Generator, bundle_bytes
+from tests.conftest import ENGINES, hub_database
 from tests.federation.network import HubProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
 
 EMAIL = "ana@alpha-cert.example"
-OBJECTS = 60_000
+# Enough for a bundle the importer reads in a process of its own (PARALLEL_MIN_BYTES,
+# about 27,000 objects) and an import that lasts seconds past its first progress.
+OBJECTS = 32_000
 
 
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[HubProcess]:
-    made = HubProcess("k", tmp_path, f"sqlite:///{tmp_path / 'hub.sqlite3'}")
-    try:
-        made.org("Alpha CERT")
-        made.user(EMAIL, "Alpha CERT")
-        yield made
-    finally:
-        made.stop()
+@pytest.fixture(scope="module")
+def bundle() -> bytes:
+    """One bundle for both engines."""
+    made = bundle_bytes(list(Generator(seed=23).objects(OBJECTS)))
+    assert len(made) >= PARALLEL_MIN_BYTES * 1.1, "too small for the import's reader process"
+    return made
+
+
+@pytest.fixture(params=ENGINES)
+def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubProcess]:
+    with hub_database(request.param, tmp_path, "cyberhub_killed") as url:
+        made = HubProcess("k", tmp_path, url)
+        try:
+            made.org("Alpha CERT")
+            made.user(EMAIL, "Alpha CERT")
+            yield made
+        finally:
+            made.stop()
 
 
 def stored_objects(hub: HubProcess) -> int:
@@ -64,8 +77,7 @@ def wait_for(api: httpx2.Client, location: str, done: Any, seconds: float) -> di
 
 
 def test_a_worker_killed_mid_import_leaves_nothing_half_written(
-        hub: HubProcess, tmp_path: Path) -> None:
-    bundle = bundle_bytes(list(Generator(seed=23).objects(OBJECTS)))
+        hub: HubProcess, bundle: bytes) -> None:
     token = hub.token(EMAIL, scope="write")
     hub.start()
     api = httpx2.Client(base_url=hub.url, timeout=60,
