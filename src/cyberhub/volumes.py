@@ -99,8 +99,11 @@ def _crypt_layer(device: Path, depth: int = 0) -> str | None:
 def volume_of(path: Path) -> Volume:
     """The volume that holds ``path`` (or its nearest existing parent)."""
     path = path.resolve()
-    while not path.exists() and path != path.parent:
-        path = path.parent
+    try:
+        while not path.exists() and path != path.parent:
+            path = path.parent
+    except OSError:  # a parent we may not look into
+        return Volume(Kind.UNKNOWN, "", "")
     try:
         mountinfo = MOUNTINFO.read_text()
     except OSError:
@@ -110,7 +113,10 @@ def volume_of(path: Path) -> Volume:
         return Volume(Kind.MEMORY, fs_type, source)
     if fs_type not in ON_A_BLOCK_DEVICE:
         return Volume(Kind.UNKNOWN, fs_type, source)
-    dev = os.stat(path).st_dev
+    try:
+        dev = os.stat(path).st_dev
+    except OSError:  # not ours to look at
+        return Volume(Kind.UNKNOWN, fs_type, source)
     major, minor = os.major(dev), os.minor(dev)
     if major == 0 and source.startswith("/dev/"):
         # btrfs and others show an anonymous device; the mount names the real one.
