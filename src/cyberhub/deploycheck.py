@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
+from sqlalchemy.engine import make_url
 
 from cyberhub import volumes
 from cyberhub.config import PEPPER_FILE, Settings
@@ -105,10 +106,11 @@ def storage_checks(settings: Settings) -> list[Check]:
         return [Check(name, Status.OK, _("Encrypted at rest, as the operator states: "
                                          "%(how)s.") % {"how": how})]
     paths = [settings.var_dir]
-    database = settings.resolved_database_url()
+    database = make_url(settings.resolved_database_url())
     checks = []
-    if database.startswith("sqlite:///"):
-        paths.append(Path(database.removeprefix("sqlite:///")).parent)
+    if database.get_backend_name() == "sqlite":
+        if database.database and database.database != ":memory:":
+            paths.append(Path(database.database).parent)
     else:
         checks.append(Check(name, Status.WARN, _(
             "PostgreSQL's files are not checked from here: keep its data directory on an "
