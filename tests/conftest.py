@@ -162,9 +162,16 @@ def _truncate_all(url: str) -> None:
 
 
 @pytest.fixture(params=ENGINES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
-        path = tmp_path / "hub.sqlite3"
+        # The same path for every test of a process (a fresh copy each time, the old
+        # file unlinked first), so that the process's Database can be kept (below).
+        factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+        path = factory.getbasetemp() / f"database-{_worker()}" / "hub.sqlite3"
+        path.parent.mkdir(exist_ok=True)
+        for stale in (path, path.with_name(path.name + "-wal"),
+                      path.with_name(path.name + "-shm")):
+            stale.unlink(missing_ok=True)
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("pg_url")
@@ -180,24 +187,23 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return s
 
 
-# One Database per PostgreSQL test database, kept from test to test: SQLAlchemy keeps the
-# SQL it compiled per engine, and compiling every statement afresh for each test cost
-# about a tenth of a PostgreSQL test's time. Its connections are closed after each test
-# all the same. (Each SQLite test has a file of its own, so a Database of its own.)
+# One Database per test database URL, kept from test to test: SQLAlchemy keeps the SQL
+# it compiled per engine, and compiling every statement afresh for each test cost about
+# a tenth of a test's time. Its connections are closed after each test all the same, and
+# so are those of the jobs' own handle, which would otherwise hold the SQLite file the
+# next test's copy replaces.
 _KEPT_DATABASES: dict[str, Database] = {}
 
 
 @pytest.fixture
 def database(settings: Settings) -> Iterator[Database]:
     url = settings.resolved_database_url()
-    if not url.startswith("postgresql"):
-        db = Database(url)
-        yield db
-        db.dispose()
-        return
     db = _KEPT_DATABASES.get(url) or _KEPT_DATABASES.setdefault(url, Database(url))
     yield db
     db.dispose()
+    if jobs._database is not None:
+        jobs._database.dispose()
+        jobs._database = None
 
 
 @pytest.fixture
