@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cyberhub import __version__, i18n, validation_messages
+from cyberhub import __version__, i18n, keyring, validation_messages
 from cyberhub.config import Settings, get_settings, set_settings
 from cyberhub.db import Database
 from cyberhub.errors import (
@@ -384,7 +384,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if settings is not None:
         set_settings(settings)
     settings = get_settings()
-    settings.resolved_secret_key()
+    keyring.check()  # the keys made on first use, or the key service reached
     database = database or Database(settings.resolved_database_url(),
                                     replica_url=settings.database_replica_url,
                                     replica_max_lag=settings.replica_max_lag_seconds)

@@ -94,11 +94,10 @@ def serve(host: Annotated[str, typer.Option(help=N_("Address to listen on."))] =
 
     settings = get_settings()
     # Keys made on first use are made here, before the app processes and the worker
-    # start, so that they all read the one file.
-    settings.resolved_secret_key()
-    from cyberhub.deconfliction import keys
+    # start, so that they all read the one file (or the key service is reached).
+    from cyberhub import keyring
 
-    keys.hub_key(settings)
+    keyring.check()
     # The warning-list index, when this package version has none yet (normally made by
     # `cyberhub refdata load`): once here, not by every app process on its first request.
     from cyberhub.intel import warninglists
@@ -872,6 +871,55 @@ def secrets_rotate() -> None:
         "%(n)d secrets re-encrypted with the current key. The previous keys can now be "
         "removed from CYBERHUB_PREVIOUS_SECRET_KEYS.", result.total) % {"n": result.total},
         highlight=False)
+
+
+@secrets_app.command("serve", help=N_(
+    "Hold the hub's keys in this process and answer on a Unix socket (the key service): "
+    "app processes with CYBERHUB_KEY_SERVICE set to the socket then sign, hash and "
+    "encrypt through it without ever holding a key (docs/deployment.md)."))
+def secrets_serve(
+    socket_path: Annotated[Path, typer.Option(
+        "--socket", help=N_("Where to listen (a path; its directory is made)."))],
+    mode: Annotated[str, typer.Option(help=N_(
+        "The socket's permissions, in octal: the app's account must be able to open it, "
+        "no other should."))] = "660",
+) -> None:
+    import signal
+
+    from cyberhub.keyring import server
+
+    settings = get_settings()
+    if settings.key_service:
+        err.print(f"[bold red]{_('Error')}:[/] " + _(
+            "CYBERHUB_KEY_SERVICE is set in the key service's own environment: unset it "
+            "there; the service holds the keys itself."), highlight=False)
+        raise typer.Exit(code=1)
+    try:
+        permissions = int(mode, 8)
+    except ValueError:
+        permissions = -1
+    if not 0 <= permissions <= 0o777:
+        err.print(f"[bold red]{_('Error')}:[/] " + _(
+            "The mode must be octal permissions such as 660.") + f" ({mode})", highlight=False)
+        raise typer.Exit(code=1)
+    try:
+        service = server.make_server(settings, socket_path, permissions)
+    except (RuntimeError, OSError) as exc:
+        err.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False)
+        raise typer.Exit(code=1) from None
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    out.print(_("The key service answers on %(path)s.") % {"path": socket_path},
+              highlight=False)
+    try:
+        service.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        service.server_close()
 
 
 @taxii_app.command("add", help=N_(

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     # Unlike the secret key it cannot be rotated: change it and every password must be
     # set again.
     password_pepper: str = Field(default="", description="Keys the password hashes.")
+    # ASVS V6.4.2: the path of a key service's Unix socket (`cyberhub secrets serve`, a
+    # process of its own run as another user). When set, this process never reads the
+    # keys above: it sends what must be signed, hashed or encrypted to the service
+    # (cyberhub.keyring). Empty: the keys are used in-process.
+    key_service: str = Field(default="", description="Unix socket of the key service.")
+    key_service_timeout: float = Field(default=5.0, gt=0, le=120)
     hub_name: str = "cyberhub"
     public_pages: bool = False
     secure_cookies: bool = False

@@ -69,6 +69,27 @@ def _private_file(path: Path) -> Check:
 def settings_checks(settings: Settings) -> list[Check]:
     """What the settings and the files under the var directory say."""
     checks: list[Check] = []
+    if settings.key_service:
+        checks.extend(_key_service_checks(settings))
+    else:
+        checks.extend(_key_checks(settings))
+    if settings.var_dir.is_dir():
+        mode = stat.S_IMODE(settings.var_dir.stat().st_mode)
+        if mode & stat.S_IWOTH:
+            checks.append(Check(str(settings.var_dir), Status.FAIL, _(
+                "The var directory can be written by any account: chmod 750 it.")))
+        elif mode & stat.S_IROTH:
+            checks.append(Check(str(settings.var_dir), Status.WARN, _(
+                "The var directory can be listed by any account: chmod 750 it.")))
+    checks.extend(storage_checks(settings))
+    checks.extend(_transport_checks(settings))
+    checks.append(_scanner_check(settings))
+    return checks
+
+
+def _key_checks(settings: Settings) -> list[Check]:
+    """The keys this process holds: long enough, in files only its account reads."""
+    checks: list[Check] = []
     if settings.secret_key:
         checks.append(_key("CYBERHUB_SECRET_KEY", settings.secret_key))
     if settings.deconfliction_key:
@@ -79,21 +100,45 @@ def settings_checks(settings: Settings) -> list[Check]:
         path = settings.var_dir / name
         if path.is_file():
             checks.append(_private_file(path))
-    if settings.var_dir.is_dir():
-        mode = stat.S_IMODE(settings.var_dir.stat().st_mode)
-        if mode & stat.S_IWOTH:
-            checks.append(Check(str(settings.var_dir), Status.FAIL, _(
-                "The var directory can be written by any account: chmod 750 it.")))
-        elif mode & stat.S_IROTH:
-            checks.append(Check(str(settings.var_dir), Status.WARN, _(
-                "The var directory can be listed by any account: chmod 750 it.")))
     if settings.previous_secret_keys.strip():
         checks.append(Check("CYBERHUB_PREVIOUS_SECRET_KEYS", Status.WARN, _(
             "A key rotation is unfinished: run cyberhub secrets rotate, then remove the "
             "previous keys.")))
-    checks.extend(storage_checks(settings))
-    checks.extend(_transport_checks(settings))
-    checks.append(_scanner_check(settings))
+    return checks
+
+
+def _key_service_checks(settings: Settings) -> list[Check]:
+    """With a key service, the keys must be reachable through it and nowhere else."""
+    from cyberhub.errors import KeyServiceUnavailable
+    from cyberhub.keyring import client
+
+    checks: list[Check] = []
+    try:
+        client.ServiceClient(settings.key_service, settings.key_service_timeout).check()
+    except KeyServiceUnavailable:
+        checks.append(Check("CYBERHUB_KEY_SERVICE", Status.FAIL, _(
+            "No key service answers on %(path)s: start cyberhub secrets serve there, and "
+            "let this account open the socket.") % {"path": settings.key_service}))
+    else:
+        checks.append(Check("CYBERHUB_KEY_SERVICE", Status.OK, _(
+            "The key service answers on %(path)s; this process holds no key.")
+            % {"path": settings.key_service}))
+    for name, value in (("CYBERHUB_SECRET_KEY", settings.secret_key),
+                        ("CYBERHUB_PREVIOUS_SECRET_KEYS", settings.previous_secret_keys),
+                        ("CYBERHUB_PASSWORD_PEPPER", settings.password_pepper),
+                        ("CYBERHUB_DECONFLICTION_KEY", settings.deconfliction_key),
+                        ("CYBERHUB_DECONFLICTION_NETWORK_KEY",
+                         settings.deconfliction_network_key)):
+        if value.strip():
+            checks.append(Check(name, Status.FAIL, _(
+                "%(name)s is given to the app although the key service holds the keys: "
+                "remove it from the app's environment.") % {"name": name}))
+    for file in ("secret_key", "deconfliction_key", PEPPER_FILE):
+        path = settings.var_dir / file
+        if path.is_file():
+            checks.append(Check(str(path), Status.FAIL, _(
+                "%(path)s lies in the app's var directory although the key service holds "
+                "the keys: move it to the service's own directory.") % {"path": path}))
     return checks
 
 

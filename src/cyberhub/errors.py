@@ -91,6 +91,22 @@ class HubBusy(HubError):
         self.retry_after = 5
 
 
+class KeyServiceUnavailable(HubBusy):
+    """The key service (``CYBERHUB_KEY_SERVICE``) cannot be reached: nothing that needs
+    the hub's keys — signing in, a form, a signed link — can be done meanwhile."""
+
+    code = "key_service_unavailable"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        from cyberhub.i18n import _
+
+        super().__init__(message or _(
+            "The hub's key service cannot be reached, so this cannot be done now; nothing "
+            "was changed. Try again in a moment, and tell the hub's operators if this "
+            "lasts."), **kwargs)
+        self.retry_after = 10
+
+
 class ScannerUnavailable(HubBusy):
     """The virus scanner the hub is set to use does not answer: the file is not taken."""
 

@@ -8,8 +8,6 @@ yet. ``cyberhub worker`` runs the consumer; ``cyberhub serve`` starts one alongs
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import uuid
 from datetime import datetime
@@ -20,6 +18,7 @@ from huey.serializer import Serializer
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from cyberhub import keyring
 from cyberhub.config import get_settings
 from cyberhub.db import Database
 from cyberhub.errors import QueueUnavailable
@@ -37,19 +36,13 @@ class SignedPickle(Serializer):  # type: ignore[misc]
 
     SEPARATOR = b"|sig:"
 
-    @staticmethod
-    def _mac(key: str, data: bytes) -> bytes:
-        return hmac.new(("huey:" + key).encode(), data, hashlib.sha256).hexdigest().encode()
-
     def _serialize(self, data: Any) -> bytes:
         payload: bytes = super()._serialize(data)
-        return payload + self.SEPARATOR + self._mac(get_settings().resolved_secret_key(),
-                                                    payload)
+        return payload + self.SEPARATOR + keyring.sign("jobs", payload).encode()
 
     def _deserialize(self, data: bytes) -> Any:
         payload, sep, mac = data.rpartition(self.SEPARATOR)
-        if not sep or not any(hmac.compare_digest(mac, self._mac(key, payload))
-                              for key in get_settings().secret_keys()):
+        if not sep or not keyring.verify("jobs", payload, mac.decode("ascii", "replace")):
             raise ValueError("a job message without a valid signature was refused")
         return super()._deserialize(payload)
 

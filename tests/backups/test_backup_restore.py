@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner
 
-from cyberhub import audit
+from cyberhub import audit, keyring
 from cyberhub.app import create_app
 from cyberhub.backups import service as backups
 from cyberhub.cli import app as cli
@@ -30,6 +30,7 @@ from cyberhub.notes.models import Note
 from tests.conftest import pg_admin_url
 from tests.evidence.conftest import active_operation, upload
 from tests.factories import Community, bearer, enrolled, sign_in
+from tests.keyservice import Service, short_dir
 from tests.operations.conftest import Ops, ops  # noqa: F401 - the fixture, shared
 from tests.state import snapshot
 
@@ -347,3 +348,36 @@ def test_a_restore_that_fails_half_way_leaves_the_database_as_it_was(
     with pytest.raises(backups.BackupError):
         backups.restore(settings, cut, force=True)
     assert snapshot(database) == before
+
+
+def test_a_hub_on_a_key_service_neither_backs_up_nor_restores_keys(
+        settings: Settings, database: Database, target_url: str, tmp_path: Path) -> None:
+    """Its keys live with the key service: an archive of it holds none, and the keys of
+    an older archive are not put back into its var directory (docs/deployment.md)."""
+    Community(database).org("Police One", kind="law-enforcement")
+    keyring.check()  # the pepper and the deconfliction key, made as a hub starts
+    with_keys = tmp_path / "with-keys.tar"
+    assert run("backup", str(with_keys)).exit_code == 0
+    assert any(m["name"].startswith("keys/")
+               for m in backups.read_manifest(with_keys)["members"])
+    service = Service(Settings(var_dir=short_dir(), secret_key="s" * 48))
+    service.start()
+    try:
+        restored = _restored_settings(target_url, tmp_path).model_copy(
+            update={"secret_key": "", "key_service": str(service.path)})
+        set_settings(restored)
+        result = run("restore", str(with_keys))
+        assert result.exit_code == 0, result.output
+        assert "were not restored here" in result.output
+        assert not any((restored.var_dir / name).exists()
+                       for name in ("secret_key", "password_pepper", "deconfliction_key"))
+        again = tmp_path / "on-the-service.tar"
+        result = run("backup", str(again))
+        assert result.exit_code == 0, result.output
+        assert "held by its key service" in " ".join(result.output.split())
+        assert not any(m["name"].startswith("keys/")
+                       for m in backups.read_manifest(again)["members"])
+    finally:
+        set_settings(settings)
+        service.close()
+        shutil.rmtree(service.settings.var_dir, ignore_errors=True)

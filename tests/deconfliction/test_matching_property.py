@@ -188,8 +188,9 @@ def test_exchange_hook_matches_partner_digests_under_the_network_key(
                 exchange.match_digests(s, network, bad)  # type: ignore[arg-type]
         with pytest.raises(InvalidInput):
             exchange.match_digests(s, network, ["00" * 16] * (exchange.MAX_DIGESTS + 1))
-    # The same format as cross-hub matching of the knowledge base.
-    from cyberhub.federation import matching
+    # The documented format, which cross-hub matching of the knowledge base shares:
+    # HMAC-SHA-256(key, kind NUL value), its first 16 bytes.
+    import hmac
 
-    assert keys.digest(network, "ipv4", "192.0.2.1") == matching.digest(
-        network, "ipv4", "192.0.2.1")
+    assert keys.digest(network, "ipv4", "192.0.2.1") == hmac.digest(
+        network, b"ipv4\x00192.0.2.1", "sha256")[:16]

@@ -17,6 +17,7 @@ from cyberhub import access
 from cyberhub.audit import AuditEntry
 from cyberhub.community.models import User
 from cyberhub.db import Database
+from cyberhub.deconfliction import keys
 from cyberhub.federation import matching, peers
 from cyberhub.federation.models import MatchDigest, Peer
 from cyberhub.intel.synthetic import Generator
@@ -48,7 +49,7 @@ def partner(database: Database, community: Community, hub: Hub, *, key: str = KE
 
 
 def ask(client: TestClient, token: str, values: list[str], key_id: str = "2026-12") -> Any:
-    digests = [matching.digest(KEY.encode(), "ipv4", v).hex() for v in values]
+    digests = [keys.digest(KEY.encode(), "ipv4", v).hex() for v in values]
     return client.post("/api/v1/federation/match", headers=bearer(token),
                        content=orjson.dumps({"key_id": key_id, "digests": digests}))
 
@@ -78,7 +79,7 @@ def test_partner_learns_only_what_is_offered(client: TestClient, database: Datab
              "198.51.100.5"]
     answered = ask(client, token, asked)
     assert answered.status_code == 200, answered.text
-    wanted = {matching.digest(KEY.encode(), "ipv4", v).hex() for v in asked[:2]}
+    wanted = {keys.digest(KEY.encode(), "ipv4", v).hex() for v in asked[:2]}
     assert set(answered.json()["matches"]) == wanted
     # The values themselves are nowhere in what the hub keeps for matching.
     with database.transaction() as s:
@@ -205,7 +206,7 @@ def test_key_rotation(client: TestClient, database: Database, community: Communi
     assert rotated.exit_code == 0, rotated.output
     assert "1 value offered" in rotated.output
     assert ask(client, token, ["198.51.100.1"]).status_code == 403  # the old key id
-    fresh = [matching.digest(new_key.encode(), "ipv4", "198.51.100.1").hex()]
+    fresh = [keys.digest(new_key.encode(), "ipv4", "198.51.100.1").hex()]
     answered = client.post("/api/v1/federation/match", headers=bearer(token),
                            content=orjson.dumps({"key_id": "2027-01", "digests": fresh}))
     assert answered.json()["matches"] == fresh

@@ -54,6 +54,7 @@ from sqlalchemy import select
 from cyberhub.community.models import Role
 from cyberhub.config import Settings
 from cyberhub.db import Database
+from cyberhub.deconfliction import keys
 from cyberhub.federation import matching, sync
 from cyberhub.federation.models import MatchDigest
 from cyberhub.intel import warninglists
@@ -676,7 +677,7 @@ def _federation(b: Built, database: Database) -> None:
     with database.transaction() as s:
         held = set(s.scalars(select(MatchDigest.digest).where(
             MatchDigest.peer_id == b.peer_id)))
-    expected = {matching.digest(MATCH_KEY.encode(), "ipv4", r.value) for r in d.records
+    expected = {keys.digest(MATCH_KEY.encode(), "ipv4", r.value) for r in d.records
                 if r.kind == "indicator" and r.value and may_leave(d, r)}
     assert held == expected, (d.seed, len(held), len(expected))
     COUNTS["read paths"] += 1

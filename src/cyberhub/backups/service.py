@@ -121,6 +121,11 @@ def _hub_files(settings: Settings, include_keys: bool) -> Iterator[tuple[str, Pa
 
 def _key_warnings(settings: Settings, include_keys: bool) -> list[str]:
     warnings: list[str] = []
+    if settings.key_service:
+        return [_("The hub's keys are held by its key service (CYBERHUB_KEY_SERVICE) and "
+                  "are not in the archive: back up the key service's own var directory or "
+                  "credentials, and keep them with the backups. Without them no password "
+                  "signs in and no encrypted secret opens after a restore.")]
     if not include_keys:
         warnings.append(_("The keys were left out: keep var/deconfliction_key, "
                           "var/password_pepper and var/secret_key safe elsewhere. Without the "
@@ -395,7 +400,9 @@ def restore(settings: Settings, path: Path, *, force: bool = False,
             engines.pg_replace(url, database)
         progress.phase(_("Restoring the files"))
         for member in members:
-            if member.name.startswith(("files/", "keys/")):
+            # A hub whose keys a key service holds keeps none in its var directory.
+            if member.name.startswith(("files/", "keys/")) and not (
+                    settings.key_service and member.name.startswith("keys/")):
                 relative = member.name.split("/", 1)[1]
                 destination = settings.var_dir / relative
                 destination.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -405,6 +412,13 @@ def restore(settings: Settings, path: Path, *, force: bool = False,
         migrate.upgrade(url)
     warnings: list[str] = []
     keys = {m.name for m in members if m.name.startswith("keys/")}
+    if settings.key_service:
+        if keys:
+            warnings.append(_("The archive holds keys (%(names)s), but the hub's keys are held "
+                              "by its key service: they were not restored here. Give them to "
+                              "the key service if it lost its own.")
+                            % {"names": ", ".join(sorted(k.split("/", 1)[1] for k in keys))})
+        return Summary(path, engine, head, members, warnings)
     if "keys/deconfliction_key" not in keys:
         warnings.append(_("The archive holds no deconfliction key: put the original "
                           "var/deconfliction_key (or CYBERHUB_DECONFLICTION_KEY) in place, or "

@@ -18,9 +18,9 @@ from typing import Final, TypeVar
 import pyotp
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from zxcvbn import zxcvbn
 
+from cyberhub import keyring
 from cyberhub.config import get_settings
 from cyberhub.errors import InvalidInput
 from cyberhub.i18n import N_, _, pgettext
@@ -48,24 +48,19 @@ PEPPER_MARK = "$pepper1$"
 
 
 @lru_cache(maxsize=1)
-def _pepper() -> bytes:
-    return get_settings().resolved_password_pepper().encode()
-
-
-@lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     return hash_password(_DUMMY_PASSWORD)
 
 
 def reset_caches() -> None:
     _hasher.cache_clear()
-    _pepper.cache_clear()
     _dummy_hash.cache_clear()
+    keyring.reset()
 
 
 def _peppered(password: str) -> bytes:
     """What argon2id hashes: the password keyed with the pepper, base64 (44 bytes)."""
-    return base64.b64encode(hmac.digest(_pepper(), password.encode(), "sha256"))
+    return base64.b64encode(keyring.named("pepper").mac(password.encode()))
 
 
 # Argon2id costs a fifth of a second of CPU by design. It runs on a few threads of lower
@@ -215,36 +210,27 @@ def constant_time_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def _fernet() -> MultiFernet:
-    """Encrypts with the secret key; decrypts with it or a key it replaced."""
-    return MultiFernet([
-        Fernet(base64.urlsafe_b64encode(hashlib.sha256(("totp:" + key).encode()).digest()))
-        for key in get_settings().secret_keys()])
-
-
 def encrypt_secret(value: str) -> str:
-    return _fernet().encrypt(value.encode()).decode()
+    return keyring.encrypt(value)
 
 
 def decrypt_secret(token: str) -> str | None:
-    try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
-        return None
+    return keyring.decrypt(token)
 
 
 def reencrypt_secret(token: str) -> str | None:
     """``token`` encrypted again with the secret key, or None when no key opens it."""
-    try:
-        return _fernet().rotate(token.encode()).decode()
-    except InvalidToken:
-        return None
+    return keyring.reencrypt(token)
+
+
+def sign(message: str) -> str:
+    """The HMAC of ``message`` under the secret key, in hex (CSRF tokens, form stamps)."""
+    return keyring.sign("secret", message.encode())
 
 
 def hmac_matches(message: str, given: str) -> bool:
     """Whether ``given`` is the HMAC of ``message`` under the secret key or one it replaced."""
-    return any(constant_time_equal(given, hmac_hex(key, message))
-               for key in get_settings().secret_keys())
+    return keyring.verify("secret", message.encode(), given)
 
 
 def new_totp_secret() -> str:

@@ -27,6 +27,7 @@ from cyberhub.deconfliction import keys
 from cyberhub.deconfliction.models import NetworkDigest, Registration
 from cyberhub.errors import InvalidInput
 from cyberhub.i18n import _
+from cyberhub.keyring import MacKey
 
 MAX_DIGESTS: Final = 10_000
 _CHUNK: Final = 500
@@ -42,9 +43,9 @@ class ExchangeMatch:
     expires_at: datetime
 
 
-def wire_digests(key: bytes, pairs: Iterable[tuple[str, str]]) -> list[str]:
+def wire_digests(key: MacKey | bytes, pairs: Iterable[tuple[str, str]]) -> list[str]:
     """The wire digests of (kind, normalised value) pairs under ``key``."""
-    return [keys.digest(key, kind, value).hex() for kind, value in pairs]
+    return [d.hex() for d in keys.digests(key, pairs)]
 
 
 def parse_digests(digests: Iterable[str | bytes]) -> list[bytes]:
@@ -64,7 +65,7 @@ def parse_digests(digests: Iterable[str | bytes]) -> list[bytes]:
     return out
 
 
-def match_digests(session: Session, key: bytes, digests: Iterable[str | bytes], *,
+def match_digests(session: Session, key: MacKey | bytes, digests: Iterable[str | bytes], *,
                   now: datetime | None = None) -> list[ExchangeMatch]:
     """The active registrations here whose digest under ``key`` is among ``digests``."""
     from cyberhub.community.models import Organisation

@@ -49,6 +49,7 @@ from cyberhub.errors import InvalidInput
 from cyberhub.federation import matching, peers, wire
 from cyberhub.federation.models import Peer
 from cyberhub.i18n import _
+from cyberhub.keyring import MacKey
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 # ------------------------------------------------------------------ at registration
 
-def partner_keys(session: Session) -> list[tuple[Peer, bytes]]:
+def partner_keys(session: Session) -> list[tuple[Peer, MacKey]]:
     """The enabled partners with an agreed matching key, and that key."""
     out = []
     for peer in session.scalars(select(Peer).where(Peer.enabled.is_(True), Peer.match_key != "")

@@ -452,7 +452,7 @@ def check(session: Session, viewer: Viewer, items: Sequence[Value], *,
         pairs.append(normalised(item, f"values[{i}].value"))
     ratelimit.take(session, f"user:{user.id}", len(items))
     key = keys.hub_key()
-    digests = [keys.digest(key, k, v) for k, v in pairs]
+    digests = keys.digests(key, pairs)
     del pairs
     found = matching_digests(session, digests, key_id=keys.key_id(key), now=now or utcnow(),
                              exclude_org=user.org_id)

@@ -16,7 +16,6 @@ audits each. See docs/federation.md for the threat model.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import uuid
 from collections.abc import Iterable
@@ -29,36 +28,31 @@ import orjson
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from cyberhub import access, audit
+from cyberhub import access, audit, keyring
 from cyberhub.access import Viewer
-from cyberhub.community import security
 from cyberhub.config import get_settings
 from cyberhub.db import Database, utcnow
+from cyberhub.deconfliction.keys import DIGEST_BYTES, digests
 from cyberhub.errors import InvalidInput, PermissionDenied, TooManyRequests
 from cyberhub.federation import peers, wire
 from cyberhub.federation.models import MatchDigest, Peer
 from cyberhub.i18n import _, ngettext
 from cyberhub.intel import bulk
 from cyberhub.intel.models import ObservableValue, StixObject
+from cyberhub.keyring import MacKey
 from cyberhub.sharing import PAP, TLP
 
-DIGEST_BYTES: Final = 16
 MAX_DIGESTS: Final = 1000  # per question
 OFFERED_TLPS: Final = (TLP.CLEAR, TLP.GREEN, TLP.AMBER)
 WINDOW: Final = timedelta(days=1)
 _CHUNK: Final = 5000
 
 
-def digest(key: bytes, kind: str, value: str) -> bytes:
-    return hmac.new(key, kind.encode() + b"\x00" + value.encode(), hashlib.sha256
-                    ).digest()[:DIGEST_BYTES]
-
-
-def partner_key(peer: Peer) -> bytes | None:
+def partner_key(peer: Peer) -> MacKey | None:
+    """The matching key agreed with ``peer`` (used sealed: see cyberhub.keyring)."""
     if not peer.match_key:
         return None
-    secret = security.decrypt_secret(peer.match_key)
-    return secret.encode() if secret else None
+    return keyring.sealed(peer.match_key)
 
 
 # ------------------------------------------------------------------ the holder's index
@@ -82,13 +76,13 @@ def rebuild_index(database: Database, peer_id: uuid.UUID) -> int:
                    .where(access.may_leave_to(StixObject, peers.rule(session, peer)),
                           or_(StixObject.pap.is_(None), StixObject.pap != PAP.RED)))
         count = 0
-        rows: list[tuple[Any, ...]] = []
+        pairs: list[tuple[str, str]] = []
         for kind, value in session.execute(offered):
-            rows.append((peer_id, digest(key, kind, value)))
-            if len(rows) >= _CHUNK:
-                count += _write(session, rows)
-                rows = []
-        count += _write(session, rows)
+            pairs.append((kind, value))
+            if len(pairs) >= _CHUNK:
+                count += _write(session, [(peer_id, d) for d in digests(key, pairs)])
+                pairs = []
+        count += _write(session, [(peer_id, d) for d in digests(key, pairs)])
         peer.match_indexed_at = utcnow()
         return count
 
@@ -127,7 +121,7 @@ def _asked_too_much(limit: int) -> str:
                     "ask again later.", limit) % {"n": limit}
 
 
-def asking_partner(session: Session, viewer: Viewer) -> tuple[Peer, bytes]:
+def asking_partner(session: Session, viewer: Viewer) -> tuple[Peer, MacKey]:
     """The partner hub whose client asks, and the key agreed with it; PermissionDenied
     for anyone else."""
     peer = peers.partner_for(session, viewer.org_id)
@@ -211,7 +205,7 @@ def ask_partners(session: Session, viewer: Viewer,
         key = partner_key(peer)
         if key is None:
             continue
-        by_digest = {digest(key, k, v).hex(): k for k, v in pairs}
+        by_digest = {d.hex(): k for d, (k, _v) in zip(digests(key, pairs), pairs, strict=True)}
         body = orjson.dumps({"key_id": peer.match_key_id, "digests": list(by_digest)})
         wire.record("match", f"partner:{peer.name}", body)
         _user, secret = peers.credentials(peer)

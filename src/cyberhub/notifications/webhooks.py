@@ -8,8 +8,6 @@ the timestamp (Unix seconds), so a receiver can refuse replays of old deliveries
 from __future__ import annotations
 
 import fnmatch
-import hashlib
-import hmac
 import ipaddress
 import secrets
 import socket
@@ -22,7 +20,7 @@ import httpx2
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cyberhub import access, audit
+from cyberhub import access, audit, keyring
 from cyberhub.access import Viewer
 from cyberhub.community import auth, security
 from cyberhub.community.models import Organisation, Role, User
@@ -30,6 +28,7 @@ from cyberhub.config import get_settings
 from cyberhub.db import utcnow
 from cyberhub.errors import InvalidInput, NotFound, PermissionDenied
 from cyberhub.i18n import _, ngettext
+from cyberhub.keyring import MacKey
 from cyberhub.notifications.models import Webhook, WebhookDelivery
 
 SIGNATURE_HEADER = "X-Cyberhub-Signature"
@@ -223,9 +222,8 @@ def delete_webhook(session: Session, viewer: Viewer, webhook_id: uuid.UUID | str
 # ---------------------------------------------------------------- signing and delivery
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
+def sign(secret: MacKey, timestamp: str, body: bytes) -> str:
+    return "sha256=" + secret.mac(timestamp.encode() + b"." + body).hex()
 
 
 def org_viewer(session: Session, org_id: uuid.UUID) -> Viewer:
@@ -283,7 +281,7 @@ def deliver(session: Session, delivery_id: uuid.UUID) -> bool:
 
 def _post(hook: Webhook, body: bytes) -> tuple[bool, str]:
     settings = get_settings()
-    secret = security.decrypt_secret(hook.secret_enc)
+    secret = keyring.sealed(hook.secret_enc)  # the secret itself stays in the keyring
     if secret is None:
         return False, "the secret can no longer be read (the hub's secret key changed)"
     try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import time
 import uuid
 from collections.abc import Iterable
@@ -25,7 +24,7 @@ from typing import Any, Final
 
 import orjson
 
-from cyberhub.config import get_settings
+from cyberhub import keyring
 from cyberhub.errors import HubError
 from cyberhub.i18n import _
 
@@ -172,9 +171,8 @@ def given_after(params: list[tuple[str, str]]) -> str | None:
 
 # ------------------------------------------------------------------ next tokens
 
-def _sign(payload: bytes, key: str | None = None) -> str:
-    key = key or get_settings().resolved_secret_key()
-    return hmac.new(key.encode(), b"taxii-next:" + payload, hashlib.sha256).hexdigest()[:32]
+def _sign(payload: bytes) -> str:
+    return keyring.sign("secret", b"taxii-next:" + payload)[:32]
 
 
 def make_token(position: Position, fingerprint: str) -> str:
@@ -195,8 +193,7 @@ def read_token(token: str, fingerprint: str) -> Position:
     except (binascii.Error, ValueError):
         raise invalid from None
     # A token signed before a key rotation still pages on (previous_secret_keys).
-    if not any(hmac.compare_digest(_sign(payload, key), signature)
-               for key in get_settings().secret_keys()):
+    if not keyring.verify("secret", b"taxii-next:" + payload, signature, length=32):
         raise invalid
     try:
         added, record, seq, bound, expires = orjson.loads(payload)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from fastapi import Request
 
 from cyberhub.community import security
-from cyberhub.config import get_settings
 from cyberhub.errors import PermissionDenied
 from cyberhub.i18n import _
 from cyberhub.web import cookies
@@ -28,8 +27,7 @@ def message(session_cookie: str | None, anon_cookie: str | None) -> str:
 
 
 def token_for(session_cookie: str | None, anon_cookie: str | None) -> str:
-    return security.hmac_hex(get_settings().resolved_secret_key(),
-                             message(session_cookie, anon_cookie))
+    return security.sign(message(session_cookie, anon_cookie))
 
 
 def check(request: Request, session_cookie: str | None, given: str | None) -> None:

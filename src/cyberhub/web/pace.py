@@ -57,8 +57,7 @@ def _message(browser: str, issued_ms: int) -> str:
 def stamp(session_cookie: str | None, anon_cookie: str | None) -> str:
     """A stamp of this moment for the browser with these cookies: ``<ms>.<hmac>``."""
     issued = int(clock() * 1000)
-    mac = security.hmac_hex(get_settings().resolved_secret_key(),
-                            _message(csrf.message(session_cookie, anon_cookie), issued))
+    mac = security.sign(_message(csrf.message(session_cookie, anon_cookie), issued))
     return f"{issued}.{mac}"
 
 
