@@ -115,6 +115,7 @@ bench: install postgres ## benchmarks, each beside a baseline measured in the sa
 	$(PY) bench/bench_taxii.py --objects $(BENCH_OBJECTS) --large $(BENCH_TAXII_LARGE) --pg-url "$$(cat var/test-postgres-url)"
 	$(PY) bench/bench_sync.py --objects 100000 --pg-url "$$(cat var/test-postgres-url)"
 	$(PY) bench/bench_deconfliction.py --registrations 1000000 --checks 10000 --pg-url "$$(cat var/test-postgres-url)"
+	$(PY) bench/bench_keyring.py
 
 messages: install ## extract every translatable string into the catalogue template
 	mkdir -p src/cyberhub/locale

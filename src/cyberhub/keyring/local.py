@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -107,26 +107,23 @@ class LocalBackend:
         return [fernet.encrypt(v.encode()).decode() for v in values]
 
     def decrypt(self, tokens: Sequence[str]) -> list[str | None]:
-        fernet = self._fernet()
-        out: list[str | None] = []
-        for token in tokens:
-            try:
-                out.append(fernet.decrypt(token.encode()).decode())
-            except (InvalidToken, UnicodeError):
-                out.append(None)
-        return out
+        return _each(tokens, self._fernet().decrypt)
 
     def reencrypt(self, tokens: Sequence[str]) -> list[str | None]:
-        fernet = self._fernet()
-        out: list[str | None] = []
-        for token in tokens:
-            try:
-                out.append(fernet.rotate(token.encode()).decode())
-            except (InvalidToken, UnicodeError):
-                out.append(None)
-        return out
+        return _each(tokens, self._fernet().rotate)
 
     def check(self) -> None:
         self.settings.resolved_secret_key()
         _pepper(self.settings)
         deconfliction_key(self.settings)
+
+
+def _each(tokens: Sequence[str], work: Callable[[bytes], bytes]) -> list[str | None]:
+    """``work`` applied to each token; None for a token no key opens."""
+    out: list[str | None] = []
+    for token in tokens:
+        try:
+            out.append(work(token.encode()).decode())
+        except (InvalidToken, UnicodeError):
+            out.append(None)
+    return out
