@@ -34,6 +34,7 @@ from cyberhub.config import Settings, get_settings, set_settings
 from cyberhub.db import Database
 from cyberhub.deconfliction import keys
 from cyberhub.deconfliction.models import Registration
+from cyberhub.errors import KeyServiceUnavailable
 from cyberhub.jobs import SignedPickle
 from cyberhub.keyring import client, local, wire
 from tests.deconfliction.conftest import WALLET
@@ -117,6 +118,20 @@ def test_a_missing_network_key_is_none_through_the_service() -> None:
         # Made on first use in the service's own var directory, owner only.
         made = svc.settings.var_dir / "deconfliction_key"
         assert made.is_file() and made.stat().st_mode & 0o777 == 0o600
+    finally:
+        svc.close()
+        shutil.rmtree(svc.settings.var_dir, ignore_errors=True)
+
+
+def test_a_key_the_service_cannot_read_fails_that_request_only() -> None:
+    svc = Service(Settings(var_dir=short_dir(), secret_key="k" * 48))
+    svc.start()
+    try:
+        (svc.settings.var_dir / "deconfliction_key").write_text("cut short")
+        remote = _remote(svc)
+        with pytest.raises(KeyServiceUnavailable):
+            remote.named("deconfliction")
+        assert remote.named("secret") is not None  # the service is still up
     finally:
         svc.close()
         shutil.rmtree(svc.settings.var_dir, ignore_errors=True)

@@ -83,6 +83,10 @@ class ServiceClient:
         if "error" in answer:
             if answer.get("kind") == "unavailable":
                 raise KeyUnavailable(str(answer["error"]))
+            if answer.get("kind") == "failed":
+                log.warning("the key service at %s failed a %r request: %s", self.path,
+                            request.get("op"), answer["error"])
+                raise KeyServiceUnavailable()
             raise ValueError(f"the key service refused a request: {answer['error']}")
         return cast(list[Any], answer["data"])
 

@@ -63,6 +63,9 @@ def answer(backend: LocalBackend, request: dict[str, Any]) -> dict[str, Any]:
         return {"data": _serve(backend, request)}
     except Refused as exc:
         return {"error": str(exc), "kind": exc.kind}
+    except Exception:  # a key file gone bad, say: the service stays up and says so
+        log.exception("the key service could not answer a %r request", request.get("op"))
+        return {"error": "the key service failed; its log says why", "kind": "failed"}
 
 
 def _serve(backend: LocalBackend, request: dict[str, Any]) -> list[Any]:
