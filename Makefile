@@ -55,13 +55,18 @@ postgres: ## start PostgreSQL if it is installed and not running; record a test 
 redis: ## start Redis if it is installed and not running; record a test URL
 	bash scripts/ensure-redis.sh
 
+# The hub's own modules compiled to bytecode first: the suite starts Python processes
+# by the hundred (hubs, CLI calls), and where PYTHONDONTWRITEBYTECODE is set each one
+# would compile every module from source again.
 test: install assets system-deps postgres redis ## the whole suite, on SQLite and PostgreSQL
+	$(PY) -m compileall -q src
 	$(PY) -m pytest -n 2 --dist loadgroup --durations=20 $(PYTEST_ARGS)
 
 faults: install assets postgres redis ## the fault tests alone (docs/deployment.md, "Faults")
 	$(PY) -m pytest -n 2 --dist loadgroup tests/faults $(PYTEST_ARGS)
 
 test-quick: install assets ## inner loop: SQLite only, no browser, no Redis
+	$(PY) -m compileall -q src
 	CYBERHUB_TEST_ENGINES=sqlite $(PY) -m pytest -n 2 -m "not browser and not redis" $(PYTEST_ARGS)
 
 test-browser: install assets system-deps postgres
