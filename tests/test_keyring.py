@@ -258,7 +258,7 @@ def test_a_hub_whose_key_service_is_down_says_so_and_recovers(
             assert browser.get("/signin").status_code == 200
             svc.stop()
             down = browser.get("/signin", headers={"Accept": "application/json"})
-            assert down.status_code == 503
+            assert down.status_code == 503 and down.headers["retry-after"] == "10"
             assert "key service cannot be reached" in down.text
             api = browser.post("/api/v1/deconfliction/registrations", json={})
             assert api.status_code in (401, 503)  # not signed in: refused before any key
