@@ -120,13 +120,16 @@ def pg_url() -> Iterator[str]:
                     "set CYBERHUB_TEST_ENGINES=sqlite for a SQLite-only run.", returncode=3)
     url = admin.rsplit("/", 1)[0] + "/" + name
     migrate.upgrade(url)
-    # No autovacuum here: it would let new rows reuse the space of deleted ones, and a
-    # table read without ORDER BY return them out of insertion order (_truncate_all).
+    # No autovacuum's vacuum here: it would let new rows reuse the space of deleted ones,
+    # and a table read without ORDER BY return them out of insertion order
+    # (_truncate_all). Its ANALYZE still runs, for the planner of the larger tests.
+    never = ("autovacuum_vacuum_threshold = 2000000000, "
+             "autovacuum_vacuum_insert_threshold = -1")
     setup = create_engine(url)
     with setup.begin() as conn:
         for table in Base.metadata.sorted_tables:
-            conn.execute(text(f'ALTER TABLE "{table.name}" SET (autovacuum_enabled = false, '
-                              'toast.autovacuum_enabled = false)'))
+            conn.execute(text(f'ALTER TABLE "{table.name}" SET ({never}, '
+                              f'{never.replace("autovacuum", "toast.autovacuum")})'))
     setup.dispose()
     yield url
     if url in _RESET_ENGINES:
@@ -151,9 +154,9 @@ def _truncate_all(url: str) -> None:
     """Empty every table a test wrote to and restart the sequences it moved.
 
     Only the tables that hold rows are emptied. DELETE keeps the order a table returns
-    its rows in (tests read without ORDER BY have come to rely on it): with autovacuum
-    off in the test database (``pg_url``) no space is reused, so new rows always follow
-    the old ones; TRUNCATE, once the written tables have grown, starts them afresh.
+    its rows in (tests read without ORDER BY have come to rely on it): autovacuum never
+    vacuums the test database (``pg_url``), so no space is reused and new rows always
+    follow the old ones; TRUNCATE, once the written tables have grown, starts afresh.
     """
     engine = _RESET_ENGINES.get(url)
     if engine is None:
