@@ -256,14 +256,19 @@ def test_a_hub_whose_key_service_is_down_says_so_and_recovers(
         app = create_app(app_settings, database)
         with TestClient(app, base_url="http://testserver") as browser:
             assert browser.get("/signin").status_code == 200
+            assert browser.get("/readyz").json()["checks"]["key_service"] == "ok"
             svc.stop()
             down = browser.get("/signin", headers={"Accept": "application/json"})
             assert down.status_code == 503 and down.headers["retry-after"] == "10"
             assert "key service cannot be reached" in down.text
+            ready = browser.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["failed"] == ["key_service"]
+            assert str(svc.path) not in ready.text  # no address in the answer
             api = browser.post("/api/v1/deconfliction/registrations", json={})
             assert api.status_code in (401, 503)  # not signed in: refused before any key
             svc.start()  # the same socket again: the next request reconnects by itself
             assert browser.get("/signin").status_code == 200
+            assert browser.get("/readyz").status_code == 200
     finally:
         set_settings(settings)
         svc.close()

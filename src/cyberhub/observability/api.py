@@ -55,7 +55,8 @@ async def healthz() -> JSONResponse:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Readiness: the database, its migrations and (when configured) Redis."""
+    """Readiness: the database, its migrations and (when configured) Redis and the key
+    service."""
     ready, body = await run_in_threadpool(health.readiness, request.app.state.database,
                                           request.app.state.settings)
     return JSONResponse(body, status_code=200 if ready else 503,

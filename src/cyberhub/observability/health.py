@@ -1,9 +1,9 @@
 """Liveness and readiness checks (``/healthz``, ``/readyz``).
 
 Readiness asks: does the database answer a trivial query, is its schema at the newest
-migration this code knows, and — when the hub uses Redis — does Redis answer? Each
-check says "ok" or what is wrong; the cause's details (addresses, driver messages) go
-to the log, never into the answer.
+migration this code knows, and — when the hub uses Redis, or a key service — do they
+answer? Each check says "ok" or what is wrong; the cause's details (addresses, driver
+messages) go to the log, never into the answer.
 """
 
 from __future__ import annotations
@@ -70,12 +70,27 @@ def check_redis(url: str) -> str:
     return OK
 
 
+def check_key_service(settings: Settings) -> str:
+    from cyberhub.errors import KeyServiceUnavailable
+    from cyberhub.keyring import client
+
+    try:
+        # A probe answers within 2 s, whatever the requests' own timeout.
+        client.ServiceClient(settings.key_service, min(2.0, settings.key_service_timeout)
+                             ).check()
+    except KeyServiceUnavailable:
+        return _("The key service is unreachable.")
+    return OK
+
+
 def readiness(database: Database, settings: Settings) -> tuple[bool, dict[str, Any]]:
     """Whether the hub may take traffic, and a body that names each check's result."""
     checks: dict[str, str] = {}
     checks["database"], checks["migrations"] = check_database(database)
     if settings.redis_url:
         checks["redis"] = check_redis(settings.redis_url)
+    if settings.key_service:
+        checks["key_service"] = check_key_service(settings)
     failed = sorted(name for name, result in checks.items() if result != OK)
     body: dict[str, Any] = {"status": "ready" if not failed else "unavailable",
                             "checks": checks}
