@@ -116,12 +116,11 @@ class _Handler(socketserver.BaseRequestHandler):
         while True:
             try:
                 request = wire.receive(sock)
-            except wire.Closed as exc:
-                if str(exc) != "the connection was closed":
-                    with contextlib.suppress(OSError):
-                        wire.send(sock, {"error": str(exc), "kind": "invalid"})
+            except wire.BadFrame as exc:
+                with contextlib.suppress(OSError):
+                    wire.send(sock, {"error": str(exc), "kind": "invalid"})
                 return
-            except OSError:
+            except (wire.Closed, OSError):
                 return
             try:
                 wire.send(sock, answer(self.server.backend, request))

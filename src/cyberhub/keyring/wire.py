@@ -23,7 +23,11 @@ _LENGTH: Final = struct.Struct(">I")
 
 
 class Closed(Exception):
-    """The other end closed the connection (or sent a frame that cannot be read)."""
+    """The other end closed the connection."""
+
+
+class BadFrame(Closed):
+    """The other end sent a frame that cannot be read: the connection cannot go on."""
 
 
 def b64(raw: bytes) -> str:
@@ -55,11 +59,11 @@ def _exactly(sock: socket.socket, n: int) -> bytes:
 def receive(sock: socket.socket) -> dict[str, Any]:
     (length,) = _LENGTH.unpack(_exactly(sock, _LENGTH.size))
     if length > MAX_FRAME:
-        raise Closed(f"a frame of {length} bytes is over the limit of {MAX_FRAME}")
+        raise BadFrame(f"a frame of {length} bytes is over the limit of {MAX_FRAME}")
     try:
         message = orjson.loads(_exactly(sock, length))
     except orjson.JSONDecodeError as exc:
-        raise Closed(f"a frame is not JSON: {exc}") from None
+        raise BadFrame(f"a frame is not JSON: {exc}") from None
     if not isinstance(message, dict):
-        raise Closed("a frame is not a JSON object")
+        raise BadFrame("a frame is not a JSON object")
     return message
