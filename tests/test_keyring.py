@@ -9,6 +9,7 @@ so instead of failing obscurely.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import signal
@@ -135,6 +136,27 @@ def test_a_key_the_service_cannot_read_fails_that_request_only() -> None:
     finally:
         svc.close()
         shutil.rmtree(svc.settings.var_dir, ignore_errors=True)
+
+
+def _mac_in_child(path: str) -> tuple[bytes, int]:
+    shared = client.for_socket(path, 5.0)
+    return shared.candidates("secret", b"from a child")[0], shared._connection().fileno()
+
+
+def test_a_forked_process_opens_a_connection_of_its_own(service: Service) -> None:
+    """Import processes and app workers are forked: sharing the parent's connection would
+    interleave two processes' frames on one socket."""
+    shared = client.for_socket(str(service.path), 5.0)
+    expected = service.backend.candidates("secret", b"from a child")[0]
+    assert shared.candidates("secret", b"from a child")[0] == expected  # parent connected
+    parents = shared._connection().fileno()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        answers = pool.map(_mac_in_child, [str(service.path)] * 8)
+    assert [mac for mac, _fd in answers] == [expected] * 8
+    # The inherited socket stays open in each child, so a connection of its own has
+    # another descriptor.
+    assert all(fd != parents for _mac, fd in answers)
+    assert shared.candidates("secret", b"from a child")[0] == expected  # parent unharmed
 
 
 # ------------------------------------------------------------------ hostile frames
