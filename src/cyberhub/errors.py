@@ -80,15 +80,21 @@ class TooManyRequests(HubError):
 
 
 class HubBusy(HubError):
+    """Refused for now (503): each kind says why by default, and when to ask again."""
+
     status_code = 503
     code = "busy"
+    retry_seconds = 5
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message or self.default_message(), **kwargs)
+        self.retry_after = self.retry_seconds
+
+    def default_message(self) -> str:
         from cyberhub.i18n import _
 
-        super().__init__(message or _("The hub is busy writing (a large import may be "
-                                      "running). Try again in a moment."), **kwargs)
-        self.retry_after = 5
+        return _("The hub is busy writing (a large import may be running). Try again in a "
+                 "moment.")
 
 
 class KeyServiceUnavailable(HubBusy):
@@ -96,58 +102,57 @@ class KeyServiceUnavailable(HubBusy):
     the hub's keys — signing in, a form, a signed link — can be done meanwhile."""
 
     code = "key_service_unavailable"
+    retry_seconds = 10
 
-    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+    def default_message(self) -> str:
         from cyberhub.i18n import _
 
-        super().__init__(message or _(
+        return _(
             "The hub's key service cannot be reached, so this cannot be done now; nothing "
             "was changed. Try again in a moment, and tell the hub's operators if this "
-            "lasts."), **kwargs)
-        self.retry_after = 10
+            "lasts.")
 
 
 class ScannerUnavailable(HubBusy):
     """The virus scanner the hub is set to use does not answer: the file is not taken."""
 
     code = "scanner_unavailable"
+    retry_seconds = 30
 
-    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+    def default_message(self) -> str:
         from cyberhub.i18n import _
 
-        super().__init__(message or _(
+        return _(
             "The virus scanner does not answer, so the file was not taken. Try again in a "
-            "moment; if it persists, tell the hub's operators."), **kwargs)
-        self.retry_after = 30
+            "moment; if it persists, tell the hub's operators.")
 
 
 class DatabaseUnavailable(HubBusy):
     """The database cannot be reached (PostgreSQL restarting, the network to it cut)."""
 
     code = "database_unavailable"
+    retry_seconds = 10
 
-    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+    def default_message(self) -> str:
         from cyberhub.i18n import _
 
-        super().__init__(message or _(
+        return _(
             "The hub cannot reach its database right now; nothing was changed. Try again "
-            "in a moment, and tell the hub's operators if this lasts."), **kwargs)
-        self.retry_after = 10
+            "in a moment, and tell the hub's operators if this lasts.")
 
 
 class QueueUnavailable(HubBusy):
     """The job queue (Redis) cannot be reached: nothing that needs a job is accepted."""
 
     code = "queue_unavailable"
+    retry_seconds = 10
 
-    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+    def default_message(self) -> str:
         from cyberhub.i18n import _
 
-        super().__init__(message or _(
+        return _(
             "The hub's job queue is unavailable, so this cannot be started; nothing was "
-            "stored. Try again in a moment, and tell the hub's operators if this lasts."),
-            **kwargs)
-        self.retry_after = 10
+            "stored. Try again in a moment, and tell the hub's operators if this lasts.")
 
 
 class RateLimitUnavailable(HubBusy):
@@ -155,15 +160,15 @@ class RateLimitUnavailable(HubBusy):
     refused rather than let through uncounted."""
 
     code = "rate_limit_unavailable"
+    retry_seconds = 10
 
-    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+    def default_message(self) -> str:
         from cyberhub.i18n import _
 
-        super().__init__(message or _(
+        return _(
             "The hub cannot count requests against your limit right now, so this one was "
             "not handled; nothing was stored. Try again in a moment, and tell the hub's "
-            "operators if this lasts."), **kwargs)
-        self.retry_after = 10
+            "operators if this lasts.")
 
 
 class StorageFull(HubError):
