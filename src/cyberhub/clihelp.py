@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from typer import rich_utils
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandFunctionType
 
@@ -53,11 +52,19 @@ def operator_locale() -> str:
 @contextmanager
 def typer_words() -> Iterator[None]:
     """Typer's own words in the active language inside the block."""
+    words = {name: i18n.gettext(english) for name, english in TYPER_WORDS.items()}
+    if all(words[name] == english for name, english in TYPER_WORDS.items()):
+        # Nothing to replace (English): Typer's help and error renderer, with Markdown
+        # and Pygments behind it, stays unloaded unless the run shows help or an error.
+        yield
+        return
+    from typer import rich_utils
+
     saved: dict[str, str] = {}
     for name, english in TYPER_WORDS.items():
         if getattr(rich_utils, name, None) == english:
             saved[name] = english
-            setattr(rich_utils, name, i18n.gettext(english))
+            setattr(rich_utils, name, words[name])
     try:
         yield
     finally:

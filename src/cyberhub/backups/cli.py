@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import (
@@ -18,9 +18,15 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from cyberhub.backups import service
+from cyberhub.backups.progress import Progress as _PhaseProgress
 from cyberhub.errors import HubError
 from cyberhub.i18n import N_, _, ngettext
+
+if TYPE_CHECKING:
+    from cyberhub.backups import service
+
+# The backup service (and Alembic behind it) is imported by the two commands alone: every
+# other `cyberhub` call registers them and would otherwise pay for loading it.
 
 
 class _Bytes(DownloadColumn):
@@ -30,7 +36,7 @@ class _Bytes(DownloadColumn):
         return super().render(task) if task.fields.get("sized") else Text("")
 
 
-class _Bar(service.Progress):
+class _Bar(_PhaseProgress):
     """Each phase a line of its own: a bar when its size is known, else a spinner."""
 
     def __init__(self, bar: Progress) -> None:
@@ -97,6 +103,7 @@ def backup(
                                   "secret key out of the archive (keep them safe "
                                   "elsewhere)."))] = False,
 ) -> None:
+    from cyberhub.backups import service
     from cyberhub.cli import _fail, err, out
     from cyberhub.config import get_settings
 
@@ -130,6 +137,7 @@ def restore(
     force: Annotated[bool, typer.Option(
         "--force", help=N_("Replace a database that already holds data."))] = False,
 ) -> None:
+    from cyberhub.backups import service
     from cyberhub.cli import _fail, err, out
     from cyberhub.config import get_settings
 

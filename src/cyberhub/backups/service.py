@@ -41,6 +41,7 @@ import orjson
 from cyberhub import __version__, migrate
 from cyberhub.backups import engines
 from cyberhub.backups.engines import BackupError
+from cyberhub.backups.progress import Progress
 from cyberhub.config import Settings
 from cyberhub.i18n import _
 
@@ -60,16 +61,6 @@ _MEMBER: Final = re.compile(
     r"|keys/(" + "|".join(re.escape(k) for k in KEY_FILES) + r")")
 _MANIFEST_MAX: Final = 256 * 1024**2
 CHUNK: Final = 1024 * 1024
-
-
-class Progress:
-    """What a long backup or restore reports; the command line draws it with rich."""
-
-    def phase(self, description: str, total: int | None = None) -> None:
-        """A new phase starts (``total`` in bytes when known)."""
-
-    def advance(self, amount: int) -> None:
-        """``amount`` more bytes of the current phase are done."""
 
 
 @dataclass
