@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, func, select
 from cyberhub.federation.models import Peer
 from cyberhub.intel.models import Import, ImportStatus, StixObject
 from tests.conftest import ENGINES, hub_database
-from tests.federation.network import HubProcess
+from tests.federation.network import HubProcess, collection, command, org, token, user
 from tests.federation.test_network import sdos
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
@@ -89,16 +89,13 @@ def after_lease() -> None:
 def test_a_pull_killed_half_way_keeps_nothing_and_the_next_takes_everything_once(
         hubs: tuple[HubProcess, HubProcess]) -> None:
     a, b = hubs
-    a.org("Alpha CERT")
-    a.user("ana@alpha.example", "Alpha CERT")
-    a.org("Hub B", kind="international-organisation")
-    a.user("sync@b.example", "Hub B")
-    b_reads_a = a.token("sync@b.example")
-    a.collection("Shared", "--alias", "shared")
-    b.org("Hub A", kind="international-organisation")
-    b.user("sync@a.example", "Hub A")
     green = sdos(OBJECTS, 21)
-    a.import_objects(green, "ana@alpha.example", "GREEN")
+    b_reads_a, = a.setup(
+        org("Alpha CERT"), user("ana@alpha.example", "Alpha CERT"),
+        org("Hub B", kind="international-organisation"), user("sync@b.example", "Hub B"),
+        token("sync@b.example"), collection("Shared", "--alias", "shared"),
+        a.importing(green, "ana@alpha.example", "GREEN"))
+    b.setup(org("Hub A", kind="international-organisation"), user("sync@a.example", "Hub A"))
     a.start()
     b.cli("peer", "add", "A", f"{a.url}/taxii2/hub/collections/shared/", "--org", "Hub A",
           "--run-as", "sync@a.example", "--remote-user", "sync@b.example", "--share-green",
@@ -137,24 +134,21 @@ def test_a_pull_killed_half_way_keeps_nothing_and_the_next_takes_everything_once
 def test_a_push_killed_between_envelopes_resumes_after_the_last_one_accepted(
         hubs: tuple[HubProcess, HubProcess]) -> None:
     b, c = hubs
-    b.org("Bravo Bank", kind="financial")
-    b.user("bea@bravo.example", "Bravo Bank")
-    b.org("Hub C", kind="international-organisation")
-    b.user("sync@c.example", "Hub C")
-    c.org("Hub B", kind="international-organisation")
-    c.user("sync@b.example", "Hub B")
-    b_writes_c = c.token("sync@b.example", "write")
-    c.org("Charlie Telecom", kind="telecom")
-    c.user("cal@charlie.example", "Charlie Telecom")
-    cal = c.token("cal@charlie.example")
-    c.collection("Inbox", "--alias", "inbox", "--writable")
-    # C knows B as a partner whose GREEN it takes as GREEN (unknown senders' objects are
-    # kept AMBER for the sending organisation alone).
-    c.cli("peer", "add", "B", "http://127.0.0.1:9/taxii2/hub/collections/shared/", "--org",
-          "Hub B", "--run-as", "sync@b.example", "--share-green", "--tlp", "GREEN", "--paused",
-          env={"CYBERHUB_PEER_TOKEN": "unused: C never pulls from B here"})
     green = sdos(5000, 22)  # five envelopes
-    b.import_objects(green, "bea@bravo.example", "GREEN")
+    b.setup(org("Bravo Bank", kind="financial"), user("bea@bravo.example", "Bravo Bank"),
+            org("Hub C", kind="international-organisation"), user("sync@c.example", "Hub C"),
+            b.importing(green, "bea@bravo.example", "GREEN"))
+    b_writes_c, cal = c.setup(
+        org("Hub B", kind="international-organisation"), user("sync@b.example", "Hub B"),
+        token("sync@b.example", "write"), org("Charlie Telecom", kind="telecom"),
+        user("cal@charlie.example", "Charlie Telecom"), token("cal@charlie.example"),
+        collection("Inbox", "--alias", "inbox", "--writable"),
+        # C knows B as a partner whose GREEN it takes as GREEN (unknown senders' objects
+        # are kept AMBER for the sending organisation alone).
+        command("peer", "add", "B", "http://127.0.0.1:9/taxii2/hub/collections/shared/",
+                "--org", "Hub B", "--run-as", "sync@b.example", "--share-green", "--tlp",
+                "GREEN", "--paused",
+                env={"CYBERHUB_PEER_TOKEN": "unused: C never pulls from B here"}))
     c.start(worker=True)
     b.cli("peer", "add", "C", f"{c.url}/taxii2/hub/collections/inbox/", "--org", "Hub C",
           "--run-as", "sync@c.example", "--remote-user", "sync@b.example",

@@ -21,7 +21,7 @@ from cyberhub.intel.markings import MARKING_BY_TLP
 from cyberhub.intel.synthetic import Generator
 from cyberhub.sharing import TLP
 from tests.conftest import scratch_database
-from tests.federation.network import HubProcess
+from tests.federation.network import HubProcess, collection, command, org, token, user
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("network")]
 
@@ -67,42 +67,33 @@ def hubs(tmp_path: Path, pg_database: str) -> Iterator[tuple[HubProcess, ...]]:
 def test_three_hubs(hubs: tuple[HubProcess, HubProcess, HubProcess]) -> None:
     a, b, c = hubs
     # ---------------------------------------------------------------- set-up
-    a.org("Alpha CERT")
-    a.user("ana@alpha.example", "Alpha CERT")
-    a.org("Hub B", kind="international-organisation")  # stands for partner B here
-    a.user("sync@b.example", "Hub B")
-    b_reads_a = a.token("sync@b.example")
-    a.collection("Shared", "--alias", "shared")
-
-    b.org("Hub A", kind="international-organisation")
-    b.user("sync@a.example", "Hub A")
-    b.org("Hub C", kind="international-organisation")
-    b.user("sync@c.example", "Hub C")
-    a_reads_b = b.token("sync@a.example")
-    c_reads_b = b.token("sync@c.example")
-    b.org("Bravo Bank", kind="financial")
-    b.user("bea@bravo.example", "Bravo Bank")
-    bea = b.token("bea@bravo.example")
-    b.collection("Shared", "--alias", "shared")
-
-    c.org("Hub B", kind="international-organisation")
-    c.user("sync@b.example", "Hub B")
-    b_writes_c = c.token("sync@b.example", "write")
-    c.org("Charlie Telecom", kind="telecom")
-    c.user("cal@charlie.example", "Charlie Telecom")
-    cal = c.token("cal@charlie.example")
-    c.collection("Inbox", "--alias", "inbox", "--writable")
+    b_reads_a, = a.setup(
+        org("Alpha CERT"), user("ana@alpha.example", "Alpha CERT"),
+        org("Hub B", kind="international-organisation"),  # stands for partner B here
+        user("sync@b.example", "Hub B"), token("sync@b.example"),
+        collection("Shared", "--alias", "shared"))
+    a_reads_b, c_reads_b, bea = b.setup(
+        org("Hub A", kind="international-organisation"), user("sync@a.example", "Hub A"),
+        org("Hub C", kind="international-organisation"), user("sync@c.example", "Hub C"),
+        token("sync@a.example"), token("sync@c.example"),
+        org("Bravo Bank", kind="financial"), user("bea@bravo.example", "Bravo Bank"),
+        token("bea@bravo.example"), collection("Shared", "--alias", "shared"))
+    b_writes_c, cal = c.setup(
+        org("Hub B", kind="international-organisation"), user("sync@b.example", "Hub B"),
+        token("sync@b.example", "write"), org("Charlie Telecom", kind="telecom"),
+        user("cal@charlie.example", "Charlie Telecom"), token("cal@charlie.example"),
+        collection("Inbox", "--alias", "inbox", "--writable"))
 
     green = sdos(3000, 1)  # four TAXII pages: room to kill a hub half way
     amber_b = sdos(5, 2)  # AMBER for partner B
     amber_alpha = sdos(5, 3)  # AMBER for Alpha only
     strict_b = sdos(5, 4)  # AMBER+STRICT naming partner B: must never leave A
     red = sdos(5, 5)
-    a.import_objects(green, "ana@alpha.example", "GREEN")
-    a.import_objects(amber_b, "ana@alpha.example", "AMBER", "Hub B")
-    a.import_objects(amber_alpha, "ana@alpha.example", "AMBER", "Alpha CERT")
-    a.import_objects(strict_b, "ana@alpha.example", "AMBER+STRICT", "Hub B")
-    a.import_objects(red, "ana@alpha.example", "RED")
+    a.setup(a.importing(green, "ana@alpha.example", "GREEN"),
+            a.importing(amber_b, "ana@alpha.example", "AMBER", "Hub B"),
+            a.importing(amber_alpha, "ana@alpha.example", "AMBER", "Alpha CERT"),
+            a.importing(strict_b, "ana@alpha.example", "AMBER+STRICT", "Hub B"),
+            a.importing(red, "ana@alpha.example", "RED"))
 
     for hub in hubs:
         hub.start(worker=hub is c)
@@ -110,14 +101,15 @@ def test_three_hubs(hubs: tuple[HubProcess, HubProcess, HubProcess]) -> None:
           "--run-as", "sync@b.example", "--remote-user", "sync@a.example",
           "--share-green", "--tlp", "GREEN", "--paused",
           env={"CYBERHUB_PEER_TOKEN": a_reads_b})
-    b.cli("peer", "add", "A", f"{a.url}/taxii2/hub/collections/shared/", "--org", "Hub A",
-          "--run-as", "sync@a.example", "--remote-user", "sync@b.example", "--share-green",
-          "--tlp", "GREEN", "--audience", "Bravo Bank", "--paused",
-          env={"CYBERHUB_PEER_TOKEN": b_reads_a})
-    b.cli("peer", "add", "C", f"{c.url}/taxii2/hub/collections/inbox/", "--org", "Hub C",
-          "--run-as", "sync@c.example", "--remote-user", "sync@b.example",
-          "--direction", "push", "--share-green", "--paused",
-          env={"CYBERHUB_PEER_TOKEN": b_writes_c})
+    b.setup(
+        command("peer", "add", "A", f"{a.url}/taxii2/hub/collections/shared/", "--org", "Hub A",
+                "--run-as", "sync@a.example", "--remote-user", "sync@b.example",
+                "--share-green", "--tlp", "GREEN", "--audience", "Bravo Bank", "--paused",
+                env={"CYBERHUB_PEER_TOKEN": b_reads_a}),
+        command("peer", "add", "C", f"{c.url}/taxii2/hub/collections/inbox/", "--org", "Hub C",
+                "--run-as", "sync@c.example", "--remote-user", "sync@b.example",
+                "--direction", "push", "--share-green", "--paused",
+                env={"CYBERHUB_PEER_TOKEN": b_writes_c}))
     c.cli("peer", "add", "B", f"{b.url}/taxii2/hub/collections/shared/", "--org", "Hub B",
           "--run-as", "sync@b.example", "--remote-user", "sync@c.example", "--share-green",
           "--tlp", "GREEN", "--paused", env={"CYBERHUB_PEER_TOKEN": c_reads_b})
@@ -159,9 +151,9 @@ def test_three_hubs(hubs: tuple[HubProcess, HubProcess, HubProcess]) -> None:
     at_c = c.taxii_objects("inbox", "cal@charlie.example", cal)
     assert ids(at_c) == ids(green)  # A's AMBER named B, not C: it stops at B
     # Every hub on the way knows where the object entered the network.
-    for hub, token in ((b, bea), (c, cal)):
+    for hub, secret in ((b, bea), (c, cal)):
         found = httpx2.get(f"{hub.url}/api/v1/objects/{green[7]['id']}",
-                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
+                           headers={"Authorization": f"Bearer {secret}"}, timeout=30)
         assert found.status_code == 200, found.text
         assert found.json()["origin_hub"] == a.url
         assert found.json()["source"] == ("peer:A" if hub is b else "peer:B")
