@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from tests.conftest import scratch_database
-from tests.federation.network import HubProcess
+from tests.federation.network import Command, HubProcess, command, org, token, user
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("network")]
 
@@ -38,12 +38,22 @@ def hubs(tmp_path: Path) -> Iterator[tuple[HubProcess, HubProcess]]:
                 h.stop()
 
 
-def link(here: HubProcess, there: HubProcess, there_name: str, token_there: str) -> None:
-    """``here`` knows ``there`` as a partner, with the agreed matching key."""
-    here.cli("peer", "add", there_name, f"{there.url}/taxii2/hub/collections/shared/",
-             "--org", f"Hub {there_name}", "--run-as", f"sync@{there_name.lower()}.example",
-             "--match-key-id", "2026-12", "--contact", f"desk@{there_name.lower()}.example",
-             env={"CYBERHUB_PEER_TOKEN": token_there, "CYBERHUB_PEER_MATCH_KEY": KEY})
+def link(there: HubProcess, there_name: str, token_there: str) -> Command:
+    """Knowing ``there`` as a partner, with the agreed matching key."""
+    return command("peer", "add", there_name, f"{there.url}/taxii2/hub/collections/shared/",
+                   "--org", f"Hub {there_name}", "--run-as",
+                   f"sync@{there_name.lower()}.example", "--match-key-id", "2026-12",
+                   "--contact", f"desk@{there_name.lower()}.example",
+                   env={"CYBERHUB_PEER_TOKEN": token_there, "CYBERHUB_PEER_MATCH_KEY": KEY})
+
+
+def agency_and_partner(agency: str, email: str, other: str) -> list[Command]:
+    """An agency with an investigator, and the organisation standing for the other hub
+    (whose client signs in with a token made here): their tokens, in that order."""
+    return [org(agency, kind="law-enforcement"), user(email, agency),
+            org(f"Hub {other}", kind="international-organisation"),
+            user(f"sync@{other.lower()}.example", f"Hub {other}"),
+            token(email, scope="write"), token(f"sync@{other.lower()}.example")]
 
 
 def register(hub: HubProcess, token: str, value: str, case: str, contact: str) -> Any:
@@ -71,20 +81,11 @@ def inbox(hub: HubProcess, token: str) -> str:
 
 def test_agencies_on_two_hubs_meet(hubs: tuple[HubProcess, HubProcess]) -> None:
     a, b = hubs
-    # Each hub: an agency with an investigator, and the organisation standing for the
-    # other hub (whose client signs in with a token made here).
-    for hub, agency, email, other in ((a, "Police Alpha", "ana@alpha-police.example", "B"),
-                                      (b, "Police Bravo", "ben@bravo-police.example", "A")):
-        hub.org(agency, kind="law-enforcement")
-        hub.user(email, agency)
-        hub.org(f"Hub {other}", kind="international-organisation")
-        hub.user(f"sync@{other.lower()}.example", f"Hub {other}")
-    ana = a.token("ana@alpha-police.example", scope="write")
-    ben = b.token("ben@bravo-police.example", scope="write")
-    b_on_a = a.token("sync@b.example")  # B's client on A
-    a_on_b = b.token("sync@a.example")  # A's client on B
-    link(a, b, "B", a_on_b)
-    link(b, a, "A", b_on_a)
+    # b_on_a: B's client on A; a_on_b: A's client on B.
+    ana, b_on_a = a.setup(*agency_and_partner("Police Alpha", "ana@alpha-police.example", "B"))
+    ben, a_on_b = b.setup(*agency_and_partner("Police Bravo", "ben@bravo-police.example", "A"),
+                          link(a, "A", b_on_a))
+    a.setup(link(b, "B", a_on_b))
     a.start()
     b.start()
 
@@ -136,13 +137,8 @@ def test_agencies_on_two_hubs_meet(hubs: tuple[HubProcess, HubProcess]) -> None:
 def test_partner_endpoints_refuse_others_and_bad_input(hubs: tuple[HubProcess, HubProcess]
                                                        ) -> None:
     a, _b = hubs
-    a.org("Police Alpha", kind="law-enforcement")
-    a.user("ana@alpha-police.example", "Police Alpha")
-    a.org("Hub B", kind="international-organisation")
-    a.user("sync@b.example", "Hub B")
-    ana = a.token("ana@alpha-police.example", scope="write")
-    b_on_a = a.token("sync@b.example")
-    link(a, a, "B", "unused")
+    ana, b_on_a = a.setup(*agency_and_partner("Police Alpha", "ana@alpha-police.example", "B"),
+                          link(a, "B", "unused"))
     a.start()
 
     def post(path: str, token: str, body: Any) -> httpx2.Response:

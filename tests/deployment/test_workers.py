@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import scratch_database
 from tests.factories import csrf_of
-from tests.federation.network import PASSWORD, HubProcess
+from tests.federation.network import PASSWORD, HubProcess, org, user
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("network")]
 
@@ -28,8 +28,7 @@ def hub(tmp_path: Path) -> Iterator[HubProcess]:
     with scratch_database("cyberhub_workers") as url:
         made = HubProcess("w", tmp_path, url)
         try:
-            made.org("Alpha CERT")
-            made.user(EMAIL, "Alpha CERT")
+            made.setup(org("Alpha CERT"), user(EMAIL, "Alpha CERT"))
             yield made
         finally:
             made.stop()

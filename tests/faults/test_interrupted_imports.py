@@ -82,12 +82,11 @@ def test_a_worker_starting_beside_a_command_line_import_leaves_it_running(tmp_pa
 
     from cyberhub.intel.synthetic import Generator, write_bundle
     from tests.conftest import scratch_database
-    from tests.federation.network import HubProcess
+    from tests.federation.network import HubProcess, org, user
 
     with scratch_database("cyberhub_runner") as url:
         hub = HubProcess("w", tmp_path, url)
-        hub.org("Alpha CERT")
-        hub.user("ana@alpha.example", "Alpha CERT")
+        hub.setup(org("Alpha CERT"), user("ana@alpha.example", "Alpha CERT"))
         bundle = tmp_path / "big.json"
         with bundle.open("wb") as out:
             write_bundle(out, Generator(seed=5).objects(60_000))

@@ -15,7 +15,7 @@ import pytest
 
 from cyberhub.federation.sync import RETRIES
 from tests.faults.proxy import SilentServer
-from tests.federation.network import HubProcess
+from tests.federation.network import HubProcess, org, user
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
 
@@ -29,10 +29,8 @@ def hub(tmp_path: Path) -> Iterator[HubProcess]:
     made.env.update({"CYBERHUB_PEER_CONNECT_TIMEOUT": "1",
                      "CYBERHUB_PEER_READ_TIMEOUT": str(READ_TIMEOUT)})
     try:
-        made.org("Alpha CERT")
-        made.user(EMAIL, "Alpha CERT")
-        made.org("Hub Silent", kind="other")
-        made.user("sync@silent.example", "Hub Silent")
+        made.setup(org("Alpha CERT"), user(EMAIL, "Alpha CERT"), org("Hub Silent", kind="other"),
+                   user("sync@silent.example", "Hub Silent"))
         yield made
     finally:
         made.stop()

@@ -21,7 +21,7 @@ from tests.conftest import pg_admin_url
 from tests.factories import csrf_of
 from tests.faults.proxy import TcpProxy
 from tests.faults.writers import NoteWriters
-from tests.federation.network import PASSWORD, HubProcess
+from tests.federation.network import PASSWORD, HubProcess, org, user
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
 
@@ -41,8 +41,7 @@ def proxied(tmp_path: Path) -> Iterator[tuple[HubProcess, TcpProxy, str]]:
     url = f"postgresql://{auth}@127.0.0.1:{proxy.port}/{name}"
     hub = HubProcess("pg", tmp_path, url)
     try:
-        hub.org("Alpha CERT")
-        hub.user(EMAIL, "Alpha CERT")
+        hub.setup(org("Alpha CERT"), user(EMAIL, "Alpha CERT"))
         yield hub, proxy, admin.rsplit("/", 1)[0] + "/" + name
     finally:
         hub.stop()

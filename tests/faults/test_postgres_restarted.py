@@ -16,7 +16,8 @@ from sqlalchemy import create_engine, text
 
 from tests.faults.private_postgres import PrivatePostgres
 from tests.faults.writers import NoteWriters
-from tests.federation.network import HubProcess
+from tests.federation import network
+from tests.federation.network import HubProcess, org, user
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
 
@@ -45,9 +46,8 @@ def stored_titles(url: str) -> set[str]:
 def test_postgresql_restarted_or_crashed_under_load(server: PrivatePostgres, tmp_path: Path,
                                                     how: str) -> None:
     hub = HubProcess("pgr", tmp_path, server.url)
-    hub.org("Alpha CERT")
-    hub.user(EMAIL, "Alpha CERT")
-    token = hub.token(EMAIL, scope="write")
+    token, = hub.setup(org("Alpha CERT"), user(EMAIL, "Alpha CERT"),
+                       network.token(EMAIL, scope="write"))
     hub.start()
     try:
         with NoteWriters(hub.url, token) as load:

@@ -15,7 +15,7 @@ import pytest
 from cyberhub.intel.synthetic import Generator, bundle_bytes
 from tests.conftest import redis_test_url
 from tests.faults.proxy import TcpProxy
-from tests.federation.network import HubProcess
+from tests.federation.network import HubProcess, org, user
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.xdist_group("faults")]
 
@@ -29,8 +29,7 @@ def hub(tmp_path: Path) -> Iterator[tuple[HubProcess, TcpProxy]]:
     made = HubProcess("r", tmp_path, f"sqlite:///{tmp_path / 'hub.sqlite3'}")
     made.env["CYBERHUB_REDIS_URL"] = f"redis://127.0.0.1:{proxy.port}{real.path or '/0'}"
     try:
-        made.org("Alpha CERT")
-        made.user(EMAIL, "Alpha CERT")
+        made.setup(org("Alpha CERT"), user(EMAIL, "Alpha CERT"))
         yield made, proxy
     finally:
         made.stop()

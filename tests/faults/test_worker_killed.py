@@ -21,7 +21,7 @@ from cyberhub.intel.importer import PARALLEL_MIN_BYTES
 from cyberhub.intel.models import StixObject
 from cyberhub.intel.synthetic import Generator, bundle_bytes
 from tests.conftest import ENGINES, hub_database
-from tests.federation.network import HubProcess
+from tests.federation.network import HubProcess, org, user
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
 
@@ -44,8 +44,7 @@ def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubProcess]:
     with hub_database(request.param, tmp_path, "cyberhub_killed") as url:
         made = HubProcess("k", tmp_path, url)
         try:
-            made.org("Alpha CERT")
-            made.user(EMAIL, "Alpha CERT")
+            made.setup(org("Alpha CERT"), user(EMAIL, "Alpha CERT"))
             yield made
         finally:
             made.stop()

@@ -135,23 +135,22 @@ def test_analyst_asks_a_partner_hub(client: TestClient, database: Database,
                                     tmp_path: Path) -> None:
     """The partner runs as its own process; only digests travel, and the analyst learns
     whom to call."""
-    from tests.federation.network import HubProcess
+    from tests.federation.network import HubProcess, collection, command, org, token, user
 
     root = tmp_path / "p"
     root.mkdir()
     p = HubProcess("p", root, f"sqlite:///{root / 'hub.sqlite3'}")
     try:
-        p.org("Papa CERT")
-        p.user("pia@papa.example", "Papa CERT")
-        p.import_objects([ipv4_indicator("192.0.2.77", 9)], "pia@papa.example", "GREEN")
-        p.import_objects([ipv4_indicator("192.0.2.78", 10)], "pia@papa.example", "RED")
-        p.org("Hub Q", kind="international-organisation")  # stands for us there
-        p.user("sync@q.example", "Hub Q")
-        ours_there = p.token("sync@q.example")
-        p.collection("Shared", "--alias", "shared")
-        p.cli("peer", "add", "Q", "https://q.example/taxii2/hub/collections/shared/",
-              "--org", "Hub Q", "--run-as", "sync@q.example", "--match-key-id", "2026-12",
-              "--share-green", env={"CYBERHUB_PEER_MATCH_KEY": KEY})
+        ours_there, = p.setup(
+            org("Papa CERT"), user("pia@papa.example", "Papa CERT"),
+            p.importing([ipv4_indicator("192.0.2.77", 9)], "pia@papa.example", "GREEN"),
+            p.importing([ipv4_indicator("192.0.2.78", 10)], "pia@papa.example", "RED"),
+            org("Hub Q", kind="international-organisation"),  # stands for us there
+            user("sync@q.example", "Hub Q"), token("sync@q.example"),
+            collection("Shared", "--alias", "shared"),
+            command("peer", "add", "Q", "https://q.example/taxii2/hub/collections/shared/",
+                    "--org", "Hub Q", "--run-as", "sync@q.example", "--match-key-id",
+                    "2026-12", "--share-green", env={"CYBERHUB_PEER_MATCH_KEY": KEY}))
         assert "1 value offered" in p.cli("peer", "index", "Q").stdout
         p.start()
         org = community.org("Hub P", kind="international-organisation")

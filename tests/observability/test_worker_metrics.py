@@ -17,7 +17,8 @@ import pytest
 
 from cyberhub.intel.synthetic import Generator, bundle_bytes
 from cyberhub.observability import multiprocess
-from tests.federation.network import HubProcess
+from tests.federation import network
+from tests.federation.network import HubProcess, org, user
 from tests.observability.test_metrics import sample
 
 EMAIL = "ana@alpha-cert.example"
@@ -57,9 +58,8 @@ def test_a_separate_workers_job_counts_reach_the_apps_metrics(tmp_path: Path) ->
     made = HubProcess("m", tmp_path, f"sqlite:///{tmp_path / 'hub.sqlite3'}")
     made.env.pop(multiprocess.ENV, None)
     try:
-        made.org("Alpha CERT")
-        made.user(EMAIL, "Alpha CERT")
-        token = made.token(EMAIL, scope="write")
+        token, = made.setup(org("Alpha CERT"), user(EMAIL, "Alpha CERT"),
+                            network.token(EMAIL, scope="write"))
         made.start(worker=True)
         api = httpx2.Client(base_url=made.url, timeout=30,
                             headers={"Authorization": f"Bearer {token}"})
