@@ -37,9 +37,12 @@ class Community:
         sign-in (the hub requires it of them to administer) unless
         ``second_factor=False``. ``sign_in`` below enters their codes."""
         with self.db.transaction() as s:
+            # The strength check (zxcvbn, about a quarter of the making of a user) has
+            # tests of its own (tests/test_cli.py, tests/web/test_profile_pages.py); the
+            # suite's users share one strong password.
             user = service.create_user(
                 s, self.system, email=email or f"user{next(_seq)}@example.org", org_id=org.id,
-                role=role, password=password)
+                role=role, password=password, check_strength=password != PASSWORD)
         if second_factor if second_factor is not None else role in ("hub-admin", "org-admin"):
             self.enrol(user)
         return user
