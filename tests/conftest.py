@@ -203,10 +203,19 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
+# Settings read from the environment once per process and set of CYBERHUB_ variables:
+# pydantic-settings takes some 15 ms to read them, for each of thousands of tests.
+_BASE_SETTINGS: dict[tuple[tuple[str, str], ...], Settings] = {}
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    s = Settings(database_url=database_url, var_dir=tmp_path / "var", secret_key="test-secret-key",
-                 argon2_time_cost=1, argon2_memory_kib=8192)
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("CYBERHUB_")))
+    base = _BASE_SETTINGS.get(environment)
+    if base is None:
+        base = _BASE_SETTINGS[environment] = Settings(
+            secret_key="test-secret-key", argon2_time_cost=1, argon2_memory_kib=8192)
+    s = base.model_copy(update={"database_url": database_url, "var_dir": tmp_path / "var"})
     set_settings(s)
     return s
 
