@@ -2,9 +2,11 @@
 
 Each command goes through the same Typer app as from a shell — its arguments, standard
 input, output and exit code —, in the environment this process was started with (plus
-the command's own variables). Only Python's start-up and the import of the hub, over a
-second per command, are paid once: the tests that set up whole hubs through the command
-line run dozens of commands.
+the command's own variables; only those a command reads from ``os.environ`` itself take
+effect, such as ``peer add``'s token, since the hub's settings are read once, at the first
+command). Only Python's start-up and the import of the hub, over a second per command,
+are paid once: the tests that set up whole hubs through the command line run dozens of
+commands.
 
 Standard input: a JSON list of ``{"args": [...], "stdin": str | null, "env": {...}}``.
 Standard output: a JSON list of ``{"code": int, "stdout": str, "stderr": str}``; a

@@ -123,18 +123,8 @@ class HubProcess:
                 tokens.append(result["stdout"].strip())
         return tokens
 
-    def org(self, name: str, kind: str = "cert") -> None:
-        self.setup(org(name, kind))
-
-    def user(self, email: str, org: str, role: str = "analyst") -> None:
-        self.setup(user(email, org, role))
-
     def token(self, email: str, scope: str = "read") -> str:
         return self.setup(token(email, scope))[0]
-
-    def import_objects(self, objects: list[dict[str, Any]], email: str, tlp: str,
-                       audience: str | None = None) -> None:
-        self.setup(self.importing(objects, email, tlp, audience))
 
     def importing(self, objects: list[dict[str, Any]], email: str, tlp: str,
                   audience: str | None = None) -> Command:
@@ -146,10 +136,6 @@ class HubProcess:
         if audience:
             args += ["--audience", audience]
         return Command(tuple(args))
-
-    def collection(self, title: str, *extra: str) -> str:
-        out = self.cli("taxii", "add", title, *extra).stdout
-        return out.strip().rsplit(" ", 1)[-1]
 
     # -------------------------------------------------------------- processes
 
