@@ -432,17 +432,32 @@ def check_bundle(stream: BinaryIO) -> None:
         raise ImportFileError(_("The bundle has no \"objects\" array."))
 
 
+# Timestamp text → datetime, memoised: objects converted from one MISP event, or made by
+# one tool run, share a handful of timestamps. One datetime per text also lets pickle send
+# it once per batch, and lets the storing process convert it once (_DriverValues.ts_of).
+_timestamps: dict[str, datetime | None] = {}
+_TIMESTAMPS_KEPT = 4096
+
+
 def _timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
+    try:
+        return _timestamps[value]
+    except KeyError:
+        pass
     text = value.rstrip("Z")
     if "." in text:  # STIX allows any precision; Python keeps microseconds
         head, frac = text.split(".", 1)
         text = f"{head}.{frac[:6]}"
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+        found: datetime | None = datetime.fromisoformat(text).replace(tzinfo=UTC)
     except ValueError:
-        return None
+        found = None
+    if len(_timestamps) >= _TIMESTAMPS_KEPT:
+        _timestamps.clear()
+    _timestamps[value] = found
+    return found
 
 
 def value_key(kind: str, value: str) -> int:
@@ -741,6 +756,7 @@ class _DriverValues:
         # engines take the 32 hex digits (bulk._uuid_hex).
         self.key: Callable[[int], str] = lambda v: f"{v:032x}"
         self.ts = converter("stix_created")
+        self._last_ts: tuple[datetime | None, Any] = (None, None)
         self.bool = converter("revoked")
         self.json = converter("labels")
         tlp, pap = converter("tlp"), converter("pap")
@@ -751,6 +767,16 @@ class _DriverValues:
         self.vetting = converter("vetting")(Vetting.UNVERIFIED)
         self.org_id, self.user_id = self.uuid(org_id), self.uuid(user_id)
         self.import_id = self.uuid(settings.import_id)
+
+    def ts_of(self, value: datetime | None) -> Any:
+        """ts(value), remembering the last: rows in a row share their timestamps (one
+        object per text, see _timestamp)."""
+        last, converted = self._last_ts
+        if value is last:
+            return converted
+        converted = self.ts(value)
+        self._last_ts = (value, converted)
+        return converted
 
 
 class _Importer:
@@ -1045,9 +1071,9 @@ class _Importer:
     def _new_row(self, p: Prepared, key: Any, now_db: Any) -> list[Any]:
         """A stix_objects row in _Columns.OBJECT order, ready for the driver."""
         db = self.db
-        created = db.ts(p.created)
+        created = db.ts_of(p.created)
         # created and modified are one object when equal (prepare shares it).
-        modified = created if p.modified is p.created else db.ts(p.modified)
+        modified = created if p.modified is p.created else db.ts_of(p.modified)
         return [key, p.sid, p.type, p.spec_version, created, modified, db.bool(p.revoked),
                 p.name, p.description, p.confidence, db.json(p.labels),
                 p.data, db.vetting, db.tlp[p.tlp], db.pap[p.pap], db.org_id, db.user_id,

@@ -257,14 +257,30 @@ def ipv6_ok(v: Any) -> bool:
     return True
 
 
+# Identifiers parsed lately: an object's id comes back in the references of the objects
+# after it (a report lists its event's objects; every object names its creator and its
+# markings), so most references are found here.
+_ids: dict[str, tuple[str, str]] = {}
+_IDS_KEPT: Final = 8192
+
+
 def parse_id(v: Any) -> tuple[str, str] | None:
     """(type, uuid) of a STIX identifier, or None when it is not one."""
     if type(v) is not str:
         return None
+    try:
+        return _ids[v]
+    except KeyError:
+        pass
     m = _ID_RE.fullmatch(v)
     if m is None:
         return None
-    return m.group(1), m.group(2)
+    found = m.group(1), m.group(2)
+    if len(v) <= 300:  # a type name may be long; what is kept stays small
+        if len(_ids) >= _IDS_KEPT:
+            _ids.clear()
+        _ids[v] = found
+    return found
 
 
 # ---------------------------------------------------------------------------
