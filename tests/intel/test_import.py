@@ -442,6 +442,25 @@ def test_relationships_must_point_at_something_visible(database, community, memb
     assert hidden["id"] in job.errors[0]["message"]
 
 
+def test_what_dangles_is_judged_on_the_versions_an_import_leaves(database, community, member,
+                                                                 tmp_path):
+    """A relationship given twice in one bundle is checked as its newest version stands:
+    a newer version may mend a dangling end, or break a good one."""
+    gen = Generator(seed=29)
+    family, ind = gen.malware(), gen.indicator()
+    ghost = f"malware--{uuid.uuid4()}"
+    mended = gen.relationship(ind["id"], ghost)
+    broken = gen.relationship(ind["id"], family["id"])
+    later = "2031-01-01T00:00:00.000Z"
+    objects = [family, ind, mended, {**mended, "target_ref": family["id"], "modified": later},
+               broken, {**broken, "target_ref": ghost, "modified": later}]
+    job = run_import(database, community, member, bundle_bytes(objects), tmp_path,
+                     mode="lenient")
+    assert [(e["id"], e["path"]) for e in job.errors] == [(broken["id"], "target_ref")]
+    assert job.objects_stored == 3
+    assert counts(database)["stix_refs"] == 1
+
+
 def test_an_endless_object_is_cut_off_while_streaming(database, community, member, tmp_path):
     """ijson builds each object in memory: one object of many megabytes (or a nesting
     bomb) must stop the import before it is built, not after."""

@@ -801,6 +801,9 @@ class _Importer:
         self.last_progress = 0.0
         self.notices: list[Notice] = []  # a converter's, when it runs in the reader
         self.ids = _IdMaker()
+        # Records (the driver's form of their ids) with references that must resolve,
+        # checked once the stream ends (_check_dangling).
+        self.must_resolve: set[Any] = set()
         self.audience_rows: list[tuple[str, uuid.UUID]] = (
             [("org_id", i) for i in settings.audience.org_ids]
             + [("group_id", i) for i in settings.audience.group_ids]
@@ -1108,6 +1111,8 @@ class _Importer:
             value_rows.append((vkey, kind, value, key))
         for src, dst, kind in p.edges:
             ref_rows.append((key, src, dst, kind))
+            if kind in _MUST_RESOLVE or kind.startswith("relationship:"):
+                self.must_resolve.add(key)
         tlp = p.tlp
         if tlp in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED):
             uuid_db = self.db.uuid
@@ -1184,24 +1189,29 @@ class _Importer:
         """Relationships and sightings must point at something: each end must be an
         object of the bundle or one visible to the importer in the hub (what the importer
         may not see answers like nothing, here too)."""
-        if self.s.import_id is None:
+        if self.s.import_id is None or not self.must_resolve:
             return
         carrier = aliased(StixObject)
         rows: list[tuple[uuid.UUID, str, str, str]] = []
         is_relationship = StixRef.kind.startswith("relationship:")
-        for end, which, kinds in (
-                (StixRef.target_stix_id, "target_ref",
-                 or_(is_relationship, StixRef.kind.in_(_MUST_RESOLVE))),
-                (StixRef.source_stix_id, "source_ref", is_relationship)):
-            target = aliased(StixObject)
-            for object_id, kind, missing, stix_id in self.session.execute(
-                    select(StixRef.object_id, StixRef.kind, end, carrier.stix_id)
-                    .join(carrier, carrier.id == StixRef.object_id)
-                    .where(carrier.import_id == self.s.import_id, kinds)
-                    .where(~exists().where(target.stix_id == end,
-                                           access.visible(target, self.s.viewer)))):
-                prop = which if kind.startswith("relationship:") else kind
-                rows.append((object_id, prop, missing, stix_id))
+        # Only the records that were given such references, as they are stored now (a
+        # later version in the bundle may have dropped them).
+        checked = sorted(uuid.UUID(hex=key) for key in self.must_resolve)
+        for start in range(0, len(checked), 500):
+            chunk = checked[start:start + 500]
+            for end, which, kinds in (
+                    (StixRef.target_stix_id, "target_ref",
+                     or_(is_relationship, StixRef.kind.in_(_MUST_RESOLVE))),
+                    (StixRef.source_stix_id, "source_ref", is_relationship)):
+                target = aliased(StixObject)
+                for object_id, kind, missing, stix_id in self.session.execute(
+                        select(StixRef.object_id, StixRef.kind, end, carrier.stix_id)
+                        .join(carrier, carrier.id == StixRef.object_id)
+                        .where(StixRef.object_id.in_(chunk), kinds)
+                        .where(~exists().where(target.stix_id == end,
+                                               access.visible(target, self.s.viewer)))):
+                    prop = which if kind.startswith("relationship:") else kind
+                    rows.append((object_id, prop, missing, stix_id))
         if not rows:
             return
         for _object_id, prop, missing, stix_id in rows:
