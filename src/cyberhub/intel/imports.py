@@ -233,72 +233,76 @@ def run(database: Database, import_id: uuid.UUID,
         if progress:
             progress(counts)
 
-    outcome: ImportResult | None = None
-    notices: list[convert.Notice] = []
-    status, message = ImportStatus.FAILED, ""
-    try:
-        if not viewer.is_authenticated:
-            raise ImportFileError(_("The importing user is no longer active."))
-        source = staged
-        if fmt != "stix" and not staged.exists():
-            raise FileNotFoundError(staged)
-        pipe = fmt != "stix" and _piped(fmt, total)
-        if fmt != "stix" and not pipe:
-            notices = _convert(fmt, staged, converted, context)
-            source = converted
-            size = converted.stat().st_size
-            scale = total / size if size and total else 1.0
+    # A large import's commit leaves copying the write-ahead log back into SQLite's
+    # database file to a thread (Database.checkpoint_after): the job is done before.
+    large = total >= importer.PARALLEL_MIN_BYTES >= 0
+    with database.checkpoint_after() if large else contextlib.nullcontext():
+        outcome: ImportResult | None = None
+        notices: list[convert.Notice] = []
+        status, message = ImportStatus.FAILED, ""
+        try:
+            if not viewer.is_authenticated:
+                raise ImportFileError(_("The importing user is no longer active."))
+            source = staged
+            if fmt != "stix" and not staged.exists():
+                raise FileNotFoundError(staged)
+            pipe = fmt != "stix" and _piped(fmt, total)
+            if fmt != "stix" and not pipe:
+                notices = _convert(fmt, staged, converted, context)
+                source = converted
+                size = converted.stat().st_size
+                scale = total / size if size and total else 1.0
+            with database.transaction() as session:
+                from cyberhub.intel import import_events
+
+                values_after = import_events.values_mark(session)
+                if pipe:
+                    outcome, notices = _import_piped(session, fmt, staged, context, settings,
+                                                     report, total)
+                else:
+                    with source.open("rb") as stream:
+                        outcome = import_stix(session, stream, settings, report)
+                    outcome.counts.bytes_done = int(outcome.counts.bytes_done * scale)
+                if not (settings.strict and outcome.counts.invalid):
+                    after = _AFTER_IMPORT.get(fmt)
+                    if after is not None:
+                        notices.extend(_load(after)(session, import_id, job_org_id))
+                    import_events.publish(session, import_id, job_org_id, viewer.user_id,
+                                          values_after)
+                    if settings.from_partner:
+                        from cyberhub.federation import origins
+
+                        origins.record(session, import_id, context.options.get("origins", {}),
+                                       str(context.options.get("sender", "")))
+                if settings.strict and outcome.counts.invalid:
+                    session.rollback()
+                    status = ImportStatus.REJECTED
+                    message = ngettext(
+                        "Nothing was stored: %(n)d object is invalid (strict mode).",
+                        "Nothing was stored: %(n)d objects are invalid (strict mode).",
+                        outcome.counts.invalid) % {"n": outcome.counts.invalid}
+                else:
+                    status = ImportStatus.SUCCEEDED
+        except (ImportFileError, convert.ConversionError) as exc:
+            message = str(exc)
+        except FileNotFoundError:
+            message = _("The uploaded file is gone; upload it again.")
+        except Exception:
+            log.exception("import %s crashed", import_id)
+            message = _("The import failed unexpectedly and nothing was stored. The operators can "
+                        "find the cause in the hub's log.")
+        finally:
+            progress_file.unlink(missing_ok=True)
+            converted.unlink(missing_ok=True)
+            if not keep_source and staged.name.endswith(".upload"):
+                staged.unlink(missing_ok=True)
         with database.transaction() as session:
-            from cyberhub.intel import import_events
-
-            values_after = import_events.values_mark(session)
-            if pipe:
-                outcome, notices = _import_piped(session, fmt, staged, context, settings,
-                                                 report, total)
-            else:
-                with source.open("rb") as stream:
-                    outcome = import_stix(session, stream, settings, report)
-                outcome.counts.bytes_done = int(outcome.counts.bytes_done * scale)
-            if not (settings.strict and outcome.counts.invalid):
-                after = _AFTER_IMPORT.get(fmt)
-                if after is not None:
-                    notices.extend(_load(after)(session, import_id, job_org_id))
-                import_events.publish(session, import_id, job_org_id, viewer.user_id,
-                                      values_after)
-                if settings.from_partner:
-                    from cyberhub.federation import origins
-
-                    origins.record(session, import_id, context.options.get("origins", {}),
-                                   str(context.options.get("sender", "")))
-            if settings.strict and outcome.counts.invalid:
-                session.rollback()
-                status = ImportStatus.REJECTED
-                message = ngettext(
-                    "Nothing was stored: %(n)d object is invalid (strict mode).",
-                    "Nothing was stored: %(n)d objects are invalid (strict mode).",
-                    outcome.counts.invalid) % {"n": outcome.counts.invalid}
-            else:
-                status = ImportStatus.SUCCEEDED
-    except (ImportFileError, convert.ConversionError) as exc:
-        message = str(exc)
-    except FileNotFoundError:
-        message = _("The uploaded file is gone; upload it again.")
-    except Exception:
-        log.exception("import %s crashed", import_id)
-        message = _("The import failed unexpectedly and nothing was stored. The operators can "
-                    "find the cause in the hub's log.")
-    finally:
-        progress_file.unlink(missing_ok=True)
-        converted.unlink(missing_ok=True)
-        if not keep_source and staged.name.endswith(".upload"):
-            staged.unlink(missing_ok=True)
-    with database.transaction() as session:
-        job = session.get(Import, import_id)
-        assert job is not None
-        _finish(session, job, status, message, outcome, notices)
-    metrics.record_import(fmt, status.value, job.objects_stored, job.objects_invalid)
-    if status is ImportStatus.SUCCEEDED and job.objects_stored >= REFRESH_STATISTICS_FROM:
-        refresh_statistics(database)
+            job = session.get(Import, import_id)
+            assert job is not None
+            _finish(session, job, status, message, outcome, notices)
+        metrics.record_import(fmt, status.value, job.objects_stored, job.objects_invalid)
+        if status is ImportStatus.SUCCEEDED and job.objects_stored >= REFRESH_STATISTICS_FROM:
+            refresh_statistics(database)
     return job
 
 
