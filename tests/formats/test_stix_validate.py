@@ -149,6 +149,36 @@ def test_pattern_verdict_matches_stix2_patterns(pattern: str) -> None:
     assert (not fast) == (not run_validator(pattern, "2.1")), pattern
 
 
+_paths = st.sampled_from([
+    "ipv4-addr:value", "domain-name:value", "url:value", "file:name", "file:hashes.MD5",
+    "file:hashes.'SHA-256'", "email-message:to_refs[*].value", "network-traffic:dst_ref.value",
+    "x-cyberhub-cryptocurrency-wallet:address", "x-custom-thing:some_prop.inner"])
+_literals = st.text(st.sampled_from("ab1.:/@ '\\é"), max_size=12).map(
+    lambda t: "'" + t.replace("\\", "\\\\").replace("'", "\\'") + "'")
+_comparison = st.tuples(_paths, st.sampled_from(["=", " = ", "  =\t"]), _literals).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_comparison, min_size=1, max_size=4),
+       st.lists(st.sampled_from([" AND ", " OR ", "\nAND  "]), min_size=3, max_size=3),
+       st.sampled_from(["[{}]", "[ {} ]", " [{}]\n"]))
+def test_values_read_from_a_checked_pattern_are_those_read_afresh(
+        comparisons: list[str], joins: list[str], frame: str) -> None:
+    """The importer indexes an indicator's values from the comparisons its validation
+    just read (patterns.checked_comparisons): they must be what reading it again gives."""
+    from cyberhub.formats.stix import patterns
+    from cyberhub.intel import normalise
+
+    body = comparisons[0] + "".join(j + c for j, c in zip(joins, comparisons[1:]))
+    pattern = frame.format(body)
+    if pattern_problems(pattern):
+        return
+    checked = patterns.checked_comparisons(pattern)
+    assert checked is None or checked == list(normalise._comparisons(pattern))
+    afresh = normalise.pattern_values(pattern + " ")  # not the pattern just checked
+    assert normalise.pattern_values(pattern) == afresh
+
+
 def test_fast_path_takes_simple_patterns() -> None:
     sha = corpus.SHA256
     assert simple_comparisons("[ipv4-addr:value = '1.2.3.4']") == [("ipv4-addr:value", "1.2.3.4")]

@@ -126,6 +126,8 @@ from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
+from cyberhub.formats.stix.patterns import checked_comparisons
+
 __all__ = ["HASH_KINDS", "KINDS", "MAX_VALUE_LEN", "hash_kind", "normalise", "pattern_values",
            "values_of", "wallet_chains"]
 
@@ -1125,7 +1127,8 @@ def pattern_values(pattern: str) -> list[Pair]:
     """
     out: list[Pair] = []
     compound: dict[str, list[str]] = {}
-    for path, lit in _comparisons(pattern):
+    checked = checked_comparisons(pattern)  # an importer validated it just now
+    for path, lit in _comparisons(pattern) if checked is None else checked:
         kind = _PATH_KINDS.get(path)
         if kind is not None:
             if kind == "asn" or lit:

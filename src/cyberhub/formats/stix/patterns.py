@@ -226,6 +226,18 @@ def _full21(pattern: str) -> list[str]:
 _cache: dict[tuple[str, str], list[str]] = {}
 _CACHE_SIZE: Final = 8192
 
+# The comparisons of the last simple pattern found valid: the importer validates an
+# indicator, then indexes the values its pattern names (normalise.pattern_values), which
+# then need not read the pattern again.
+_last_valid: tuple[str, list[tuple[str, str]]] | None = None
+
+
+def checked_comparisons(pattern: str) -> list[tuple[str, str]] | None:
+    """``simple_comparisons(pattern)`` when ``pattern`` is the last that pattern_problems
+    found valid on its fast path; otherwise None, without reading the pattern."""
+    last = _last_valid
+    return last[1] if last is not None and last[0] == pattern else None
+
 
 def pattern_problems(pattern: str, version: str = "2.1") -> list[str]:
     """What is wrong with a STIX pattern (empty when it is valid)."""
@@ -238,10 +250,15 @@ def pattern_problems(pattern: str, version: str = "2.1") -> list[str]:
             with contextlib.suppress(Exception):
                 problems = _names_problems(Pattern(pattern).inspect().comparisons)
         return problems
+    global _last_valid
     try:
-        return _fast(pattern)[1]
+        pairs, problems = _fast(pattern)
     except _Unsure:
         pass
+    else:
+        if not problems:
+            _last_valid = (pattern, pairs)
+        return problems
     # Keyed by language too: the problems are written in the language of the import.
     key = (pattern, get_locale())
     hit = _cache.get(key)
