@@ -67,11 +67,13 @@ def tlp_of(marking_refs: object, default: TLP) -> TLP:
 
     Honouring the data means never sharing more widely than it says; the importer may
     still restrict it further."""
-    found = [default]
+    found, rank = default, STRICTNESS[default]
     if isinstance(marking_refs, list):
-        found.extend(TLP_BY_MARKING[m] for m in marking_refs
-                     if isinstance(m, str) and m in TLP_BY_MARKING)
-    return strictest(found)
+        for m in marking_refs:
+            tlp = TLP_BY_MARKING.get(m) if isinstance(m, str) else None
+            if tlp is not None and STRICTNESS[tlp] > rank:
+                found, rank = tlp, STRICTNESS[tlp]
+    return found
 
 
 # The identity that represents each member organisation in STIX data it exports.
@@ -122,8 +124,17 @@ def stricter_pap(a: PAP | None, b: PAP | None) -> PAP | None:
 def pap_named(data: str) -> PAP | None:
     """The strictest PAP whose marking definition ``data`` (an object's JSON) names
     anywhere: in object_marking_refs, granular markings or an embedded reference."""
+    # Each marking-definition id the text holds, looked up (most objects name one or
+    # two), rather than a search of the text for each PAP level.
     found = None
-    for marking_id, level in PAP_BY_MARKING.items():
-        if marking_id in data:
+    start = data.find(_MARKING_PREFIX)
+    while start >= 0:
+        level = PAP_BY_MARKING.get(data[start:start + _MARKING_ID_LENGTH])
+        if level is not None:
             found = stricter_pap(found, level)
+        start = data.find(_MARKING_PREFIX, start + len(_MARKING_PREFIX))
     return found
+
+
+_MARKING_PREFIX = "marking-definition--"
+_MARKING_ID_LENGTH = len(_MARKING_PREFIX) + 36
