@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -79,10 +80,27 @@ OBSERVABLE_TYPES: Final = (frozenset(SIMPLE) | frozenset(HASHES) | frozenset(WAL
                            | frozenset(f"filename|{h}" for h in HASHES))
 
 
-@dataclass(frozen=True, slots=True)
 class Observable:
-    scos: list[dict[str, Any]]  # the first is the one the attribute is about
-    comparisons: list[tuple[str, str]]  # (object path, pattern literal)
+    """The SCOs (the first is the one the attribute is about) and the pattern comparisons
+    ((object path, pattern literal)) of one attribute.
+
+    The SCOs may be given as a function that makes them, called when they are first asked
+    for: most attributes become indicators, which need the comparisons only, and an SCO's
+    id is a SHA-1 of its canonical JSON."""
+
+    __slots__ = ("_scos", "comparisons")
+
+    def __init__(self, scos: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]],
+                 comparisons: list[tuple[str, str]]) -> None:
+        self._scos = scos
+        self.comparisons = comparisons
+
+    @property
+    def scos(self) -> list[dict[str, Any]]:
+        made = self._scos
+        if callable(made):
+            made = self._scos = made()
+        return made
 
     @property
     def sco_type(self) -> str:
@@ -115,14 +133,29 @@ _CONTRIBUTING: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def _ip(value: str) -> dict[str, Any] | Unfit:
+def _ip_type(value: str) -> str | Unfit:
+    """The SCO type of an IP address or network."""
     try:
         net = ipaddress.ip_network(value, strict=False) if "/" in value else (
             ipaddress.ip_address(value))
     except ValueError:
         return Unfit(_("%(value)r is not an IP address or network") % {"value": value[:80]})
-    kind = "ipv6-addr" if net.version == 6 else "ipv4-addr"
-    return _sco(kind, {"value": value}, ("value",))
+    return "ipv6-addr" if net.version == 6 else "ipv4-addr"
+
+
+def _ip(value: str) -> dict[str, Any] | Unfit:
+    kind = _ip_type(value)
+    return kind if isinstance(kind, Unfit) else _sco(kind, {"value": value}, ("value",))
+
+
+def _simple_sco(obj_type: str, prop: str, value: str) -> dict[str, Any]:
+    if obj_type == "file":
+        return file_sco({"name": value})
+    if obj_type == "email-message":
+        return {"type": "email-message", "spec_version": "2.1",
+                "id": sco_id("email-message", {"subject": value}),
+                "is_multipart": False, "subject": value}
+    return _sco(obj_type, {prop: value}, _CONTRIBUTING[obj_type])
 
 
 def _hash(name: str, value: str) -> str | None:
@@ -159,30 +192,26 @@ def phone(value: str) -> str | None:
 def observable(misp_type: str, value: str) -> Observable | Unfit | None:
     """The SCOs and pattern comparisons of one attribute; None for a type without an
     observable (kept as text or a custom object by the caller)."""
+    # The commonest types first, their SCOs made only if asked for (see Observable).
     simple = SIMPLE.get(misp_type)
     if simple is not None:
         obj_type, prop = simple
-        if obj_type == "file":
-            sco = file_sco({"name": value})
-        elif obj_type == "email-message":
-            sco = {"type": "email-message", "spec_version": "2.1",
-                   "id": sco_id("email-message", {"subject": value}),
-                   "is_multipart": False, "subject": value}
-        else:
-            sco = _sco(obj_type, {prop: value}, _CONTRIBUTING[obj_type])
-        return Observable([sco], [(f"{obj_type}:{prop}", literal(value))])
+        return Observable(lambda: [_simple_sco(obj_type, prop, value)],
+                          [(f"{obj_type}:{prop}", literal(value))])
     if misp_type in ("ip-src", "ip-dst"):
-        ip = _ip(value)
-        if isinstance(ip, Unfit):
-            return ip
-        return Observable([ip], [(f"{ip['type']}:value", literal(value))])
+        kind = _ip_type(value)
+        if isinstance(kind, Unfit):
+            return kind
+        return Observable(lambda: [_sco(kind, {"value": value}, ("value",))],
+                          [(f"{kind}:value", literal(value))])
     name = HASHES.get(misp_type)
     if name is not None:
-        if _hash(name, value) is None:
+        algorithm = name
+        if _hash(algorithm, value) is None:
             return Unfit(_("%(value)r is not a %(algorithm)s hash")
-                         % {"value": value[:80], "algorithm": name})
-        return Observable([file_sco({"hashes": {name: value}})],
-                          [(hash_path(name), literal(value))])
+                         % {"value": value[:80], "algorithm": algorithm})
+        return Observable(lambda: [file_sco({"hashes": {algorithm: value}})],
+                          [(hash_path(algorithm), literal(value))])
     if misp_type.startswith("filename|"):
         name = HASHES.get(misp_type.partition("|")[2])
         filename, sep, digest = value.partition("|")
