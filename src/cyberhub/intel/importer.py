@@ -434,7 +434,7 @@ def check_bundle(stream: BinaryIO) -> None:
 
 # Timestamp text → datetime, memoised: objects converted from one MISP event, or made by
 # one tool run, share a handful of timestamps. One datetime per text also lets pickle send
-# it once per batch, and lets the storing process convert it once (_DriverValues.ts_of).
+# it once per batch.
 _timestamps: dict[str, datetime | None] = {}
 _TIMESTAMPS_KEPT = 4096
 
@@ -756,7 +756,7 @@ class _DriverValues:
         # engines take the 32 hex digits (bulk._uuid_hex).
         self.key: Callable[[int], str] = lambda v: f"{v:032x}"
         self.ts = converter("stix_created")
-        self._last_ts: tuple[datetime | None, Any] = (None, None)
+        self._ts_memo: dict[datetime | None, Any] = {}
         self.bool = converter("revoked")
         self.json = converter("labels")
         tlp, pap = converter("tlp"), converter("pap")
@@ -769,13 +769,14 @@ class _DriverValues:
         self.import_id = self.uuid(settings.import_id)
 
     def ts_of(self, value: datetime | None) -> Any:
-        """ts(value), remembering the last: rows in a row share their timestamps (one
-        object per text, see _timestamp)."""
-        last, converted = self._last_ts
-        if value is last:
-            return converted
-        converted = self.ts(value)
-        self._last_ts = (value, converted)
+        """ts(value), memoised: the objects of a bundle share a few timestamps."""
+        try:
+            return self._ts_memo[value]
+        except KeyError:
+            pass
+        converted = self._ts_memo[value] = self.ts(value)
+        if len(self._ts_memo) > 4096:
+            self._ts_memo.clear()
         return converted
 
 
