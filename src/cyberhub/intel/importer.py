@@ -18,7 +18,9 @@ import hashlib
 import io
 import multiprocessing
 import os
+import queue
 import re
+import threading
 import time
 import traceback
 import uuid
@@ -26,6 +28,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
@@ -79,6 +82,9 @@ SQLITE_CACHE_KIB = 196_608
 # Files from this size on are read and validated in a second process while this one
 # stores (two cores on one import); smaller ones are not worth the process start.
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+# Messages (batches) the reading process may have prepared before the storing process
+# takes them (see _Sender).
+SEND_AHEAD = 4
 # Young-generation threshold of the cyclic garbage collector while an import runs (the
 # default is 700). Each batch keeps tens of thousands of containers alive for a moment;
 # at 700 they are traversed again and again and pushed into the old generations, whose
@@ -612,6 +618,39 @@ def _rare_collections() -> Generator[None, None, None]:
         gc.set_threshold(*before)
 
 
+class _Sender:
+    """Sends a reading process's messages to the storing process from a thread, up to
+    SEND_AHEAD messages behind: a pipe holds 64 KiB and a batch about a megabyte, so
+    sending from the preparing thread would stop it whenever the storing process is busy
+    with a batch that takes longer than most, and the two would wait on each other by
+    turns. Messages are pickled by the caller; the thread only writes (without the GIL)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.queue: queue.Queue[memoryview | None] = queue.Queue(SEND_AHEAD)
+        self.failed: BaseException | None = None
+        self.thread = threading.Thread(target=self._write, name="import-sender", daemon=True)
+        self.thread.start()
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        if self.failed is not None:  # the storing process is gone: stop preparing
+            raise self.failed
+        self.queue.put(ForkingPickler.dumps(message))
+
+    def _write(self) -> None:
+        while (data := self.queue.get()) is not None:
+            if self.failed is None:  # after a failure, drain: no put may wait for ever
+                try:
+                    self.conn.send_bytes(data)
+                except BaseException as exc:
+                    self.failed = exc
+
+    def close(self) -> None:
+        """Wait until everything queued is written."""
+        self.queue.put(None)
+        self.thread.join()
+
+
 def _prepare_file(path: str | int, default_tlp: TLP, foreign_identities: frozenset[str],
                   conn: Connection, locale: str = "en",
                   parent_end: Connection | None = None) -> None:
@@ -622,6 +661,7 @@ def _prepare_file(path: str | int, default_tlp: TLP, foreign_identities: frozens
     ("error", message). The parent stores while this prepares the next batch, so both
     cores work on one import."""
     _child_starts(locale, parent_end)
+    sender = _Sender(conn)
     try:
         with open(path, "rb") as file:
             reader = _BundleReader(file)
@@ -629,16 +669,17 @@ def _prepare_file(path: str | int, default_tlp: TLP, foreign_identities: frozens
             for index, obj in enumerate(reader.objects()):
                 batch.append(prepare(index, obj, default_tlp, foreign_identities))
                 if len(batch) >= BATCH:
-                    conn.send(("batch", reader.count, batch))
+                    sender.send(("batch", reader.count, batch))
                     batch = []
             if batch:
-                conn.send(("batch", reader.count, batch))
-            conn.send(("done", reader.count, []))
+                sender.send(("batch", reader.count, batch))
+            sender.send(("done", reader.count, []))
     except ImportFileError as exc:
-        conn.send(("error", str(exc)))
+        sender.send(("error", str(exc)))
     except BaseException as exc:  # the parent must hear of any failure, or it would wait
-        conn.send(("error", f"The import's reader failed: {exc!r}"))
+        sender.send(("error", f"The import's reader failed: {exc!r}"))
     finally:
+        sender.close()
         conn.close()
 
 
@@ -664,6 +705,7 @@ def _prepare_converted(fmt: str, source: Path, context: ConvertContext, size: in
     bytes read, and the converter's notices with "done"; ("error", message) for the
     converter's ConversionError, ("crash", traceback) for any other failure."""
     _child_starts(locale, parent_end)
+    sender = _Sender(conn)
     share = 0.0
     batch: list[Prepared | Refusal] = []
     made = 0
@@ -677,20 +719,21 @@ def _prepare_converted(fmt: str, source: Path, context: ConvertContext, size: in
         batch.append(prepare(made, obj, default_tlp, foreign_identities))
         made += 1
         if len(batch) >= BATCH:
-            conn.send(("batch", int(size * share), batch))
+            sender.send(("batch", int(size * share), batch))
             batch = []
 
     try:
         notices = convert.object_converter_for(fmt)(
             source, emit, replace(context, progress=progress))
         if batch:
-            conn.send(("batch", int(size * share), batch))
-        conn.send(("done", size, notices))
+            sender.send(("batch", int(size * share), batch))
+        sender.send(("done", size, notices))
     except ConversionError as exc:
-        conn.send(("error", str(exc)))
+        sender.send(("error", str(exc)))
     except BaseException:  # the parent must hear of any failure, or it would wait
-        conn.send(("crash", f"The {fmt} converter failed:\n{traceback.format_exc()}"))
+        sender.send(("crash", f"The {fmt} converter failed:\n{traceback.format_exc()}"))
     finally:
+        sender.close()
         conn.close()
 
 
