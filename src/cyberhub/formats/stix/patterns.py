@@ -29,7 +29,9 @@ _IDENT: Final = r"[a-z_][a-z0-9_]*"
 _KEY: Final = r"[A-Za-z_][A-Za-z0-9_]*"
 _QKEY: Final = r"'[^'\\]*'"
 _PATH: Final = rf"{_IDENT}(?:{_WS}\.{_WS}(?:{_KEY}|{_QKEY}))*"
-_LIT: Final = r"'(?:[^'\\]|\\['\\])*'"
+# A quoted literal; "unrolled" (runs of plain characters, then an escape), which the
+# regex engine matches several times faster than one alternation per character.
+_LIT: Final = r"'[^'\\]*(?:\\['\\][^'\\]*)*'"
 _CMP: Final = (rf"{_WS}(?P<type>{_TYPE}){_WS}:{_WS}(?P<path>{_PATH}){_WS}={_WS}"
                rf"(?P<lit>{_LIT}){_WS}")
 _CMP_BARE: Final = re.sub(r"\(\?P<\w+>", "(?:", _CMP)
@@ -39,6 +41,9 @@ _CMP_BARE: Final = re.sub(r"\(\?P<\w+>", "(?:", _CMP)
 _SIMPLE_RE: Final = re.compile(
     rf"{_WS}\[(?P<body>{_CMP_BARE}(?:(?:AND|OR)[ \t\r\n]+{_CMP_BARE})*)\]{_WS}")
 _CMP_RE: Final = re.compile(_CMP)
+# The commonest pattern, one comparison: matched once, with its groups.
+_SINGLE_RE: Final = re.compile(rf"{_WS}\[{_CMP}\]{_WS}")
+_KEY_RE: Final = re.compile(_KEY)
 _JOIN_RE: Final = re.compile(r"(?:AND|OR)[ \t\r\n]+")
 _HAS_WS: Final = re.compile(r"[ \t\r\n]")
 
@@ -84,7 +89,7 @@ def _split_path(path: str) -> list[str]:
             parts.append(rest[: end + 1])
             rest = rest[end + 1:]
         else:
-            m = re.match(_KEY, rest)
+            m = _KEY_RE.match(rest)
             assert m is not None
             parts.append(m.group(0))
             rest = rest[m.end():]
@@ -103,37 +108,21 @@ def _unescape(literal: str) -> str:
 
 def _fast(pattern: str) -> tuple[list[tuple[str, str]], list[str]]:
     """Comparisons and problems of a simple pattern; raises _Unsure otherwise."""
+    problems: list[str] = []
+    one = _SINGLE_RE.fullmatch(pattern)
+    if one is not None:
+        return [_pair(one, problems)], problems
     m = _SIMPLE_RE.fullmatch(pattern)
     if m is None:
         raise _Unsure
     body = m.group("body")
     pairs: list[tuple[str, str]] = []
-    problems: list[str] = []
     pos = 0
     while True:
         c = _CMP_RE.match(body, pos)
         if c is None:  # pragma: no cover - the full match guarantees a comparison here
             raise _Unsure
-        obj_type, lit = c.group("type"), c.group("lit")
-        parts = _split_path(c.group("path"))
-        if obj_type in _RESERVED or len(obj_type) < 3 or len(obj_type) > 250:
-            raise _Unsure
-        first = parts[0]
-        if first in _RESERVED or len(first) < 3 or len(first) > 250:
-            raise _Unsure
-        if any(p in _RESERVED for p in parts):
-            raise _Unsure
-        if any(p == "'hashes'" for p in parts):
-            raise _Unsure
-        if "hashes" in parts:
-            algo = parts[-1].upper().replace("-", "").replace("'", "")
-            if algo in _DEFER_HASHES or "\\" in lit:
-                raise _Unsure
-            rx = _HASHES.get(algo)
-            if rx is not None and not rx.match(lit[1:-1]):
-                problems.append(_("'%(value)s' is not a valid %(algorithm)s hash")
-                                % {"value": lit[1:-1], "algorithm": parts[-1]})
-        pairs.append((f"{obj_type}:{'.'.join(parts)}", _unescape(lit)))
+        pairs.append(_pair(c, problems))
         pos = c.end()
         if pos >= len(body):
             break
@@ -142,6 +131,28 @@ def _fast(pattern: str) -> tuple[list[tuple[str, str]], list[str]]:
             raise _Unsure
         pos = j.end()
     return pairs, problems
+
+
+def _pair(c: re.Match[str], problems: list[str]) -> tuple[str, str]:
+    """The (path, value) of one matched comparison; a hash that cannot be one is a problem."""
+    obj_type, lit = c.group("type"), c.group("lit")
+    parts = _split_path(c.group("path"))
+    if obj_type in _RESERVED or len(obj_type) < 3 or len(obj_type) > 250:
+        raise _Unsure
+    first = parts[0]
+    if len(first) < 3 or len(first) > 250:
+        raise _Unsure
+    if not _RESERVED.isdisjoint(parts) or "'hashes'" in parts:
+        raise _Unsure
+    if "hashes" in parts:
+        algo = parts[-1].upper().replace("-", "").replace("'", "")
+        if algo in _DEFER_HASHES or "\\" in lit:
+            raise _Unsure
+        rx = _HASHES.get(algo)
+        if rx is not None and not rx.match(lit[1:-1]):
+            problems.append(_("'%(value)s' is not a valid %(algorithm)s hash")
+                            % {"value": lit[1:-1], "algorithm": parts[-1]})
+    return f"{obj_type}:{'.'.join(parts)}", _unescape(lit)
 
 
 def simple_comparisons(pattern: str) -> list[tuple[str, str]] | None:
