@@ -847,9 +847,9 @@ class _Importer:
         self.last_progress = 0.0
         self.notices: list[Notice] = []  # a converter's, when it runs in the reader
         self.ids = _IdMaker()
-        # Records (the driver's form of their ids) with references that must resolve,
-        # checked once the stream ends (_check_dangling).
-        self.must_resolve: set[Any] = set()
+        # Records (their ids as integers) with references that must resolve, checked once
+        # the stream ends (_check_dangling).
+        self.must_resolve: set[int] = set()
         self.audience_rows: list[tuple[str, uuid.UUID]] = (
             [("org_id", i) for i in settings.audience.org_ids]
             + [("group_id", i) for i in settings.audience.group_ids]
@@ -1158,7 +1158,7 @@ class _Importer:
         for src, dst, kind in p.edges:
             ref_rows.append((key, src, dst, kind))
             if kind in _MUST_RESOLVE or kind.startswith("relationship:"):
-                self.must_resolve.add(key)
+                self.must_resolve.add(int(key, 16))  # an int: half a hex string's memory
         tlp = p.tlp
         if tlp in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED):
             uuid_db = self.db.uuid
@@ -1242,9 +1242,9 @@ class _Importer:
         is_relationship = StixRef.kind.startswith("relationship:")
         # Only the records that were given such references, as they are stored now (a
         # later version in the bundle may have dropped them).
-        checked = sorted(uuid.UUID(hex=key) for key in self.must_resolve)
+        checked = sorted(self.must_resolve)
         for start in range(0, len(checked), 500):
-            chunk = checked[start:start + 500]
+            chunk = [uuid.UUID(int=key) for key in checked[start:start + 500]]
             for end, which, kinds in (
                     (StixRef.target_stix_id, "target_ref",
                      or_(is_relationship, StixRef.kind.in_(_MUST_RESOLVE))),
