@@ -339,7 +339,7 @@ class Database:
         large import's log holds every page it wrote, and copying a million objects back
         takes seconds the import's job need not wait for. Readers see the committed data
         either way. A commit elsewhere meanwhile tries the copy without waiting, as ever;
-        one that is cut short is safe, and the next commit or the last close finishes it.
+        one that is cut short (a killed process) is safe, and the next commit finishes it.
         PostgreSQL: nothing changes."""
         if self.engine.dialect.name != "sqlite":
             yield
@@ -350,8 +350,10 @@ class Database:
         finally:
             self._deferring -= 1
             if not self._deferring:
+                # Not a daemon: a process that ends (the CLI's import) first waits for
+                # the copy, which would otherwise fall to the next writer, a page maybe.
                 self.checkpointer = threading.Thread(
-                    target=self._checkpoint, name="sqlite-checkpoint", daemon=True)
+                    target=self._checkpoint, name="sqlite-checkpoint", daemon=False)
                 self.checkpointer.start()
 
     def _checkpoint(self) -> None:
