@@ -233,6 +233,9 @@ def database(settings: Settings) -> Iterator[Database]:
     url = settings.resolved_database_url()
     db = _KEPT_DATABASES.get(url) or _KEPT_DATABASES.setdefault(url, Database(url))
     yield db
+    for kept in (db, jobs._database):  # a large import's checkpoint, before the file goes
+        if kept is not None and kept.checkpointer is not None:
+            kept.checkpointer.join()
     db.dispose()
     if jobs._database is not None:
         jobs._database.dispose()
